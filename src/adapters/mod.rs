@@ -1,0 +1,4 @@
+//! One module per outside thing, each behind a trait with a real implementation.
+
+pub mod clock;
+pub mod store;

@@ -1,0 +1,205 @@
+//! The production data layer: one trait, two real implementations.
+//!
+//! [`PgStore`] reads production (Postgres); [`SqliteStore`] reads the demo's
+//! production-shaped SQLite file. Both speak the schema of contract/zrg.md with
+//! the exact quoted Prisma names, and both read the catalogue at connect so a
+//! missing column is reported as data ([`SchemaReport`]), never as a SQL error.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use crate::core::metrics::SeriesChunk;
+use crate::core::schema::SchemaReport;
+use crate::core::time::UtcNaive;
+use crate::core::workspace::{RevisionCounts, RevisionToggle, Workspace};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+
+/// Which database a store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Production Postgres.
+    Postgres,
+    /// The demo's SQLite file.
+    Sqlite,
+}
+
+/// Why a store call failed. Messages never contain connection credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The connection string could not be used.
+    #[error("the database URL is not usable: {0}")]
+    BadUrl(String),
+    /// Connecting failed.
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    /// The schema lacks columns this read needs.
+    #[error("the database schema lacks columns this needs: {}", .0.join(", "))]
+    SchemaMissing(Vec<String>),
+    /// A query failed.
+    #[error("reading {what} failed: {message}")]
+    Query {
+        /// What was being read.
+        what: &'static str,
+        /// The driver's message, credentials removed.
+        message: String,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn query(what: &'static str, e: sqlx::Error) -> Self {
+        Self::Query {
+            what,
+            message: describe(&e),
+        }
+    }
+}
+
+/// A database the panel reads revision data from.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which kind of database this is.
+    fn backend(&self) -> Backend;
+
+    /// The schema as read at connect.
+    fn schema(&self) -> &SchemaReport;
+
+    /// Re-reads the catalogue (e.g. after a `db push`).
+    async fn refresh_schema(&mut self) -> Result<&SchemaReport, StoreError>;
+
+    /// The server's version string.
+    async fn server_version(&self) -> Result<String, StoreError>;
+
+    /// Every workspace with its revision toggle.
+    async fn workspaces(&self) -> Result<Vec<Workspace>, StoreError>;
+
+    /// The admin page's attempted/applied counts per workspace, for claim
+    /// stamps at or after `since` (contract §3.5: no status, channel or action filter).
+    async fn revision_counts(
+        &self,
+        since: UtcNaive,
+    ) -> Result<BTreeMap<String, RevisionCounts>, StoreError>;
+
+    /// Attempted/applied per minute and workspace for claim stamps at or after
+    /// `since` (the whole tail from `since`, so late applies are picked up).
+    async fn revision_series(&self, since: UtcNaive) -> Result<SeriesChunk, StoreError>;
+}
+
+/// Fails with [`StoreError::SchemaMissing`] unless the revision columns can be read.
+pub(crate) fn require_revision_columns(report: &SchemaReport) -> Result<(), StoreError> {
+    if report.revision_readable() {
+        Ok(())
+    } else {
+        let mut cols = report.missing.clone();
+        cols.extend(
+            report
+                .type_mismatches
+                .iter()
+                .map(|m| format!("{} (wrong type)", m.column)),
+        );
+        Err(StoreError::SchemaMissing(cols))
+    }
+}
+
+/// Turns workspace rows into [`Workspace`]s.
+pub(crate) fn workspace_from_row(
+    id: String,
+    name: String,
+    has_row: bool,
+    enabled: Option<bool>,
+    updated_at: Option<UtcNaive>,
+    column_present: bool,
+) -> Workspace {
+    let toggle = match (column_present, has_row, enabled) {
+        (false, _, _) => RevisionToggle::ColumnMissing,
+        (true, false, _) => RevisionToggle::NoSettingsRow,
+        (true, true, Some(true)) => RevisionToggle::Enabled,
+        (true, true, _) => RevisionToggle::Disabled,
+    };
+    Workspace {
+        id,
+        name,
+        toggle,
+        settings_updated_at: updated_at,
+    }
+}
+
+/// Describes a driver error for people, with any credentials in it masked.
+pub fn describe(e: &sqlx::Error) -> String {
+    let text = match e {
+        sqlx::Error::PoolTimedOut => {
+            "no connection to the database within the timeout (is it running and reachable?)"
+                .to_owned()
+        }
+        sqlx::Error::Database(db) => match db.code() {
+            Some(code) => format!("{} (SQLSTATE {code})", db.message()),
+            None => db.message().to_owned(),
+        },
+        other => other.to_string(),
+    };
+    redact_urls(&text)
+}
+
+/// Masks the password of any `scheme://user:password@host` in a text.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let (head, tail) = rest.split_at(pos + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(tail.len());
+        let authority_end = tail[..end].find('/').unwrap_or(end);
+        let authority = &tail[..authority_end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..colon]);
+                out.push_str(":•••");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            redact_urls("failed for postgres://zrg:s3cr3t@db.example:5432/app now"),
+            "failed for postgres://zrg:•••@db.example:5432/app now"
+        );
+        assert_eq!(
+            redact_urls("a postgresql://u:p@h/d and b postgres://h2/x"),
+            "a postgresql://u:•••@h/d and b postgres://h2/x"
+        );
+        assert_eq!(redact_urls("no url here"), "no url here");
+        assert_eq!(
+            redact_urls("postgres://user@host/db"),
+            "postgres://user@host/db"
+        );
+        assert_eq!(redact_urls("postgres://u:p:q@h"), "postgres://u:•••@h");
+    }
+
+    #[test]
+    fn toggle_from_row_distinguishes_missing_row_and_column() {
+        let w = |has_row, enabled, col| {
+            workspace_from_row("c".into(), "n".into(), has_row, enabled, None, col).toggle
+        };
+        assert_eq!(w(true, Some(true), true), RevisionToggle::Enabled);
+        assert_eq!(w(true, Some(false), true), RevisionToggle::Disabled);
+        assert_eq!(w(false, None, true), RevisionToggle::NoSettingsRow);
+        assert_eq!(w(true, None, false), RevisionToggle::ColumnMissing);
+    }
+}

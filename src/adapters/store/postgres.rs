@@ -1,0 +1,128 @@
+//! The production store: Postgres, read through the panel's own connection
+//! (in practice the app's `DIRECT_URL`, a direct or session connection).
+
+use super::sql::{self, impl_shared_reads};
+use super::{Backend, Store, StoreError, describe};
+use crate::core::metrics::SeriesChunk;
+use crate::core::schema::{Catalog, CatalogColumn, ColumnType, SchemaReport, TABLES};
+use crate::core::time::UtcNaive;
+use crate::core::workspace::{RevisionCounts, Workspace};
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long to wait for a connection before calling the database unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A Postgres store.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+    report: SchemaReport,
+}
+
+impl PgStore {
+    /// Connects and reads the catalogue. The URL never appears in an error.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::BadUrl(describe(&e)))?
+            .application_name("rollout-panel");
+        let pool = PgPoolOptions::new()
+            .max_connections(3)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Connect(describe(&e)))?;
+        Self::from_pool(pool).await
+    }
+
+    /// Wraps an existing pool and reads the catalogue.
+    pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
+        let report = SchemaReport::from_catalog(&read_catalog(&pool).await?);
+        Ok(Self { pool, report })
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+async fn read_catalog(pool: &PgPool) -> Result<Catalog, StoreError> {
+    let tables: Vec<String> = TABLES.iter().map(|t| (*t).to_owned()).collect();
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text
+         FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name = ANY($1)",
+    )
+    .bind(&tables)
+    .fetch_all(pool)
+    .await
+    .map_err(|e| StoreError::query("the schema catalogue", e))?;
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT t.relname::text, a.attname::text
+         FROM pg_index ix
+         JOIN pg_class t ON t.oid = ix.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ix.indkey[0]
+         WHERE n.nspname = 'public' AND t.relname = ANY($1)",
+    )
+    .bind(&tables)
+    .fetch_all(pool)
+    .await
+    .map_err(|e| StoreError::query("the index catalogue", e))?;
+    Ok(Catalog {
+        columns: columns
+            .into_iter()
+            .map(|(table, column, ty)| CatalogColumn {
+                table,
+                column,
+                ty: ColumnType::from_postgres(&ty),
+            })
+            .collect(),
+        index_leading_columns: indexes,
+    })
+}
+
+impl_shared_reads!(PgStore, sql::PG_COUNTS, sql::PG_SERIES);
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn schema(&self) -> &SchemaReport {
+        &self.report
+    }
+
+    async fn refresh_schema(&mut self) -> Result<&SchemaReport, StoreError> {
+        self.report = SchemaReport::from_catalog(&read_catalog(&self.pool).await?);
+        Ok(&self.report)
+    }
+
+    async fn server_version(&self) -> Result<String, StoreError> {
+        let (v,): (String,) = sqlx::query_as("SHOW server_version")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| StoreError::query("the server version", e))?;
+        Ok(format!("PostgreSQL {v}"))
+    }
+
+    async fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+        self.read_workspaces().await
+    }
+
+    async fn revision_counts(
+        &self,
+        since: UtcNaive,
+    ) -> Result<BTreeMap<String, RevisionCounts>, StoreError> {
+        self.read_revision_counts(since).await
+    }
+
+    async fn revision_series(&self, since: UtcNaive) -> Result<SeriesChunk, StoreError> {
+        self.read_revision_series(since).await
+    }
+}

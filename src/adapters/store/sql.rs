@@ -1,0 +1,162 @@
+//! SQL shared by both stores. Only the placeholder and the minute-bucket
+//! expression differ between Postgres and SQLite, so each statement is written
+//! once and instantiated per dialect at compile time.
+
+macro_rules! workspaces_sql {
+    ($enabled:literal) => {
+        concat!(
+            r#"SELECT c."id", c."name", (ws."id" IS NOT NULL) AS has_row, "#,
+            $enabled,
+            r#" AS enabled, ws."updatedAt" AS updated_at
+FROM "Client" c
+LEFT JOIN "WorkspaceSettings" ws ON ws."clientId" = c."id"
+ORDER BY c."name", c."id""#
+        )
+    };
+}
+
+macro_rules! counts_sql {
+    ($p:literal) => {
+        concat!(
+            r#"SELECT l."clientId", count(*) AS attempted,
+       count(*) FILTER (WHERE d."autoSendRevisionApplied" = true) AS applied
+FROM "AIDraft" d
+JOIN "Lead" l ON l."id" = d."leadId"
+WHERE d."autoSendRevisionAttemptedAt" >= "#,
+            $p,
+            r#"
+GROUP BY l."clientId""#
+        )
+    };
+}
+
+macro_rules! series_sql {
+    ($bucket:literal, $p:literal) => {
+        concat!(
+            "SELECT ",
+            $bucket,
+            r#" AS minute, l."clientId", count(*) AS attempted,
+       count(*) FILTER (WHERE d."autoSendRevisionApplied" = true) AS applied,
+       max(d."autoSendRevisionAttemptedAt") AS max_stamp
+FROM "AIDraft" d
+JOIN "Lead" l ON l."id" = d."leadId"
+WHERE d."autoSendRevisionAttemptedAt" >= "#,
+            $p,
+            r#"
+GROUP BY 1, 2
+ORDER BY 1, 2"#
+        )
+    };
+}
+
+/// Workspaces with their toggle (V1 and later).
+pub const WORKSPACES: &str = workspaces_sql!(r#"ws."autoSendRevisionEnabled""#);
+/// Workspaces on V0, where the toggle column does not exist.
+pub const WORKSPACES_V0: &str = workspaces_sql!("CAST(NULL AS BOOLEAN)");
+
+/// The admin page's counts, Postgres.
+pub const PG_COUNTS: &str = counts_sql!("$1");
+/// The admin page's counts, SQLite.
+pub const SQLITE_COUNTS: &str = counts_sql!("?");
+
+/// Per-minute series, Postgres.
+pub const PG_SERIES: &str = series_sql!(
+    r#"date_trunc('minute', d."autoSendRevisionAttemptedAt")"#,
+    "$1"
+);
+/// Per-minute series, SQLite (timestamps are stored as text).
+pub const SQLITE_SERIES: &str = series_sql!(
+    r#"strftime('%Y-%m-%d %H:%M:00', d."autoSendRevisionAttemptedAt")"#,
+    "?"
+);
+
+/// Implements, as inherent methods, the row-reading code that is written
+/// identically for both pools (they differ only in the SQL constants passed in).
+/// The `Store` impls delegate to these.
+macro_rules! impl_shared_reads {
+    ($ty:ty, $counts:expr, $series:expr) => {
+        impl $ty {
+        async fn read_workspaces(
+            &self,
+        ) -> Result<Vec<$crate::core::workspace::Workspace>, $crate::adapters::store::StoreError>
+        {
+            use $crate::adapters::store::{StoreError, sql, workspace_from_row};
+            let column_present = self.report.variant.has_revision_columns();
+            let q = if column_present { sql::WORKSPACES } else { sql::WORKSPACES_V0 };
+            let rows: Vec<(String, String, bool, Option<bool>, Option<chrono::NaiveDateTime>)> =
+                sqlx::query_as(q)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| StoreError::query("workspaces", e))?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, name, has_row, enabled, updated)| {
+                    workspace_from_row(id, name, has_row, enabled, updated, column_present)
+                })
+                .collect())
+        }
+
+        async fn read_revision_counts(
+            &self,
+            since: $crate::core::time::UtcNaive,
+        ) -> Result<
+            std::collections::BTreeMap<String, $crate::core::workspace::RevisionCounts>,
+            $crate::adapters::store::StoreError,
+        > {
+            use $crate::adapters::store::{StoreError, require_revision_columns};
+            require_revision_columns(&self.report)?;
+            let rows: Vec<(String, i64, i64)> = sqlx::query_as($counts)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| StoreError::query("revision counts", e))?;
+            Ok(rows
+                .into_iter()
+                .map(|(client, attempted, applied)| {
+                    (
+                        client,
+                        $crate::core::workspace::RevisionCounts {
+                            attempted: attempted.max(0) as u64,
+                            applied: applied.max(0) as u64,
+                        },
+                    )
+                })
+                .collect())
+        }
+
+        async fn read_revision_series(
+            &self,
+            since: $crate::core::time::UtcNaive,
+        ) -> Result<$crate::core::metrics::SeriesChunk, $crate::adapters::store::StoreError> {
+            use $crate::adapters::store::{StoreError, require_revision_columns};
+            use $crate::core::metrics::{MinuteBucket, SeriesChunk};
+            require_revision_columns(&self.report)?;
+            let rows: Vec<(chrono::NaiveDateTime, String, i64, i64, chrono::NaiveDateTime)> =
+                sqlx::query_as($series)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| StoreError::query("revision series", e))?;
+            let max_stamp = rows.iter().map(|r| r.4).max();
+            let buckets = rows
+                .into_iter()
+                .map(|(minute, client_id, attempted, applied, _)| MinuteBucket {
+                    minute,
+                    client_id,
+                    counts: $crate::core::workspace::RevisionCounts {
+                        attempted: attempted.max(0) as u64,
+                        applied: applied.max(0) as u64,
+                    },
+                })
+                .collect();
+            Ok(SeriesChunk {
+                since,
+                buckets,
+                max_stamp,
+            })
+        }
+        }
+    };
+}
+
+pub(crate) use impl_shared_reads;

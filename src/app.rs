@@ -1,0 +1,162 @@
+//! The eframe application: keeps the persisted UI state and the latest
+//! snapshot from the worker, draws it, and applies the commands panels return.
+
+use crate::adapters::clock::Clock;
+use crate::ui::metrics::metrics_ui;
+use crate::ui::placeholder::placeholder_ui;
+use crate::ui::top_bar::top_bar_ui;
+use crate::ui::{Command, MetricsWindow, Tab};
+use crate::worker::{Event, Request, Snapshot, WorkerConfig, WorkerHandle};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What survives a restart of the window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PersistedState {
+    /// The screen shown.
+    pub tab: Tab,
+    /// The metrics window.
+    pub window: MetricsWindow,
+}
+
+/// The application.
+pub struct App {
+    state: PersistedState,
+    worker: WorkerHandle,
+    snapshot: Arc<Snapshot>,
+    busy: bool,
+    clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// Creates the app and starts its worker.
+    pub fn new(cc: &eframe::CreationContext<'_>, config: WorkerConfig) -> Self {
+        let state = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let ctx = cc.egui_ctx.clone();
+        let clock = Arc::clone(&config.clock);
+        let profile = config.target.profile_name().to_owned();
+        let worker = WorkerHandle::spawn(config, move || ctx.request_repaint());
+        Self {
+            state,
+            worker,
+            snapshot: Arc::new(Snapshot {
+                profile,
+                ..Snapshot::default()
+            }),
+            busy: true,
+            clock,
+        }
+    }
+
+    /// The worker handle (tests wait on it).
+    pub fn worker(&self) -> &WorkerHandle {
+        &self.worker
+    }
+
+    /// The latest snapshot drawn.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The persisted UI state.
+    pub fn state(&self) -> &PersistedState {
+        &self.state
+    }
+
+    fn apply(&mut self, command: Command) {
+        match command {
+            Command::Refresh => {
+                self.busy = true;
+                self.worker.send(Request::Refresh);
+            }
+            Command::ShowTab(tab) => self.state.tab = tab,
+            Command::SetWindow(w) => self.state.window = w,
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        while let Some(event) = self.worker.try_recv() {
+            match event {
+                Event::RefreshStarted => self.busy = true,
+                Event::Snapshot(s) => {
+                    self.snapshot = s;
+                    self.busy = false;
+                }
+            }
+        }
+        let shortcuts: Vec<Command> = Command::with_shortcuts()
+            .into_iter()
+            .filter(|c| {
+                c.shortcut()
+                    .is_some_and(|s| ctx.input_mut(|i| i.consume_shortcut(&s)))
+            })
+            .collect();
+        for c in shortcuts {
+            self.apply(c);
+        }
+        // Keep the "… s ago" ages honest without spinning the CPU.
+        ctx.request_repaint_after(Duration::from_secs(1));
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let now = self.clock.now();
+        let snapshot = Arc::clone(&self.snapshot);
+        let mut commands = Vec::new();
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            commands.extend(top_bar_ui(ui, &snapshot, self.busy, now));
+        });
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for tab in Tab::ALL {
+                    let cmd = Command::ShowTab(tab);
+                    if ui
+                        .selectable_label(self.state.tab == tab, cmd.label())
+                        .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
+                        .clicked()
+                    {
+                        commands.push(cmd);
+                    }
+                }
+            });
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let schema = snapshot.schema.as_ref().map_or_else(
+                    || "schema: not read yet".to_owned(),
+                    |s| format!("schema: {}", s.summary()),
+                );
+                ui.small(schema);
+                ui.separator();
+                ui.small(&snapshot.source);
+                if let Some(e) = snapshot.db.error.as_ref().or(snapshot.env.error.as_ref()) {
+                    ui.separator();
+                    ui.colored_label(crate::ui::colors::FAIL, e);
+                }
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .auto_shrink(false)
+                .show(ui, |ui| match self.state.tab {
+                    Tab::Metrics => {
+                        commands.extend(metrics_ui(ui, &snapshot, self.state.window, now))
+                    }
+                    tab => placeholder_ui(ui, tab, &snapshot),
+                });
+        });
+        for c in commands {
+            self.apply(c);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}

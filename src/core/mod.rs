@@ -1,0 +1,8 @@
+//! Pure domain logic: no IO, no egui. Everything here is unit-tested.
+
+pub mod env;
+pub mod metrics;
+pub mod runbook;
+pub mod schema;
+pub mod time;
+pub mod workspace;

@@ -1,0 +1,122 @@
+//! Time helpers for the production data's naive-UTC `timestamp(3)` columns.
+//!
+//! Prisma writes `DateTime` as `timestamp(3) without time zone` in UTC
+//! (contract §1.1). The panel therefore works in [`NaiveDateTime`] values that
+//! are UTC by convention, truncated to milliseconds like the database keeps them.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
+
+/// A naive UTC timestamp as the production tables store it.
+pub type UtcNaive = NaiveDateTime;
+
+/// Truncates to whole milliseconds, the precision of `timestamp(3)`.
+pub fn to_millis(t: UtcNaive) -> UtcNaive {
+    let nanos = t.nanosecond() % 1_000_000_000;
+    let ms = nanos / 1_000_000;
+    t.with_nanosecond(ms * 1_000_000).unwrap_or(t)
+}
+
+/// The start of the minute that contains `t`.
+pub fn floor_minute(t: UtcNaive) -> UtcNaive {
+    t.with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(t)
+}
+
+/// Converts an aware UTC instant to the naive form the tables use.
+pub fn naive(t: DateTime<Utc>) -> UtcNaive {
+    to_millis(t.naive_utc())
+}
+
+/// Whole minutes from `a` to `b` (negative when `b` is before `a`), floored.
+pub fn minutes_between(a: UtcNaive, b: UtcNaive) -> i64 {
+    (b - a).num_seconds().div_euclid(60)
+}
+
+/// Seconds since the Unix epoch, as the plots use on their x axis.
+pub fn epoch_seconds(t: UtcNaive) -> f64 {
+    t.and_utc().timestamp_millis() as f64 / 1000.0
+}
+
+/// Formats an age such as "4 s", "3 min", "2 h 5 min" for "last read … ago".
+pub fn format_age(age: Duration) -> String {
+    let secs = age.num_seconds().max(0);
+    if secs < 60 {
+        format!("{secs} s")
+    } else if secs < 3600 {
+        format!("{} min", secs / 60)
+    } else if secs < 86_400 {
+        let m = (secs % 3600) / 60;
+        if m == 0 {
+            format!("{} h", secs / 3600)
+        } else {
+            format!("{} h {m} min", secs / 3600)
+        }
+    } else {
+        format!("{} d {} h", secs / 86_400, (secs % 86_400) / 3600)
+    }
+}
+
+/// Parses the text forms timestamps take in SQLite (`2026-02-20 10:00:00.123`,
+/// with or without fraction, `T` separator or trailing `Z`).
+pub fn parse_naive(text: &str) -> Option<UtcNaive> {
+    let text = text.trim().trim_end_matches('Z');
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, fmt) {
+            return Some(t);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn t(h: u32, m: u32, s: u32, ms: u32) -> UtcNaive {
+        NaiveDate::from_ymd_opt(2026, 2, 20)
+            .unwrap()
+            .and_hms_milli_opt(h, m, s, ms)
+            .unwrap()
+    }
+
+    #[test]
+    fn truncates_to_millis_and_minutes() {
+        let x = t(10, 5, 7, 123) + Duration::nanoseconds(456_789);
+        assert_eq!(to_millis(x), t(10, 5, 7, 123));
+        assert_eq!(floor_minute(x), t(10, 5, 0, 0));
+    }
+
+    #[test]
+    fn minutes_between_floors_towards_negative() {
+        assert_eq!(minutes_between(t(10, 0, 0, 0), t(10, 2, 59, 0)), 2);
+        assert_eq!(minutes_between(t(10, 0, 0, 0), t(9, 59, 30, 0)), -1);
+    }
+
+    #[test]
+    fn formats_ages() {
+        assert_eq!(format_age(Duration::seconds(4)), "4 s");
+        assert_eq!(format_age(Duration::seconds(-3)), "0 s");
+        assert_eq!(format_age(Duration::seconds(185)), "3 min");
+        assert_eq!(format_age(Duration::seconds(7200)), "2 h");
+        assert_eq!(format_age(Duration::seconds(7500)), "2 h 5 min");
+        assert_eq!(format_age(Duration::seconds(90_000)), "1 d 1 h");
+    }
+
+    #[test]
+    fn parses_sqlite_text_forms() {
+        assert_eq!(
+            parse_naive("2026-02-20 10:05:07.123"),
+            Some(t(10, 5, 7, 123))
+        );
+        assert_eq!(parse_naive("2026-02-20 10:05:07"), Some(t(10, 5, 7, 0)));
+        assert_eq!(parse_naive("2026-02-20T10:05:07Z"), Some(t(10, 5, 7, 0)));
+        assert_eq!(parse_naive("2026-02-20 10:05"), Some(t(10, 5, 0, 0)));
+        assert_eq!(parse_naive("yesterday"), None);
+    }
+}

@@ -1,0 +1,133 @@
+//! The top bar: profile, source health with the data's age, runbook stage,
+//! and the two kill switches as configured vs live.
+
+use super::colors;
+use super::command::Command;
+use crate::core::env::{FlagState, Live};
+use crate::core::time::{UtcNaive, format_age};
+use crate::worker::{Health, Snapshot};
+use egui::{Color32, Ui};
+
+/// Draws the top bar; returns the commands the user gave.
+pub fn top_bar_ui(ui: &mut Ui, snapshot: &Snapshot, busy: bool, now: UtcNaive) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.horizontal_wrapped(|ui| {
+        ui.strong("rollout-panel");
+        ui.separator();
+        ui.label(format!("Profile: {}", snapshot.profile))
+            .on_hover_text(&snapshot.source);
+        ui.separator();
+        health_ui(
+            ui,
+            "DB",
+            &snapshot.db,
+            now,
+            snapshot.server_version.as_deref(),
+        );
+        health_ui(ui, "Env", &snapshot.env, now, None);
+        ui.separator();
+        let stage = snapshot.stage.map_or("stage unknown", |s| s.label());
+        ui.label(format!("Stage: {stage}"));
+        ui.separator();
+        flag_ui(
+            ui,
+            "Revision kill switch",
+            snapshot.revision_flag.as_ref(),
+            false,
+        );
+        flag_ui(ui, "All auto-send", snapshot.auto_send_flag.as_ref(), true);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let cmd = Command::Refresh;
+            if ui
+                .add_enabled(!busy, egui::Button::new(cmd.label()))
+                .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
+                .clicked()
+            {
+                commands.push(cmd);
+            }
+            if busy {
+                ui.spinner();
+            }
+        });
+    });
+    commands
+}
+
+fn dot(ui: &mut Ui, color: Color32) {
+    super::status_dot(ui, color);
+}
+
+/// "DB ok · 3 s ago" / "DB error · last good 2 min ago", with details on hover.
+fn health_ui(ui: &mut Ui, name: &str, health: &Health, now: UtcNaive, version: Option<&str>) {
+    let age = health.last_ok.map(|t| format_age(now - t));
+    let (color, text) = match (&health.error, &age) {
+        (None, Some(age)) => (colors::OK, format!("{name} ok · {age} ago")),
+        (None, None) => (colors::UNKNOWN, format!("{name} connecting…")),
+        (Some(_), Some(age)) => (colors::FAIL, format!("{name} error · last good {age} ago")),
+        (Some(_), None) => (colors::FAIL, format!("{name} error · no data yet")),
+    };
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 3.0;
+        dot(ui, color);
+        let mut hover = String::new();
+        if let Some(v) = version {
+            hover.push_str(v);
+        }
+        if let Some(ms) = health.latency_ms {
+            hover.push_str(&format!("\nround trip {ms} ms"));
+        }
+        if let Some(e) = &health.error {
+            hover.push_str(&format!("\n{e}"));
+        }
+        let r = ui.label(text);
+        if !hover.trim().is_empty() {
+            r.on_hover_text(hover.trim());
+        }
+    });
+}
+
+/// One kill switch: "configured ON · live ON", amber while a redeploy is owed.
+/// For `AUTO_SEND_DISABLED` (`on_means_disabled`) the words are enabled/disabled.
+fn flag_ui(ui: &mut Ui, name: &str, flag: Option<&FlagState>, on_means_disabled: bool) {
+    let Some(flag) = flag else {
+        ui.label(format!("{name}: unknown"));
+        return;
+    };
+    let word = |on: bool| match (on_means_disabled, on) {
+        (true, true) => "disabled",
+        (true, false) => "enabled",
+        (false, true) => "ON",
+        (false, false) => "OFF",
+    };
+    let live = match flag.live {
+        Live::Known(on) => word(on),
+        Live::AwaitingRedeploy => "not yet (redeploy to apply)",
+        Live::Unknown => "unknown",
+    };
+    let color = match (flag.is_settled(), flag.configured_on, on_means_disabled) {
+        (false, _, _) => colors::WARN,
+        (true, true, true) => colors::FAIL,
+        (true, true, false) => colors::WARN,
+        (true, false, _) => colors::OK,
+    };
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 3.0;
+        dot(ui, color);
+        ui.label(format!(
+            "{name}: configured {} · live {live}",
+            word(flag.configured_on)
+        ))
+        .on_hover_text(flag_hover(flag));
+    });
+}
+
+fn flag_hover(flag: &FlagState) -> String {
+    let value = flag
+        .configured_value
+        .as_deref()
+        .map_or("unset".to_owned(), |v| format!("{v:?}"));
+    format!(
+        "{} = {value} (on only when exactly \"1\").\nLive = the deployment serving production; env changes apply only after a redeploy.",
+        flag.key
+    )
+}

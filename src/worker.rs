@@ -1,0 +1,436 @@
+//! The worker: a thread that owns a tokio runtime and all IO.
+//!
+//! The UI sends [`Request`]s and never waits; the worker answers with
+//! [`Event`]s and wakes the UI with `request_repaint`. Every read has a
+//! deadline, so a slow or dead database shows up as an error with the data's
+//! age, never as a frozen window.
+
+use crate::adapters::clock::Clock;
+use crate::adapters::store::Store;
+use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, FlagState};
+use crate::core::metrics::RevisionSeries;
+use crate::core::runbook::Stage;
+use crate::core::schema::SchemaReport;
+use crate::core::time::UtcNaive;
+use crate::core::workspace::{RevisionCounts, Workspace};
+use crate::demo::{DemoStage, DemoWorld, Simulator};
+use chrono::Duration as ChronoDuration;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the worker connects to.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// The embedded rehearsal world.
+    Demo {
+        /// The SQLite file (created and seeded when missing).
+        db_path: PathBuf,
+        /// Where a new world's history leaves the runbook.
+        stage: DemoStage,
+        /// Seed of a new world and of the simulator.
+        seed: u64,
+    },
+}
+
+impl Target {
+    /// The profile name shown in the top bar.
+    pub fn profile_name(&self) -> &'static str {
+        match self {
+            Self::Demo { .. } => "demo",
+        }
+    }
+}
+
+/// How the worker runs.
+#[derive(Clone)]
+pub struct WorkerConfig {
+    /// What to connect to.
+    pub target: Target,
+    /// The clock (tests drive it by hand).
+    pub clock: Arc<dyn Clock>,
+    /// Refresh on its own this often; `None` = only on request (tests).
+    pub auto_refresh: Option<Duration>,
+    /// The deadline of every database or env read.
+    pub read_timeout: Duration,
+}
+
+/// A request from the UI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Read everything now (in demo mode, first let the simulated app run up to now).
+    Refresh,
+}
+
+/// A message from the worker.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A read started (the UI shows a spinner).
+    RefreshStarted,
+    /// A read finished; the new state of everything.
+    Snapshot(Arc<Snapshot>),
+}
+
+/// The health of one source (database or env).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    /// When the last read succeeded (the panel's clock).
+    pub last_ok: Option<UtcNaive>,
+    /// The last read's error, if it failed.
+    pub error: Option<String>,
+    /// Round-trip time of the last successful read.
+    pub latency_ms: Option<u64>,
+}
+
+/// Everything the UI draws, as of one refresh. Data from the last good read is
+/// kept when a later read fails; `Health` says how old it is.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Profile name.
+    pub profile: String,
+    /// Where the data comes from, for people.
+    pub source: String,
+    /// When this snapshot was made (the panel's clock).
+    pub made_at: Option<UtcNaive>,
+    /// Database health.
+    pub db: Health,
+    /// Env source health.
+    pub env: Health,
+    /// Database server version.
+    pub server_version: Option<String>,
+    /// The schema report read at connect.
+    pub schema: Option<SchemaReport>,
+    /// Workspaces and their toggles.
+    pub workspaces: Vec<Workspace>,
+    /// The admin page's 72-hour counts per workspace id.
+    pub counts_72h: BTreeMap<String, RevisionCounts>,
+    /// Per-minute series (72 hours).
+    pub series: RevisionSeries,
+    /// The env as last read.
+    pub env_snapshot: Option<EnvSnapshot>,
+    /// `AUTO_SEND_REVISION_DISABLED`, configured vs live.
+    pub revision_flag: Option<FlagState>,
+    /// `AUTO_SEND_DISABLED`, configured vs live.
+    pub auto_send_flag: Option<FlagState>,
+    /// The runbook stage.
+    pub stage: Option<Stage>,
+}
+
+impl Snapshot {
+    /// Workspaces whose toggle is on (the canary set).
+    pub fn enabled_workspaces(&self) -> impl Iterator<Item = &Workspace> {
+        self.workspaces.iter().filter(|w| w.toggle.is_on())
+    }
+}
+
+/// The UI's handle on the worker.
+pub struct WorkerHandle {
+    tx: tokio::sync::mpsc::UnboundedSender<Request>,
+    rx: mpsc::Receiver<Event>,
+    sent: u64,
+    done: Arc<(Mutex<u64>, Condvar)>,
+}
+
+impl WorkerHandle {
+    /// Starts the worker thread; it connects and makes a first read at once.
+    /// `repaint` is called after every event (egui: `ctx.request_repaint()`).
+    pub fn spawn(config: WorkerConfig, repaint: impl Fn() + Send + 'static) -> Self {
+        let (tx, mut req_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (ev_tx, rx) = mpsc::channel();
+        let done = Arc::new((Mutex::new(0u64), Condvar::new()));
+        let done_w = Arc::clone(&done);
+        let spawned = std::thread::Builder::new()
+            .name("rollout-worker".into())
+            .spawn(move || {
+                let emit = move |e: Event| {
+                    // The UI may be gone; then there is nobody to tell.
+                    let _ = ev_tx.send(e);
+                    repaint();
+                };
+                let mark_done = |seq: u64| {
+                    let (lock, cvar) = &*done_w;
+                    let mut d = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    *d = (*d).max(seq);
+                    cvar.notify_all();
+                };
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let snap = Snapshot {
+                            db: Health {
+                                error: Some(format!("cannot start the worker runtime: {e}")),
+                                ..Health::default()
+                            },
+                            ..Snapshot::default()
+                        };
+                        emit(Event::Snapshot(Arc::new(snap)));
+                        mark_done(u64::MAX);
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let mut worker = Worker::new(config.clone());
+                    let mut seq = 0u64;
+                    // Request 1: the initial connect and read.
+                    seq += 1;
+                    worker.refresh(&emit).await;
+                    mark_done(seq);
+                    let mut ticker = config.auto_refresh.map(|every| {
+                        let mut i = tokio::time::interval(every);
+                        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                        i
+                    });
+                    loop {
+                        let tick = async {
+                            match ticker.as_mut() {
+                                Some(t) => {
+                                    t.tick().await;
+                                }
+                                None => std::future::pending::<()>().await,
+                            }
+                        };
+                        tokio::select! {
+                            req = req_rx.recv() => match req {
+                                Some(Request::Refresh) => {
+                                    seq += 1;
+                                    worker.refresh(&emit).await;
+                                    mark_done(seq);
+                                }
+                                None => break,
+                            },
+                            () = tick => worker.refresh(&emit).await,
+                        }
+                    }
+                });
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the worker thread: {e}");
+        }
+        Self {
+            tx,
+            rx,
+            sent: 1,
+            done,
+        }
+    }
+
+    /// Sends a request; never blocks.
+    pub fn send(&mut self, request: Request) {
+        if self.tx.send(request).is_ok() {
+            self.sent += 1;
+        } else {
+            tracing::error!("the worker has stopped; request dropped");
+        }
+    }
+
+    /// The next event, if one is waiting.
+    pub fn try_recv(&self) -> Option<Event> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Blocks until the worker has answered every request sent so far, or the
+    /// timeout passes. Returns whether it caught up. For tests and the CLI —
+    /// never call it from the UI thread in the app.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (lock, cvar) = &*self.done;
+        let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while *done < self.sent {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            done = cvar
+                .wait_timeout(done, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// Runs a read with a deadline; its error, or the timeout, as a message for people.
+async fn timed<T, E: std::fmt::Display>(
+    timeout: Duration,
+    what: &str,
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "{what} did not answer within {} s",
+            timeout.as_secs()
+        )),
+    }
+}
+
+/// One read of the database into the snapshot; on error the snapshot keeps
+/// what it had.
+async fn read_db_once(
+    store: &dyn Store,
+    timeout: Duration,
+    now: UtcNaive,
+    snapshot: &mut Snapshot,
+) -> Result<(), String> {
+    let started = Instant::now();
+    if snapshot.server_version.is_none() {
+        snapshot.server_version =
+            Some(timed(timeout, "the database", store.server_version()).await?);
+    }
+    let workspaces = timed(timeout, "the database", store.workspaces()).await?;
+    let latency = started.elapsed();
+    snapshot.schema = Some(store.schema().clone());
+    snapshot.workspaces = workspaces;
+    if store.schema().revision_readable() {
+        let counts = timed(
+            timeout,
+            "the database",
+            store.revision_counts(now - ChronoDuration::hours(72)),
+        )
+        .await?;
+        let since = snapshot.series.next_since(now);
+        let chunk = timed(timeout, "the database", store.revision_series(since)).await?;
+        snapshot.counts_72h = counts;
+        snapshot.series.apply(chunk, now);
+    }
+    snapshot.db.latency_ms = Some(latency.as_millis() as u64);
+    Ok(())
+}
+
+/// The worker's own state (lives on the worker thread).
+struct Worker {
+    config: WorkerConfig,
+    demo: Option<(DemoWorld, Simulator)>,
+    store: Option<Box<dyn Store>>,
+    snapshot: Snapshot,
+}
+
+impl Worker {
+    fn new(config: WorkerConfig) -> Self {
+        let snapshot = Snapshot {
+            profile: config.target.profile_name().to_owned(),
+            ..Snapshot::default()
+        };
+        Self {
+            config,
+            demo: None,
+            store: None,
+            snapshot,
+        }
+    }
+
+    async fn connect(&mut self) -> Result<(), String> {
+        let now = self.config.clock.now();
+        match self.config.target.clone() {
+            Target::Demo {
+                db_path,
+                stage,
+                seed,
+            } => {
+                if self.demo.is_none() {
+                    let world = timed(
+                        self.config.read_timeout.max(Duration::from_secs(60)),
+                        "creating the demo world",
+                        DemoWorld::open_or_create(&db_path, now, stage, seed),
+                    )
+                    .await?;
+                    self.snapshot.source = format!("demo world {}", db_path.display());
+                    self.demo = Some((world, Simulator::new(seed)));
+                }
+                if self.store.is_none()
+                    && let Some((world, _)) = &self.demo
+                {
+                    let store =
+                        timed(self.config.read_timeout, "the demo database", world.store()).await?;
+                    self.store = Some(Box::new(store));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn refresh(&mut self, emit: &impl Fn(Event)) {
+        emit(Event::RefreshStarted);
+        let now = self.config.clock.now();
+        self.snapshot.made_at = Some(now);
+        if let Err(e) = self.connect().await {
+            self.snapshot.db.error = Some(e);
+            emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
+            return;
+        }
+        let sim_error = match &mut self.demo {
+            Some((world, sim)) => {
+                let world = world.clone();
+                tokio::time::timeout(self.config.read_timeout, sim.advance_to(&world, now))
+                    .await
+                    .map_err(|_| "the demo simulator did not finish in time".to_owned())
+                    .and_then(|r| r.map_err(|e| e.to_string()))
+                    .err()
+            }
+            None => None,
+        };
+        self.read_db(now, sim_error).await;
+        self.read_env(now).await;
+        self.snapshot.stage = match (&self.snapshot.revision_flag, &self.snapshot.auto_send_flag) {
+            (Some(rev), Some(all)) => Some(Stage::derive(
+                rev,
+                all,
+                self.snapshot.enabled_workspaces().count(),
+            )),
+            _ => None,
+        };
+        emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
+    }
+
+    async fn read_db(&mut self, now: UtcNaive, sim_error: Option<String>) {
+        let Some(store) = self.store.as_deref() else {
+            return;
+        };
+        let result = read_db_once(store, self.config.read_timeout, now, &mut self.snapshot).await;
+        match result.and(sim_error.map_or(Ok(()), Err)) {
+            Ok(()) => {
+                self.snapshot.db.last_ok = Some(now);
+                self.snapshot.db.error = None;
+            }
+            Err(e) => {
+                tracing::warn!("database read failed: {e}");
+                self.snapshot.db.error = Some(e);
+            }
+        }
+    }
+
+    async fn read_env(&mut self, now: UtcNaive) {
+        let Some((world, _)) = &self.demo else {
+            return;
+        };
+        let started = Instant::now();
+        match timed(
+            self.config.read_timeout,
+            "the demo env",
+            world.env_snapshot(),
+        )
+        .await
+        {
+            Ok(env) => {
+                self.snapshot.revision_flag = Some(env.flag(AUTO_SEND_REVISION_DISABLED));
+                self.snapshot.auto_send_flag = Some(env.flag(AUTO_SEND_DISABLED));
+                self.snapshot.env_snapshot = Some(env);
+                self.snapshot.env.last_ok = Some(now);
+                self.snapshot.env.error = None;
+                self.snapshot.env.latency_ms = Some(started.elapsed().as_millis() as u64);
+            }
+            Err(e) => {
+                tracing::warn!("env read failed: {e}");
+                self.snapshot.env.error = Some(e);
+            }
+        }
+    }
+}

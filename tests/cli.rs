@@ -1,0 +1,153 @@
+//! The command line, as scripts use it: flags, exit codes, JSON fields.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn panel(data_dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rollout-panel"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run rollout-panel")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn version_and_help_work() {
+    let dir = common::temp_dir();
+    let v = panel(dir.path(), &["--version"]);
+    assert!(v.status.success());
+    assert_eq!(
+        stdout(&v).trim(),
+        format!("rollout-panel {}", env!("CARGO_PKG_VERSION"))
+    );
+    let h = panel(dir.path(), &["--help"]);
+    assert!(h.status.success());
+    let text = stdout(&h);
+    for sub in ["gui", "demo", "--data-dir", "--log-level"] {
+        assert!(text.contains(sub), "--help lacks {sub}:\n{text}");
+    }
+    let h = panel(dir.path(), &["demo", "--help"]);
+    for sub in [
+        "--reset", "--stage", "set-env", "redeploy", "toggle", "fault",
+    ] {
+        assert!(stdout(&h).contains(sub), "demo --help lacks {sub}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_failures_exit_1() {
+    let dir = common::temp_dir();
+    let o = panel(dir.path(), &["demo", "--stage", "dark"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--stage needs --reset: {}",
+        stderr(&o)
+    );
+    let o = panel(dir.path(), &["no-such-command"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = panel(
+        dir.path(),
+        &[
+            "demo",
+            "--reset",
+            "--stage",
+            "dark",
+            "set-env",
+            "NOT_A_VAR",
+            "1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("NOT_A_VAR is not one of the runbook's variables"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn demo_reset_status_and_a_configured_but_not_live_flip() {
+    let dir = common::temp_dir();
+    let o = panel(
+        dir.path(),
+        &["demo", "--reset", "--stage", "dark", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["stage"], "Dark");
+    assert_eq!(v["schema"]["variant"], "V2Plus");
+    assert_eq!(v["revision_kill_switch"]["configured"], true);
+    assert_eq!(v["revision_kill_switch"]["live"], true);
+    assert_eq!(v["auto_send_disabled"]["live"], false);
+    assert_eq!(v["latest_deployment"]["state"], "READY");
+    assert_eq!(v["workspaces"].as_array().unwrap().len(), 4);
+    assert!(dir.path().join("demo/demo.sqlite").exists());
+
+    let o = panel(
+        dir.path(),
+        &[
+            "demo",
+            "set-env",
+            "AUTO_SEND_REVISION_DISABLED",
+            "0",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["revision_kill_switch"]["configured"], false);
+    assert_eq!(
+        v["revision_kill_switch"]["live"], true,
+        "not live before a redeploy"
+    );
+    assert_eq!(v["stage"], "AwaitingRedeploy");
+
+    let o = panel(
+        dir.path(),
+        &["demo", "toggle", "Acme Solar (pilot)", "on", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let acme = v["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "Acme Solar (pilot)")
+        .unwrap();
+    assert_eq!(acme["toggle"], "Enabled");
+
+    let o = panel(dir.path(), &["demo", "toggle", "No Such Workspace", "on"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no workspace named"), "{}", stderr(&o));
+}
+
+#[test]
+fn demo_status_never_prints_secret_values() {
+    let dir = common::temp_dir();
+    let o = panel(dir.path(), &["demo", "--reset"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("OPENAI_API_KEY = set (hidden)"), "{text}");
+    assert!(
+        text.contains("AUTO_SEND_REVISION_DISABLED = \"0\""),
+        "{text}"
+    );
+    // The seeded secrets: an API key shape and database passwords.
+    for leak in ["sk-demo-", "zrg_app:", "@db.demo.invalid"] {
+        assert!(!text.contains(leak), "status leaks {leak}:\n{text}");
+        assert!(!stderr(&o).contains(leak), "stderr leaks {leak}");
+    }
+}

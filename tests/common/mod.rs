@@ -1,0 +1,284 @@
+//! Test support: a real, throwaway PostgreSQL, and the production fixtures.
+//!
+//! When `ROLLOUT_PANEL_TEST_PG` names a running server (scripts/test.sh starts
+//! one for the whole run), each test gets a fresh database on it. Otherwise the
+//! test starts a private server from the machine's PostgreSQL binaries in a
+//! temp dir and stops it when done. Postgres tests never skip: without a server
+//! or binaries they fail and say how to fix it.
+
+#![allow(dead_code)]
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Executor, PgPool};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Schema V0 (pre-116).
+pub const PG_V0: &str = include_str!("../fixtures/pg_v0.sql");
+/// Phase 116 on top of V0.
+pub const PG_V1: &str = include_str!("../fixtures/pg_v1.sql");
+/// Phase 123/127/136 on top of V1.
+pub const PG_V2: &str = include_str!("../fixtures/pg_v2.sql");
+/// Workspaces, leads, settings rows.
+pub const DATA_BASE: &str = include_str!("../fixtures/data_base.sql");
+/// Revision claims with hand-computed expectations.
+pub const DATA_REVISIONS: &str = include_str!("../fixtures/data_revisions.sql");
+
+/// A PostgreSQL server this process started.
+pub struct PgServer {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    as_postgres: bool,
+    /// The TCP port on 127.0.0.1.
+    pub port: u16,
+}
+
+fn pg_bin_dir() -> PathBuf {
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    candidates.retain(|p| p.join("initdb").exists());
+    candidates.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    if let Some(p) = candidates.pop() {
+        return p;
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if p.join("initdb").exists() {
+            return p;
+        }
+    }
+    panic!(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found. Install them (apt-get install postgresql-15) \
+         or run the tests through scripts/test.sh, which does."
+    );
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free TCP port on 127.0.0.1")
+}
+
+impl PgServer {
+    /// initdb + start, in a fresh temp dir, on a free port.
+    pub fn start() -> Self {
+        let bin = pg_bin_dir();
+        let as_postgres = is_root();
+        let dir = tempfile::Builder::new()
+            .prefix("rollout-pg-")
+            .tempdir()
+            .expect("temp dir");
+        if as_postgres {
+            run_ok(
+                Command::new("chown")
+                    .args(["postgres:postgres"])
+                    .arg(dir.path()),
+            );
+        }
+        let server = Self {
+            dir,
+            bin,
+            as_postgres,
+            port: free_port(),
+        };
+        let data = server.dir.path().join("data");
+        let mut initdb = server.command("initdb");
+        initdb.arg("-D").arg(&data).args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]);
+        run_ok(&mut initdb);
+        server.start_again();
+        server
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        let exe = self.bin.join(tool);
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        }
+    }
+
+    /// Starts the (stopped) server again on the same port.
+    pub fn start_again(&self) {
+        let data = self.dir.path().join("data");
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let mut start = self.command("pg_ctl");
+        start
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(self.dir.path().join("server.log"))
+            .args(["-w", "-t", "30", "-o", &opts, "start"]);
+        run_ok(&mut start);
+    }
+
+    /// Stops the server, cutting every client connection (committed data survives).
+    pub fn stop(&self) {
+        let mut stop = self.command("pg_ctl");
+        stop.arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "fast", "-w", "stop"]);
+        run_ok(&mut stop);
+    }
+
+    /// The superuser URL of the `postgres` database.
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let mut stop = self.command("pg_ctl");
+        stop.arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"]);
+        let _ = stop.output();
+    }
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fresh database for one test.
+pub struct TestDb {
+    /// Its URL.
+    pub url: String,
+    /// Its name.
+    pub name: String,
+    admin_url: String,
+    _server: Option<PgServer>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// Creates an empty database on the shared server, or on a private one.
+    pub async fn create() -> Self {
+        let (admin_url, server) = match std::env::var("ROLLOUT_PANEL_TEST_PG") {
+            Ok(url) if !url.is_empty() => (url, None),
+            _ => {
+                let s = PgServer::start();
+                (s.admin_url(), Some(s))
+            }
+        };
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin_url}: {e}"));
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let url = match admin_url.rfind('/') {
+            Some(i) => format!("{}/{name}", &admin_url[..i]),
+            None => panic!("unexpected admin URL {admin_url}"),
+        };
+        Self {
+            url,
+            name,
+            admin_url,
+            _server: server,
+        }
+    }
+
+    /// A pool on the test database.
+    pub async fn pool(&self) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&self.url)
+            .await
+            .expect("connect to test database")
+    }
+
+    /// Runs fixture scripts in order.
+    pub async fn apply(&self, scripts: &[&'static str]) {
+        let pool = self.pool().await;
+        for script in scripts {
+            sqlx::raw_sql(*script)
+                .execute(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("fixture failed: {e}"));
+        }
+        pool.close().await;
+    }
+
+    /// Runs one statement as the superuser on the admin database.
+    pub async fn admin_exec(&self, sql: String) {
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.admin_url)
+            .await
+            .expect("admin connect");
+        admin
+            .execute(sqlx::AssertSqlSafe(sql))
+            .await
+            .expect("admin statement");
+        admin.close().await;
+    }
+}
+
+/// A naive UTC timestamp from text.
+pub fn ts(text: &str) -> chrono::NaiveDateTime {
+    rollout_panel::core::time::parse_naive(text).expect("timestamp")
+}
+
+/// A temp dir for a test's files.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("rollout-test-")
+        .tempdir()
+        .expect("temp dir")
+}

@@ -1,0 +1,283 @@
+//! The rehearsal world: seeded history, the app's gates, env changes that only
+//! apply after a redeploy, failed redeploys, and reopening a world.
+//! Time is driven explicitly; nothing here sleeps.
+
+mod common;
+
+use chrono::Duration;
+use common::ts;
+use rollout_panel::adapters::store::Store;
+use rollout_panel::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, Live, ReadyState};
+use rollout_panel::core::runbook::Stage;
+use rollout_panel::core::time::UtcNaive;
+use rollout_panel::demo::{DemoStage, DemoWorld, Faults, SEED_WORKSPACES, Simulator};
+
+const T0: &str = "2026-03-02 15:00:00";
+const SEED: u64 = 7;
+
+async fn world(stage: DemoStage) -> (tempfile::TempDir, DemoWorld) {
+    let dir = common::temp_dir();
+    let w = DemoWorld::create(&dir.path().join("demo.sqlite"), ts(T0), stage, SEED)
+        .await
+        .expect("seed world");
+    (dir, w)
+}
+
+/// Claims stamped in `(from, to]`, per workspace name.
+async fn claims_between(w: &DemoWorld, from: UtcNaive, to: UtcNaive) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        r#"SELECT c."name", count(*) FROM "AIDraft" d
+           JOIN "Lead" l ON l."id" = d."leadId" JOIN "Client" c ON c."id" = l."clientId"
+           WHERE d."autoSendRevisionAttemptedAt" > ? AND d."autoSendRevisionAttemptedAt" <= ?
+           GROUP BY c."name" ORDER BY c."name""#,
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(w.pool())
+    .await
+    .unwrap()
+}
+
+async fn drafts_between(w: &DemoWorld, from: UtcNaive, to: UtcNaive, evaluated: bool) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(
+        r#"SELECT count(*) FROM "AIDraft" WHERE "createdAt" > ? AND "createdAt" <= ?
+           AND ("autoSendEvaluatedAt" IS NOT NULL) = ?"#,
+    )
+    .bind(from)
+    .bind(to)
+    .bind(evaluated)
+    .fetch_one(w.pool())
+    .await
+    .unwrap();
+    n
+}
+
+async fn stage_of(w: &DemoWorld) -> Stage {
+    let env = w.env_snapshot().await.unwrap();
+    let ws = w.store().await.unwrap().workspaces().await.unwrap();
+    let enabled = ws.iter().filter(|w| w.toggle.is_on()).count();
+    Stage::derive(
+        &env.flag(AUTO_SEND_REVISION_DISABLED),
+        &env.flag(AUTO_SEND_DISABLED),
+        enabled,
+    )
+}
+
+#[tokio::test]
+async fn a_dark_world_has_a_day_of_traffic_and_no_revision_at_all() {
+    let (_dir, w) = world(DemoStage::Dark).await;
+    let t0 = ts(T0);
+    assert_eq!(stage_of(&w).await, Stage::Dark);
+    let evaluated = drafts_between(&w, t0 - Duration::hours(24), t0, true).await;
+    assert!(
+        evaluated > 1000,
+        "a day of traffic, got {evaluated} evaluated drafts"
+    );
+    assert!(
+        claims_between(&w, t0 - Duration::days(30), t0)
+            .await
+            .is_empty()
+    );
+    let store = w.store().await.unwrap();
+    assert_eq!(store.schema().variant.label(), "V2+");
+    let ws = store.workspaces().await.unwrap();
+    assert_eq!(ws.len(), SEED_WORKSPACES.len());
+    assert!(ws.iter().all(|w| !w.toggle.is_on()));
+}
+
+#[tokio::test]
+async fn a_canary_world_revises_only_the_canary_and_only_after_it_was_enabled() {
+    let (_dir, w) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    assert_eq!(stage_of(&w).await, Stage::Canary);
+    let enabled_at: UtcNaive = w.meta("canary_started_at").await.unwrap().unwrap();
+    assert_eq!(enabled_at, t0 - Duration::minutes(40));
+    assert!(
+        claims_between(&w, t0 - Duration::days(2), enabled_at)
+            .await
+            .is_empty()
+    );
+    let claims = claims_between(&w, enabled_at, t0).await;
+    assert_eq!(claims.len(), 1, "{claims:?}");
+    assert_eq!(claims[0].0, SEED_WORKSPACES[0].name);
+    assert!(claims[0].1 > 10, "{claims:?}");
+
+    // The store's admin numbers agree with a direct count.
+    let store = w.store().await.unwrap();
+    let counts = store
+        .revision_counts(t0 - Duration::hours(72))
+        .await
+        .unwrap();
+    let total: u64 = counts.values().map(|c| c.attempted).sum();
+    assert_eq!(total as i64, claims[0].1);
+    assert!(counts.values().all(|c| c.applied <= c.attempted));
+}
+
+#[tokio::test]
+async fn a_kill_switch_flip_takes_effect_only_once_the_redeploy_is_ready() {
+    let (_dir, w) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    let mut sim = Simulator::new(SEED);
+
+    w.set_env(AUTO_SEND_REVISION_DISABLED, Some("1"), t0)
+        .await
+        .unwrap();
+    let flag = w
+        .env_snapshot()
+        .await
+        .unwrap()
+        .flag(AUTO_SEND_REVISION_DISABLED);
+    assert!(flag.configured_on);
+    assert_eq!(flag.live, Live::Known(false));
+    assert_eq!(stage_of(&w).await, Stage::AwaitingRedeploy);
+
+    let t1 = t0 + Duration::minutes(5);
+    sim.advance_to(&w, t1).await.unwrap();
+    assert!(
+        !claims_between(&w, t0, t1).await.is_empty(),
+        "configured is not live"
+    );
+
+    w.redeploy(t1).await.unwrap();
+    sim.advance_to(&w, t1 + Duration::seconds(3)).await.unwrap();
+    let latest = w.env_snapshot().await.unwrap().latest.unwrap();
+    assert_eq!(latest.state, ReadyState::Building);
+    let t2 = t1 + Duration::seconds(10);
+    sim.advance_to(&w, t2).await.unwrap();
+    let env = w.env_snapshot().await.unwrap();
+    assert_eq!(env.latest.as_ref().unwrap().state, ReadyState::Ready);
+    assert_eq!(
+        env.flag(AUTO_SEND_REVISION_DISABLED).live,
+        Live::Known(true)
+    );
+    assert_eq!(stage_of(&w).await, Stage::HeldByKillSwitch);
+
+    let t3 = t2 + Duration::minutes(15);
+    sim.advance_to(&w, t3).await.unwrap();
+    assert!(
+        claims_between(&w, t2, t3).await.is_empty(),
+        "kill switch is live"
+    );
+    assert!(
+        drafts_between(&w, t2, t3, true).await > 0,
+        "drafts are still evaluated"
+    );
+}
+
+#[tokio::test]
+async fn a_canceled_redeploy_leaves_the_old_env_live() {
+    let (_dir, w) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    let mut sim = Simulator::new(SEED);
+    w.set_faults(&Faults {
+        cancel_next_redeploy: true,
+        ..Faults::default()
+    })
+    .await
+    .unwrap();
+    w.set_env(AUTO_SEND_REVISION_DISABLED, Some("1"), t0)
+        .await
+        .unwrap();
+    w.redeploy(t0).await.unwrap();
+    assert!(
+        !w.faults().await.unwrap().cancel_next_redeploy,
+        "the fault is consumed"
+    );
+
+    let t1 = t0 + Duration::seconds(20);
+    sim.advance_to(&w, t1).await.unwrap();
+    let env = w.env_snapshot().await.unwrap();
+    assert_eq!(env.latest.as_ref().unwrap().state, ReadyState::Canceled);
+    assert_ne!(
+        env.serving.as_ref().unwrap().id,
+        env.latest.as_ref().unwrap().id
+    );
+    let flag = env.flag(AUTO_SEND_REVISION_DISABLED);
+    assert!(flag.configured_on && flag.live == Live::Known(false) && !flag.is_settled());
+
+    let t2 = t1 + Duration::minutes(10);
+    sim.advance_to(&w, t2).await.unwrap();
+    assert!(
+        !claims_between(&w, t1, t2).await.is_empty(),
+        "revision still runs"
+    );
+}
+
+#[tokio::test]
+async fn all_auto_send_off_stops_evaluation_without_any_decision_write() {
+    let (_dir, w) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    let mut sim = Simulator::new(SEED);
+    w.set_env(AUTO_SEND_DISABLED, Some("1"), t0).await.unwrap();
+    w.redeploy(t0).await.unwrap();
+    let t1 = t0 + Duration::seconds(10);
+    sim.advance_to(&w, t1).await.unwrap();
+    assert_eq!(stage_of(&w).await, Stage::AutoSendOff);
+    let t2 = t1 + Duration::minutes(10);
+    sim.advance_to(&w, t2).await.unwrap();
+    assert!(
+        drafts_between(&w, t1, t2, false).await > 0,
+        "drafts still arrive"
+    );
+    assert_eq!(
+        drafts_between(&w, t1, t2, true).await,
+        0,
+        "none is evaluated"
+    );
+    assert!(claims_between(&w, t1, t2).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_world_reopened_later_catches_up_without_repeating_itself() {
+    let dir = common::temp_dir();
+    let path = dir.path().join("demo.sqlite");
+    let t0 = ts(T0);
+    let w = DemoWorld::create(&path, t0, DemoStage::Canary, SEED)
+        .await
+        .unwrap();
+    Simulator::new(SEED)
+        .advance_to(&w, t0 + Duration::seconds(30))
+        .await
+        .unwrap();
+    w.close().await;
+
+    // A new process: same seed, a new simulator, the world as left on disk.
+    let w = DemoWorld::open(&path).await.unwrap();
+    let t1 = t0 + Duration::minutes(20);
+    let summary = Simulator::new(SEED).advance_to(&w, t1).await.unwrap();
+    assert!(summary.drafts > 20, "{summary:?}");
+    assert!(!claims_between(&w, t0, t1).await.is_empty());
+    // Nothing happens twice for the same instant.
+    let again = Simulator::new(SEED).advance_to(&w, t1).await.unwrap();
+    assert_eq!(again.drafts, 0);
+}
+
+#[tokio::test]
+async fn the_same_seed_and_clock_give_the_same_world() {
+    let (_a_dir, a) = world(DemoStage::Canary).await;
+    let (_b_dir, b) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    let from = t0 - Duration::days(2);
+    assert_eq!(
+        claims_between(&a, from, t0).await,
+        claims_between(&b, from, t0).await
+    );
+    assert_eq!(
+        drafts_between(&a, from, t0, true).await,
+        drafts_between(&b, from, t0, true).await
+    );
+}
+
+#[tokio::test]
+async fn opening_a_file_that_is_not_a_demo_world_says_so() {
+    let dir = common::temp_dir();
+    let path = dir.path().join("other.sqlite");
+    std::fs::write(&path, b"this is not a database").unwrap();
+    let err = DemoWorld::open(&path).await.expect_err("not a database");
+    let text = err.to_string();
+    assert!(text.starts_with("demo database "), "{text}");
+    assert!(
+        text.contains("other.sqlite") && text.contains("not a database"),
+        "{text}"
+    );
+}

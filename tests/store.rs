@@ -1,0 +1,286 @@
+//! The store against real databases: PostgreSQL 15 with the V0, V1 and V2
+//! production fixtures, and SQLite with the demo's production-shaped schema.
+//! Expected numbers are hand-computed in tests/fixtures/data_revisions.sql.
+
+mod common;
+
+use common::{DATA_BASE, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, PgServer, TestDb, ts};
+use rollout_panel::adapters::store::{PgStore, SqliteStore, Store, StoreError};
+use rollout_panel::core::metrics::RevisionSeries;
+use rollout_panel::core::schema::SchemaVariant;
+use rollout_panel::core::workspace::{RevisionCounts, RevisionToggle};
+use std::collections::BTreeMap;
+
+const WINDOW_START: &str = "2026-02-20 00:00:00";
+
+fn counts(attempted: u64, applied: u64) -> RevisionCounts {
+    RevisionCounts { attempted, applied }
+}
+
+/// Everything the fixture data implies, checked against any store.
+async fn check_expected_reads(store: &dyn Store) {
+    let ws = store.workspaces().await.expect("workspaces");
+    let toggles: Vec<(&str, RevisionToggle)> =
+        ws.iter().map(|w| (w.name.as_str(), w.toggle)).collect();
+    assert_eq!(
+        toggles,
+        vec![
+            ("Alpha", RevisionToggle::Enabled),
+            ("Beta", RevisionToggle::Disabled),
+            ("Gamma", RevisionToggle::NoSettingsRow),
+        ]
+    );
+    assert_eq!(
+        ws[0].settings_updated_at,
+        Some(ts("2026-02-19 09:30:00.250"))
+    );
+    assert_eq!(ws[2].settings_updated_at, None);
+
+    let got = store
+        .revision_counts(ts(WINDOW_START))
+        .await
+        .expect("counts");
+    let want: BTreeMap<String, RevisionCounts> = [
+        ("c-alpha".to_owned(), counts(3, 2)),
+        ("c-beta".to_owned(), counts(2, 1)),
+        ("c-gamma".to_owned(), counts(1, 0)),
+    ]
+    .into();
+    assert_eq!(got, want);
+
+    // One millisecond later, Beta's d7 (stamped exactly at the start) drops out.
+    let later = ts("2026-02-20 00:00:00.001");
+    let got = store.revision_counts(later).await.expect("counts");
+    assert_eq!(got["c-beta"], counts(1, 0));
+
+    let chunk = store
+        .revision_series(ts(WINDOW_START))
+        .await
+        .expect("series");
+    let buckets: Vec<(String, &str, u64, u64)> = chunk
+        .buckets
+        .iter()
+        .map(|b| {
+            (
+                b.minute.format("%m-%d %H:%M:%S%.3f").to_string(),
+                b.client_id.as_str(),
+                b.counts.attempted,
+                b.counts.applied,
+            )
+        })
+        .collect();
+    assert_eq!(
+        buckets,
+        vec![
+            ("02-20 00:00:00.000".to_owned(), "c-beta", 1, 1),
+            ("02-20 10:00:00.000".to_owned(), "c-alpha", 2, 1),
+            ("02-20 10:00:00.000".to_owned(), "c-beta", 1, 0),
+            ("02-20 10:01:00.000".to_owned(), "c-alpha", 1, 1),
+            ("02-21 08:15:00.000".to_owned(), "c-gamma", 1, 0),
+        ]
+    );
+    assert_eq!(chunk.max_stamp, Some(ts("2026-02-21 08:15:10")));
+
+    // The series, merged, gives the admin page's numbers for the same window.
+    let now = ts("2026-02-22 12:00:00");
+    let mut series = RevisionSeries::default();
+    series.apply(chunk, now);
+    assert_eq!(series.totals_by_workspace(ts(WINDOW_START), now), want);
+
+    // Incremental: the next poll starts three minutes before the newest stamp.
+    let since = series.next_since(now);
+    assert_eq!(since, ts("2026-02-21 08:12:00"));
+    let tail = store.revision_series(since).await.expect("tail");
+    assert_eq!(tail.buckets.len(), 1);
+    assert_eq!(tail.buckets[0].client_id, "c-gamma");
+}
+
+#[tokio::test]
+async fn postgres_v2_reads_match_the_hand_computed_numbers() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
+        .await;
+    let store = PgStore::connect(&db.url).await.expect("connect");
+    assert_eq!(store.schema().variant, SchemaVariant::V2Plus);
+    assert!(store.schema().missing.is_empty(), "{:?}", store.schema());
+    assert!(
+        store.schema().type_mismatches.is_empty(),
+        "{:?}",
+        store.schema()
+    );
+    assert!(store.schema().revision_index);
+    assert!(
+        store
+            .server_version()
+            .await
+            .unwrap()
+            .starts_with("PostgreSQL 1")
+    );
+    check_expected_reads(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_v1_reads_match_the_hand_computed_numbers() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, DATA_BASE, DATA_REVISIONS]).await;
+    let store = PgStore::connect(&db.url).await.expect("connect");
+    assert_eq!(store.schema().variant, SchemaVariant::V1);
+    assert!(store.schema().missing.is_empty(), "{:?}", store.schema());
+    assert!(!store.schema().variant.has_iterations());
+    check_expected_reads(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_v0_reports_missing_columns_instead_of_failing() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, DATA_BASE]).await;
+    let store = PgStore::connect(&db.url)
+        .await
+        .expect("connect must succeed on V0");
+    let report = store.schema();
+    assert_eq!(report.variant, SchemaVariant::V0);
+    assert!(!report.revision_index);
+    assert_eq!(
+        report.missing,
+        vec![
+            "AIDraft.autoSendOriginalConfidence",
+            "AIDraft.autoSendRevisionApplied",
+            "AIDraft.autoSendRevisionAttemptedAt",
+            "AIDraft.autoSendRevisionConfidence",
+            "AIDraft.autoSendRevisionSelectorUsed",
+            "WorkspaceSettings.autoSendRevisionEnabled",
+        ]
+    );
+    assert!(
+        report
+            .summary()
+            .contains("missing columns: AIDraft.autoSendOriginalConfidence")
+    );
+
+    // Workspaces still list, with the toggle honestly unknown.
+    let ws = store.workspaces().await.expect("workspaces on V0");
+    assert_eq!(ws.len(), 3);
+    assert!(ws.iter().all(|w| w.toggle == RevisionToggle::ColumnMissing));
+
+    // Revision reads refuse with the list, not with a SQL error.
+    match store.revision_counts(ts(WINDOW_START)).await {
+        Err(StoreError::SchemaMissing(cols)) => {
+            assert!(cols.contains(&"AIDraft.autoSendRevisionAttemptedAt".to_owned()))
+        }
+        other => panic!("expected SchemaMissing, got {other:?}"),
+    }
+    assert!(matches!(
+        store.revision_series(ts(WINDOW_START)).await,
+        Err(StoreError::SchemaMissing(_))
+    ));
+}
+
+#[tokio::test]
+async fn postgres_session_time_zone_does_not_move_the_window() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, DATA_BASE, DATA_REVISIONS]).await;
+    // A session whose TimeZone is far from UTC: the naive UTC values bound from
+    // Rust must select exactly the same rows.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(&mut *conn, "SET TIME ZONE 'Pacific/Auckland'").await?;
+                Ok(())
+            })
+        })
+        .connect(&db.url)
+        .await
+        .unwrap();
+    let store = PgStore::from_pool(pool).await.expect("store");
+    let (tz,): (String,) = sqlx::query_as("SHOW timezone")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(tz, "Pacific/Auckland");
+    let got = store.revision_counts(ts(WINDOW_START)).await.unwrap();
+    assert_eq!(got["c-alpha"], counts(3, 2));
+    assert_eq!(got["c-beta"], counts(2, 1));
+}
+
+#[tokio::test]
+async fn postgres_that_goes_away_gives_a_clear_error_and_recovers() {
+    let server = PgServer::start();
+    let url = server.admin_url();
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    for script in [PG_V0, PG_V1, DATA_BASE, DATA_REVISIONS] {
+        sqlx::raw_sql(script).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let store = PgStore::connect(&url).await.expect("connect");
+    assert_eq!(
+        store.revision_counts(ts(WINDOW_START)).await.unwrap().len(),
+        3
+    );
+
+    server.stop();
+    let err = store
+        .revision_counts(ts(WINDOW_START))
+        .await
+        .expect_err("a stopped server cannot answer");
+    let text = err.to_string();
+    assert!(text.starts_with("reading revision counts failed"), "{text}");
+    assert!(text.contains("is it running and reachable?"), "{text}");
+
+    server.start_again();
+    let got = store
+        .revision_counts(ts(WINDOW_START))
+        .await
+        .expect("recovers");
+    assert_eq!(got["c-alpha"], counts(3, 2));
+}
+
+#[tokio::test]
+async fn postgres_connect_errors_never_show_the_password() {
+    let server = PgServer::start();
+    let url = format!(
+        "postgres://nobody:hunter2-secret@127.0.0.1:{}/nowhere",
+        server.port
+    );
+    let err = PgStore::connect(&url).await.expect_err("no such role");
+    let text = err.to_string();
+    assert!(text.starts_with("cannot connect to the database"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+
+    let err = PgStore::connect("postgres://u:hunter2@[::1:bad/x")
+        .await
+        .expect_err("malformed URL");
+    let text = err.to_string();
+    assert!(text.starts_with("the database URL is not usable"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[tokio::test]
+async fn sqlite_demo_schema_reads_match_the_hand_computed_numbers() {
+    let dir = common::temp_dir();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("prod-shaped.sqlite"))
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    rollout_panel::demo::apply_schema(&pool).await.unwrap();
+    for script in [DATA_BASE, DATA_REVISIONS] {
+        sqlx::raw_sql(script).execute(&pool).await.unwrap();
+    }
+    let store = SqliteStore::from_pool(pool).await.expect("store");
+    assert_eq!(store.schema().variant, SchemaVariant::V2Plus);
+    assert!(
+        store.schema().type_mismatches.is_empty(),
+        "{:?}",
+        store.schema()
+    );
+    assert!(store.schema().revision_index);
+    assert!(
+        store
+            .server_version()
+            .await
+            .unwrap()
+            .starts_with("SQLite 3.")
+    );
+    check_expected_reads(&store).await;
+}

@@ -1,0 +1,78 @@
+//! The worker thread on its own: first read, errors as data, and requests
+//! answered in order.
+
+mod common;
+
+use common::ts;
+use rollout_panel::adapters::clock::ManualClock;
+use rollout_panel::demo::DemoStage;
+use rollout_panel::worker::{Event, Request, Snapshot, Target, WorkerConfig, WorkerHandle};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn config(db_path: std::path::PathBuf, clock: &ManualClock) -> WorkerConfig {
+    WorkerConfig {
+        target: Target::Demo {
+            db_path,
+            stage: DemoStage::Canary,
+            seed: 3,
+        },
+        clock: Arc::new(clock.clone()),
+        auto_refresh: None,
+        read_timeout: Duration::from_secs(60),
+    }
+}
+
+fn last_snapshot(w: &WorkerHandle) -> Arc<Snapshot> {
+    let mut last = None;
+    while let Some(e) = w.try_recv() {
+        if let Event::Snapshot(s) = e {
+            last = Some(s);
+        }
+    }
+    last.expect("a snapshot")
+}
+
+#[test]
+fn an_unusable_data_dir_is_reported_as_an_error_not_a_crash() {
+    let dir = common::temp_dir();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"a file where a directory should be").unwrap();
+    let clock = ManualClock::new(ts("2026-03-02 15:00:00"));
+    let w = WorkerHandle::spawn(config(blocker.join("demo.sqlite"), &clock), || {});
+    assert!(w.wait_idle(Duration::from_secs(60)));
+    let s = last_snapshot(&w);
+    let err = s.db.error.as_deref().expect("an error");
+    assert!(err.contains("not-a-dir"), "{err}");
+    assert!(s.db.last_ok.is_none());
+    assert!(s.workspaces.is_empty());
+}
+
+#[test]
+fn each_refresh_reads_again_and_the_first_read_has_everything() {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(ts("2026-03-02 15:00:00"));
+    let mut w = WorkerHandle::spawn(config(dir.path().join("demo.sqlite"), &clock), || {});
+    assert!(w.wait_idle(Duration::from_secs(120)));
+    let first = last_snapshot(&w);
+    assert_eq!(first.profile, "demo");
+    assert_eq!(first.db.error, None);
+    assert_eq!(first.db.last_ok, Some(ts("2026-03-02 15:00:00")));
+    assert_eq!(first.workspaces.len(), 4);
+    assert!(
+        first
+            .server_version
+            .as_deref()
+            .unwrap()
+            .starts_with("SQLite")
+    );
+    assert!(first.revision_flag.is_some() && first.auto_send_flag.is_some());
+    let watermark = first.series.watermark().expect("claims were read");
+
+    clock.advance(chrono::Duration::minutes(3));
+    w.send(Request::Refresh);
+    assert!(w.wait_idle(Duration::from_secs(60)));
+    let second = last_snapshot(&w);
+    assert_eq!(second.db.last_ok, Some(ts("2026-03-02 15:03:00")));
+    assert!(second.series.watermark().unwrap() > watermark);
+}
