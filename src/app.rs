@@ -4,12 +4,15 @@
 use crate::adapters::clock::Clock;
 use crate::ui::metrics::metrics_ui;
 use crate::ui::placeholder::placeholder_ui;
-use crate::ui::top_bar::top_bar_ui;
+use crate::ui::top_bar::{tabs_ui, top_bar_ui};
 use crate::ui::{Command, MetricsWindow, Tab};
 use crate::worker::{Event, Request, Snapshot, WorkerConfig, WorkerHandle};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// A read taking longer than this shows a spinner (quick polls do not flicker).
+const SLOW_READ: Duration = Duration::from_millis(400);
 
 /// What survives a restart of the window.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,7 +29,8 @@ pub struct App {
     state: PersistedState,
     worker: WorkerHandle,
     snapshot: Arc<Snapshot>,
-    busy: bool,
+    /// Since when a read has been in flight.
+    busy_since: Option<Instant>,
     clock: Arc<dyn Clock>,
 }
 
@@ -48,7 +52,7 @@ impl App {
                 profile,
                 ..Snapshot::default()
             }),
-            busy: true,
+            busy_since: Some(Instant::now()),
             clock,
         }
     }
@@ -71,7 +75,7 @@ impl App {
     fn apply(&mut self, command: Command) {
         match command {
             Command::Refresh => {
-                self.busy = true;
+                self.busy_since.get_or_insert_with(Instant::now);
                 self.worker.send(Request::Refresh);
             }
             Command::ShowTab(tab) => self.state.tab = tab,
@@ -84,10 +88,12 @@ impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         while let Some(event) = self.worker.try_recv() {
             match event {
-                Event::RefreshStarted => self.busy = true,
+                Event::RefreshStarted => {
+                    self.busy_since.get_or_insert_with(Instant::now);
+                }
                 Event::Snapshot(s) => {
                     self.snapshot = s;
-                    self.busy = false;
+                    self.busy_since = None;
                 }
             }
         }
@@ -101,30 +107,25 @@ impl eframe::App for App {
         for c in shortcuts {
             self.apply(c);
         }
-        // Keep the "… s ago" ages honest without spinning the CPU.
-        ctx.request_repaint_after(Duration::from_secs(1));
+        // Keep the "… s ago" ages honest without spinning the CPU, and show the
+        // spinner once a read turns slow.
+        let wake = match self.busy_since {
+            Some(since) => SLOW_READ
+                .saturating_sub(since.elapsed())
+                .max(Duration::from_millis(50)),
+            None => Duration::from_secs(1),
+        };
+        ctx.request_repaint_after(wake.min(Duration::from_secs(1)));
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let now = self.clock.now();
         let snapshot = Arc::clone(&self.snapshot);
         let mut commands = Vec::new();
-        egui::Panel::top("top_bar").show(ui, |ui| {
-            commands.extend(top_bar_ui(ui, &snapshot, self.busy, now));
-        });
+        let slow_read = self.busy_since.is_some_and(|s| s.elapsed() >= SLOW_READ);
+        egui::Panel::top("top_bar").show(ui, |ui| top_bar_ui(ui, &snapshot, now));
         egui::Panel::top("tabs").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                for tab in Tab::ALL {
-                    let cmd = Command::ShowTab(tab);
-                    if ui
-                        .selectable_label(self.state.tab == tab, cmd.label())
-                        .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
-                        .clicked()
-                    {
-                        commands.push(cmd);
-                    }
-                }
-            });
+            commands.extend(tabs_ui(ui, self.state.tab, slow_read));
         });
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {

@@ -183,7 +183,8 @@ impl WorkerHandle {
                     worker.refresh(&emit).await;
                     mark_done(seq);
                     let mut ticker = config.auto_refresh.map(|every| {
-                        let mut i = tokio::time::interval(every);
+                        let first = tokio::time::Instant::now() + every;
+                        let mut i = tokio::time::interval_at(first, every);
                         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                         i
                     });
@@ -360,6 +361,17 @@ impl Worker {
     async fn refresh(&mut self, emit: &impl Fn(Event)) {
         emit(Event::RefreshStarted);
         let now = self.config.clock.now();
+        if self.demo.as_ref().is_some_and(|(w, _)| w.is_replaced()) {
+            tracing::info!("the demo world was reset or removed on disk; reopening it");
+            if let Some((world, _)) = self.demo.take() {
+                world.close().await;
+            }
+            self.store = None;
+            self.snapshot = Snapshot {
+                profile: self.snapshot.profile.clone(),
+                ..Snapshot::default()
+            };
+        }
         self.snapshot.made_at = Some(now);
         if let Err(e) = self.connect().await {
             self.snapshot.db.error = Some(e);

@@ -76,3 +76,39 @@ fn each_refresh_reads_again_and_the_first_read_has_everything() {
     assert_eq!(second.db.last_ok, Some(ts("2026-03-02 15:03:00")));
     assert!(second.series.watermark().unwrap() > watermark);
 }
+
+#[test]
+fn a_demo_reset_by_another_process_is_picked_up_on_the_next_read() {
+    let dir = common::temp_dir();
+    let path = dir.path().join("demo.sqlite");
+    let clock = ManualClock::new(ts("2026-03-02 15:00:00"));
+    let mut w = WorkerHandle::spawn(config(path.clone(), &clock), || {});
+    assert!(w.wait_idle(Duration::from_secs(120)));
+    let canary = last_snapshot(&w);
+    assert_eq!(canary.enabled_workspaces().count(), 1);
+
+    // `rollout-panel demo --reset --stage dark` from a terminal.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let fresh = rollout_panel::demo::DemoWorld::create(
+            &path,
+            ts("2026-03-02 15:00:00"),
+            DemoStage::Dark,
+            5,
+        )
+        .await
+        .unwrap();
+        fresh.close().await;
+    });
+
+    w.send(Request::Refresh);
+    assert!(w.wait_idle(Duration::from_secs(120)));
+    let dark = last_snapshot(&w);
+    assert_eq!(dark.db.error, None);
+    assert_eq!(
+        dark.enabled_workspaces().count(),
+        0,
+        "still reading the old file"
+    );
+    assert_eq!(dark.stage, Some(rollout_panel::core::runbook::Stage::Dark));
+}

@@ -64,6 +64,22 @@ impl From<sqlx::Error> for DemoError {
 pub struct DemoWorld {
     pool: SqlitePool,
     path: PathBuf,
+    file_id: Option<(u64, u64)>,
+}
+
+/// The identity of a file on disk (device, inode), to notice it was replaced.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        // Elsewhere an open database cannot be deleted, so it cannot be replaced.
+        let _ = path;
+        None
+    }
 }
 
 impl DemoWorld {
@@ -133,7 +149,14 @@ impl DemoWorld {
         Ok(Self {
             pool,
             path: path.to_owned(),
+            file_id: file_id(path),
         })
+    }
+
+    /// Whether the file was deleted or replaced (e.g. by `demo --reset` in
+    /// another process) since this world was opened.
+    pub fn is_replaced(&self) -> bool {
+        file_id(&self.path) != self.file_id
     }
 
     async fn migrate(&self) -> Result<(), DemoError> {

@@ -2,15 +2,14 @@
 //! and the two kill switches as configured vs live.
 
 use super::colors;
-use super::command::Command;
+use super::command::{Command, Tab};
 use crate::core::env::{FlagState, Live};
 use crate::core::time::{UtcNaive, format_age};
 use crate::worker::{Health, Snapshot};
 use egui::{Color32, Ui};
 
-/// Draws the top bar; returns the commands the user gave.
-pub fn top_bar_ui(ui: &mut Ui, snapshot: &Snapshot, busy: bool, now: UtcNaive) -> Vec<Command> {
-    let mut commands = Vec::new();
+/// Draws the top bar.
+pub fn top_bar_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) {
     ui.horizontal_wrapped(|ui| {
         ui.strong("rollout-panel");
         ui.separator();
@@ -36,17 +35,35 @@ pub fn top_bar_ui(ui: &mut Ui, snapshot: &Snapshot, busy: bool, now: UtcNaive) -
             false,
         );
         flag_ui(ui, "All auto-send", snapshot.auto_send_flag.as_ref(), true);
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let cmd = Command::Refresh;
+    });
+}
+
+/// The tab row, with Refresh (and a spinner while a read is slow) on the right.
+pub fn tabs_ui(ui: &mut Ui, current: Tab, slow_read: bool) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.horizontal(|ui| {
+        for tab in Tab::ALL {
+            let cmd = Command::ShowTab(tab);
             if ui
-                .add_enabled(!busy, egui::Button::new(cmd.label()))
+                .selectable_label(current == tab, cmd.label())
                 .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
                 .clicked()
             {
                 commands.push(cmd);
             }
-            if busy {
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let cmd = Command::Refresh;
+            if ui
+                .button(cmd.label())
+                .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
+                .clicked()
+            {
+                commands.push(cmd);
+            }
+            if slow_read {
                 ui.spinner();
+                ui.label("reading…");
             }
         });
     });
