@@ -31,6 +31,8 @@ pub struct App {
     snapshot: Arc<Snapshot>,
     /// Since when a read has been in flight.
     busy_since: Option<Instant>,
+    /// Set once the worker is gone for good.
+    worker_error: Option<String>,
     clock: Arc<dyn Clock>,
 }
 
@@ -53,6 +55,7 @@ impl App {
                 ..Snapshot::default()
             }),
             busy_since: Some(Instant::now()),
+            worker_error: None,
             clock,
         }
     }
@@ -86,7 +89,19 @@ impl App {
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        while let Some(event) = self.worker.try_recv() {
+        loop {
+            let event = match self.worker.try_recv() {
+                Ok(Some(e)) => e,
+                Ok(None) => break,
+                Err(stopped) => {
+                    if self.worker_error.is_none() {
+                        tracing::error!("{stopped}");
+                        self.worker_error = Some(stopped.to_string());
+                    }
+                    self.busy_since = None;
+                    break;
+                }
+            };
             match event {
                 Event::RefreshStarted => {
                     self.busy_since.get_or_insert_with(Instant::now);
@@ -136,7 +151,12 @@ impl eframe::App for App {
                 ui.small(schema);
                 ui.separator();
                 ui.small(&snapshot.source);
-                if let Some(e) = snapshot.db.error.as_ref().or(snapshot.env.error.as_ref()) {
+                let error = self
+                    .worker_error
+                    .as_ref()
+                    .or(snapshot.db.error.as_ref())
+                    .or(snapshot.env.error.as_ref());
+                if let Some(e) = error {
                     ui.separator();
                     ui.colored_label(crate::ui::colors::FAIL, e);
                 }

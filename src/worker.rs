@@ -126,6 +126,13 @@ impl Snapshot {
     }
 }
 
+/// The worker thread has ended (a bug: it should live as long as the window).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the background worker stopped unexpectedly; data is no longer refreshed. Restart the panel; the log has the cause"
+)]
+pub struct WorkerStopped;
+
 /// The UI's handle on the worker.
 pub struct WorkerHandle {
     tx: tokio::sync::mpsc::UnboundedSender<Request>,
@@ -140,6 +147,7 @@ impl WorkerHandle {
     pub fn spawn(config: WorkerConfig, repaint: impl Fn() + Send + 'static) -> Self {
         let (tx, mut req_rx) = tokio::sync::mpsc::unbounded_channel();
         let (ev_tx, rx) = mpsc::channel();
+        let spawn_failed_tx = ev_tx.clone();
         let done = Arc::new((Mutex::new(0u64), Condvar::new()));
         let done_w = Arc::clone(&done);
         let spawned = std::thread::Builder::new()
@@ -213,6 +221,16 @@ impl WorkerHandle {
             });
         if let Err(e) = spawned {
             tracing::error!("cannot start the worker thread: {e}");
+            let _ = spawn_failed_tx.send(Event::Snapshot(Arc::new(Snapshot {
+                db: Health {
+                    error: Some(format!("cannot start the worker thread: {e}")),
+                    ..Health::default()
+                },
+                ..Snapshot::default()
+            })));
+            let (lock, cvar) = &*done;
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) = u64::MAX;
+            cvar.notify_all();
         }
         Self {
             tx,
@@ -231,9 +249,14 @@ impl WorkerHandle {
         }
     }
 
-    /// The next event, if one is waiting.
-    pub fn try_recv(&self) -> Option<Event> {
-        self.rx.try_recv().ok()
+    /// The next event, if one is waiting; `Err(Stopped)` once the worker is
+    /// gone for good (it panicked) and every event was read.
+    pub fn try_recv(&self) -> Result<Option<Event>, WorkerStopped> {
+        match self.rx.try_recv() {
+            Ok(e) => Ok(Some(e)),
+            Err(mpsc::TryRecvError::Empty) => Ok(None),
+            Err(mpsc::TryRecvError::Disconnected) => Err(WorkerStopped),
+        }
     }
 
     /// Blocks until the worker has answered every request sent so far, or the

@@ -95,27 +95,25 @@ async fn check_expected_reads(store: &dyn Store) {
     assert_eq!(tail.buckets[0].client_id, "c-gamma");
 }
 
+/// A V2+ schema with every column of the right type, the revision index, and
+/// a server version that starts as expected.
+async fn assert_latest_schema(store: &dyn Store, version_prefix: &str) {
+    let report = store.schema();
+    assert_eq!(report.variant, SchemaVariant::V2Plus);
+    assert!(report.missing.is_empty(), "{report:?}");
+    assert!(report.type_mismatches.is_empty(), "{report:?}");
+    assert!(report.revision_index);
+    let version = store.server_version().await.unwrap();
+    assert!(version.starts_with(version_prefix), "{version}");
+}
+
 #[tokio::test]
 async fn postgres_v2_reads_match_the_hand_computed_numbers() {
     let db = TestDb::create().await;
     db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
         .await;
     let store = PgStore::connect(&db.url).await.expect("connect");
-    assert_eq!(store.schema().variant, SchemaVariant::V2Plus);
-    assert!(store.schema().missing.is_empty(), "{:?}", store.schema());
-    assert!(
-        store.schema().type_mismatches.is_empty(),
-        "{:?}",
-        store.schema()
-    );
-    assert!(store.schema().revision_index);
-    assert!(
-        store
-            .server_version()
-            .await
-            .unwrap()
-            .starts_with("PostgreSQL 1")
-    );
+    assert_latest_schema(&store, "PostgreSQL 1").await;
     check_expected_reads(&store).await;
 }
 
@@ -268,19 +266,6 @@ async fn sqlite_demo_schema_reads_match_the_hand_computed_numbers() {
         sqlx::raw_sql(script).execute(&pool).await.unwrap();
     }
     let store = SqliteStore::from_pool(pool).await.expect("store");
-    assert_eq!(store.schema().variant, SchemaVariant::V2Plus);
-    assert!(
-        store.schema().type_mismatches.is_empty(),
-        "{:?}",
-        store.schema()
-    );
-    assert!(store.schema().revision_index);
-    assert!(
-        store
-            .server_version()
-            .await
-            .unwrap()
-            .starts_with("SQLite 3.")
-    );
+    assert_latest_schema(&store, "SQLite 3.").await;
     check_expected_reads(&store).await;
 }

@@ -25,7 +25,7 @@ fn config(db_path: std::path::PathBuf, clock: &ManualClock) -> WorkerConfig {
 
 fn last_snapshot(w: &WorkerHandle) -> Arc<Snapshot> {
     let mut last = None;
-    while let Some(e) = w.try_recv() {
+    while let Some(e) = w.try_recv().expect("worker alive") {
         if let Event::Snapshot(s) = e {
             last = Some(s);
         }

@@ -1,15 +1,10 @@
 //! The production store: Postgres, read through the panel's own connection
 //! (in practice the app's `DIRECT_URL`, a direct or session connection).
 
-use super::sql::{self, impl_shared_reads};
-use super::{Backend, Store, StoreError, describe};
-use crate::core::metrics::SeriesChunk;
+use super::sql::{self, impl_store};
+use super::{Backend, StoreError, describe};
 use crate::core::schema::{Catalog, CatalogColumn, ColumnType, SchemaReport, TABLES};
-use crate::core::time::UtcNaive;
-use crate::core::workspace::{RevisionCounts, Workspace};
-use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -86,43 +81,11 @@ async fn read_catalog(pool: &PgPool) -> Result<Catalog, StoreError> {
     })
 }
 
-impl_shared_reads!(PgStore, sql::PG_COUNTS, sql::PG_SERIES);
-
-#[async_trait]
-impl Store for PgStore {
-    fn backend(&self) -> Backend {
-        Backend::Postgres
-    }
-
-    fn schema(&self) -> &SchemaReport {
-        &self.report
-    }
-
-    async fn refresh_schema(&mut self) -> Result<&SchemaReport, StoreError> {
-        self.report = SchemaReport::from_catalog(&read_catalog(&self.pool).await?);
-        Ok(&self.report)
-    }
-
-    async fn server_version(&self) -> Result<String, StoreError> {
-        let (v,): (String,) = sqlx::query_as("SHOW server_version")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| StoreError::query("the server version", e))?;
-        Ok(format!("PostgreSQL {v}"))
-    }
-
-    async fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
-        self.read_workspaces().await
-    }
-
-    async fn revision_counts(
-        &self,
-        since: UtcNaive,
-    ) -> Result<BTreeMap<String, RevisionCounts>, StoreError> {
-        self.read_revision_counts(since).await
-    }
-
-    async fn revision_series(&self, since: UtcNaive) -> Result<SeriesChunk, StoreError> {
-        self.read_revision_series(since).await
-    }
-}
+impl_store!(
+    PgStore,
+    Backend::Postgres,
+    sql::PG_COUNTS,
+    sql::PG_SERIES,
+    "SHOW server_version",
+    |v| format!("PostgreSQL {v}")
+);

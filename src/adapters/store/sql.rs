@@ -70,93 +70,120 @@ pub const SQLITE_SERIES: &str = series_sql!(
     "?"
 );
 
-/// Implements, as inherent methods, the row-reading code that is written
-/// identically for both pools (they differ only in the SQL constants passed in).
-/// The `Store` impls delegate to these.
-macro_rules! impl_shared_reads {
-    ($ty:ty, $counts:expr, $series:expr) => {
-        impl $ty {
-        async fn read_workspaces(
-            &self,
-        ) -> Result<Vec<$crate::core::workspace::Workspace>, $crate::adapters::store::StoreError>
-        {
-            use $crate::adapters::store::{StoreError, sql, workspace_from_row};
-            let column_present = self.report.variant.has_revision_columns();
-            let q = if column_present { sql::WORKSPACES } else { sql::WORKSPACES_V0 };
-            let rows: Vec<(String, String, bool, Option<bool>, Option<chrono::NaiveDateTime>)> =
-                sqlx::query_as(q)
-                    .fetch_all(&self.pool)
+/// Implements [`Store`](super::Store) for a pool-backed store. The row-reading
+/// code is written once; the stores differ only in the SQL constants, the
+/// version query and how the catalogue is read (each module's `read_catalog`).
+macro_rules! impl_store {
+    ($ty:ty, $backend:expr, $counts:expr, $series:expr, $version_sql:expr, $version_fmt:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::adapters::store::Store for $ty {
+            fn backend(&self) -> $crate::adapters::store::Backend {
+                $backend
+            }
+
+            fn schema(&self) -> &$crate::core::schema::SchemaReport {
+                &self.report
+            }
+
+            async fn refresh_schema(
+                &mut self,
+            ) -> Result<&$crate::core::schema::SchemaReport, $crate::adapters::store::StoreError>
+            {
+                self.report =
+                    $crate::core::schema::SchemaReport::from_catalog(&read_catalog(&self.pool).await?);
+                Ok(&self.report)
+            }
+
+            async fn server_version(&self) -> Result<String, $crate::adapters::store::StoreError> {
+                let (v,): (String,) = sqlx::query_as($version_sql)
+                    .fetch_one(&self.pool)
                     .await
-                    .map_err(|e| StoreError::query("workspaces", e))?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, name, has_row, enabled, updated)| {
-                    workspace_from_row(id, name, has_row, enabled, updated, column_present)
-                })
-                .collect())
-        }
+                    .map_err(|e| $crate::adapters::store::StoreError::query("the server version", e))?;
+                let format: fn(&str) -> String = $version_fmt;
+                Ok(format(&v))
+            }
 
-        async fn read_revision_counts(
-            &self,
-            since: $crate::core::time::UtcNaive,
-        ) -> Result<
-            std::collections::BTreeMap<String, $crate::core::workspace::RevisionCounts>,
-            $crate::adapters::store::StoreError,
-        > {
-            use $crate::adapters::store::{StoreError, require_revision_columns};
-            require_revision_columns(&self.report)?;
-            let rows: Vec<(String, i64, i64)> = sqlx::query_as($counts)
-                .bind(since)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|e| StoreError::query("revision counts", e))?;
-            Ok(rows
-                .into_iter()
-                .map(|(client, attempted, applied)| {
-                    (
-                        client,
-                        $crate::core::workspace::RevisionCounts {
-                            attempted: attempted.max(0) as u64,
-                            applied: applied.max(0) as u64,
-                        },
-                    )
-                })
-                .collect())
-        }
+            async fn workspaces(
+                &self,
+            ) -> Result<Vec<$crate::core::workspace::Workspace>, $crate::adapters::store::StoreError>
+            {
+                use $crate::adapters::store::{StoreError, sql, workspace_from_row};
+                let column_present = self.report.variant.has_revision_columns();
+                let q = if column_present { sql::WORKSPACES } else { sql::WORKSPACES_V0 };
+                let rows: Vec<(String, String, bool, Option<bool>, Option<chrono::NaiveDateTime>)> =
+                    sqlx::query_as(q)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| StoreError::query("workspaces", e))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, name, has_row, enabled, updated)| {
+                        workspace_from_row(id, name, has_row, enabled, updated, column_present)
+                    })
+                    .collect())
+            }
 
-        async fn read_revision_series(
-            &self,
-            since: $crate::core::time::UtcNaive,
-        ) -> Result<$crate::core::metrics::SeriesChunk, $crate::adapters::store::StoreError> {
-            use $crate::adapters::store::{StoreError, require_revision_columns};
-            use $crate::core::metrics::{MinuteBucket, SeriesChunk};
-            require_revision_columns(&self.report)?;
-            let rows: Vec<(chrono::NaiveDateTime, String, i64, i64, chrono::NaiveDateTime)> =
-                sqlx::query_as($series)
+            async fn revision_counts(
+                &self,
+                since: $crate::core::time::UtcNaive,
+            ) -> Result<
+                std::collections::BTreeMap<String, $crate::core::workspace::RevisionCounts>,
+                $crate::adapters::store::StoreError,
+            > {
+                use $crate::adapters::store::{StoreError, require_revision_columns};
+                require_revision_columns(&self.report)?;
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as($counts)
                     .bind(since)
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(|e| StoreError::query("revision series", e))?;
-            let max_stamp = rows.iter().map(|r| r.4).max();
-            let buckets = rows
-                .into_iter()
-                .map(|(minute, client_id, attempted, applied, _)| MinuteBucket {
-                    minute,
-                    client_id,
-                    counts: $crate::core::workspace::RevisionCounts {
-                        attempted: attempted.max(0) as u64,
-                        applied: applied.max(0) as u64,
-                    },
+                    .map_err(|e| StoreError::query("revision counts", e))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(client, attempted, applied)| {
+                        (
+                            client,
+                            $crate::core::workspace::RevisionCounts {
+                                attempted: attempted.max(0) as u64,
+                                applied: applied.max(0) as u64,
+                            },
+                        )
+                    })
+                    .collect())
+            }
+
+            async fn revision_series(
+                &self,
+                since: $crate::core::time::UtcNaive,
+            ) -> Result<$crate::core::metrics::SeriesChunk, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::{StoreError, require_revision_columns};
+                use $crate::core::metrics::{MinuteBucket, SeriesChunk};
+                require_revision_columns(&self.report)?;
+                let rows: Vec<(chrono::NaiveDateTime, String, i64, i64, chrono::NaiveDateTime)> =
+                    sqlx::query_as($series)
+                        .bind(since)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| StoreError::query("revision series", e))?;
+                let max_stamp = rows.iter().map(|r| r.4).max();
+                let buckets = rows
+                    .into_iter()
+                    .map(|(minute, client_id, attempted, applied, _)| MinuteBucket {
+                        minute,
+                        client_id,
+                        counts: $crate::core::workspace::RevisionCounts {
+                            attempted: attempted.max(0) as u64,
+                            applied: applied.max(0) as u64,
+                        },
+                    })
+                    .collect();
+                Ok(SeriesChunk {
+                    since,
+                    buckets,
+                    max_stamp,
                 })
-                .collect();
-            Ok(SeriesChunk {
-                since,
-                buckets,
-                max_stamp,
-            })
-        }
+            }
         }
     };
 }
 
-pub(crate) use impl_shared_reads;
+pub(crate) use impl_store;

@@ -1,14 +1,9 @@
 //! The demo store: the same reads against the production-shaped SQLite file.
 
-use super::sql::{self, impl_shared_reads};
-use super::{Backend, Store, StoreError};
-use crate::core::metrics::SeriesChunk;
+use super::sql::{self, impl_store};
+use super::{Backend, StoreError};
 use crate::core::schema::{Catalog, CatalogColumn, ColumnType, SchemaReport, TABLES};
-use crate::core::time::UtcNaive;
-use crate::core::workspace::{RevisionCounts, Workspace};
-use async_trait::async_trait;
 use sqlx::SqlitePool;
-use std::collections::BTreeMap;
 
 /// A SQLite store.
 #[derive(Clone, Debug)]
@@ -57,43 +52,11 @@ async fn read_catalog(pool: &SqlitePool) -> Result<Catalog, StoreError> {
     Ok(catalog)
 }
 
-impl_shared_reads!(SqliteStore, sql::SQLITE_COUNTS, sql::SQLITE_SERIES);
-
-#[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-
-    fn schema(&self) -> &SchemaReport {
-        &self.report
-    }
-
-    async fn refresh_schema(&mut self) -> Result<&SchemaReport, StoreError> {
-        self.report = SchemaReport::from_catalog(&read_catalog(&self.pool).await?);
-        Ok(&self.report)
-    }
-
-    async fn server_version(&self) -> Result<String, StoreError> {
-        let (v,): (String,) = sqlx::query_as("SELECT sqlite_version()")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| StoreError::query("the server version", e))?;
-        Ok(format!("SQLite {v} (demo)"))
-    }
-
-    async fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
-        self.read_workspaces().await
-    }
-
-    async fn revision_counts(
-        &self,
-        since: UtcNaive,
-    ) -> Result<BTreeMap<String, RevisionCounts>, StoreError> {
-        self.read_revision_counts(since).await
-    }
-
-    async fn revision_series(&self, since: UtcNaive) -> Result<SeriesChunk, StoreError> {
-        self.read_revision_series(since).await
-    }
-}
+impl_store!(
+    SqliteStore,
+    Backend::Sqlite,
+    sql::SQLITE_COUNTS,
+    sql::SQLITE_SERIES,
+    "SELECT sqlite_version()",
+    |v| format!("SQLite {v} (demo)")
+);
