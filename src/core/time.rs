@@ -28,11 +28,6 @@ pub fn naive(t: DateTime<Utc>) -> UtcNaive {
     to_millis(t.naive_utc())
 }
 
-/// Whole minutes from `a` to `b` (negative when `b` is before `a`), floored.
-pub fn minutes_between(a: UtcNaive, b: UtcNaive) -> i64 {
-    (b - a).num_seconds().div_euclid(60)
-}
-
 /// Seconds since the Unix epoch, as the plots use on their x axis.
 pub fn epoch_seconds(t: UtcNaive) -> f64 {
     t.and_utc().timestamp_millis() as f64 / 1000.0
@@ -90,12 +85,6 @@ mod tests {
         let x = t(10, 5, 7, 123) + Duration::nanoseconds(456_789);
         assert_eq!(to_millis(x), t(10, 5, 7, 123));
         assert_eq!(floor_minute(x), t(10, 5, 0, 0));
-    }
-
-    #[test]
-    fn minutes_between_floors_towards_negative() {
-        assert_eq!(minutes_between(t(10, 0, 0, 0), t(10, 2, 59, 0)), 2);
-        assert_eq!(minutes_between(t(10, 0, 0, 0), t(9, 59, 30, 0)), -1);
     }
 
     #[test]

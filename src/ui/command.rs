@@ -156,11 +156,6 @@ impl Command {
         }
     }
 
-    /// Whether it changes production (and so needs a confirm dialog).
-    pub fn is_guarded(self) -> bool {
-        false
-    }
-
     /// The tooltip with the shortcut appended.
     pub fn tooltip_with_shortcut(self, ctx: &egui::Context) -> String {
         match self.shortcut() {

@@ -191,7 +191,6 @@ pub struct TestDb {
     pub url: String,
     /// Its name.
     pub name: String,
-    admin_url: String,
     _server: Option<PgServer>,
 }
 
@@ -229,7 +228,6 @@ impl TestDb {
         Self {
             url,
             name,
-            admin_url,
             _server: server,
         }
     }
@@ -253,20 +251,6 @@ impl TestDb {
                 .unwrap_or_else(|e| panic!("fixture failed: {e}"));
         }
         pool.close().await;
-    }
-
-    /// Runs one statement as the superuser on the admin database.
-    pub async fn admin_exec(&self, sql: String) {
-        let admin = PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&self.admin_url)
-            .await
-            .expect("admin connect");
-        admin
-            .execute(sqlx::AssertSqlSafe(sql))
-            .await
-            .expect("admin statement");
-        admin.close().await;
     }
 }
 

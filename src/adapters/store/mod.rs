@@ -19,15 +19,6 @@ use crate::core::workspace::{RevisionCounts, RevisionToggle, Workspace};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
-/// Which database a store talks to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    /// Production Postgres.
-    Postgres,
-    /// The demo's SQLite file.
-    Sqlite,
-}
-
 /// Why a store call failed. Messages never contain connection credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -62,9 +53,6 @@ impl StoreError {
 /// A database the panel reads revision data from.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Which kind of database this is.
-    fn backend(&self) -> Backend;
-
     /// The schema as read at connect.
     fn schema(&self) -> &SchemaReport;
 

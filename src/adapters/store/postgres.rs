@@ -2,7 +2,7 @@
 //! (in practice the app's `DIRECT_URL`, a direct or session connection).
 
 use super::sql::{self, impl_store};
-use super::{Backend, StoreError, describe};
+use super::{StoreError, describe};
 use crate::core::schema::{Catalog, CatalogColumn, ColumnType, SchemaReport, TABLES};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -83,7 +83,6 @@ async fn read_catalog(pool: &PgPool) -> Result<Catalog, StoreError> {
 
 impl_store!(
     PgStore,
-    Backend::Postgres,
     sql::PG_COUNTS,
     sql::PG_SERIES,
     "SHOW server_version",

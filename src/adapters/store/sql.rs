@@ -74,13 +74,9 @@ pub const SQLITE_SERIES: &str = series_sql!(
 /// code is written once; the stores differ only in the SQL constants, the
 /// version query and how the catalogue is read (each module's `read_catalog`).
 macro_rules! impl_store {
-    ($ty:ty, $backend:expr, $counts:expr, $series:expr, $version_sql:expr, $version_fmt:expr) => {
+    ($ty:ty, $counts:expr, $series:expr, $version_sql:expr, $version_fmt:expr) => {
         #[async_trait::async_trait]
         impl $crate::adapters::store::Store for $ty {
-            fn backend(&self) -> $crate::adapters::store::Backend {
-                $backend
-            }
-
             fn schema(&self) -> &$crate::core::schema::SchemaReport {
                 &self.report
             }

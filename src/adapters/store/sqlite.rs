@@ -1,7 +1,7 @@
 //! The demo store: the same reads against the production-shaped SQLite file.
 
+use super::StoreError;
 use super::sql::{self, impl_store};
-use super::{Backend, StoreError};
 use crate::core::schema::{Catalog, CatalogColumn, ColumnType, SchemaReport, TABLES};
 use sqlx::SqlitePool;
 
@@ -54,7 +54,6 @@ async fn read_catalog(pool: &SqlitePool) -> Result<Catalog, StoreError> {
 
 impl_store!(
     SqliteStore,
-    Backend::Sqlite,
     sql::SQLITE_COUNTS,
     sql::SQLITE_SERIES,
     "SELECT sqlite_version()",
