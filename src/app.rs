@@ -50,10 +50,7 @@ impl App {
         Self {
             state,
             worker,
-            snapshot: Arc::new(Snapshot {
-                profile,
-                ..Snapshot::default()
-            }),
+            snapshot: Arc::new(Snapshot::for_profile(&profile)),
             busy_since: Some(Instant::now()),
             worker_error: None,
             clock,

@@ -120,6 +120,25 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// An empty snapshot of a profile, before any read.
+    pub fn for_profile(profile: &str) -> Self {
+        Self {
+            profile: profile.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// A snapshot that only says the worker could not start.
+    fn failed_to_start(message: String) -> Self {
+        Self {
+            db: Health {
+                error: Some(message),
+                ..Health::default()
+            },
+            ..Self::default()
+        }
+    }
+
     /// Workspaces whose toggle is on (the canary set).
     pub fn enabled_workspaces(&self) -> impl Iterator<Item = &Workspace> {
         self.workspaces.iter().filter(|w| w.toggle.is_on())
@@ -158,12 +177,7 @@ impl WorkerHandle {
                     let _ = ev_tx.send(e);
                     repaint();
                 };
-                let mark_done = |seq: u64| {
-                    let (lock, cvar) = &*done_w;
-                    let mut d = lock.lock().unwrap_or_else(|e| e.into_inner());
-                    *d = (*d).max(seq);
-                    cvar.notify_all();
-                };
+                let mark_done = |seq: u64| mark_done(&done_w, seq);
                 let runtime = match tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .enable_all()
@@ -171,13 +185,9 @@ impl WorkerHandle {
                 {
                     Ok(rt) => rt,
                     Err(e) => {
-                        let snap = Snapshot {
-                            db: Health {
-                                error: Some(format!("cannot start the worker runtime: {e}")),
-                                ..Health::default()
-                            },
-                            ..Snapshot::default()
-                        };
+                        let snap = Snapshot::failed_to_start(format!(
+                            "cannot start the worker runtime: {e}"
+                        ));
                         emit(Event::Snapshot(Arc::new(snap)));
                         mark_done(u64::MAX);
                         return;
@@ -221,16 +231,9 @@ impl WorkerHandle {
             });
         if let Err(e) = spawned {
             tracing::error!("cannot start the worker thread: {e}");
-            let _ = spawn_failed_tx.send(Event::Snapshot(Arc::new(Snapshot {
-                db: Health {
-                    error: Some(format!("cannot start the worker thread: {e}")),
-                    ..Health::default()
-                },
-                ..Snapshot::default()
-            })));
-            let (lock, cvar) = &*done;
-            *lock.lock().unwrap_or_else(|e| e.into_inner()) = u64::MAX;
-            cvar.notify_all();
+            let snap = Snapshot::failed_to_start(format!("cannot start the worker thread: {e}"));
+            let _ = spawn_failed_tx.send(Event::Snapshot(Arc::new(snap)));
+            mark_done(&done, u64::MAX);
         }
         Self {
             tx,
@@ -278,6 +281,14 @@ impl WorkerHandle {
         }
         true
     }
+}
+
+/// Records that requests up to `seq` are answered and wakes `wait_idle`.
+fn mark_done(done: &(Mutex<u64>, Condvar), seq: u64) {
+    let (lock, cvar) = done;
+    let mut d = lock.lock().unwrap_or_else(|e| e.into_inner());
+    *d = (*d).max(seq);
+    cvar.notify_all();
 }
 
 /// Runs a read with a deadline; its error, or the timeout, as a message for people.
@@ -339,10 +350,7 @@ struct Worker {
 
 impl Worker {
     fn new(config: WorkerConfig) -> Self {
-        let snapshot = Snapshot {
-            profile: config.target.profile_name().to_owned(),
-            ..Snapshot::default()
-        };
+        let snapshot = Snapshot::for_profile(config.target.profile_name());
         Self {
             config,
             demo: None,
@@ -390,10 +398,7 @@ impl Worker {
                 world.close().await;
             }
             self.store = None;
-            self.snapshot = Snapshot {
-                profile: self.snapshot.profile.clone(),
-                ..Snapshot::default()
-            };
+            self.snapshot = Snapshot::for_profile(&self.snapshot.profile);
         }
         self.snapshot.made_at = Some(now);
         if let Err(e) = self.connect().await {
