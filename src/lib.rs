@@ -18,5 +18,6 @@ pub mod cli;
 pub mod core;
 pub mod demo;
 pub mod paths;
+pub mod profiles;
 pub mod ui;
 pub mod worker;

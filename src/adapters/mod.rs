@@ -1,4 +1,7 @@
 //! One module per outside thing, each behind a trait with a real implementation.
 
 pub mod clock;
+pub mod config;
+pub mod secrets;
 pub mod store;
+pub mod vercel;

@@ -2,7 +2,9 @@
 
 pub mod env;
 pub mod metrics;
+pub mod profile;
 pub mod runbook;
 pub mod schema;
+pub mod secret;
 pub mod time;
 pub mod workspace;

@@ -1,0 +1,279 @@
+//! `profiles.toml` in the OS config dir: read, changed and written back
+//! whole, atomically, never over a file that did not parse.
+
+use crate::core::profile::ProfilesFile;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The file's name inside the config dir.
+pub const PROFILES_FILE: &str = "profiles.toml";
+
+const HEADER: &str = "\
+# rollout-panel profiles. Hand-editable; secrets are never stored here (they
+# live in the OS keyring: `rollout-panel secrets set --profile NAME KEY`).
+# Keys the panel does not know are kept when it saves this file.
+
+";
+
+/// Why the profiles file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file is not valid TOML or has wrong types.
+    #[error(
+        "{path} is malformed at line {line}, column {column}: {message}. Fix it by hand (or move \
+         it away); the panel will not overwrite it"
+    )]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// Reading or writing failed.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// "cannot read" / "cannot write".
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The change was refused (the message says why).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The profiles file, as loaded.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    /// The content (empty when the file does not exist yet).
+    pub file: ProfilesFile,
+    /// Whether the file exists.
+    pub exists: bool,
+    /// Things worth telling (unknown keys that are kept).
+    pub warnings: Vec<String>,
+}
+
+/// Reads and writes `profiles.toml`.
+#[derive(Clone, Debug)]
+pub struct ConfigStore {
+    path: PathBuf,
+}
+
+/// Line and column (1-based) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+impl ConfigStore {
+    /// The profiles file in `config_dir`.
+    pub fn new(config_dir: &Path) -> Self {
+        Self {
+            path: config_dir.join(PROFILES_FILE),
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Parses the file's text.
+    pub fn parse(&self, text: &str) -> Result<ProfilesFile, ConfigError> {
+        toml::from_str::<ProfilesFile>(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map_or((1, 1), |span| line_column(text, span.start));
+            ConfigError::Malformed {
+                path: self.path.clone(),
+                line,
+                column,
+                message: e.message().trim().to_owned(),
+            }
+        })
+    }
+
+    /// Loads the file; a missing file is an empty one.
+    pub fn load(&self) -> Result<Loaded, ConfigError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::default()),
+            Err(source) => {
+                return Err(ConfigError::Io {
+                    what: "cannot read",
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let file = self.parse(&text)?;
+        let warnings = file
+            .unknown_keys()
+            .into_iter()
+            .map(|k| {
+                format!(
+                    "{}: unknown key `{k}` (kept as it is; check its spelling)",
+                    self.path.display()
+                )
+            })
+            .collect();
+        Ok(Loaded {
+            file,
+            exists: true,
+            warnings,
+        })
+    }
+
+    /// Loads the file fresh, applies `change`, and writes it back atomically
+    /// (a temporary file renamed over it). Nothing is written when the file
+    /// is malformed or `change` fails.
+    pub fn update<T>(
+        &self,
+        change: impl FnOnce(&mut ProfilesFile) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        let mut file = self.load()?.file;
+        let out = change(&mut file).map_err(ConfigError::Invalid)?;
+        self.save(&file)?;
+        Ok(out)
+    }
+
+    fn save(&self, file: &ProfilesFile) -> Result<(), ConfigError> {
+        let io = |source| ConfigError::Io {
+            what: "cannot write",
+            path: self.path.clone(),
+            source,
+        };
+        let body = toml::to_string_pretty(file)
+            .map_err(|e| ConfigError::Invalid(format!("cannot encode the profiles: {e}")))?;
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut tmp = tempfile_in(dir).map_err(io)?;
+        tmp.1
+            .write_all(HEADER.as_bytes())
+            .and_then(|()| tmp.1.write_all(body.as_bytes()))
+            .and_then(|()| tmp.1.sync_all())
+            .map_err(io)?;
+        drop(tmp.1);
+        std::fs::rename(&tmp.0, &self.path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp.0);
+            io(e)
+        })
+    }
+}
+
+/// A new file next to the target, for an atomic rename.
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let path = dir.join(format!(".{PROFILES_FILE}.{}.tmp", uuid::Uuid::new_v4()));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    Ok((path, file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::profile::Profile;
+
+    #[test]
+    fn a_missing_file_is_empty_and_the_first_save_creates_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ConfigStore::new(&dir.path().join("nested"));
+        let loaded = store.load().unwrap();
+        assert!(!loaded.exists);
+        store
+            .update(|f| {
+                f.profiles
+                    .insert("production".into(), Profile::new("zrg-dashboard"));
+                Ok(())
+            })
+            .unwrap();
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(text.starts_with("# rollout-panel profiles"), "{text}");
+        assert!(text.contains("[profiles.production]"), "{text}");
+        assert!(
+            text.contains("vercel_project = \"zrg-dashboard\""),
+            "{text}"
+        );
+        let loaded = store.load().unwrap();
+        assert!(loaded.exists);
+        assert_eq!(
+            loaded.file.get("production").unwrap().vercel_project,
+            "zrg-dashboard"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ConfigStore::new(dir.path());
+        std::fs::write(
+            store.path(),
+            "colour = \"blue\"\n[profiles.production]\nvercel_project = \"p\"\nvercel_tema = \"t\"\n",
+        )
+        .unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+        assert!(
+            loaded
+                .warnings
+                .iter()
+                .any(|w| w.contains("profiles.production.vercel_tema"))
+        );
+        store
+            .update(|f| {
+                f.default_profile = Some("production".into());
+                Ok(())
+            })
+            .unwrap();
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(text.contains("colour = \"blue\""), "{text}");
+        assert!(text.contains("vercel_tema = \"t\""), "{text}");
+        assert!(text.contains("default_profile = \"production\""), "{text}");
+    }
+
+    #[test]
+    fn a_malformed_file_is_reported_with_line_and_column_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ConfigStore::new(dir.path());
+        let broken = "[profiles.production]\nvercel_project = \"p\"\nrefresh_secs = = 3\n";
+        std::fs::write(store.path(), broken).unwrap();
+        let e = store.load().unwrap_err();
+        match &e {
+            ConfigError::Malformed { line, column, .. } => {
+                assert_eq!((*line, *column), (3, 16), "{e}");
+            }
+            other => panic!("expected Malformed, got {other:?}"),
+        }
+        assert!(e.to_string().contains("line 3, column 16"), "{e}");
+        let r = store.update(|f| {
+            f.default_profile = Some("x".into());
+            Ok(())
+        });
+        assert!(matches!(r, Err(ConfigError::Malformed { .. })));
+        assert_eq!(std::fs::read_to_string(store.path()).unwrap(), broken);
+
+        // A wrong type is malformed too, pointing at the value.
+        std::fs::write(store.path(), "[profiles.p]\nvercel_project = 7\n").unwrap();
+        let e = store.load().unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn a_refused_change_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ConfigStore::new(dir.path());
+        let r: Result<(), _> = store.update(|_| Err("no".into()));
+        assert!(matches!(r, Err(ConfigError::Invalid(_))));
+        assert!(!store.path().exists());
+    }
+}
