@@ -2,11 +2,16 @@
 //! snapshot from the worker, draws it, and applies the commands panels return.
 
 use crate::adapters::clock::Clock;
+use crate::core::profile::{DEMO_PROFILE, Profile};
+use crate::demo::DemoStage;
+use crate::paths::Paths;
+use crate::profiles::{ProfileJob, ProfileJobs, ProfileManager, ProfilesView};
 use crate::ui::metrics::metrics_ui;
 use crate::ui::placeholder::placeholder_ui;
+use crate::ui::profiles::{ProfileAction, ProfilesWindow};
 use crate::ui::top_bar::{tabs_ui, top_bar_ui};
 use crate::ui::{Command, MetricsWindow, Tab};
-use crate::worker::{Event, Request, Snapshot, WorkerConfig, WorkerHandle};
+use crate::worker::{Event, Request, Snapshot, Target, WorkerConfig, WorkerHandle};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +29,55 @@ pub struct PersistedState {
     pub window: MetricsWindow,
 }
 
+/// Builds the worker's configuration for any profile, so the window can
+/// switch between them.
+#[derive(Clone)]
+pub struct Launcher {
+    /// The panel's directories (the demo world lives in the data dir).
+    pub paths: Paths,
+    /// Profiles and secrets.
+    pub manager: ProfileManager,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The deadline of every read.
+    pub read_timeout: Duration,
+    /// Whether the worker refreshes on its own (off in tests).
+    pub auto_refresh: bool,
+    /// Seconds between refreshes given on the command line (wins over the profile's).
+    pub refresh_override: Option<u64>,
+}
+
+impl Launcher {
+    /// The worker configuration of a profile (`None` settings = the demo).
+    pub fn config_for(&self, name: &str, profile: Option<&Profile>) -> WorkerConfig {
+        let (target, refresh) = match profile {
+            Some(p) if name != DEMO_PROFILE => (
+                Target::Profile {
+                    name: name.to_owned(),
+                    profile: p.clone(),
+                    keyring: self.manager.keyring.clone(),
+                },
+                p.refresh_secs(),
+            ),
+            _ => (
+                Target::Demo {
+                    db_path: self.paths.demo_db(),
+                    stage: DemoStage::Canary,
+                    seed: crate::cli::DEFAULT_DEMO_SEED,
+                },
+                2,
+            ),
+        };
+        let every = self.refresh_override.unwrap_or(refresh);
+        WorkerConfig {
+            target,
+            clock: Arc::clone(&self.clock),
+            auto_refresh: self.auto_refresh.then(|| Duration::from_secs(every)),
+            read_timeout: self.read_timeout,
+        }
+    }
+}
+
 /// The application.
 pub struct App {
     state: PersistedState,
@@ -34,11 +88,21 @@ pub struct App {
     /// Set once the worker is gone for good.
     worker_error: Option<String>,
     clock: Arc<dyn Clock>,
+    ctx: egui::Context,
+    launcher: Option<Launcher>,
+    jobs: Option<ProfileJobs>,
+    profiles_view: Option<ProfilesView>,
+    profiles_window: ProfilesWindow,
 }
 
 impl App {
-    /// Creates the app and starts its worker.
-    pub fn new(cc: &eframe::CreationContext<'_>, config: WorkerConfig) -> Self {
+    /// Creates the app and starts its worker. With a launcher, the window can
+    /// manage profiles and switch between them.
+    pub fn new(
+        cc: &eframe::CreationContext<'_>,
+        config: WorkerConfig,
+        launcher: Option<Launcher>,
+    ) -> Self {
         let state = cc
             .storage
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
@@ -46,7 +110,14 @@ impl App {
         let ctx = cc.egui_ctx.clone();
         let clock = Arc::clone(&config.clock);
         let profile = config.target.profile_name().to_owned();
-        let worker = WorkerHandle::spawn(config, move || ctx.request_repaint());
+        let repaint_ctx = ctx.clone();
+        let worker = WorkerHandle::spawn(config, move || repaint_ctx.request_repaint());
+        let jobs = launcher.as_ref().map(|l| {
+            let repaint_ctx = ctx.clone();
+            let jobs = ProfileJobs::spawn(l.manager.clone(), move || repaint_ctx.request_repaint());
+            jobs.send(ProfileJob::Reload);
+            jobs
+        });
         Self {
             state,
             worker,
@@ -54,6 +125,69 @@ impl App {
             busy_since: Some(Instant::now()),
             worker_error: None,
             clock,
+            ctx,
+            launcher,
+            jobs,
+            profiles_view: None,
+            profiles_window: ProfilesWindow::default(),
+        }
+    }
+
+    /// The profile jobs' runner (tests wait on it).
+    pub fn profile_jobs(&self) -> Option<&ProfileJobs> {
+        self.jobs.as_ref()
+    }
+
+    /// Switches the panel to another profile: a new worker reads it from now
+    /// on, and the choice is remembered as the default.
+    fn open_profile(&mut self, name: &str) {
+        let Some(launcher) = &self.launcher else {
+            return;
+        };
+        let profile = if name == DEMO_PROFILE {
+            None
+        } else {
+            let found = self
+                .profiles_view
+                .as_ref()
+                .and_then(|v| v.file.as_ref().ok())
+                .and_then(|f| f.profiles.get(name).cloned());
+            match found {
+                Some(p) => Some(p),
+                None => {
+                    self.profiles_window
+                        .say(Err(format!("profile {name} is not configured")));
+                    return;
+                }
+            }
+        };
+        let config = launcher.config_for(name, profile.as_ref());
+        let repaint_ctx = self.ctx.clone();
+        self.worker = WorkerHandle::spawn(config, move || repaint_ctx.request_repaint());
+        self.snapshot = Arc::new(Snapshot::for_profile(name));
+        self.busy_since = Some(Instant::now());
+        self.worker_error = None;
+        if let Some(jobs) = &self.jobs {
+            jobs.send(ProfileJob::SetDefault(name.to_owned()));
+        }
+    }
+
+    fn apply_profile_action(&mut self, action: ProfileAction) {
+        match action {
+            ProfileAction::Job(job) => {
+                if let Some(jobs) = &self.jobs {
+                    jobs.send(job);
+                }
+            }
+            ProfileAction::Open(name) => self.open_profile(&name),
+            ProfileAction::ShowWindow => {
+                let current = self.snapshot.profile.clone();
+                self.profiles_window
+                    .show(&current, self.profiles_view.as_ref());
+                if let Some(jobs) = &self.jobs {
+                    jobs.send(ProfileJob::Reload);
+                }
+            }
         }
     }
 
@@ -109,6 +243,10 @@ impl eframe::App for App {
                 }
             }
         }
+        while let Some(done) = self.jobs.as_ref().and_then(ProfileJobs::try_recv) {
+            self.profiles_window.job_done(&done);
+            self.profiles_view = Some(done.view);
+        }
         let shortcuts: Vec<Command> = Command::with_shortcuts()
             .into_iter()
             .filter(|c| {
@@ -135,7 +273,22 @@ impl eframe::App for App {
         let snapshot = Arc::clone(&self.snapshot);
         let mut commands = Vec::new();
         let slow_read = self.busy_since.is_some_and(|s| s.elapsed() >= SLOW_READ);
-        egui::Panel::top("top_bar").show(ui, |ui| top_bar_ui(ui, &snapshot, now));
+        let names = self
+            .profiles_view
+            .as_ref()
+            .and_then(|v| v.file.as_ref().ok())
+            .map(|f| f.names_with_demo())
+            .unwrap_or_else(|| vec![snapshot.profile.clone()]);
+        let mut profile_actions = Vec::new();
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            profile_actions.extend(top_bar_ui(
+                ui,
+                &snapshot,
+                now,
+                &names,
+                self.launcher.is_some(),
+            ));
+        });
         egui::Panel::top("tabs").show(ui, |ui| {
             commands.extend(tabs_ui(ui, self.state.tab, slow_read));
         });
@@ -157,6 +310,10 @@ impl eframe::App for App {
                     ui.separator();
                     ui.colored_label(crate::ui::colors::FAIL, e);
                 }
+                if let Some(Err(e)) = self.profiles_view.as_ref().map(|v| &v.file) {
+                    ui.separator();
+                    ui.colored_label(crate::ui::colors::WARN, e);
+                }
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -169,8 +326,20 @@ impl eframe::App for App {
                     tab => placeholder_ui(ui, tab, &snapshot),
                 });
         });
+        let busy = self.jobs.as_ref().is_some_and(ProfileJobs::busy);
+        if self.profiles_window.open {
+            let ctx = ui.ctx().clone();
+            profile_actions.extend(self.profiles_window.window_ui(
+                &ctx,
+                self.profiles_view.as_ref(),
+                busy,
+            ));
+        }
         for c in commands {
             self.apply(c);
+        }
+        for a in profile_actions {
+            self.apply_profile_action(a);
         }
     }
 

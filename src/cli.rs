@@ -3,13 +3,17 @@
 //! Exit codes: 0 success, 1 the command failed (the message says why), 2 usage error.
 
 use crate::adapters::clock::{Clock, SystemClock};
+use crate::adapters::config::ConfigStore;
+use crate::adapters::secrets::{Keyring, SERVICE, SecretStatus};
 use crate::core::env::{
     AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, RUNBOOK_VARS, is_secret_var,
 };
+use crate::core::profile::Profile;
 use crate::core::runbook::Stage;
+use crate::core::secret::SecretKey;
 use crate::demo::{DemoStage, DemoWorld, Faults};
 use crate::paths::Paths;
-use crate::worker::{Target, WorkerConfig};
+use crate::profiles::{Outcome, ProfileManager};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -47,14 +51,113 @@ pub enum Cmd {
     Gui(GuiArgs),
     /// Inspect or steer the embedded rehearsal world.
     Demo(DemoArgs),
+    /// Manage profiles (named targets: production, staging, …).
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Manage a profile's secrets in the OS keyring.
+    #[command(subcommand)]
+    Secrets(SecretsCmd),
+    /// Test a profile's connections: database (version, schema), pooled URL, Vercel.
+    TestConnection(TestConnectionArgs),
+}
+
+/// `profile …`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// Add a profile (the first one added becomes the window's default).
+    Add {
+        /// The profile's name (a-z, 0-9, '-', '_'), e.g. production.
+        name: String,
+        /// The Vercel project id or name.
+        #[arg(long, value_name = "ID_OR_NAME")]
+        vercel_project: String,
+        /// The Vercel team id (team_…) or slug, for team-owned projects.
+        #[arg(long, value_name = "ID_OR_SLUG")]
+        vercel_team: Option<String>,
+        /// The Vercel API base URL.
+        #[arg(long, value_name = "URL", default_value = crate::core::profile::DEFAULT_VERCEL_API)]
+        vercel_api: String,
+        /// Seconds between the window's automatic refreshes.
+        #[arg(long, value_name = "N")]
+        refresh_secs: Option<u64>,
+    },
+    /// List the profiles.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a profile's settings and which secrets are set.
+    Show {
+        /// The profile.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a profile and its keyring entries.
+    Remove {
+        /// The profile.
+        name: String,
+    },
+}
+
+/// `secrets …`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCmd {
+    /// Store a secret read from stdin (hidden on a terminal; a trailing newline is dropped).
+    Set {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// database-url (the app's DIRECT_URL), pooled-database-url or vercel-token.
+        #[arg(value_parser = parse_secret_key)]
+        key: SecretKey,
+    },
+    /// Print each key and whether it is set (never a value).
+    List {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a secret from the keyring.
+    Delete {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// The key.
+        #[arg(value_parser = parse_secret_key)]
+        key: SecretKey,
+    },
+}
+
+/// `test-connection`.
+#[derive(Debug, clap::Args)]
+pub struct TestConnectionArgs {
+    /// The profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_secret_key(s: &str) -> Result<SecretKey, String> {
+    s.parse::<SecretKey>().map_err(|e| e.to_string())
 }
 
 /// Options of the window.
 #[derive(Debug, Default, clap::Args)]
 pub struct GuiArgs {
-    /// Seconds between automatic refreshes.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub refresh_secs: u64,
+    /// Seconds between automatic refreshes (default: the profile's, else 2 for the demo).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub refresh_secs: Option<u64>,
+    /// Open this profile (default: the one chosen last, else the demo).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 /// `demo`: with no action, prints the world's state.
@@ -131,23 +234,297 @@ pub enum FaultName {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = Paths::resolve(cli.data_dir.as_deref())?;
     match cli.command {
-        None => run_gui(&paths, &GuiArgs { refresh_secs: 2 }),
+        None => run_gui(&paths, &GuiArgs::default()),
         Some(Cmd::Gui(args)) => run_gui(&paths, &args),
         Some(Cmd::Demo(args)) => run_demo(&paths, args),
+        Some(Cmd::Profile(cmd)) => run_profile(&manager(&paths), cmd),
+        Some(Cmd::Secrets(cmd)) => run_secrets(&manager(&paths), cmd),
+        Some(Cmd::TestConnection(args)) => run_test_connection(&manager(&paths), &args),
     }
 }
 
+fn manager(paths: &Paths) -> ProfileManager {
+    ProfileManager {
+        config: ConfigStore::new(&paths.config_dir),
+        keyring: Keyring::native(),
+    }
+}
+
+fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ProfileCmd::Add {
+            name,
+            vercel_project,
+            vercel_team,
+            vercel_api,
+            refresh_secs,
+        } => {
+            let profile = Profile {
+                vercel_team,
+                vercel_api,
+                refresh_secs,
+                ..Profile::new(vercel_project)
+            };
+            let became_default = m.save(&name, profile, true)?;
+            println!("profile {name} added to {}", m.config.path().display());
+            if became_default {
+                println!("it is the window's default profile");
+            }
+            println!(
+                "next: rollout-panel secrets set --profile {name} database-url   (the app's DIRECT_URL)"
+            );
+        }
+        ProfileCmd::List { json } => {
+            let loaded = m.config.load()?;
+            for w in &loaded.warnings {
+                eprintln!("warning: {w}");
+            }
+            let file = loaded.file;
+            if json {
+                let list: Vec<_> = file
+                    .profiles
+                    .iter()
+                    .map(|(name, p)| {
+                        serde_json::json!({
+                            "name": name,
+                            "default": file.default_profile.as_deref() == Some(name),
+                            "vercel_project": p.vercel_project,
+                            "vercel_team": p.vercel_team,
+                            "vercel_api": p.vercel_api,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if file.profiles.is_empty() {
+                println!(
+                    "no profiles yet (the window opens the demo); add one: rollout-panel profile add NAME --vercel-project ID"
+                );
+            } else {
+                for (name, p) in &file.profiles {
+                    let default = if file.default_profile.as_deref() == Some(name) {
+                        " (default)"
+                    } else {
+                        ""
+                    };
+                    println!("{name}{default}\tvercel project {}", p.vercel_project);
+                }
+            }
+        }
+        ProfileCmd::Show { name, json } => {
+            let loaded = m.config.load()?;
+            for w in &loaded.warnings {
+                eprintln!("warning: {w}");
+            }
+            let p = loaded.file.get(&name).map_err(anyhow::Error::msg)?.clone();
+            let status = m.keyring.status(&name);
+            if json {
+                let secrets = match &status {
+                    Ok(list) => serde_json::Value::Object(
+                        list.iter()
+                            .map(|(k, s)| {
+                                (
+                                    k.as_str().to_owned(),
+                                    serde_json::json!(matches!(s, SecretStatus::Set { .. })),
+                                )
+                            })
+                            .collect(),
+                    ),
+                    Err(_) => serde_json::Value::Null,
+                };
+                let out = serde_json::json!({
+                    "name": name,
+                    "default": loaded.file.default_profile.as_deref() == Some(name.as_str()),
+                    "vercel_project": p.vercel_project,
+                    "vercel_team": p.vercel_team,
+                    "vercel_api": p.vercel_api,
+                    "canary_workspace": p.canary_workspace,
+                    "refresh_secs": p.refresh_secs(),
+                    "secrets": secrets,
+                    "keyring_error": status.as_ref().err().map(ToString::to_string),
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("profile: {name}");
+                println!("vercel project: {}", p.vercel_project);
+                println!(
+                    "vercel team: {}",
+                    p.vercel_team.as_deref().unwrap_or("(none)")
+                );
+                println!("vercel api: {}", p.vercel_api);
+                println!(
+                    "canary workspace: {}",
+                    p.canary_workspace.as_deref().unwrap_or("(not chosen)")
+                );
+                println!("refresh: every {} s", p.refresh_secs());
+                match &status {
+                    Ok(list) => {
+                        for (k, s) in list {
+                            println!("secret {k}: {}", s.label());
+                        }
+                    }
+                    Err(e) => println!("secrets: unknown — {e}"),
+                }
+            }
+            if status.is_err() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        ProfileCmd::Remove { name } => {
+            m.get(&name)?;
+            let status = m.keyring.status(&name)?;
+            let set: Vec<&str> = status
+                .iter()
+                .filter(|(_, s)| matches!(s, SecretStatus::Set { .. }))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            if set.is_empty() {
+                println!("profile {name} has no keyring entries");
+            } else {
+                println!(
+                    "deleting the keyring entries of profile {name}: {} (service {SERVICE})",
+                    set.join(", ")
+                );
+            }
+            let removed = m.remove(&name)?;
+            for k in &removed.deleted_secrets {
+                println!("deleted keyring entry {name}:{k}");
+            }
+            println!("profile {name} removed from {}", m.config.path().display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a secret from stdin: hidden when it is a terminal; otherwise all
+/// of stdin with one trailing newline dropped.
+fn read_secret_from_stdin(profile: &str, key: SecretKey) -> anyhow::Result<String> {
+    use std::io::{IsTerminal, Read};
+    if std::io::stdin().is_terminal() {
+        eprint!("{key} for profile {profile} (input hidden, Enter to finish): ");
+        let v = rpassword::read_password().context("cannot read from the terminal")?;
+        return Ok(v);
+    }
+    let mut v = String::new();
+    std::io::stdin()
+        .read_to_string(&mut v)
+        .context("cannot read the secret from stdin (is it UTF-8?)")?;
+    if v.ends_with('\n') {
+        v.pop();
+        if v.ends_with('\r') {
+            v.pop();
+        }
+    }
+    Ok(v)
+}
+
+fn run_secrets(m: &ProfileManager, cmd: SecretsCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        SecretsCmd::Set { profile, key } => {
+            m.get(&profile)?;
+            m.keyring.availability()?;
+            let raw = read_secret_from_stdin(&profile, key)?;
+            let warnings = m.set_secret(&profile, key, &raw)?;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("{key} of profile {profile} stored in the OS keyring (read back and checked)");
+        }
+        SecretsCmd::List { profile, json } => {
+            let status = m.secret_status(&profile)?;
+            if json {
+                let map: serde_json::Map<String, serde_json::Value> = status
+                    .iter()
+                    .map(|(k, s)| {
+                        let v = if matches!(s, SecretStatus::Set { .. }) {
+                            "set"
+                        } else {
+                            "unset"
+                        };
+                        (k.as_str().to_owned(), serde_json::json!(v))
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&map)?);
+            } else {
+                for (k, s) in &status {
+                    let v = if matches!(s, SecretStatus::Set { .. }) {
+                        "set"
+                    } else {
+                        "unset"
+                    };
+                    println!("{k} {v}");
+                }
+            }
+        }
+        SecretsCmd::Delete { profile, key } => {
+            if m.delete_secret(&profile, key)? {
+                println!("{key} of profile {profile} deleted from the OS keyring");
+            } else {
+                println!("{key} of profile {profile} was not set; nothing to delete");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_test_connection(m: &ProfileManager, args: &TestConnectionArgs) -> anyhow::Result<ExitCode> {
+    let results = m.test_all(&args.profile)?;
+    let failed = results.iter().any(|r| r.outcome == Outcome::Failed);
+    if args.json {
+        let out = serde_json::json!({ "profile": args.profile, "ok": !failed, "results": results });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for r in &results {
+            let o = match r.outcome {
+                Outcome::Ok => "ok",
+                Outcome::Failed => "FAILED",
+                Outcome::Skipped => "skipped",
+            };
+            println!("{:<20} {:<8} {}", r.key.as_str(), o, r.detail);
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
-    let config = WorkerConfig {
-        target: Target::Demo {
-            db_path: paths.demo_db(),
-            stage: DemoStage::Canary,
-            seed: DEFAULT_DEMO_SEED,
-        },
+    let launcher = crate::app::Launcher {
+        paths: paths.clone(),
+        manager: manager(paths),
         clock: Arc::new(SystemClock),
-        auto_refresh: Some(Duration::from_secs(args.refresh_secs)),
         read_timeout: Duration::from_secs(15),
+        auto_refresh: true,
+        refresh_override: args.refresh_secs,
     };
+    // A malformed profiles file must not keep the panel from opening: the
+    // demo opens and the window says what is wrong with the file.
+    let file = match launcher.manager.config.load() {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                tracing::warn!("{w}");
+            }
+            Some(loaded.file)
+        }
+        Err(e) if args.profile.is_none() => {
+            tracing::warn!("{e}; opening the demo");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let name = match (&args.profile, &file) {
+        (Some(n), _) if n == crate::core::profile::DEMO_PROFILE => n.clone(),
+        (Some(n), Some(f)) => {
+            f.get(n).map_err(anyhow::Error::msg)?;
+            n.clone()
+        }
+        (_, Some(f)) => f.startup_profile(),
+        (_, None) => crate::core::profile::DEMO_PROFILE.to_owned(),
+    };
+    let profile = file.as_ref().and_then(|f| f.profiles.get(&name));
+    tracing::info!("opening profile {name}");
+    let config = launcher.config_for(&name, profile);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("rollout-panel")
@@ -160,7 +537,7 @@ fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
     eframe::run_native(
         "rollout-panel",
         options,
-        Box::new(move |cc| Ok(Box::new(crate::app::App::new(cc, config)))),
+        Box::new(move |cc| Ok(Box::new(crate::app::App::new(cc, config, Some(launcher))))),
     )
     .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))?;
     Ok(ExitCode::SUCCESS)

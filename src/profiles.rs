@@ -7,9 +7,11 @@ use crate::adapters::config::{ConfigError, ConfigStore};
 use crate::adapters::secrets::{Keyring, KeyringError, SecretStatus};
 use crate::adapters::store::{PgStore, Store, describe};
 use crate::adapters::vercel::VercelClient;
-use crate::core::profile::{Profile, check_profile_name};
+use crate::core::profile::{Profile, ProfilesFile, check_profile_name};
 use crate::core::secret::{CheckedSecret, Secret, SecretKey, check_secret_input};
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// The deadline of one connection test.
@@ -152,34 +154,282 @@ impl ProfileManager {
 
     /// Tests every connection of a profile (blocking; runs its own runtime).
     pub fn test_all(&self, profile_name: &str) -> Result<Vec<TestResult>, ProfileError> {
+        SecretKey::ALL
+            .into_iter()
+            .map(|key| self.test_key(profile_name, key))
+            .collect()
+    }
+
+    /// Tests one secret of a profile (blocking; runs its own runtime).
+    pub fn test_key(&self, profile_name: &str, key: SecretKey) -> Result<TestResult, ProfileError> {
         let profile = self.get(profile_name)?;
-        let mut secrets = Vec::new();
-        for key in SecretKey::ALL {
-            secrets.push((key, self.keyring.get(profile_name, key)?));
-        }
+        let secret = match self.keyring.get(profile_name, key)? {
+            None if key == SecretKey::PooledDatabaseUrl => {
+                return Ok(TestResult {
+                    key,
+                    outcome: Outcome::Skipped,
+                    detail: "not set (optional)".to_owned(),
+                });
+            }
+            None => {
+                return Ok(TestResult {
+                    key,
+                    outcome: Outcome::Failed,
+                    detail: crate::adapters::secrets::not_set_message(profile_name, key),
+                });
+            }
+            Some(s) => s,
+        };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| ProfileError::Invalid(format!("cannot start the async runtime: {e}")))?;
-        Ok(rt.block_on(async {
-            let mut out = Vec::new();
-            for (key, secret) in secrets {
-                out.push(match secret {
-                    None if key == SecretKey::PooledDatabaseUrl => TestResult {
-                        key,
-                        outcome: Outcome::Skipped,
-                        detail: "not set (optional)".to_owned(),
-                    },
-                    None => TestResult {
-                        key,
-                        outcome: Outcome::Failed,
-                        detail: crate::adapters::secrets::not_set_message(profile_name, key),
-                    },
-                    Some(secret) => TestResult::from(key, test_one(&profile, key, &secret).await),
-                });
+        let result = rt.block_on(test_one(&profile, key, &secret));
+        Ok(TestResult::from(key, result))
+    }
+
+    /// Everything the Profiles window shows: the file (or why it cannot be
+    /// read), the keyring's state and each profile's secrets, masked.
+    pub fn view(&self) -> ProfilesView {
+        let loaded = self.config.load();
+        let keyring = self.keyring.availability().map_err(|e| e.to_string());
+        let mut secrets = BTreeMap::new();
+        let (file, warnings) = match loaded {
+            Ok(l) => {
+                for name in l.file.profiles.keys() {
+                    let status = self.keyring.status(name).map_err(|e| e.to_string());
+                    secrets.insert(name.clone(), status);
+                }
+                (Ok(l.file), l.warnings)
             }
-            out
-        }))
+            Err(e) => (Err(e.to_string()), Vec::new()),
+        };
+        ProfilesView {
+            config_path: self.config.path().to_path_buf(),
+            file,
+            warnings,
+            keyring,
+            secrets,
+        }
+    }
+
+    /// Runs one job of the window and reloads the view.
+    pub fn run_job(&self, job: ProfileJob) -> JobDone {
+        let mut test = None;
+        let mut saved = None;
+        let mut removed = None;
+        let message = match job {
+            ProfileJob::Reload => None,
+            ProfileJob::Save {
+                name,
+                profile,
+                create,
+            } => Some(self.save(&name, profile, create).map(|became_default| {
+                saved = Some(name.clone());
+                if became_default {
+                    format!("profile {name} saved; it is the default profile")
+                } else {
+                    format!("profile {name} saved")
+                }
+            })),
+            ProfileJob::SetSecret {
+                profile,
+                key,
+                value,
+            } => Some(
+                self.set_secret(&profile, key, value.expose())
+                    .map(|warnings| {
+                        let mut m = format!("{key} of {profile} stored in the OS keyring");
+                        for w in warnings {
+                            m.push_str("\nwarning: ");
+                            m.push_str(&w);
+                        }
+                        m
+                    }),
+            ),
+            ProfileJob::DeleteSecret { profile, key } => {
+                Some(self.delete_secret(&profile, key).map(|deleted| {
+                    if deleted {
+                        format!("{key} of {profile} deleted from the OS keyring")
+                    } else {
+                        format!("{key} of {profile} was not set")
+                    }
+                }))
+            }
+            ProfileJob::Test { profile, key } => match self.test_key(&profile, key) {
+                Ok(r) => {
+                    test = Some((profile, r));
+                    None
+                }
+                Err(e) => Some(Err(e)),
+            },
+            ProfileJob::SetDefault(name) => self.set_default(&name).err().map(Err),
+            ProfileJob::Remove(name) => Some(self.remove(&name).map(|r| {
+                removed = Some(name.clone());
+                let keys: Vec<&str> = r.deleted_secrets.iter().map(|k| k.as_str()).collect();
+                if keys.is_empty() {
+                    format!("profile {name} removed")
+                } else {
+                    format!(
+                        "profile {name} removed with its keyring entries: {}",
+                        keys.join(", ")
+                    )
+                }
+            })),
+        };
+        JobDone {
+            message: message.map(|m| m.map_err(|e| e.to_string())),
+            test,
+            saved,
+            removed,
+            view: self.view(),
+        }
+    }
+}
+
+/// What the Profiles window draws.
+#[derive(Clone, Debug)]
+pub struct ProfilesView {
+    /// Where the file is.
+    pub config_path: std::path::PathBuf,
+    /// The file, or why it cannot be used.
+    pub file: Result<ProfilesFile, String>,
+    /// Unknown keys and the like.
+    pub warnings: Vec<String>,
+    /// Whether the keyring can be used (the message says how to fix it).
+    pub keyring: Result<(), String>,
+    /// Each profile's secrets, masked (or why they cannot be read).
+    pub secrets: BTreeMap<String, Result<Vec<(SecretKey, SecretStatus)>, String>>,
+}
+
+/// A job the Profiles window asks for (run off the UI thread).
+#[derive(Clone, Debug)]
+pub enum ProfileJob {
+    /// Reload the view.
+    Reload,
+    /// Add or update a profile.
+    Save {
+        /// Its name.
+        name: String,
+        /// Its settings.
+        profile: Profile,
+        /// Whether it must be new.
+        create: bool,
+    },
+    /// Store a secret.
+    SetSecret {
+        /// The profile.
+        profile: String,
+        /// Which secret.
+        key: SecretKey,
+        /// The pasted value (masked in `Debug`).
+        value: Secret,
+    },
+    /// Delete a secret.
+    DeleteSecret {
+        /// The profile.
+        profile: String,
+        /// Which secret.
+        key: SecretKey,
+    },
+    /// Test one connection.
+    Test {
+        /// The profile.
+        profile: String,
+        /// Which secret.
+        key: SecretKey,
+    },
+    /// Make a profile the window's default.
+    SetDefault(String),
+    /// Remove a profile and its secrets.
+    Remove(String),
+}
+
+/// A finished job.
+#[derive(Clone, Debug)]
+pub struct JobDone {
+    /// What to tell the user.
+    pub message: Option<Result<String, String>>,
+    /// A connection test's result, with its profile.
+    pub test: Option<(String, TestResult)>,
+    /// The profile a save wrote.
+    pub saved: Option<String>,
+    /// The profile a remove deleted.
+    pub removed: Option<String>,
+    /// The reloaded view.
+    pub view: ProfilesView,
+}
+
+/// Runs the window's profile jobs one at a time on a background thread.
+pub struct ProfileJobs {
+    tx: std::sync::mpsc::Sender<ProfileJob>,
+    rx: std::sync::mpsc::Receiver<JobDone>,
+    pending: Arc<(Mutex<usize>, Condvar)>,
+}
+
+impl ProfileJobs {
+    /// Starts the thread; `repaint` wakes the UI after each job.
+    pub fn spawn(manager: ProfileManager, repaint: impl Fn() + Send + 'static) -> Self {
+        let (tx, job_rx) = std::sync::mpsc::channel::<ProfileJob>();
+        let (done_tx, rx) = std::sync::mpsc::channel();
+        let pending = Arc::new((Mutex::new(0usize), Condvar::new()));
+        let pending_w = Arc::clone(&pending);
+        let spawned = std::thread::Builder::new()
+            .name("rollout-profiles".into())
+            .spawn(move || {
+                for job in job_rx {
+                    let done = manager.run_job(job);
+                    let _ = done_tx.send(done);
+                    let (lock, cvar) = &*pending_w;
+                    let mut n = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    *n = n.saturating_sub(1);
+                    cvar.notify_all();
+                    drop(n);
+                    repaint();
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the profiles thread: {e}");
+        }
+        Self { tx, rx, pending }
+    }
+
+    /// Queues a job; never blocks.
+    pub fn send(&self, job: ProfileJob) {
+        let (lock, _) = &*self.pending;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        if self.tx.send(job).is_err() {
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+            tracing::error!("the profiles thread has stopped; job dropped");
+        }
+    }
+
+    /// A finished job, if any.
+    pub fn try_recv(&self) -> Option<JobDone> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Whether jobs are queued or running.
+    pub fn busy(&self) -> bool {
+        *self.pending.0.lock().unwrap_or_else(|e| e.into_inner()) > 0
+    }
+
+    /// Blocks until every job sent so far is done (tests only).
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let (lock, cvar) = &*self.pending;
+        let mut n = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while *n > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            n = cvar
+                .wait_timeout(n, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
     }
 }
 

@@ -34,7 +34,7 @@ fn harness(dir: &tempfile::TempDir, clock: &ManualClock) -> Harness<'static, App
     };
     let mut h = Harness::builder()
         .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| App::new(cc, config));
+        .build_eframe(move |cc| App::new(cc, config, None));
     assert!(
         h.state().worker().wait_idle(WORKER_DEADLINE),
         "the worker did not finish its first read"

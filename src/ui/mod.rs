@@ -3,6 +3,7 @@
 pub mod command;
 pub mod metrics;
 pub mod placeholder;
+pub mod profiles;
 pub mod top_bar;
 
 pub use command::{Command, MetricsWindow, Tab};

@@ -3,18 +3,53 @@
 
 use super::colors;
 use super::command::{Command, Tab};
+use super::profiles::ProfileAction;
 use crate::core::env::{FlagState, Live};
 use crate::core::time::{UtcNaive, format_age};
 use crate::worker::{Health, Snapshot};
 use egui::{Color32, Ui};
 
-/// Draws the top bar.
-pub fn top_bar_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) {
+/// Draws the top bar; returns a profile switch or "open the Profiles window".
+pub fn top_bar_ui(
+    ui: &mut Ui,
+    snapshot: &Snapshot,
+    now: UtcNaive,
+    profiles: &[String],
+    can_switch: bool,
+) -> Option<ProfileAction> {
+    let mut action = None;
     ui.horizontal_wrapped(|ui| {
         ui.strong("rollout-panel");
         ui.separator();
-        ui.label(format!("Profile: {}", snapshot.profile))
-            .on_hover_text(&snapshot.source);
+        if can_switch {
+            let l = ui.label("Profile:");
+            let mut chosen = snapshot.profile.clone();
+            egui::ComboBox::from_id_salt("profile_switcher")
+                .selected_text(&snapshot.profile)
+                .show_ui(ui, |ui| {
+                    for name in profiles {
+                        ui.selectable_value(&mut chosen, name.clone(), name);
+                    }
+                })
+                .response
+                .labelled_by(l.id)
+                .on_hover_text(&snapshot.source);
+            if chosen != snapshot.profile {
+                action = Some(ProfileAction::Open(chosen));
+            }
+            if ui
+                .button("Profiles…")
+                .on_hover_text(
+                    "Add or edit profiles, their secrets (OS keyring) and test connections",
+                )
+                .clicked()
+            {
+                action = Some(ProfileAction::ShowWindow);
+            }
+        } else {
+            ui.label(format!("Profile: {}", snapshot.profile))
+                .on_hover_text(&snapshot.source);
+        }
         ui.separator();
         health_ui(
             ui,
@@ -36,6 +71,7 @@ pub fn top_bar_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) {
         );
         flag_ui(ui, "All auto-send", snapshot.auto_send_flag.as_ref(), true);
     });
+    action
 }
 
 /// The tab row, with Refresh (and a spinner while a read is slow) on the right.
@@ -78,6 +114,7 @@ fn dot(ui: &mut Ui, color: Color32) {
 fn health_ui(ui: &mut Ui, name: &str, health: &Health, now: UtcNaive, version: Option<&str>) {
     let age = health.last_ok.map(|t| format_age(now - t));
     let (color, text) = match (&health.error, &age) {
+        (None, None) if health.note.is_some() => (colors::UNKNOWN, format!("{name} not read")),
         (None, Some(age)) => (colors::OK, format!("{name} ok · {age} ago")),
         (None, None) => (colors::UNKNOWN, format!("{name} connecting…")),
         (Some(_), Some(age)) => (colors::FAIL, format!("{name} error · last good {age} ago")),
@@ -95,6 +132,9 @@ fn health_ui(ui: &mut Ui, name: &str, health: &Health, now: UtcNaive, version: O
         }
         if let Some(e) = &health.error {
             hover.push_str(&format!("\n{e}"));
+        }
+        if let Some(n) = &health.note {
+            hover.push_str(&format!("\n{n}"));
         }
         let r = ui.label(text);
         if !hover.trim().is_empty() {
