@@ -100,6 +100,19 @@ async fn add_a_profile_and_its_secret_through_the_window_then_open_it() {
         "the field shows the value: {shown}"
     );
     assert!(shown.chars().all(|c| c == '•'), "not masked: {shown}");
+    // The eye shows what was pasted, and hides it again.
+    h.get_by_role_and_label(Role::CheckBox, "Show database-url")
+        .click();
+    h.run();
+    let visible = h.get_by_role_and_label(Role::TextInput, "database-url");
+    assert_eq!(
+        visible.accesskit_node().value().as_deref(),
+        Some(url.as_str())
+    );
+    h.get_by_role_and_label(Role::CheckBox, "Show database-url")
+        .click();
+    h.run();
+    h.get_by_role_and_label(Role::PasswordInput, "database-url");
     nowhere(&h, PASSWORD);
     h.get_by_role_and_label(Role::Button, "Save database-url")
         .click();

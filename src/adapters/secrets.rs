@@ -111,7 +111,8 @@ impl Keyring {
         let ready = match keyring::Entry::store_status() {
             Ok(()) => Ok(()),
             Err(e) => {
-                tracing::warn!("OS keyring unavailable: {e}");
+                // Reported where it is used (the CLI's error, the window's banner).
+                tracing::debug!("OS keyring unavailable: {e}");
                 Err(KeyringError::Unavailable {
                     detail: e.to_string(),
                 })
