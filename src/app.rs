@@ -3,6 +3,7 @@
 
 use crate::adapters::clock::Clock;
 use crate::core::profile::{DEMO_PROFILE, Profile};
+use crate::core::secret::SecretKey;
 use crate::demo::DemoStage;
 use crate::paths::Paths;
 use crate::profiles::{ProfileJob, ProfileJobs, ProfileManager, ProfilesView};
@@ -93,6 +94,8 @@ pub struct App {
     jobs: Option<ProfileJobs>,
     profiles_view: Option<ProfilesView>,
     profiles_window: ProfilesWindow,
+    /// Reopen the current profile once the queued profile jobs are done.
+    reconnect_after_jobs: bool,
 }
 
 impl App {
@@ -130,6 +133,7 @@ impl App {
             jobs,
             profiles_view: None,
             profiles_window: ProfilesWindow::default(),
+            reconnect_after_jobs: false,
         }
     }
 
@@ -175,6 +179,17 @@ impl App {
     fn apply_profile_action(&mut self, action: ProfileAction) {
         match action {
             ProfileAction::Job(job) => {
+                // A changed database URL or setting of the open profile takes
+                // effect at once: reconnect once the job is done.
+                let touches_open = match &job {
+                    ProfileJob::SetSecret { profile, key, .. }
+                    | ProfileJob::DeleteSecret { profile, key } => {
+                        *key == SecretKey::DatabaseUrl && *profile == self.snapshot.profile
+                    }
+                    ProfileJob::Save { name, .. } => *name == self.snapshot.profile,
+                    _ => false,
+                };
+                self.reconnect_after_jobs |= touches_open;
                 if let Some(jobs) = &self.jobs {
                     jobs.send(job);
                 }
@@ -245,7 +260,18 @@ impl eframe::App for App {
         }
         while let Some(done) = self.jobs.as_ref().and_then(ProfileJobs::try_recv) {
             self.profiles_window.job_done(&done);
+            let removed_open = done.removed.as_deref() == Some(self.snapshot.profile.as_str());
             self.profiles_view = Some(done.view);
+            if removed_open {
+                // The open profile is gone: fall back to the demo.
+                self.open_profile(DEMO_PROFILE);
+            }
+        }
+        if self.reconnect_after_jobs && !self.jobs.as_ref().is_some_and(ProfileJobs::busy) {
+            self.reconnect_after_jobs = false;
+            let current = self.snapshot.profile.clone();
+            tracing::info!("profile {current} changed; reconnecting");
+            self.open_profile(&current);
         }
         let shortcuts: Vec<Command> = Command::with_shortcuts()
             .into_iter()

@@ -161,6 +161,25 @@ async fn add_a_profile_and_its_secret_through_the_window_then_open_it() {
     assert!(!h.state().snapshot().workspaces.is_empty());
     nowhere(&h, PASSWORD);
 
+    // Replacing the open profile's database URL reconnects at once: a
+    // database that does not exist turns the DB health red, with the reason.
+    h.get_by_role_and_label(Role::Button, "Replace database-url")
+        .click();
+    h.run();
+    let bad = url.replace(&format!("/{}", db.name), "/no_such_db");
+    type_into(&mut h, Role::PasswordInput, "database-url", &bad);
+    h.get_by_role_and_label(Role::Button, "Save database-url")
+        .click();
+    wait(&mut h);
+    wait(&mut h);
+    let db_health =
+        h.get_by(|n| n.role() == Role::Label && n.value().is_some_and(|v| v.starts_with("DB ")));
+    let health = db_health.accesskit_node().value().unwrap_or_default();
+    assert!(health.starts_with("DB error"), "{health}");
+    let error = h.state().snapshot().db.error.clone().unwrap_or_default();
+    assert!(error.contains("no_such_db"), "{error}");
+    nowhere(&h, PASSWORD);
+
     // The choice is remembered, and the config file holds no secret.
     let text = std::fs::read_to_string(manager.config.path()).expect("profiles.toml");
     assert!(text.contains("default_profile = \"production\""), "{text}");

@@ -464,18 +464,24 @@ impl ProfilesWindow {
                                 key,
                             }));
                         }
-                        if let Some(r) = self.tests.get(&(profile.to_owned(), key)) {
-                            let color = match r.outcome {
-                                Outcome::Ok => colors::OK,
-                                Outcome::Failed => colors::FAIL,
-                                Outcome::Skipped => colors::UNKNOWN,
-                            };
-                            ui.colored_label(color, &r.detail);
-                        }
                     });
                     ui.end_row();
                 }
             });
+        // Test results under the grid, wrapped: they can be long.
+        for key in SecretKey::ALL {
+            if let Some(r) = self.tests.get(&(profile.to_owned(), key)) {
+                let color = match r.outcome {
+                    Outcome::Ok => colors::OK,
+                    Outcome::Failed => colors::FAIL,
+                    Outcome::Skipped => colors::UNKNOWN,
+                };
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(format!("{key}:"));
+                    ui.colored_label(color, &r.detail);
+                });
+            }
+        }
     }
 }
 
