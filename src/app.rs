@@ -96,6 +96,8 @@ pub struct App {
     profiles_window: ProfilesWindow,
     /// Reopen the current profile once the queued profile jobs are done.
     reconnect_after_jobs: bool,
+    /// Something the user must know about how the panel started.
+    notice: Option<String>,
 }
 
 impl App {
@@ -134,7 +136,14 @@ impl App {
             profiles_view: None,
             profiles_window: ProfilesWindow::default(),
             reconnect_after_jobs: false,
+            notice: None,
         }
+    }
+
+    /// Shows a lasting notice in the status bar (e.g. why the demo opened).
+    pub fn with_notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
     }
 
     /// The profile jobs' runner (tests wait on it).
@@ -171,6 +180,7 @@ impl App {
         self.snapshot = Arc::new(Snapshot::for_profile(name));
         self.busy_since = Some(Instant::now());
         self.worker_error = None;
+        self.notice = None;
         if let Some(jobs) = &self.jobs {
             jobs.send(ProfileJob::SetDefault(name.to_owned()));
         }
@@ -327,20 +337,23 @@ impl eframe::App for App {
                 ui.small(schema);
                 ui.separator();
                 ui.small(&snapshot.source);
-                let error = self
-                    .worker_error
-                    .as_ref()
-                    .or(snapshot.db.error.as_ref())
-                    .or(snapshot.env.error.as_ref());
-                if let Some(e) = error {
-                    ui.separator();
-                    ui.colored_label(crate::ui::colors::FAIL, e);
-                }
-                if let Some(Err(e)) = self.profiles_view.as_ref().map(|v| &v.file) {
-                    ui.separator();
-                    ui.colored_label(crate::ui::colors::WARN, e);
-                }
             });
+            // Problems on their own lines: they can be long and must wrap
+            // cleanly.
+            let error = self
+                .worker_error
+                .as_ref()
+                .or(snapshot.db.error.as_ref())
+                .or(snapshot.env.error.as_ref());
+            if let Some(e) = error {
+                ui.colored_label(crate::ui::colors::FAIL, e);
+            }
+            if let Some(Err(e)) = self.profiles_view.as_ref().map(|v| &v.file) {
+                ui.colored_label(crate::ui::colors::WARN, e);
+            }
+            if let Some(n) = &self.notice {
+                ui.colored_label(crate::ui::colors::WARN, n);
+            }
         });
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical()

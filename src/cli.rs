@@ -522,6 +522,18 @@ fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
         (_, Some(f)) => f.startup_profile(),
         (_, None) => crate::core::profile::DEMO_PROFILE.to_owned(),
     };
+    // Without a usable keyring a profile cannot connect: open the demo and say
+    // why (unless the profile was asked for by name).
+    let mut notice = None;
+    let name = match launcher.manager.keyring.availability() {
+        Err(e) if args.profile.is_none() && name != crate::core::profile::DEMO_PROFILE => {
+            let text = format!("opened the demo instead of profile {name}: {e}");
+            tracing::warn!("{text}");
+            notice = Some(text);
+            crate::core::profile::DEMO_PROFILE.to_owned()
+        }
+        _ => name,
+    };
     let profile = file.as_ref().and_then(|f| f.profiles.get(&name));
     tracing::info!("opening profile {name}");
     let config = launcher.config_for(&name, profile);
@@ -537,7 +549,11 @@ fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
     eframe::run_native(
         "rollout-panel",
         options,
-        Box::new(move |cc| Ok(Box::new(crate::app::App::new(cc, config, Some(launcher))))),
+        Box::new(move |cc| {
+            Ok(Box::new(
+                crate::app::App::new(cc, config, Some(launcher)).with_notice(notice),
+            ))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))?;
     Ok(ExitCode::SUCCESS)

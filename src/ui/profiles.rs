@@ -374,6 +374,13 @@ impl ProfilesWindow {
         ui.strong("Secrets (OS keyring, service rollout-panel)");
         let statuses = match view.secrets.get(profile) {
             Some(Ok(list)) => list.clone(),
+            Some(Err(_)) if view.keyring.is_err() => {
+                ui.colored_label(
+                    colors::FAIL,
+                    "Secrets cannot be read or stored until the keyring is reachable (see above).",
+                );
+                return;
+            }
             Some(Err(e)) => {
                 ui.colored_label(colors::FAIL, e);
                 return;
