@@ -416,20 +416,7 @@ impl ProfileJobs {
 
     /// Blocks until every job sent so far is done (tests only).
     pub fn wait_idle(&self, timeout: Duration) -> bool {
-        let deadline = std::time::Instant::now() + timeout;
-        let (lock, cvar) = &*self.pending;
-        let mut n = lock.lock().unwrap_or_else(|e| e.into_inner());
-        while *n > 0 {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            n = cvar
-                .wait_timeout(n, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        true
+        crate::worker::wait_until(&self.pending, timeout, |n| *n == 0)
     }
 }
 

@@ -283,21 +283,32 @@ impl WorkerHandle {
     /// timeout passes. Returns whether it caught up. For tests and the CLI —
     /// never call it from the UI thread in the app.
     pub fn wait_idle(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let (lock, cvar) = &*self.done;
-        let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
-        while *done < self.sent {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            done = cvar
-                .wait_timeout(done, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        true
+        let sent = self.sent;
+        wait_until(&self.done, timeout, |done| *done >= sent)
     }
+}
+
+/// Waits on a counter guarded by a condvar until `ready` holds or the
+/// timeout passes; returns whether it holds.
+pub(crate) fn wait_until<T>(
+    pair: &(Mutex<T>, Condvar),
+    timeout: Duration,
+    ready: impl Fn(&T) -> bool,
+) -> bool {
+    let deadline = Instant::now() + timeout;
+    let (lock, cvar) = pair;
+    let mut value = lock.lock().unwrap_or_else(|e| e.into_inner());
+    while !ready(&value) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        value = cvar
+            .wait_timeout(value, left)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    true
 }
 
 /// Records that requests up to `seq` are answered and wakes `wait_idle`.

@@ -32,24 +32,30 @@ fn panel(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
 }
 
 fn panel_env(data_dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir")
         .arg(data_dir)
         .args(args)
         .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
+        .envs(env.iter().copied());
+    run_with_stdin(&mut cmd, stdin)
+}
+
+/// Runs a command with `stdin` piped in and its output captured.
+fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run rollout-panel");
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     child
         .stdin
         .take()
         .expect("stdin")
         .write_all(stdin.as_bytes())
         .expect("write stdin");
-    child.wait_with_output().expect("wait for rollout-panel")
+    child.wait_with_output().expect("wait for the command")
 }
 
 fn out(o: &Output) -> String {
@@ -422,20 +428,11 @@ fn a_locked_keyring_is_reported_with_the_fix() {
         keyring_dir.path().display(),
         dir.path().display()
     );
-    let mut child = Command::new("dbus-run-session")
-        .args(["--", "sh", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("dbus-run-session (apt package dbus)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"tok-123456789\n")
-        .expect("stdin");
-    let o = child.wait_with_output().expect("wait");
+    // dbus-run-session comes with the apt package dbus.
+    let o = run_with_stdin(
+        Command::new("dbus-run-session").args(["--", "sh", "-c", &script]),
+        "tok-123456789\n",
+    );
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     let e = err(&o);
     assert!(e.contains("locked or refused access"), "{e}");
