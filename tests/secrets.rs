@@ -430,7 +430,10 @@ fn a_locked_keyring_is_reported_with_the_fix() {
     );
     // dbus-run-session comes with the apt package dbus.
     let o = run_with_stdin(
-        Command::new("dbus-run-session").args(["--", "sh", "-c", &script]),
+        Command::new("dbus-run-session")
+            .args(["--", "sh", "-c", &script])
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY"),
         "tok-123456789\n",
     );
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
@@ -438,4 +441,43 @@ fn a_locked_keyring_is_reported_with_the_fix() {
     assert!(e.contains("locked or refused access"), "{e}");
     assert!(e.contains("unlock"), "{e}");
     assert!(!e.contains("tok-123456789"), "{e}");
+}
+
+#[test]
+fn a_keyring_locked_after_use_refuses_reads_with_the_fix() {
+    // Unlocked, a secret stored, then the login collection locked again, as
+    // when a desktop session locks the keyring; no prompt can be shown.
+    let keyring_dir = common::temp_dir();
+    let dir = common::temp_dir();
+    ok(&panel(
+        dir.path(),
+        &["profile", "add", "production", "--vercel-project", "p"],
+        "",
+    ));
+    let panel_cmd = format!("'{BIN}' --data-dir '{}'", dir.path().display());
+    let script = format!(
+        "printf pw | XDG_DATA_HOME='{}' gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
+         printf tok-123456789 | {panel_cmd} secrets set --profile production vercel-token || exit 10; \
+         dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+           org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login \
+           >/dev/null || exit 11; \
+         exec {panel_cmd} secrets list --profile production",
+        keyring_dir.path().display(),
+    );
+    let o = run_with_stdin(
+        Command::new("dbus-run-session")
+            .args(["--", "sh", "-c", &script])
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY"),
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+    let e = err(&o);
+    assert!(e.contains("locked or refused access"), "{e}");
+    assert!(e.contains("unlock your login keyring"), "{e}");
+    assert!(
+        !out(&o).contains("set"),
+        "no status may be claimed: {}",
+        out(&o)
+    );
 }
