@@ -79,6 +79,12 @@ impl Launcher {
     }
 }
 
+/// Starts a worker that wakes this window after every event.
+fn spawn_worker(ctx: &egui::Context, config: WorkerConfig) -> WorkerHandle {
+    let ctx = ctx.clone();
+    WorkerHandle::spawn(config, move || ctx.request_repaint())
+}
+
 /// The application.
 pub struct App {
     state: PersistedState,
@@ -115,8 +121,7 @@ impl App {
         let ctx = cc.egui_ctx.clone();
         let clock = Arc::clone(&config.clock);
         let profile = config.target.profile_name().to_owned();
-        let repaint_ctx = ctx.clone();
-        let worker = WorkerHandle::spawn(config, move || repaint_ctx.request_repaint());
+        let worker = spawn_worker(&ctx, config);
         let jobs = launcher.as_ref().map(|l| {
             let repaint_ctx = ctx.clone();
             let jobs = ProfileJobs::spawn(l.manager.clone(), move || repaint_ctx.request_repaint());
@@ -175,8 +180,7 @@ impl App {
             }
         };
         let config = launcher.config_for(name, profile.as_ref());
-        let repaint_ctx = self.ctx.clone();
-        self.worker = WorkerHandle::spawn(config, move || repaint_ctx.request_repaint());
+        self.worker = spawn_worker(&self.ctx, config);
         self.snapshot = Arc::new(Snapshot::for_profile(name));
         self.busy_since = Some(Instant::now());
         self.worker_error = None;

@@ -8,7 +8,7 @@ use crate::adapters::secrets::{Keyring, SERVICE, SecretStatus};
 use crate::core::env::{
     AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, RUNBOOK_VARS, is_secret_var,
 };
-use crate::core::profile::Profile;
+use crate::core::profile::{DEMO_PROFILE, Profile};
 use crate::core::runbook::Stage;
 use crate::core::secret::SecretKey;
 use crate::demo::{DemoStage, DemoWorld, Faults};
@@ -514,23 +514,23 @@ fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     let name = match (&args.profile, &file) {
-        (Some(n), _) if n == crate::core::profile::DEMO_PROFILE => n.clone(),
+        (Some(n), _) if n == DEMO_PROFILE => n.clone(),
         (Some(n), Some(f)) => {
             f.get(n).map_err(anyhow::Error::msg)?;
             n.clone()
         }
         (_, Some(f)) => f.startup_profile(),
-        (_, None) => crate::core::profile::DEMO_PROFILE.to_owned(),
+        (_, None) => DEMO_PROFILE.to_owned(),
     };
     // Without a usable keyring a profile cannot connect: open the demo and say
     // why (unless the profile was asked for by name).
     let mut notice = None;
     let name = match launcher.manager.keyring.availability() {
-        Err(e) if args.profile.is_none() && name != crate::core::profile::DEMO_PROFILE => {
+        Err(e) if args.profile.is_none() && name != DEMO_PROFILE => {
             let text = format!("opened the demo instead of profile {name}: {e}");
             tracing::warn!("{text}");
             notice = Some(text);
-            crate::core::profile::DEMO_PROFILE.to_owned()
+            DEMO_PROFILE.to_owned()
         }
         _ => name,
     };
