@@ -4,7 +4,7 @@
 
 use crate::adapters::clock::{Clock, SystemClock};
 use crate::adapters::config::ConfigStore;
-use crate::adapters::secrets::{Keyring, SERVICE, SecretStatus};
+use crate::adapters::secrets::{Keyring, SERVICE};
 use crate::core::env::{
     AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, RUNBOOK_VARS, is_secret_var,
 };
@@ -321,12 +321,7 @@ fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result<ExitCode> 
                 let secrets = match &status {
                     Ok(list) => serde_json::Value::Object(
                         list.iter()
-                            .map(|(k, s)| {
-                                (
-                                    k.as_str().to_owned(),
-                                    serde_json::json!(matches!(s, SecretStatus::Set { .. })),
-                                )
-                            })
+                            .map(|(k, s)| (k.as_str().to_owned(), serde_json::json!(s.is_set())))
                             .collect(),
                     ),
                     Err(_) => serde_json::Value::Null,
@@ -374,7 +369,7 @@ fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result<ExitCode> 
             let status = m.keyring.status(&name)?;
             let set: Vec<&str> = status
                 .iter()
-                .filter(|(_, s)| matches!(s, SecretStatus::Set { .. }))
+                .filter(|(_, s)| s.is_set())
                 .map(|(k, _)| k.as_str())
                 .collect();
             if set.is_empty() {
@@ -434,24 +429,12 @@ fn run_secrets(m: &ProfileManager, cmd: SecretsCmd) -> anyhow::Result<ExitCode> 
             if json {
                 let map: serde_json::Map<String, serde_json::Value> = status
                     .iter()
-                    .map(|(k, s)| {
-                        let v = if matches!(s, SecretStatus::Set { .. }) {
-                            "set"
-                        } else {
-                            "unset"
-                        };
-                        (k.as_str().to_owned(), serde_json::json!(v))
-                    })
+                    .map(|(k, s)| (k.as_str().to_owned(), serde_json::json!(s.word())))
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&map)?);
             } else {
                 for (k, s) in &status {
-                    let v = if matches!(s, SecretStatus::Set { .. }) {
-                        "set"
-                    } else {
-                        "unset"
-                    };
-                    println!("{k} {v}");
+                    println!("{k} {}", s.word());
                 }
             }
         }

@@ -89,6 +89,16 @@ pub enum SecretStatus {
 }
 
 impl SecretStatus {
+    /// Whether the secret is stored.
+    pub fn is_set(&self) -> bool {
+        matches!(self, Self::Set { .. })
+    }
+
+    /// "set" or "unset" (what `secrets list` prints).
+    pub fn word(&self) -> &'static str {
+        if self.is_set() { "set" } else { "unset" }
+    }
+
     /// "set (•••• abcd)" or "unset".
     pub fn label(&self) -> String {
         match self {

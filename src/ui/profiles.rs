@@ -396,7 +396,7 @@ impl ProfilesWindow {
                     let key_label = ui.label(key.as_str()).on_hover_text(key.description()).id;
                     let editing = status == SecretStatus::Unset || field.replacing;
                     ui.horizontal(|ui| {
-                        if let SecretStatus::Set { .. } = status {
+                        if status.is_set() {
                             ui.label(status.label());
                         }
                         if editing {
