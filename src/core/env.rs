@@ -85,10 +85,13 @@ impl ReadyState {
 /// One configured variable (production target).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvVar {
-    /// The value, when it could be read (`None` = unset).
+    /// The value, when it could be read (`None` = unset or unreadable).
     pub value: Option<String>,
     /// When the record last changed.
     pub updated_at: UtcNaive,
+    /// Why the value could not be read (`sensitive`, not decrypted), if so:
+    /// the key exists but its value must not be judged.
+    pub unreadable: Option<String>,
 }
 
 /// A deployment as far as liveness is concerned.
@@ -114,6 +117,12 @@ pub struct EnvSnapshot {
     pub serving: Option<Deployment>,
     /// The newest production deployment (may still be building, or failed).
     pub latest: Option<Deployment>,
+    /// Keys that exist only for other targets (preview, development).
+    pub other_targets_only: std::collections::BTreeSet<String>,
+    /// Keys with several production records, and how many.
+    pub duplicates: BTreeMap<String, usize>,
+    /// The serving deployment's URL (host name, without scheme), when known.
+    pub serving_url: Option<String>,
 }
 
 /// Whether a flag is live in the serving deployment.
@@ -160,6 +169,7 @@ impl EnvSnapshot {
         let configured_on = flag_is_on(configured_value.as_deref());
         let live = match &self.serving {
             None => Live::Unknown,
+            Some(_) if var.is_some_and(|v| v.unreadable.is_some()) => Live::Unknown,
             Some(dep) => match &dep.env {
                 Some(env) => Live::Known(flag_is_on(env.get(key).and_then(|v| v.as_deref()))),
                 None => match var {
@@ -229,6 +239,7 @@ mod tests {
             EnvVar {
                 value: Some("0".into()),
                 updated_at: at(var_updated),
+                unreadable: None,
             },
         );
         let env = dep_env.map(|v| {
@@ -246,6 +257,7 @@ mod tests {
             configured,
             serving: Some(dep.clone()),
             latest: Some(dep),
+            ..EnvSnapshot::default()
         }
     }
 

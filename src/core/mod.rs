@@ -3,6 +3,7 @@
 pub mod env;
 pub mod metrics;
 pub mod profile;
+pub mod readiness;
 pub mod runbook;
 pub mod schema;
 pub mod secret;

@@ -360,7 +360,16 @@ async fn configured_env(
             .await?;
     Ok(rows
         .into_iter()
-        .map(|(k, value, updated_at)| (k, EnvVar { value, updated_at }))
+        .map(|(k, value, updated_at)| {
+            (
+                k,
+                EnvVar {
+                    value,
+                    updated_at,
+                    unreadable: None,
+                },
+            )
+        })
         .collect())
 }
 
@@ -464,6 +473,7 @@ pub(crate) async fn env_snapshot(conn: &mut SqliteConnection) -> Result<EnvSnaps
         configured,
         serving: serving.map(deployment_from_row).transpose()?,
         latest: latest.map(deployment_from_row).transpose()?,
+        ..EnvSnapshot::default()
     })
 }
 
