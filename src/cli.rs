@@ -9,6 +9,7 @@ use crate::core::env::{
     AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, RUNBOOK_VARS, is_secret_var,
 };
 use crate::core::profile::{DEMO_PROFILE, Profile};
+use crate::core::readiness::JudgeStage;
 use crate::core::runbook::Stage;
 use crate::core::secret::SecretKey;
 use crate::demo::{DemoStage, DemoWorld, Faults};
@@ -59,6 +60,43 @@ pub enum Cmd {
     Secrets(SecretsCmd),
     /// Test a profile's connections: database (version, schema), pooled URL, Vercel.
     TestConnection(TestConnectionArgs),
+    /// The readiness checklist. Exit 0 = all pass, 1 = warnings only, 2 = any failure or unknown.
+    Check(CheckArgs),
+}
+
+/// `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The profile (`demo` checks the rehearsal world).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Judge against this stage instead of the one derived from the real state.
+    #[arg(long, value_enum)]
+    pub stage: Option<StageArg>,
+}
+
+/// `--stage` of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StageArg {
+    /// Before the canary.
+    PreCanary,
+    /// During the canary.
+    Canary,
+    /// After a rollback.
+    RolledBack,
+}
+
+impl From<StageArg> for JudgeStage {
+    fn from(s: StageArg) -> Self {
+        match s {
+            StageArg::PreCanary => JudgeStage::PreCanary,
+            StageArg::Canary => JudgeStage::Canary,
+            StageArg::RolledBack => JudgeStage::RolledBack,
+        }
+    }
 }
 
 /// `profile …`.
@@ -240,7 +278,74 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::Profile(cmd)) => run_profile(&manager(&paths), cmd),
         Some(Cmd::Secrets(cmd)) => run_secrets(&manager(&paths), cmd),
         Some(Cmd::TestConnection(args)) => run_test_connection(&manager(&paths), &args),
+        Some(Cmd::Check(args)) => Ok(run_check(&paths, &args).unwrap_or_else(|e| {
+            // A check that cannot even start is a failure (2), not "warnings only".
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        })),
     }
+}
+
+fn run_check(paths: &Paths, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let stage = args.stage.map(JudgeStage::from);
+    let rt = runtime()?;
+    let report = rt.block_on(async {
+        let now = SystemClock.now();
+        if args.profile == DEMO_PROFILE {
+            let world = DemoWorld::open_or_create(
+                &paths.demo_db(),
+                now,
+                DemoStage::Canary,
+                DEFAULT_DEMO_SEED,
+            )
+            .await?;
+            let store = world.store().await?;
+            let r = crate::checks::check_demo(&world, &store, now, stage).await;
+            world.close().await;
+            anyhow::Ok(r)
+        } else {
+            let m = manager(paths);
+            let profile = m.get(&args.profile)?;
+            Ok(
+                crate::checks::check_profile(&args.profile, &profile, &m.keyring, None, now, stage)
+                    .await,
+            )
+        }
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "readiness of {} at {} — judged as {} (derived stage: {})",
+            report.profile,
+            report.checked_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            report.stage.as_str(),
+            report.derived_stage.label()
+        );
+        let mut group = None;
+        for i in &report.items {
+            if group != Some(i.group) {
+                println!("\n{}", i.group.label());
+                group = Some(i.group);
+            }
+            println!(
+                "  {:<7} {:<42} {}",
+                i.status.as_str().to_uppercase(),
+                i.id,
+                i.finding
+            );
+            if !i.fix.is_empty() && i.status != crate::core::readiness::CheckStatus::Pass {
+                println!("  {:<7} {:<42} fix: {}", "", "", i.fix);
+            }
+        }
+        let counts = crate::core::readiness::counts(&report.items);
+        let summary: Vec<String> = counts
+            .iter()
+            .map(|(s, n)| format!("{n} {}", s.as_str()))
+            .collect();
+        println!("\n{}", summary.join(" · "));
+    }
+    Ok(ExitCode::from(report.exit_status()))
 }
 
 fn manager(paths: &Paths) -> ProfileManager {

@@ -14,6 +14,7 @@
 
 pub mod adapters;
 pub mod app;
+pub mod checks;
 pub mod cli;
 pub mod core;
 pub mod demo;

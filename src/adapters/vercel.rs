@@ -37,7 +37,10 @@ pub enum VercelError {
         message: String,
     },
     /// 429: rate limited.
-    #[error("Vercel is rate-limiting this token (HTTP 429); retry in {retry_after_secs} s")]
+    #[error(
+        "Vercel is rate-limiting this token (HTTP 429, still after {MAX_RETRIES} retries); wait{} and try again",
+        wait_hint(*retry_after_secs)
+    )]
     RateLimited {
         /// Seconds to wait (from `Retry-After` / `X-RateLimit-Reset`, else a default).
         retry_after_secs: u64,
@@ -94,6 +97,7 @@ pub struct VercelClient {
     project: String,
     team: Option<String>,
     token: Secret,
+    backoff: Duration,
 }
 
 impl VercelClient {
@@ -107,18 +111,13 @@ impl VercelClient {
     ) -> Result<Self, VercelError> {
         crate::core::profile::check_api_url(base).map_err(VercelError::Setup)?;
         let base = url::Url::parse(base).map_err(|e| VercelError::Setup(e.to_string()))?;
-        let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("rollout-panel/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| VercelError::Setup(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
-            http,
+            http: http_client(CALL_TIMEOUT)?,
             base,
             project: project.to_owned(),
             team: team.map(str::to_owned),
             token,
+            backoff: Duration::from_millis(500),
         })
     }
 
@@ -142,25 +141,60 @@ impl VercelClient {
     /// `GET /v9/projects/{idOrName}`: proves the token works and the project exists.
     pub async fn project(&self) -> Result<ProjectInfo, VercelError> {
         let url = self.url(&["v9", "projects", &self.project]);
+        self.get_json(url, "project").await
+    }
+
+    /// GETs JSON, retrying a 429 a bounded number of times: it honours
+    /// `Retry-After` / `X-RateLimit-Reset` (capped), else backs off
+    /// exponentially with jitter.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: url::Url,
+        what: &str,
+    ) -> Result<T, VercelError> {
+        let mut attempt = 0u32;
+        loop {
+            match self.get_once(url.clone(), what).await {
+                Err(VercelError::RateLimited { retry_after_secs }) if attempt < MAX_RETRIES => {
+                    let base = match retry_after_secs {
+                        0 => self.backoff * 2u32.pow(attempt),
+                        s => Duration::from_secs(s).min(MAX_RETRY_WAIT),
+                    };
+                    let jitter = base.mul_f64(rand::random::<f64>() * 0.25);
+                    tracing::info!(
+                        "Vercel rate limit on {what}; retrying in {:?}",
+                        base + jitter
+                    );
+                    tokio::time::sleep(base + jitter).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn get_once<T: serde::de::DeserializeOwned>(
+        &self,
+        url: url::Url,
+        what: &str,
+    ) -> Result<T, VercelError> {
+        let network = |e: reqwest::Error| VercelError::Network {
+            base: self.base.to_string(),
+            detail: describe_reqwest(&e),
+        };
         let response = self
             .http
             .get(url)
             .bearer_auth(self.token.expose())
             .send()
             .await
-            .map_err(|e| VercelError::Network {
-                base: self.base.to_string(),
-                detail: describe_reqwest(&e),
-            })?;
+            .map_err(network)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.text().await.map_err(|e| VercelError::Network {
-            base: self.base.to_string(),
-            detail: describe_reqwest(&e),
-        })?;
+        let body = response.text().await.map_err(network)?;
         if (200..300).contains(&status) {
             return serde_json::from_str(&body)
-                .map_err(|e| VercelError::BadResponse(format!("project: {e}")));
+                .map_err(|e| VercelError::BadResponse(format!("{what}: {e}")));
         }
         let message = serde_json::from_str::<ErrorBody>(&body)
             .map(|b| b.error.message)
@@ -177,10 +211,199 @@ impl VercelClient {
                 message,
             },
             429 => VercelError::RateLimited {
-                retry_after_secs: retry_after(&headers).unwrap_or(60),
+                retry_after_secs: retry_after(&headers).unwrap_or(0),
             },
             _ => VercelError::Http { status, message },
         })
+    }
+
+    /// Every env record of the project (all targets), following `until`
+    /// pagination. Values are asked decrypted.
+    pub async fn env_records(&self) -> Result<Vec<EnvRecord>, VercelError> {
+        let mut out = Vec::new();
+        let mut until: Option<i64> = None;
+        for _ in 0..MAX_PAGES {
+            let mut url = self.url(&["v10", "projects", &self.project, "env"]);
+            url.query_pairs_mut().append_pair("decrypt", "true");
+            if let Some(u) = until {
+                url.query_pairs_mut().append_pair("until", &u.to_string());
+            }
+            let page: EnvPage = self.get_json(url, "env list").await?;
+            out.extend(page.envs);
+            match page.pagination.and_then(|p| p.next) {
+                Some(next) => until = Some(next),
+                None => return Ok(out),
+            }
+        }
+        Err(VercelError::BadResponse(format!(
+            "env list: more than {MAX_PAGES} pages"
+        )))
+    }
+
+    /// One env record by id (`GET /v1/projects/{idOrName}/env/{id}`), which
+    /// returns the decrypted value where the list did not.
+    pub async fn env_record(&self, id: &str) -> Result<EnvRecord, VercelError> {
+        let url = self.url(&["v1", "projects", &self.project, "env", id]);
+        self.get_json(url, "env record").await
+    }
+
+    /// The newest production deployments, newest first.
+    pub async fn production_deployments(&self) -> Result<Vec<DeploymentInfo>, VercelError> {
+        let mut url = self.url(&["v6", "deployments"]);
+        url.query_pairs_mut()
+            .append_pair("projectId", &self.project)
+            .append_pair("target", "production")
+            .append_pair("limit", "20");
+        let page: DeploymentsPage = self.get_json(url, "deployments").await?;
+        Ok(page.deployments)
+    }
+
+    /// Calls a deployment's URL (host, or a full URL) once, without
+    /// following redirects; returns the HTTP status.
+    pub async fn probe(&self, deployment_url: &str, timeout: Duration) -> Result<u16, String> {
+        let target =
+            if deployment_url.starts_with("http://") || deployment_url.starts_with("https://") {
+                deployment_url.to_owned()
+            } else {
+                format!("https://{deployment_url}")
+            };
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let r = client
+            .get(&target)
+            .send()
+            .await
+            .map_err(|e| format!("{target}: {}", describe_reqwest(&e)))?;
+        let code = r.status().as_u16();
+        if (200..400).contains(&code) || code == 401 {
+            Ok(code)
+        } else {
+            Err(format!("{target} answered HTTP {code}"))
+        }
+    }
+
+    /// Shortens the backoff of unannounced 429s (tests).
+    pub fn with_backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Changes the per-call timeout (tests).
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, VercelError> {
+        self.http = http_client(timeout)?;
+        Ok(self)
+    }
+}
+
+/// How often a 429 is retried.
+pub const MAX_RETRIES: u32 = 3;
+/// The longest wait honoured from `Retry-After`.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(20);
+/// A bound on env pagination.
+const MAX_PAGES: usize = 50;
+
+fn http_client(timeout: Duration) -> Result<reqwest::Client, VercelError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("rollout-panel/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| VercelError::Setup(format!("cannot build the HTTP client: {e}")))
+}
+
+/// One env record as the API returns it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvRecord {
+    /// Record id.
+    pub id: String,
+    /// Variable name.
+    pub key: String,
+    /// The value (ciphertext when `decrypted` is false; absent for sensitive).
+    #[serde(default)]
+    pub value: Option<String>,
+    /// `plain`, `encrypted`, `sensitive`, `system`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The targets it serves.
+    #[serde(default)]
+    pub target: Vec<String>,
+    /// A git branch it is limited to.
+    #[serde(default)]
+    pub git_branch: Option<String>,
+    /// Whether `value` is plaintext.
+    #[serde(default)]
+    pub decrypted: Option<bool>,
+    /// Last change, ms since epoch.
+    #[serde(default)]
+    pub updated_at: Option<i64>,
+}
+
+impl EnvRecord {
+    /// Whether the value can be judged: plain, or decrypted.
+    pub fn readable(&self) -> bool {
+        self.kind != "sensitive"
+            && self.value.is_some()
+            && (self.kind == "plain" || self.decrypted == Some(true))
+    }
+}
+
+#[derive(Deserialize)]
+struct EnvPage {
+    #[serde(default)]
+    envs: Vec<EnvRecord>,
+    #[serde(default)]
+    pagination: Option<Pagination>,
+}
+
+#[derive(Deserialize)]
+struct Pagination {
+    #[serde(default)]
+    next: Option<i64>,
+}
+
+/// A deployment as listed.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DeploymentInfo {
+    /// Deployment id.
+    pub uid: String,
+    /// Its host name.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Created, ms since epoch.
+    pub created: i64,
+    /// `state` (older answers) …
+    #[serde(default)]
+    pub state: Option<String>,
+    /// … or `readyState`.
+    #[serde(default, rename = "readyState")]
+    pub ready_state: Option<String>,
+}
+
+impl DeploymentInfo {
+    /// Its state, whichever field carries it.
+    pub fn ready(&self) -> Option<crate::core::env::ReadyState> {
+        self.ready_state
+            .as_deref()
+            .or(self.state.as_deref())
+            .and_then(crate::core::env::ReadyState::parse)
+    }
+}
+
+#[derive(Deserialize)]
+struct DeploymentsPage {
+    #[serde(default)]
+    deployments: Vec<DeploymentInfo>,
+}
+
+fn wait_hint(secs: u64) -> String {
+    if secs == 0 {
+        " a minute".to_owned()
+    } else {
+        format!(" {secs} s")
     }
 }
 

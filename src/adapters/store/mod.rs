@@ -75,6 +75,17 @@ pub trait Store: Send + Sync {
     /// Attempted/applied per minute and workspace for claim stamps at or after
     /// `since` (the whole tail from `since`, so late applies are picked up).
     async fn revision_series(&self, since: UtcNaive) -> Result<SeriesChunk, StoreError>;
+
+    /// The readiness counts: drafts applied without an attempt stamp (any
+    /// time), and drafts evaluated / recorded / attempted at or after `since`
+    /// (the serving deployment's build time). `enabled_workspaces` is left 0.
+    async fn draft_facts(
+        &self,
+        since: UtcNaive,
+    ) -> Result<crate::core::readiness::DraftFacts, StoreError>;
+
+    /// Whether the connection is encrypted (`None` where the backend has no TLS).
+    async fn tls_in_use(&self) -> Result<Option<bool>, StoreError>;
 }
 
 /// Fails with [`StoreError::SchemaMissing`] unless the revision columns can be read.

@@ -85,6 +85,8 @@ impl_store!(
     PgStore,
     sql::PG_COUNTS,
     sql::PG_SERIES,
+    sql::PG_DRAFT_FACTS,
+    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
     "SHOW server_version",
     |v| format!("PostgreSQL {v}")
 );

@@ -49,6 +49,30 @@ ORDER BY 1, 2"#
     };
 }
 
+macro_rules! draft_facts_sql {
+    ($p:literal) => {
+        concat!(
+            r#"SELECT
+  count(*) FILTER (WHERE d."autoSendRevisionApplied" = true AND d."autoSendRevisionAttemptedAt" IS NULL) AS applied_without_attempt,
+  count(*) FILTER (WHERE d."autoSendEvaluatedAt" >= "#,
+            $p,
+            r#") AS evaluated,
+  count(*) FILTER (WHERE d."autoSendEvaluatedAt" >= "#,
+            $p,
+            r#" AND d."autoSendAction" IS NOT NULL AND d."autoSendConfidence" IS NOT NULL) AS recorded,
+  count(*) FILTER (WHERE d."autoSendRevisionAttemptedAt" >= "#,
+            $p,
+            r#") AS attempts
+FROM "AIDraft" d"#
+        )
+    };
+}
+
+/// The readiness counts, Postgres.
+pub const PG_DRAFT_FACTS: &str = draft_facts_sql!("$1");
+/// The readiness counts, SQLite (a numbered parameter, bound once).
+pub const SQLITE_DRAFT_FACTS: &str = draft_facts_sql!("?1");
+
 /// Workspaces with their toggle (V1 and later).
 pub const WORKSPACES: &str = workspaces_sql!(r#"ws."autoSendRevisionEnabled""#);
 /// Workspaces on V0, where the toggle column does not exist.
@@ -74,7 +98,7 @@ pub const SQLITE_SERIES: &str = series_sql!(
 /// code is written once; the stores differ only in the SQL constants, the
 /// version query and how the catalogue is read (each module's `read_catalog`).
 macro_rules! impl_store {
-    ($ty:ty, $counts:expr, $series:expr, $version_sql:expr, $version_fmt:expr) => {
+    ($ty:ty, $counts:expr, $series:expr, $facts:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr) => {
         #[async_trait::async_trait]
         impl $crate::adapters::store::Store for $ty {
             fn schema(&self) -> &$crate::core::schema::SchemaReport {
@@ -145,6 +169,36 @@ macro_rules! impl_store {
                         )
                     })
                     .collect())
+            }
+
+            async fn draft_facts(
+                &self,
+                since: $crate::core::time::UtcNaive,
+            ) -> Result<$crate::core::readiness::DraftFacts, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::{StoreError, require_revision_columns};
+                require_revision_columns(&self.report)?;
+                let (applied_without_attempt, evaluated, recorded, attempts): (i64, i64, i64, i64) =
+                    sqlx::query_as($facts)
+                        .bind(since)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(|e| StoreError::query("the readiness counts", e))?;
+                let n = |v: i64| v.max(0) as u64;
+                Ok($crate::core::readiness::DraftFacts {
+                    applied_without_attempt: n(applied_without_attempt),
+                    evaluated_since_live: n(evaluated),
+                    recorded_since_live: n(recorded),
+                    attempts_since_live: n(attempts),
+                    enabled_workspaces: 0,
+                })
+            }
+
+            async fn tls_in_use(&self) -> Result<Option<bool>, $crate::adapters::store::StoreError> {
+                let row: Option<(bool,)> = sqlx::query_as($tls_sql)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| $crate::adapters::store::StoreError::query("the TLS state", e))?;
+                Ok(row.map(|(b,)| b))
             }
 
             async fn revision_series(

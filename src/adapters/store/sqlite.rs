@@ -56,6 +56,8 @@ impl_store!(
     SqliteStore,
     sql::SQLITE_COUNTS,
     sql::SQLITE_SERIES,
+    sql::SQLITE_DRAFT_FACTS,
+    "SELECT 0 WHERE 0",
     "SELECT sqlite_version()",
     |v| format!("SQLite {v} (demo)")
 );
