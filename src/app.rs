@@ -10,6 +10,7 @@ use crate::profiles::{ProfileJob, ProfileJobs, ProfileManager, ProfilesView};
 use crate::ui::metrics::metrics_ui;
 use crate::ui::placeholder::placeholder_ui;
 use crate::ui::profiles::{ProfileAction, ProfilesWindow};
+use crate::ui::readiness::readiness_ui;
 use crate::ui::top_bar::{tabs_ui, top_bar_ui};
 use crate::ui::{Command, MetricsWindow, Tab};
 use crate::worker::{Event, Request, Snapshot, Target, WorkerConfig, WorkerHandle};
@@ -241,6 +242,10 @@ impl App {
                 self.busy_since.get_or_insert_with(Instant::now);
                 self.worker.send(Request::Refresh);
             }
+            Command::Recheck => {
+                self.busy_since.get_or_insert_with(Instant::now);
+                self.worker.send(Request::Recheck);
+            }
             Command::ShowTab(tab) => self.state.tab = tab,
             Command::SetWindow(w) => self.state.window = w,
         }
@@ -366,6 +371,7 @@ impl eframe::App for App {
                     Tab::Metrics => {
                         commands.extend(metrics_ui(ui, &snapshot, self.state.window, now))
                     }
+                    Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
                     tab => placeholder_ui(ui, tab, &snapshot),
                 });
         });

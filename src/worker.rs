@@ -78,7 +78,14 @@ pub struct WorkerConfig {
 pub enum Request {
     /// Read everything now (in demo mode, first let the simulated app run up to now).
     Refresh,
+    /// Read everything and run the readiness checklist now.
+    Recheck,
 }
+
+/// How often the readiness checklist runs on its own.
+pub const RECHECK_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+/// The longest a readiness check may take (Vercel calls, the URL probe).
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A message from the worker.
 #[derive(Clone, Debug)]
@@ -134,6 +141,10 @@ pub struct Snapshot {
     pub auto_send_flag: Option<FlagState>,
     /// The runbook stage.
     pub stage: Option<Stage>,
+    /// The last readiness checklist.
+    pub readiness: Option<Arc<crate::checks::Report>>,
+    /// Why the last readiness check could not run, if it could not.
+    pub readiness_error: Option<String>,
 }
 
 impl Snapshot {
@@ -236,6 +247,12 @@ impl WorkerHandle {
                             req = req_rx.recv() => match req {
                                 Some(Request::Refresh) => {
                                     seq += 1;
+                                    worker.refresh(&emit).await;
+                                    mark_done(seq);
+                                }
+                                Some(Request::Recheck) => {
+                                    seq += 1;
+                                    worker.force_check = true;
                                     worker.refresh(&emit).await;
                                     mark_done(seq);
                                 }
@@ -386,6 +403,8 @@ struct Worker {
     demo: Option<(DemoWorld, Simulator)>,
     store: Option<Box<dyn Store>>,
     snapshot: Snapshot,
+    /// Run the checklist on the next refresh even if it is not due.
+    force_check: bool,
 }
 
 impl Worker {
@@ -396,6 +415,7 @@ impl Worker {
             demo: None,
             store: None,
             snapshot,
+            force_check: false,
         }
     }
 
@@ -476,6 +496,7 @@ impl Worker {
         };
         self.read_db(now, sim_error).await;
         self.read_env(now).await;
+        self.check_if_due(now).await;
         self.snapshot.stage = match (&self.snapshot.revision_flag, &self.snapshot.auto_send_flag) {
             (Some(rev), Some(all)) => Some(Stage::derive(
                 rev,
@@ -500,6 +521,56 @@ impl Worker {
             Err(e) => {
                 tracing::warn!("database read failed: {e}");
                 self.snapshot.db.error = Some(e);
+            }
+        }
+    }
+
+    /// Runs the readiness checklist when asked or when the last one is old.
+    async fn check_if_due(&mut self, now: UtcNaive) {
+        let due = self.force_check
+            || self
+                .snapshot
+                .readiness
+                .as_ref()
+                .is_none_or(|r| now - r.checked_at >= RECHECK_EVERY);
+        if !due {
+            return;
+        }
+        self.force_check = false;
+        let store = self.store.as_deref();
+        let run = async {
+            match (&self.config.target, &self.demo) {
+                (Target::Demo { .. }, Some((world, _))) => match store {
+                    Some(store) => Some(crate::checks::check_demo(world, store, now, None).await),
+                    None => None,
+                },
+                (
+                    Target::Profile {
+                        name,
+                        profile,
+                        keyring,
+                    },
+                    _,
+                ) => Some(
+                    crate::checks::check_profile(name, profile, keyring, store, now, None).await,
+                ),
+                _ => None,
+            }
+        };
+        match tokio::time::timeout(CHECK_TIMEOUT, run).await {
+            Ok(Some(report)) => {
+                self.snapshot.readiness = Some(Arc::new(report));
+                self.snapshot.readiness_error = None;
+            }
+            Ok(None) => {
+                self.snapshot.readiness_error =
+                    Some("not connected yet: the checklist runs once the database answers".into());
+            }
+            Err(_) => {
+                self.snapshot.readiness_error = Some(format!(
+                    "the readiness check did not finish within {} s",
+                    CHECK_TIMEOUT.as_secs()
+                ));
             }
         }
     }

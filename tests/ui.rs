@@ -10,7 +10,7 @@ use common::ts;
 use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use rollout_panel::adapters::clock::ManualClock;
+use rollout_panel::adapters::clock::{Clock, ManualClock};
 use rollout_panel::app::App;
 use rollout_panel::demo::DemoStage;
 use rollout_panel::ui::Tab;
@@ -91,8 +91,8 @@ fn the_five_tabs_are_reachable_by_role_and_label() {
     }
     h.get_by_role_and_label(Role::Button, "Readiness").click();
     h.run();
-    label_containing(&h, "readiness checklist is not built yet");
-    assert!(label_containing(&h, "Schema read at connect").ends_with("V2+"));
+    label_containing(&h, "judged as canary");
+    has_label(&h, "V2+");
     h.get_by_role_and_label(Role::Button, "Audit").click();
     h.run();
     label_containing(&h, "takes no actions");
@@ -159,4 +159,65 @@ fn metrics_show_the_plots_and_live_numbers_that_move_with_the_simulator() {
     );
     let long = label_containing(&h, "Canary (Acme Solar (pilot)) — last 72 h:");
     assert_eq!(attempted(&long), c.attempted, "{long}");
+}
+
+/// Clicks Re-check and waits for the checklist.
+fn recheck(h: &mut Harness<'static, App>) {
+    h.get_by_role_and_label(Role::Button, "Re-check").click();
+    h.step();
+    assert!(
+        h.state().worker().wait_idle(WORKER_DEADLINE),
+        "re-check timed out"
+    );
+    h.run();
+}
+
+#[test]
+fn readiness_follows_a_demo_kill_switch_flip_and_its_redeploy() {
+    use rollout_panel::core::env::AUTO_SEND_REVISION_DISABLED;
+    use rollout_panel::demo::DemoWorld;
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(ts(T0));
+    let mut h = harness(&dir, &clock);
+    h.get_by_role_and_label(Role::Button, "Readiness").click();
+    h.run();
+    label_containing(&h, "judged as canary");
+    // Both kill switches: configured OFF and live OFF.
+    let off = |h: &Harness<'static, App>| {
+        h.query_all_by_role_and_label(Role::Label, "configured OFF, live OFF")
+            .count()
+    };
+    assert_eq!(off(&h), 2);
+    has_label(&h, "\"0\": revision is allowed, as the canary needs");
+
+    // On-call flips the kill switch in the demo's env (as `demo set-env` does).
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let path = dir.path().join("demo.sqlite");
+    let world = rt
+        .block_on(DemoWorld::open_or_create(
+            &path,
+            clock.now(),
+            DemoStage::Canary,
+            7,
+        ))
+        .expect("open the demo world");
+    clock.advance(Duration::seconds(1));
+    rt.block_on(world.set_env(AUTO_SEND_REVISION_DISABLED, Some("1"), clock.now()))
+        .expect("set env");
+    recheck(&mut h);
+    assert_eq!(off(&h), 1, "only AUTO_SEND_DISABLED is still off");
+    has_label(&h, "configured ON, live OFF — redeploy to apply");
+
+    // The redeploy becomes READY: the switch is live, the stage moves on.
+    clock.advance(Duration::seconds(1));
+    rt.block_on(world.redeploy(clock.now())).expect("redeploy");
+    clock.advance(Duration::seconds(10));
+    recheck(&mut h);
+    has_label(&h, "configured ON, live ON");
+    has_label(
+        &h,
+        "\"1\": revision is off, as the runbook wants before the canary",
+    );
+    label_containing(&h, "judged as pre-canary");
+    rt.block_on(world.close());
 }

@@ -320,7 +320,7 @@ fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>) {
                     g,
                     CheckStatus::Unknown,
                     format!("the env could not be read: {e}"),
-                    "fix the Vercel connection (Profiles… → Test Vercel), then re-check",
+                    "fix the Vercel connection (Profiles…, Test Vercel), then re-check",
                 ));
             }
             return;
@@ -383,7 +383,7 @@ fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>) {
                     )
                 }
                 Ok(t) => {
-                    let f = format!("{key} → {}:{} / {}", t.host, t.port, t.database);
+                    let f = format!("{key} points at {}:{} / {}", t.host, t.port, t.database);
                     targets[i] = Some(t);
                     item(&id, g, CheckStatus::Pass, f, "")
                 }
@@ -541,7 +541,7 @@ fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>) {
             match stage {
                 JudgeStage::Canary => item(id, g, CheckStatus::Pass, format!("{shown}, as the canary needs"), ""),
                 JudgeStage::PreCanary => item(id, g, CheckStatus::Fail, format!("{shown}; before the canary the runbook starts at \"1\" so nothing revises until a workspace is chosen"), "set AUTO_SEND_REVISION_DISABLED to \"1\" and redeploy before enabling anything"),
-                JudgeStage::RolledBack => item(id, g, CheckStatus::Warn, format!("{shown}; the rollback relies on workspace toggles alone"), "set it to \"1\" for a global stop (Levers → Revision kill switch)"),
+                JudgeStage::RolledBack => item(id, g, CheckStatus::Warn, format!("{shown}; the rollback relies on workspace toggles alone"), "set it to \"1\" for a global stop (Levers, Revision kill switch)"),
             }
         }
     }));
@@ -601,7 +601,7 @@ fn db_items(facts: &Facts, items: &mut Vec<Item>) {
                 g,
                 CheckStatus::Fail,
                 format!("cannot connect: {e}"),
-                "check the profile's database-url (Profiles… → Test database)",
+                "check the profile's database-url (Profiles…, Test database)",
             ));
             items.push(item(
                 "db.tls",

@@ -107,6 +107,8 @@ impl MetricsWindow {
 pub enum Command {
     /// Read everything now.
     Refresh,
+    /// Run the readiness checklist now.
+    Recheck,
     /// Switch screen.
     ShowTab(Tab),
     /// Change the metrics window.
@@ -116,7 +118,7 @@ pub enum Command {
 impl Command {
     /// Commands that have a keyboard shortcut.
     pub fn with_shortcuts() -> Vec<Command> {
-        let mut v = vec![Command::Refresh];
+        let mut v = vec![Command::Refresh, Command::Recheck];
         v.extend(Tab::ALL.map(Command::ShowTab));
         v
     }
@@ -125,6 +127,7 @@ impl Command {
     pub fn label(self) -> String {
         match self {
             Command::Refresh => "Refresh".to_owned(),
+            Command::Recheck => "Re-check".to_owned(),
             Command::ShowTab(tab) => tab.label().to_owned(),
             Command::SetWindow(w) => w.label().to_owned(),
         }
@@ -135,6 +138,9 @@ impl Command {
         match self {
             Command::Refresh => {
                 "Read the database and the env now instead of waiting for the next poll"
+            }
+            Command::Recheck => {
+                "Run the readiness checklist now (it also runs on its own every minute)"
             }
             Command::ShowTab(Tab::Readiness) => "The environment checklist: is production ready?",
             Command::ShowTab(Tab::Levers) => "Enable the canary and roll back at the right level",
@@ -151,6 +157,7 @@ impl Command {
     pub fn shortcut(self) -> Option<KeyboardShortcut> {
         match self {
             Command::Refresh => Some(KeyboardShortcut::new(Modifiers::NONE, Key::F5)),
+            Command::Recheck => Some(KeyboardShortcut::new(Modifiers::NONE, Key::F6)),
             Command::ShowTab(tab) => Some(KeyboardShortcut::new(Modifiers::COMMAND, tab.key())),
             Command::SetWindow(_) => None,
         }

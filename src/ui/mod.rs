@@ -4,6 +4,7 @@ pub mod command;
 pub mod metrics;
 pub mod placeholder;
 pub mod profiles;
+pub mod readiness;
 pub mod top_bar;
 
 pub use command::{Command, MetricsWindow, Tab};
