@@ -1,0 +1,241 @@
+//! The Vercel client against a local fake answering in the documented shapes
+//! (contract/vercel.md), traps included: pagination with `until`,
+//! `decrypted: false`, `sensitive`, preview-only keys, several records per
+//! key, 401, 404, 429 with and without `Retry-After`, 500, a slow answer.
+
+use rollout_panel::adapters::vercel::{MAX_RETRIES, VercelClient, VercelError};
+use rollout_panel::checks::read_vercel_env;
+use rollout_panel::core::secret::Secret;
+use serde_json::json;
+use std::time::Duration;
+use wiremock::matchers::{method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "vercel-test-token-123";
+
+fn client(server: &MockServer) -> VercelClient {
+    VercelClient::new(&server.uri(), "zrg", Some("team_1"), Secret::new(TOKEN))
+        .expect("client")
+        .with_backoff(Duration::from_millis(10))
+}
+
+fn rec(
+    id: &str,
+    key: &str,
+    value: Option<&str>,
+    kind: &str,
+    target: &[&str],
+    decrypted: bool,
+    updated: i64,
+) -> serde_json::Value {
+    json!({
+        "id": id, "key": key, "value": value, "type": kind, "target": target,
+        "gitBranch": null, "decrypted": decrypted, "comment": null,
+        "createdAt": 1_771_000_000_000i64, "updatedAt": updated,
+        "createdBy": "u", "updatedBy": "u", "customEnvironmentIds": []
+    })
+}
+
+#[tokio::test]
+async fn env_is_read_across_pages_with_every_trap_handled() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v10/projects/zrg/env"))
+        .and(query_param("decrypt", "true"))
+        .and(query_param("teamId", "team_1"))
+        .and(query_param_is_missing("until"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "envs": [
+                rec("e1", "DIRECT_URL", Some("ciphertext=="), "encrypted", &["production"], false, 1_771_600_000_000),
+                rec("e2", "OPENAI_API_KEY", None, "sensitive", &["production", "preview"], false, 1_771_600_000_000),
+                rec("e3", "CRON_SECRET", Some("old-secret-value-0000"), "encrypted", &["production"], true, 1_771_500_000_000),
+            ],
+            "pagination": {"count": 3, "next": 1_771_400_000_000i64, "prev": null}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v10/projects/zrg/env"))
+        .and(query_param("until", "1771400000000"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "envs": [
+                rec("e4", "CRON_SECRET", Some("new-secret-value-1111"), "encrypted", &["production"], true, 1_771_700_000_000),
+                rec("e5", "WORKSPACE_PROVISIONING_SECRET", Some("p"), "plain", &["preview", "development"], true, 1_771_600_000_000),
+                rec("e6", "AUTO_SEND_REVISION_DISABLED", Some("1"), "plain", &["production"], false, 1_771_600_000_000),
+            ],
+            "pagination": {"count": 3, "next": null, "prev": 1_771_400_000_000i64}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The one record the list did not decrypt, read by id.
+    Mock::given(method("GET"))
+        .and(path("/v1/projects/zrg/env/e1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(rec(
+            "e1",
+            "DIRECT_URL",
+            Some("postgresql://app:pw@db.example.com:5432/zrg"),
+            "encrypted",
+            &["production"],
+            true,
+            1_771_600_000_000,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v6/deployments"))
+        .and(query_param("projectId", "zrg"))
+        .and(query_param("target", "production"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "deployments": [
+                {"uid": "dpl_new", "name": "zrg", "url": "zrg-new.vercel.app", "created": 1_771_800_000_000i64, "state": "CANCELED", "target": "production"},
+                {"uid": "dpl_old", "name": "zrg", "url": "zrg-old.vercel.app", "created": 1_771_700_000_000i64, "readyState": "READY", "target": "production"}
+            ],
+            "pagination": {"count": 2, "next": null, "prev": null}
+        })))
+        .mount(&server)
+        .await;
+
+    let env = read_vercel_env(&client(&server)).await.expect("env");
+    let direct = &env.configured["DIRECT_URL"];
+    assert_eq!(
+        direct.value.as_deref(),
+        Some("postgresql://app:pw@db.example.com:5432/zrg")
+    );
+    assert_eq!(direct.unreadable, None);
+    let openai = &env.configured["OPENAI_API_KEY"];
+    assert_eq!(
+        (openai.value.as_deref(), openai.unreadable.as_deref()),
+        (None, Some("sensitive"))
+    );
+    // Two production records: the newest wins, and the duplicate is reported.
+    assert_eq!(
+        env.configured["CRON_SECRET"].value.as_deref(),
+        Some("new-secret-value-1111")
+    );
+    assert_eq!(env.duplicates.get("CRON_SECRET"), Some(&2));
+    // A preview-only key is not production's.
+    assert!(!env.configured.contains_key("WORKSPACE_PROVISIONING_SECRET"));
+    assert!(
+        env.other_targets_only
+            .contains("WORKSPACE_PROVISIONING_SECRET")
+    );
+    assert_eq!(
+        env.configured["AUTO_SEND_REVISION_DISABLED"]
+            .value
+            .as_deref(),
+        Some("1")
+    );
+    // The latest deployment was CANCELED; the serving one is the newest READY.
+    assert_eq!(env.latest.as_ref().map(|d| d.id.as_str()), Some("dpl_new"));
+    assert_eq!(env.serving.as_ref().map(|d| d.id.as_str()), Some("dpl_old"));
+    assert_eq!(env.serving_url.as_deref(), Some("zrg-old.vercel.app"));
+}
+
+async fn one_answer(template: ResponseTemplate) -> (MockServer, Result<(), VercelError>) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    let r = client(&server).project().await.map(|_| ());
+    (server, r)
+}
+
+#[tokio::test]
+async fn errors_say_what_happened_and_never_show_the_token() {
+    let (_s, r) = one_answer(ResponseTemplate::new(401).set_body_json(
+        json!({"error": {"code": "unauthorized", "message": "The token is invalid"}}),
+    ))
+    .await;
+    let e = r.unwrap_err();
+    assert!(
+        matches!(e, VercelError::Unauthorized { status: 401, .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("The token is invalid"), "{e}");
+
+    let (_s, r) = one_answer(
+        ResponseTemplate::new(404)
+            .set_body_json(json!({"error": {"code": "not_found", "message": "Project not found"}})),
+    )
+    .await;
+    let e = r.unwrap_err().to_string();
+    assert!(
+        e.contains("no project \"zrg\" for this token in team team_1"),
+        "{e}"
+    );
+
+    let (_s, r) = one_answer(ResponseTemplate::new(500).set_body_string("upstream exploded")).await;
+    let e = r.unwrap_err();
+    assert_eq!(
+        e,
+        VercelError::Http {
+            status: 500,
+            message: "upstream exploded".into()
+        }
+    );
+    assert!(!e.to_string().contains(TOKEN));
+}
+
+#[tokio::test]
+async fn a_429_is_retried_honouring_retry_after_then_given_up_after_a_bound() {
+    // One 429 with Retry-After, then success.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "prj_1", "name": "zrg"})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    let p = client(&server).project().await.expect("retried");
+    assert_eq!(p.id, "prj_1");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        2
+    );
+
+    // Always 429 without headers: exponential backoff, then a clear error.
+    let (server, r) = one_answer(ResponseTemplate::new(429)).await;
+    let e = r.unwrap_err();
+    assert!(matches!(e, VercelError::RateLimited { .. }), "{e:?}");
+    assert!(e.to_string().contains("HTTP 429"), "{e}");
+    let calls = server.received_requests().await.unwrap_or_default().len();
+    assert_eq!(calls as u32, MAX_RETRIES + 1);
+}
+
+#[tokio::test]
+async fn a_slow_answer_times_out() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "prj_1", "name": "zrg"}))
+                .set_delay(Duration::from_secs(5)),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&server)
+        .with_timeout(Duration::from_millis(300))
+        .expect("client");
+    let e = c.project().await.unwrap_err();
+    assert!(e.to_string().contains("timed out"), "{e}");
+}
