@@ -52,18 +52,20 @@ pub fn readiness_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) -> Vec<Comm
         ui.weak("· unknown means it could not be checked — it is not a pass");
     });
     ui.add_space(6.0);
-    for group in Group::ALL {
-        let items: Vec<_> = report.items.iter().filter(|i| i.group == group).collect();
-        if items.is_empty() {
-            continue;
-        }
-        ui.add_space(4.0);
-        ui.strong(group.label());
-        egui::Grid::new(("readiness", group.label()))
-            .num_columns(3)
-            .striped(true)
-            .spacing([12.0, 4.0])
-            .show(ui, |ui| {
+    // One grid for every group, so the columns line up down the page.
+    egui::Grid::new("readiness")
+        .num_columns(3)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for group in Group::ALL {
+                let items: Vec<_> = report.items.iter().filter(|i| i.group == group).collect();
+                if items.is_empty() {
+                    continue;
+                }
+                ui.add_space(4.0);
+                ui.end_row();
+                ui.strong(group.label());
+                ui.end_row();
                 for item in items {
                     ui.horizontal(|ui| {
                         ui.spacing_mut().item_spacing.x = 3.0;
@@ -76,7 +78,6 @@ pub fn readiness_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) -> Vec<Comm
                     });
                     ui.label(RichText::new(&item.id).monospace().small());
                     ui.vertical(|ui| {
-                        ui.set_max_width(ui.available_width().max(400.0));
                         ui.add(egui::Label::new(&item.finding).wrap());
                         if !item.fix.is_empty() && item.status != CheckStatus::Pass {
                             ui.add(
@@ -89,7 +90,7 @@ pub fn readiness_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) -> Vec<Comm
                     });
                     ui.end_row();
                 }
-            });
-    }
+            }
+        });
     commands
 }
