@@ -62,8 +62,6 @@ pub fn readiness_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) -> Vec<Comm
                 if items.is_empty() {
                     continue;
                 }
-                ui.add_space(4.0);
-                ui.end_row();
                 ui.strong(group.label());
                 ui.end_row();
                 for item in items {
