@@ -39,6 +39,9 @@ pub struct Report {
     pub derived_stage: Stage,
     /// The items, in display order.
     pub items: Vec<Item>,
+    /// The env as read (Vercel or the demo), for the top bar; not printed.
+    #[serde(skip)]
+    pub env: Result<EnvSnapshot, String>,
 }
 
 fn rfc3339<S: serde::Serializer>(t: &UtcNaive, s: S) -> Result<S::Ok, S::Error> {
@@ -130,6 +133,7 @@ fn report(profile: &str, now: UtcNaive, facts: &Facts, stage: Option<JudgeStage>
         stage: judged,
         derived_stage,
         items: evaluate(facts, judged),
+        env: facts.env.clone(),
     }
 }
 

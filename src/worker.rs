@@ -559,6 +559,21 @@ impl Worker {
         };
         match tokio::time::timeout(CHECK_TIMEOUT, run).await {
             Ok(Some(report)) => {
+                if matches!(self.config.target, Target::Profile { .. }) {
+                    // The check read Vercel: the top bar shows what it found.
+                    match &report.env {
+                        Ok(env) => {
+                            self.snapshot.revision_flag =
+                                Some(env.flag(AUTO_SEND_REVISION_DISABLED));
+                            self.snapshot.auto_send_flag = Some(env.flag(AUTO_SEND_DISABLED));
+                            self.snapshot.env_snapshot = Some(env.clone());
+                            self.snapshot.env.last_ok = Some(now);
+                            self.snapshot.env.error = None;
+                            self.snapshot.env.note = None;
+                        }
+                        Err(e) => self.snapshot.env.error = Some(e.clone()),
+                    }
+                }
                 self.snapshot.readiness = Some(Arc::new(report));
                 self.snapshot.readiness_error = None;
             }
@@ -577,11 +592,12 @@ impl Worker {
 
     async fn read_env(&mut self, now: UtcNaive) {
         let Some((world, _)) = &self.demo else {
-            // Production env comes from Vercel; this version does not read it yet.
-            self.snapshot.env.note = Some(
-                "the Vercel env is not read by this version yet: the kill switches show as unknown"
-                    .to_owned(),
-            );
+            // A profile's env comes from Vercel with the readiness check.
+            if self.snapshot.env.last_ok.is_none() && self.snapshot.env.error.is_none() {
+                self.snapshot.env.note = Some(
+                    "the Vercel env is read with the readiness check (every minute)".to_owned(),
+                );
+            }
             return;
         };
         let started = Instant::now();

@@ -159,6 +159,21 @@ async fn add_a_profile_and_its_secret_through_the_window_then_open_it() {
     assert!(health.starts_with("DB ok"), "{health}");
     assert_eq!(h.state().snapshot().profile, "production");
     assert!(!h.state().snapshot().workspaces.is_empty());
+    // The readiness check ran on the real database; without a Vercel token
+    // the env is an error that says how to fix it, never a guess.
+    let snap = h.state().snapshot();
+    let report = snap.readiness.as_ref().expect("a readiness report");
+    let connect = report
+        .items
+        .iter()
+        .find(|i| i.id == "db.connect")
+        .expect("db.connect");
+    assert_eq!(connect.status.as_str(), "pass", "{connect:?}");
+    let env_error = snap.env.error.clone().unwrap_or_default();
+    assert!(
+        env_error.contains("secrets set --profile production vercel-token"),
+        "{env_error}"
+    );
     nowhere(&h, PASSWORD);
 
     // Replacing the open profile's database URL reconnects at once: a
