@@ -722,7 +722,7 @@ fn schema_items(facts: &Facts, items: &mut Vec<Item>) {
     });
     items.push(match &facts.drafts {
         Ok(d) if d.applied_without_attempt == 0 => item("schema.backfill", g, CheckStatus::Pass, "no backfill needed: no draft is applied without an attempt stamp", ""),
-        Ok(d) => item("schema.backfill", g, CheckStatus::Warn, format!("{} drafts have autoSendRevisionApplied but no attempt stamp; the admin counts will miss them", d.applied_without_attempt), "look at how they were written before trusting the numbers"),
+        Ok(d) => item("schema.backfill", g, CheckStatus::Warn, format!("{} with autoSendRevisionApplied but no attempt stamp; the admin counts will miss them", plural(d.applied_without_attempt, "draft")), "look at how they were written before trusting the numbers"),
         Err(e) => item("schema.backfill", g, CheckStatus::Unknown, format!("could not count: {e}"), "fix schema.columns"),
     });
 }
@@ -835,6 +835,15 @@ fn smoke_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>) {
                 ),
             });
         }
+    }
+}
+
+/// "1 draft" / "4 drafts".
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 
