@@ -9,34 +9,16 @@ use rollout_panel::adapters::store::{PgStore, Store};
 use rollout_panel::core::env::EnvSnapshot;
 use rollout_panel::core::readiness::{CheckStatus, Facts, JudgeStage, evaluate};
 use serde_json::{Value, json};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rollout-panel");
 const DB_PASSWORD: &str = "check-Canary-Pw-4411";
 const TOKEN: &str = "checkCanaryToken77aa";
 
 fn panel(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rollout-panel");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin");
-    child.wait_with_output().expect("wait")
+    common::panel_env(data_dir, args, stdin, &[])
 }
 
 fn ms(text: &str) -> i64 {

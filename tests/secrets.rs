@@ -5,12 +5,11 @@
 
 mod common;
 
-use common::{DATA_BASE, PG_V0, PG_V1, PG_V2, TestDb};
+use common::{DATA_BASE, PG_V0, PG_V1, PG_V2, TestDb, panel_env, run_with_stdin};
 use rollout_panel::adapters::secrets::{Keyring, SecretStatus};
 use rollout_panel::core::secret::{Secret, SecretKey};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -29,33 +28,6 @@ fn require_secret_service() {
 /// Runs the panel with `stdin` piped in.
 fn panel(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
     panel_env(data_dir, args, stdin, &[])
-}
-
-fn panel_env(data_dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied());
-    run_with_stdin(&mut cmd, stdin)
-}
-
-/// Runs a command with `stdin` piped in and its output captured.
-fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait for the command")
 }
 
 fn out(o: &Output) -> String {
