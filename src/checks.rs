@@ -150,6 +150,7 @@ pub async fn check_demo(
     let part = db_part(store, true, since).await;
     let facts = Facts {
         env,
+        profile: crate::core::profile::DEMO_PROFILE.to_owned(),
         demo: true,
         monitored: None,
         db: part.db,
@@ -237,6 +238,7 @@ pub async fn check_profile(
     };
     let facts = Facts {
         env,
+        profile: name.to_owned(),
         demo: false,
         monitored,
         db: part.db,

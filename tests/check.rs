@@ -291,6 +291,7 @@ async fn schema_items(scripts: &[&'static str], drop_index: bool) -> Vec<(String
         .map_err(|e| e.to_string());
     let facts = Facts {
         env: Ok(EnvSnapshot::default()),
+        profile: "production".into(),
         demo: false,
         monitored: None,
         db: Err("not part of this test".into()),

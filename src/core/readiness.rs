@@ -226,6 +226,8 @@ pub struct DraftFacts {
 pub struct Facts {
     /// The env source (Vercel, or the demo's stand-in).
     pub env: Result<EnvSnapshot, String>,
+    /// The profile's name (for the commands a fix names).
+    pub profile: String,
     /// Whether this is the demo (some items cannot apply).
     pub demo: bool,
     /// The panel's own database (from its `database-url`), to compare with `DIRECT_URL`.
@@ -650,7 +652,7 @@ fn db_items(facts: &Facts, items: &mut Vec<Item>) {
     }
     items.push(match &facts.pooled {
         None if facts.demo => item("db.pooled", g, CheckStatus::Unknown, "the demo has no pooled URL", "on a real profile: rollout-panel secrets set --profile P pooled-database-url"),
-        None => item("db.pooled", g, CheckStatus::Unknown, "pooled-database-url is not stored (optional), so the app's pooled DATABASE_URL was not tried", "store it to check it: rollout-panel secrets set --profile P pooled-database-url"),
+        None => item("db.pooled", g, CheckStatus::Unknown, "pooled-database-url is not stored (optional), so the app's pooled DATABASE_URL was not tried", format!("store it to check it: rollout-panel secrets set --profile {} pooled-database-url", facts.profile)),
         Some(Ok(f)) => item("db.pooled", g, CheckStatus::Pass, f.clone(), ""),
         Some(Err(e)) => item("db.pooled", g, CheckStatus::Fail, format!("the pooled URL does not answer: {e}"), "check the pooler (the app's DATABASE_URL goes through it)"),
     });

@@ -60,6 +60,7 @@ fn good() -> Facts {
             latest: Some(d),
             ..EnvSnapshot::default()
         }),
+        profile: "production".into(),
         demo: false,
         monitored: Some(DbTarget::parse(DIRECT).unwrap()),
         db: Ok(DbFacts {
@@ -678,10 +679,14 @@ fn exit_status_and_judged_stage() {
     f.schema.as_mut().unwrap().revision_index = false;
     assert_eq!(exit_status(&evaluate(&f, JudgeStage::PreCanary)), 1);
     f.pooled = None;
-    assert_eq!(
-        exit_status(&evaluate(&f, JudgeStage::PreCanary)),
-        2,
-        "unknown is not a pass"
+    let items = evaluate(&f, JudgeStage::PreCanary);
+    assert_eq!(exit_status(&items), 2, "unknown is not a pass");
+    let pooled = items.iter().find(|i| i.id == "db.pooled").unwrap();
+    assert!(
+        pooled
+            .fix
+            .contains("secrets set --profile production pooled-database-url"),
+        "{pooled:?}"
     );
     f.pooled = Some(Ok("ok".into()));
     f.db = Err("down".into());
