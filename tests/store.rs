@@ -269,3 +269,167 @@ async fn sqlite_demo_schema_reads_match_the_hand_computed_numbers() {
     assert_latest_schema(&store, "SQLite 3.").await;
     check_expected_reads(&store).await;
 }
+
+/// The compare-and-set toggle write, on any store holding the base fixture
+/// (Alpha has a settings row, off; Gamma has none).
+async fn check_toggle_writes(store: &dyn Store) {
+    use rollout_panel::core::workspace::{RevisionToggle, ToggleWrite};
+    let toggle_of = |ws: &[rollout_panel::core::workspace::Workspace], id: &str| {
+        let w = ws.iter().find(|w| w.id == id).expect("workspace");
+        (w.toggle, w.settings_updated_at)
+    };
+    let t1 = ts("2026-03-01 10:00:00.123");
+    // Off → on, on the value the operator saw.
+    let w = store
+        .set_revision_toggle("c-alpha", RevisionToggle::Disabled, true, t1)
+        .await
+        .expect("write");
+    assert_eq!(w, ToggleWrite::Written { updated_at: t1 });
+    let ws = store.workspaces().await.expect("read");
+    assert_eq!(
+        toggle_of(&ws, "c-alpha"),
+        (RevisionToggle::Enabled, Some(t1))
+    );
+
+    // A second panel that still saw "off" must not overwrite: it gets what is there.
+    let t2 = ts("2026-03-01 10:00:05");
+    let w = store
+        .set_revision_toggle("c-alpha", RevisionToggle::Disabled, false, t2)
+        .await
+        .expect("write");
+    assert_eq!(
+        w,
+        ToggleWrite::Conflict {
+            found: RevisionToggle::Enabled,
+            updated_at: Some(t1)
+        }
+    );
+    assert_eq!(
+        toggle_of(&store.workspaces().await.unwrap(), "c-alpha").0,
+        RevisionToggle::Enabled
+    );
+
+    // No settings row: the write creates it (upsert by clientId) …
+    let w = store
+        .set_revision_toggle("c-gamma", RevisionToggle::NoSettingsRow, true, t2)
+        .await
+        .expect("insert");
+    assert_eq!(w, ToggleWrite::Written { updated_at: t2 });
+    assert_eq!(
+        toggle_of(&store.workspaces().await.unwrap(), "c-gamma"),
+        (RevisionToggle::Enabled, Some(t2))
+    );
+    // … and a panel that still saw no row gets a conflict, not a second row.
+    let w = store
+        .set_revision_toggle("c-gamma", RevisionToggle::NoSettingsRow, false, t2)
+        .await
+        .expect("insert");
+    assert!(
+        matches!(
+            w,
+            ToggleWrite::Conflict {
+                found: RevisionToggle::Enabled,
+                ..
+            }
+        ),
+        "{w:?}"
+    );
+
+    // Back off (the workspace rollback).
+    let t3 = ts("2026-03-01 10:01:00");
+    let w = store
+        .set_revision_toggle("c-alpha", RevisionToggle::Enabled, false, t3)
+        .await
+        .expect("write");
+    assert_eq!(w, ToggleWrite::Written { updated_at: t3 });
+}
+
+#[tokio::test]
+async fn postgres_toggle_writes_are_compare_and_set() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
+    let store = PgStore::connect(&db.url).await.expect("connect");
+    check_toggle_writes(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_panels_racing_on_one_toggle_exactly_one_wins() {
+    use rollout_panel::core::workspace::{RevisionToggle, ToggleWrite};
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, DATA_BASE]).await;
+    for round in 0..10 {
+        // Reset to off, then two panels (own pools) flip it at the same time.
+        let a = PgStore::connect(&db.url).await.expect("panel a");
+        let b = PgStore::connect(&db.url).await.expect("panel b");
+        let now = ts("2026-03-01 11:00:00") + chrono::Duration::seconds(round);
+        sqlx::query(r#"UPDATE "WorkspaceSettings" SET "autoSendRevisionEnabled" = false WHERE "clientId" = 'c-beta'"#)
+            .execute(a.pool())
+            .await
+            .expect("reset");
+        let (ra, rb) = tokio::join!(
+            a.set_revision_toggle("c-beta", RevisionToggle::Disabled, true, now),
+            b.set_revision_toggle(
+                "c-beta",
+                RevisionToggle::Disabled,
+                true,
+                now + chrono::Duration::milliseconds(1)
+            ),
+        );
+        let results = [ra.expect("a"), rb.expect("b")];
+        let won = results
+            .iter()
+            .filter(|r| matches!(r, ToggleWrite::Written { .. }))
+            .count();
+        assert_eq!(won, 1, "round {round}: {results:?}");
+        assert!(
+            results.iter().any(|r| matches!(
+                r,
+                ToggleWrite::Conflict {
+                    found: RevisionToggle::Enabled,
+                    ..
+                }
+            )),
+            "round {round}: {results:?}"
+        );
+        a.pool().close().await;
+        b.pool().close().await;
+    }
+}
+
+#[tokio::test]
+async fn postgres_v0_refuses_toggle_writes() {
+    use rollout_panel::core::workspace::RevisionToggle;
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, DATA_BASE]).await;
+    let store = PgStore::connect(&db.url).await.expect("connect");
+    let e = store
+        .set_revision_toggle(
+            "c-alpha",
+            RevisionToggle::Disabled,
+            true,
+            ts("2026-03-01 10:00:00"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            rollout_panel::adapters::store::StoreError::SchemaMissing(_)
+        ),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_toggle_writes_are_compare_and_set() {
+    let dir = common::temp_dir();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("prod-shaped.sqlite"))
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    rollout_panel::demo::apply_schema(&pool).await.unwrap();
+    sqlx::raw_sql(DATA_BASE).execute(&pool).await.unwrap();
+    let store = SqliteStore::from_pool(pool).await.expect("store");
+    check_toggle_writes(&store).await;
+}

@@ -33,6 +33,24 @@ impl RevisionToggle {
     }
 }
 
+/// The outcome of a compare-and-set toggle write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ToggleWrite {
+    /// Written and read back.
+    Written {
+        /// The `updatedAt` it now carries.
+        updated_at: UtcNaive,
+    },
+    /// Someone changed it first (or the write did not stick): nothing was
+    /// overwritten; this is what is there now.
+    Conflict {
+        /// The toggle as it is now.
+        found: RevisionToggle,
+        /// Its `updatedAt`, when the row exists.
+        updated_at: Option<UtcNaive>,
+    },
+}
+
 /// A workspace with its toggle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Workspace {

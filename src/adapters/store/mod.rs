@@ -84,6 +84,20 @@ pub trait Store: Send + Sync {
         since: UtcNaive,
     ) -> Result<crate::core::readiness::DraftFacts, StoreError>;
 
+    /// Sets a workspace's revision toggle only if it is still `expected` (the
+    /// value the operator saw): an update of the existing row, or the insert
+    /// of a missing one (upsert by `clientId`, as the app does), `updatedAt`
+    /// set to `now`. The row is read back: `Written` only when it holds the
+    /// new value with this write's `updatedAt`; otherwise `Conflict` with what
+    /// is there now.
+    async fn set_revision_toggle(
+        &self,
+        client_id: &str,
+        expected: crate::core::workspace::RevisionToggle,
+        enabled: bool,
+        now: UtcNaive,
+    ) -> Result<crate::core::workspace::ToggleWrite, StoreError>;
+
     /// Whether the connection is encrypted (`None` where the backend has no TLS).
     async fn tls_in_use(&self) -> Result<Option<bool>, StoreError>;
 }

@@ -73,6 +73,33 @@ pub const PG_DRAFT_FACTS: &str = draft_facts_sql!("$1");
 /// The readiness counts, SQLite (a numbered parameter, bound once).
 pub const SQLITE_DRAFT_FACTS: &str = draft_facts_sql!("?1");
 
+macro_rules! toggle_sql {
+    ($d:literal) => {
+        (
+            // Compare-and-set on the value the operator saw.
+            concat!(
+                r#"UPDATE "WorkspaceSettings" SET "autoSendRevisionEnabled" = "#, $d, r#"1, "updatedAt" = "#, $d, r#"2
+WHERE "clientId" = "#, $d, r#"3 AND "autoSendRevisionEnabled" = "#, $d, r#"4"#
+            ),
+            // The operator saw no settings row: create it, unless someone just did.
+            concat!(
+                r#"INSERT INTO "WorkspaceSettings" ("id", "clientId", "autoSendRevisionEnabled", "createdAt", "updatedAt")
+VALUES ("#, $d, r#"1, "#, $d, r#"2, "#, $d, r#"3, "#, $d, r#"4, "#, $d, r#"4)
+ON CONFLICT ("clientId") DO NOTHING"#
+            ),
+            // Read back.
+            concat!(
+                r#"SELECT "autoSendRevisionEnabled", "updatedAt" FROM "WorkspaceSettings" WHERE "clientId" = "#, $d, "1"
+            ),
+        )
+    };
+}
+
+/// Toggle update / insert / read-back, Postgres.
+pub const PG_TOGGLE: (&str, &str, &str) = toggle_sql!("$");
+/// Toggle update / insert / read-back, SQLite (numbered parameters).
+pub const SQLITE_TOGGLE: (&str, &str, &str) = toggle_sql!("?");
+
 /// Workspaces with their toggle (V1 and later).
 pub const WORKSPACES: &str = workspaces_sql!(r#"ws."autoSendRevisionEnabled""#);
 /// Workspaces on V0, where the toggle column does not exist.
@@ -98,7 +125,7 @@ pub const SQLITE_SERIES: &str = series_sql!(
 /// code is written once; the stores differ only in the SQL constants, the
 /// version query and how the catalogue is read (each module's `read_catalog`).
 macro_rules! impl_store {
-    ($ty:ty, $counts:expr, $series:expr, $facts:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr) => {
+    ($ty:ty, $counts:expr, $series:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr) => {
         #[async_trait::async_trait]
         impl $crate::adapters::store::Store for $ty {
             fn schema(&self) -> &$crate::core::schema::SchemaReport {
@@ -190,6 +217,59 @@ macro_rules! impl_store {
                     recorded_since_live: n(recorded),
                     attempts_since_live: n(attempts),
                     enabled_workspaces: 0,
+                })
+            }
+
+            async fn set_revision_toggle(
+                &self,
+                client_id: &str,
+                expected: $crate::core::workspace::RevisionToggle,
+                enabled: bool,
+                now: $crate::core::time::UtcNaive,
+            ) -> Result<$crate::core::workspace::ToggleWrite, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::{StoreError, require_revision_columns};
+                use $crate::core::workspace::{RevisionToggle, ToggleWrite};
+                require_revision_columns(&self.report)?;
+                let (update, insert, read_back) = $toggle;
+                let now = $crate::core::time::to_millis(now);
+                let done = match expected {
+                    RevisionToggle::Enabled | RevisionToggle::Disabled => sqlx::query(update)
+                        .bind(enabled)
+                        .bind(now)
+                        .bind(client_id)
+                        .bind(expected == RevisionToggle::Enabled)
+                        .execute(&self.pool)
+                        .await,
+                    RevisionToggle::NoSettingsRow => sqlx::query(insert)
+                        .bind(uuid::Uuid::new_v4().to_string())
+                        .bind(client_id)
+                        .bind(enabled)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await,
+                    RevisionToggle::ColumnMissing => {
+                        return Err(StoreError::SchemaMissing(
+                            vec!["WorkspaceSettings.autoSendRevisionEnabled".to_owned()],
+                        ));
+                    }
+                }
+                .map_err(|e| StoreError::query("the toggle write", e))?;
+                let row: Option<(bool, $crate::core::time::UtcNaive)> = sqlx::query_as(read_back)
+                    .bind(client_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| StoreError::query("reading the toggle back", e))?;
+                let found = match row {
+                    None => RevisionToggle::NoSettingsRow,
+                    Some((true, _)) => RevisionToggle::Enabled,
+                    Some((false, _)) => RevisionToggle::Disabled,
+                };
+                let updated_at = row.map(|(_, at)| at);
+                let wanted = if enabled { RevisionToggle::Enabled } else { RevisionToggle::Disabled };
+                Ok(if done.rows_affected() == 1 && found == wanted && updated_at == Some(now) {
+                    ToggleWrite::Written { updated_at: now }
+                } else {
+                    ToggleWrite::Conflict { found, updated_at }
                 })
             }
 

@@ -57,6 +57,7 @@ impl_store!(
     sql::SQLITE_COUNTS,
     sql::SQLITE_SERIES,
     sql::SQLITE_DRAFT_FACTS,
+    sql::SQLITE_TOGGLE,
     "SELECT 0 WHERE 0",
     "SELECT sqlite_version()",
     |v| format!("SQLite {v} (demo)")
