@@ -1,5 +1,6 @@
 //! One module per outside thing, each behind a trait with a real implementation.
 
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod secrets;

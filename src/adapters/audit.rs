@@ -1,0 +1,373 @@
+//! The local audit log: SQLite in the data dir, created by sqlx migrations.
+//! Every lever writes an *intent* (who, when, profile, lever, reason, plan,
+//! before values) durably before its first change, a *step* row per step and
+//! a *result* at the end, so an interrupted lever is found on the next start.
+//! Nothing written here may hold a secret: every text is passed through
+//! [`redact_urls`](crate::adapters::store::redact_urls) first.
+
+use crate::adapters::store::redact_urls;
+use crate::core::time::UtcNaive;
+use serde::Serialize;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::{Path, PathBuf};
+
+/// Why the audit log could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// Opening or migrating the file failed.
+    #[error("cannot open the audit log {path}: {detail}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
+    /// A read or write failed.
+    #[error("the audit log failed: {0}")]
+    Query(String),
+}
+
+/// What an entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// Written before the first change.
+    Intent,
+    /// One step of the plan.
+    Step,
+    /// The end of the action.
+    Result,
+}
+
+impl EntryKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Intent => "intent",
+            Self::Step => "step",
+            Self::Result => "result",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "intent" => Self::Intent,
+            "step" => Self::Step,
+            _ => Self::Result,
+        }
+    }
+}
+
+/// How an entry stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryStatus {
+    /// Not finished (an intent before its result).
+    Pending,
+    /// Done and verified.
+    Ok,
+    /// Failed.
+    Failed,
+    /// Given up by an operator after an interruption.
+    Abandoned,
+}
+
+impl EntryStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Ok => "ok",
+            Self::Failed => "failed",
+            Self::Abandoned => "abandoned",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "pending" => Self::Pending,
+            "ok" => Self::Ok,
+            "abandoned" => Self::Abandoned,
+            _ => Self::Failed,
+        }
+    }
+}
+
+/// One row of the log.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// Row id (increasing).
+    pub id: i64,
+    /// The action it belongs to.
+    pub action_id: String,
+    /// When (UTC).
+    pub at: UtcNaive,
+    /// The OS user.
+    pub operator: String,
+    /// The profile.
+    pub profile: String,
+    /// The lever.
+    pub lever: String,
+    /// Intent, step or result.
+    pub kind: EntryKind,
+    /// How it stands.
+    pub status: EntryStatus,
+    /// Why (the operator's words).
+    pub reason: String,
+    /// One line for people.
+    pub summary: String,
+    /// JSON details (plan, before/after, errors).
+    pub detail: serde_json::Value,
+}
+
+/// What an intent records.
+#[derive(Clone, Debug)]
+pub struct Intent<'a> {
+    /// The profile.
+    pub profile: &'a str,
+    /// The lever.
+    pub lever: &'a str,
+    /// Why.
+    pub reason: &'a str,
+    /// One line for people.
+    pub summary: &'a str,
+    /// The plan and the values before.
+    pub detail: serde_json::Value,
+}
+
+/// The OS user running the panel.
+pub fn operator() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// The audit log file.
+#[derive(Clone, Debug)]
+pub struct AuditLog {
+    pool: SqlitePool,
+    operator: String,
+}
+
+/// One row to write.
+struct NewRow<'a> {
+    action_id: &'a str,
+    at: UtcNaive,
+    profile: &'a str,
+    lever: &'a str,
+    kind: EntryKind,
+    status: EntryStatus,
+    reason: &'a str,
+    summary: &'a str,
+    detail: &'a serde_json::Value,
+}
+
+type Row = (
+    i64,
+    String,
+    UtcNaive,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn entry(r: Row) -> AuditEntry {
+    AuditEntry {
+        id: r.0,
+        action_id: r.1,
+        at: r.2,
+        operator: r.3,
+        profile: r.4,
+        lever: r.5,
+        kind: EntryKind::parse(&r.6),
+        status: EntryStatus::parse(&r.7),
+        reason: r.8,
+        summary: r.9,
+        detail: serde_json::from_str(&r.10).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+const COLUMNS: &str =
+    "id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail";
+
+impl AuditLog {
+    /// The log's file in a data dir.
+    pub fn path_in(data_dir: &Path) -> PathBuf {
+        data_dir.join("audit.sqlite")
+    }
+
+    /// Opens (creating and migrating) the log. Writes are synchronous
+    /// (`synchronous=FULL`): an intent is on disk before a lever changes anything.
+    pub async fn open(path: &Path) -> Result<Self, AuditError> {
+        let fail = |detail: String| AuditError::Open {
+            path: path.to_path_buf(),
+            detail,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        sqlx::migrate!("./migrations/audit")
+            .run(&pool)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Self {
+            pool,
+            operator: operator(),
+        })
+    }
+
+    async fn insert(&self, row: NewRow<'_>) -> Result<(), AuditError> {
+        sqlx::query(
+            "INSERT INTO audit_entry (action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(row.action_id)
+        .bind(crate::core::time::to_millis(row.at))
+        .bind(&self.operator)
+        .bind(row.profile)
+        .bind(row.lever)
+        .bind(row.kind.as_str())
+        .bind(row.status.as_str())
+        .bind(redact_urls(row.reason))
+        .bind(redact_urls(row.summary))
+        .bind(redact_urls(&row.detail.to_string()))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| AuditError::Query(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Records an intent before anything changes; returns the new action's id.
+    pub async fn intent(&self, now: UtcNaive, intent: &Intent<'_>) -> Result<String, AuditError> {
+        let action_id = uuid::Uuid::new_v4().to_string();
+        self.insert(NewRow {
+            action_id: &action_id,
+            at: now,
+            profile: intent.profile,
+            lever: intent.lever,
+            kind: EntryKind::Intent,
+            status: EntryStatus::Pending,
+            reason: intent.reason,
+            summary: intent.summary,
+            detail: &intent.detail,
+        })
+        .await?;
+        Ok(action_id)
+    }
+
+    async fn follow_up(
+        &self,
+        action_id: &str,
+        now: UtcNaive,
+        kind: EntryKind,
+        status: EntryStatus,
+        summary: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), AuditError> {
+        let intent = self
+            .action(action_id)
+            .await?
+            .into_iter()
+            .find(|e| e.kind == EntryKind::Intent)
+            .ok_or_else(|| AuditError::Query(format!("no intent with id {action_id}")))?;
+        self.insert(NewRow {
+            action_id,
+            at: now,
+            profile: &intent.profile,
+            lever: &intent.lever,
+            kind,
+            status,
+            reason: &intent.reason,
+            summary,
+            detail,
+        })
+        .await
+    }
+
+    /// Records one step of an action.
+    pub async fn step(
+        &self,
+        action_id: &str,
+        now: UtcNaive,
+        status: EntryStatus,
+        summary: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), AuditError> {
+        self.follow_up(action_id, now, EntryKind::Step, status, summary, detail)
+            .await
+    }
+
+    /// Ends an action.
+    pub async fn result(
+        &self,
+        action_id: &str,
+        now: UtcNaive,
+        status: EntryStatus,
+        summary: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), AuditError> {
+        self.follow_up(action_id, now, EntryKind::Result, status, summary, detail)
+            .await
+    }
+
+    /// Every row of one action, in order.
+    pub async fn action(&self, action_id: &str) -> Result<Vec<AuditEntry>, AuditError> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM audit_entry WHERE action_id = ? ORDER BY id"
+        )))
+        .bind(action_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| AuditError::Query(e.to_string()))?;
+        Ok(rows.into_iter().map(entry).collect())
+    }
+
+    /// The newest rows of a profile, newest first.
+    pub async fn list(&self, profile: &str, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM audit_entry WHERE profile = ? ORDER BY id DESC LIMIT ?"
+        )))
+        .bind(profile)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| AuditError::Query(e.to_string()))?;
+        Ok(rows.into_iter().map(entry).collect())
+    }
+
+    /// Intents of a profile that never got a result (the panel stopped mid-lever).
+    pub async fn unfinished(&self, profile: &str) -> Result<Vec<AuditEntry>, AuditError> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM audit_entry i
+             WHERE i.profile = ? AND i.kind = 'intent'
+               AND NOT EXISTS (SELECT 1 FROM audit_entry r
+                               WHERE r.action_id = i.action_id AND r.kind = 'result')
+             ORDER BY i.id"
+        )))
+        .bind(profile)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| AuditError::Query(e.to_string()))?;
+        Ok(rows.into_iter().map(entry).collect())
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
