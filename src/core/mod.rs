@@ -1,6 +1,7 @@
 //! Pure domain logic: no IO, no egui. Everything here is unit-tested.
 
 pub mod env;
+pub mod lever;
 pub mod metrics;
 pub mod profile;
 pub mod readiness;

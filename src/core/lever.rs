@@ -1,0 +1,422 @@
+//! Lever plans (runbook steps 3 and 5): what a lever would change, on which
+//! system, before → after, with its preconditions and its guard. Pure: the
+//! confirm dialog and `rollout-panel lever` show a plan; nothing changes
+//! before the operator confirms it.
+
+use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, Live};
+use crate::core::readiness::{CheckStatus, Item};
+use crate::core::schema::SchemaReport;
+use crate::core::workspace::{RevisionToggle, Workspace};
+use serde::Serialize;
+
+/// The four levers of the runbook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeverKind {
+    /// Turn a workspace's revision toggle on (and the kill switch off if needed).
+    CanaryEnable,
+    /// Turn a workspace's revision toggle off (the workspace-level rollback).
+    WorkspaceRollback,
+    /// `AUTO_SEND_REVISION_DISABLED` = "1" (the fast rollback) or back to "0".
+    RevisionKillSwitch,
+    /// `AUTO_SEND_DISABLED` = "1" (the full rollback) or back to "0".
+    AutoSendKillSwitch,
+}
+
+impl LeverKind {
+    /// The CLI name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CanaryEnable => "canary-enable",
+            Self::WorkspaceRollback => "workspace-rollback",
+            Self::RevisionKillSwitch => "revision-kill-switch",
+            Self::AutoSendKillSwitch => "auto-send-kill-switch",
+        }
+    }
+}
+
+/// What the operator asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeverRequest {
+    /// Which lever.
+    pub kind: LeverKind,
+    /// `true` = the lever itself; `false` = its restore.
+    pub on: bool,
+    /// The workspace (`Client.id`), for the workspace levers.
+    pub workspace: Option<String>,
+}
+
+/// One change a plan makes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "system", rename_all = "snake_case")]
+pub enum Change {
+    /// `WorkspaceSettings.autoSendRevisionEnabled` in the production database.
+    Toggle {
+        /// `Client.id`.
+        workspace_id: String,
+        /// `Client.name`.
+        workspace_name: String,
+        /// As the operator saw it (the compare-and-set expects it).
+        before: RevisionToggle,
+        /// The new value.
+        after: bool,
+    },
+    /// A Vercel production env variable.
+    Env {
+        /// The variable.
+        key: String,
+        /// The configured value now (`None` = unset).
+        before: Option<String>,
+        /// The new value.
+        after: String,
+    },
+    /// A production redeploy, so the env change goes live.
+    Redeploy,
+}
+
+impl Change {
+    /// "Acme: toggle OFF → ON (database)" etc., for the dialog.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Toggle {
+                workspace_name,
+                before,
+                after,
+                ..
+            } => format!(
+                "database: {workspace_name}'s revision toggle {} -> {}",
+                before.label(),
+                if *after { "ON" } else { "OFF" }
+            ),
+            Self::Env { key, before, after } => format!(
+                "Vercel production env: {key} {} -> {after:?}",
+                before
+                    .as_deref()
+                    .map_or("unset".to_owned(), |v| format!("{v:?}"))
+            ),
+            Self::Redeploy => {
+                "Vercel: redeploy production, wait for READY, verify the new deployment serves"
+                    .to_owned()
+            }
+        }
+    }
+}
+
+/// A condition checked before the lever runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Precondition {
+    /// What is checked.
+    pub name: String,
+    /// Whether it holds.
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+    /// Whether the operator may go on anyway (explicitly).
+    pub overridable: bool,
+}
+
+/// How the operator confirms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "word", rename_all = "snake_case")]
+pub enum Guard {
+    /// One confirm (speed matters).
+    Confirm,
+    /// Type exactly this word (a workspace name, DISABLE, ENABLE).
+    Type(String),
+}
+
+/// A lever's plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// Which lever, which direction.
+    pub lever: LeverKind,
+    /// `true` = the lever, `false` = its restore.
+    pub on: bool,
+    /// One line for people.
+    pub title: String,
+    /// The changes, in order.
+    pub changes: Vec<Change>,
+    /// What was checked.
+    pub preconditions: Vec<Precondition>,
+    /// How to confirm.
+    pub guard: Guard,
+    /// Whether an env change must wait for a redeploy.
+    pub needs_redeploy: bool,
+    /// Rough wait until it takes effect.
+    pub takes_effect: String,
+    /// Things the operator must know.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Preconditions that fail and cannot be overridden.
+    pub fn blocked(&self) -> bool {
+        self.preconditions.iter().any(|p| !p.ok && !p.overridable)
+    }
+
+    /// Preconditions that fail but may be overridden explicitly.
+    pub fn needs_override(&self) -> bool {
+        self.preconditions.iter().any(|p| !p.ok && p.overridable)
+    }
+
+    /// Whether `typed` satisfies the guard (exact, after trimming).
+    pub fn guard_satisfied(&self, typed: &str) -> bool {
+        match &self.guard {
+            Guard::Confirm => true,
+            Guard::Type(word) => typed.trim() == word,
+        }
+    }
+}
+
+/// What a plan is computed from.
+#[derive(Clone, Copy, Debug)]
+pub struct LeverState<'a> {
+    /// Workspaces and their toggles, as last read.
+    pub workspaces: &'a [Workspace],
+    /// The env as last read.
+    pub env: &'a EnvSnapshot,
+    /// The schema report.
+    pub schema: &'a SchemaReport,
+    /// The last readiness items, if a check ran.
+    pub readiness: Option<&'a [Item]>,
+}
+
+const INSTANT_ROLLBACK: &str = "A Vercel Instant Rollback or promote to an older deployment brings back that \
+deployment's env and can silently undo this flip; after one, check the kill switches again.";
+
+/// Computes a lever's plan, or says why there is nothing to do.
+pub fn plan(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, String> {
+    match (req.kind, req.on) {
+        (LeverKind::CanaryEnable, true) => canary_enable(req, state),
+        (LeverKind::CanaryEnable, false) | (LeverKind::WorkspaceRollback, true) => {
+            toggle_plan(req, state, false)
+        }
+        (LeverKind::WorkspaceRollback, false) => toggle_plan(req, state, true),
+        (LeverKind::RevisionKillSwitch, on) => {
+            env_plan(req, state, AUTO_SEND_REVISION_DISABLED, on)
+        }
+        (LeverKind::AutoSendKillSwitch, on) => env_plan(req, state, AUTO_SEND_DISABLED, on),
+    }
+}
+
+fn workspace<'a>(req: &LeverRequest, state: LeverState<'a>) -> Result<&'a Workspace, String> {
+    let wanted = req
+        .workspace
+        .as_deref()
+        .ok_or("this lever needs a workspace (--workspace ID or exact name)")?;
+    state
+        .workspaces
+        .iter()
+        .find(|w| w.id == wanted || w.name == wanted)
+        .ok_or_else(|| {
+            let names: Vec<&str> = state.workspaces.iter().map(|w| w.name.as_str()).collect();
+            format!(
+                "no workspace {wanted:?}; the workspaces are: {}",
+                names.join(", ")
+            )
+        })
+}
+
+fn schema_precondition(state: LeverState<'_>) -> Precondition {
+    let ok = state.schema.revision_readable();
+    Precondition {
+        name: "schema".to_owned(),
+        ok,
+        detail: if ok {
+            format!("{} with the revision columns", state.schema.variant.label())
+        } else {
+            format!("revision columns missing: {}", state.schema.summary())
+        },
+        overridable: false,
+    }
+}
+
+fn canary_enable(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, String> {
+    let w = workspace(req, state)?;
+    if w.toggle == RevisionToggle::Enabled {
+        return Err(format!("{}'s revision toggle is already ON", w.name));
+    }
+    let others: Vec<&str> = state
+        .workspaces
+        .iter()
+        .filter(|o| o.id != w.id && o.toggle.is_on())
+        .map(|o| o.name.as_str())
+        .collect();
+    let failures: Vec<&str> = state
+        .readiness
+        .unwrap_or_default()
+        .iter()
+        .filter(|i| i.status == CheckStatus::Fail)
+        .map(|i| i.id.as_str())
+        .collect();
+    let mut preconditions = vec![
+        schema_precondition(state),
+        Precondition {
+            name: "one canary".to_owned(),
+            ok: others.is_empty(),
+            detail: if others.is_empty() {
+                "no other workspace has the toggle on".to_owned()
+            } else {
+                format!("already on: {}", others.join(", "))
+            },
+            overridable: true,
+        },
+    ];
+    preconditions.push(match state.readiness {
+        None => Precondition {
+            name: "readiness".to_owned(),
+            ok: false,
+            detail: "the readiness checklist has not run".to_owned(),
+            overridable: true,
+        },
+        Some(_) => Precondition {
+            name: "readiness".to_owned(),
+            ok: failures.is_empty(),
+            detail: if failures.is_empty() {
+                "no failing item".to_owned()
+            } else {
+                format!("failing: {}", failures.join(", "))
+            },
+            overridable: true,
+        },
+    });
+    let mut changes = vec![Change::Toggle {
+        workspace_id: w.id.clone(),
+        workspace_name: w.name.clone(),
+        before: w.toggle,
+        after: true,
+    }];
+    let flag = state.env.flag(AUTO_SEND_REVISION_DISABLED);
+    let mut warnings = Vec::new();
+    if flag.configured_on {
+        changes.push(Change::Env {
+            key: AUTO_SEND_REVISION_DISABLED.to_owned(),
+            before: flag.configured_value.clone(),
+            after: "0".to_owned(),
+        });
+        changes.push(Change::Redeploy);
+        warnings.push(INSTANT_ROLLBACK.to_owned());
+    } else if flag.live != Live::Known(false) {
+        changes.push(Change::Redeploy);
+    }
+    let needs_redeploy = changes.contains(&Change::Redeploy);
+    Ok(Plan {
+        lever: LeverKind::CanaryEnable,
+        on: true,
+        title: format!("Enable the canary: revision for {}", w.name),
+        changes,
+        preconditions,
+        guard: Guard::Type(w.name.clone()),
+        needs_redeploy,
+        takes_effect: if needs_redeploy {
+            "the toggle at once; revision once the redeploy is READY (typically 1-3 min)".to_owned()
+        } else {
+            "at once".to_owned()
+        },
+        warnings,
+    })
+}
+
+fn toggle_plan(req: &LeverRequest, state: LeverState<'_>, after: bool) -> Result<Plan, String> {
+    let w = workspace(req, state)?;
+    if w.toggle.is_on() == after {
+        return Err(format!(
+            "{}'s revision toggle is already {}",
+            w.name,
+            w.toggle.label()
+        ));
+    }
+    let restore = after;
+    Ok(Plan {
+        lever: req.kind,
+        on: req.on,
+        title: if restore {
+            format!("Restore revision for {}", w.name)
+        } else {
+            format!("Roll back {}: revision off for this workspace", w.name)
+        },
+        changes: vec![Change::Toggle {
+            workspace_id: w.id.clone(),
+            workspace_name: w.name.clone(),
+            before: w.toggle,
+            after,
+        }],
+        preconditions: vec![schema_precondition(state)],
+        guard: if req.kind == LeverKind::CanaryEnable && after {
+            Guard::Type(w.name.clone())
+        } else {
+            Guard::Confirm
+        },
+        needs_redeploy: false,
+        takes_effect: "at once (the app reads the toggle per draft)".to_owned(),
+        warnings: Vec::new(),
+    })
+}
+
+fn env_plan(
+    req: &LeverRequest,
+    state: LeverState<'_>,
+    key: &'static str,
+    on: bool,
+) -> Result<Plan, String> {
+    let flag = state.env.flag(key);
+    let target = if on { "1" } else { "0" };
+    let settled = flag.configured_on == on && flag.live == Live::Known(on);
+    if settled {
+        return Err(format!("{key} is already {target:?}, configured and live"));
+    }
+    let mut changes = Vec::new();
+    if flag.configured_on != on {
+        changes.push(Change::Env {
+            key: key.to_owned(),
+            before: flag.configured_value.clone(),
+            after: target.to_owned(),
+        });
+    }
+    changes.push(Change::Redeploy);
+    let mut warnings = vec![INSTANT_ROLLBACK.to_owned()];
+    let enabled: Vec<&Workspace> = state
+        .workspaces
+        .iter()
+        .filter(|w| w.toggle.is_on())
+        .collect();
+    if key == AUTO_SEND_REVISION_DISABLED && on && !enabled.is_empty() {
+        let names: Vec<&str> = enabled.iter().map(|w| w.name.as_str()).collect();
+        warnings.push(format!(
+            "While the redeploy builds, revision still runs. To stop new revisions at once, also roll back the workspaces with the toggle on: {}",
+            names.join(", ")
+        ));
+    }
+    let (guard, title) = match (key, on) {
+        (AUTO_SEND_REVISION_DISABLED, true) => (
+            Guard::Confirm,
+            "Revision kill switch ON (fast rollback)".to_owned(),
+        ),
+        (AUTO_SEND_REVISION_DISABLED, false) => (
+            Guard::Confirm,
+            "Revision kill switch OFF (restore)".to_owned(),
+        ),
+        (_, true) => (
+            Guard::Type("DISABLE".to_owned()),
+            "Disable ALL auto-send (full rollback)".to_owned(),
+        ),
+        (_, false) => (
+            Guard::Type("ENABLE".to_owned()),
+            "Enable auto-send again (restore)".to_owned(),
+        ),
+    };
+    Ok(Plan {
+        lever: req.kind,
+        on,
+        title,
+        changes,
+        preconditions: Vec::new(),
+        guard,
+        needs_redeploy: true,
+        takes_effect: "once the redeploy is READY (typically 1-3 min)".to_owned(),
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests;

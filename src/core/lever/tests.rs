@@ -1,0 +1,371 @@
+//! Lever plans, table-driven: changes, preconditions, guards, refusals.
+
+use super::*;
+use crate::core::env::{Deployment, EnvVar, ReadyState};
+use crate::core::readiness::Group;
+use crate::core::schema::SchemaVariant;
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+fn at(h: u32) -> crate::core::time::UtcNaive {
+    NaiveDate::from_ymd_opt(2026, 3, 1)
+        .unwrap()
+        .and_hms_opt(h, 0, 0)
+        .unwrap()
+}
+
+fn ws(id: &str, toggle: RevisionToggle) -> Workspace {
+    Workspace {
+        id: id.to_owned(),
+        name: format!("{id} Inc"),
+        toggle,
+        settings_updated_at: None,
+    }
+}
+
+/// Env with both switches as given, configured at 1:00 and served by a 2:00 build.
+fn env(revision: Option<&str>, all: Option<&str>) -> EnvSnapshot {
+    let mut configured = BTreeMap::new();
+    for (k, v) in [
+        (AUTO_SEND_REVISION_DISABLED, revision),
+        (AUTO_SEND_DISABLED, all),
+    ] {
+        if let Some(v) = v {
+            configured.insert(
+                k.to_owned(),
+                EnvVar {
+                    value: Some(v.to_owned()),
+                    updated_at: at(1),
+                    unreadable: None,
+                },
+            );
+        }
+    }
+    let d = Deployment {
+        id: "dpl".into(),
+        created_at: at(2),
+        state: ReadyState::Ready,
+        env: None,
+    };
+    EnvSnapshot {
+        configured,
+        serving: Some(d.clone()),
+        latest: Some(d),
+        ..EnvSnapshot::default()
+    }
+}
+
+fn schema(variant: SchemaVariant) -> SchemaReport {
+    SchemaReport {
+        variant,
+        missing: vec![],
+        type_mismatches: vec![],
+        revision_index: true,
+    }
+}
+
+fn req(kind: LeverKind, on: bool, w: Option<&str>) -> LeverRequest {
+    LeverRequest {
+        kind,
+        on,
+        workspace: w.map(str::to_owned),
+    }
+}
+
+#[test]
+fn canary_enable_turns_the_toggle_on_and_the_kill_switch_off() {
+    let workspaces = [
+        ws("a", RevisionToggle::Disabled),
+        ws("b", RevisionToggle::NoSettingsRow),
+    ];
+    let env = env(Some("1"), Some("0"));
+    let schema = schema(SchemaVariant::V2Plus);
+    let items: Vec<Item> = vec![];
+    let state = LeverState {
+        workspaces: &workspaces,
+        env: &env,
+        schema: &schema,
+        readiness: Some(&items),
+    };
+    let p = plan(&req(LeverKind::CanaryEnable, true, Some("b Inc")), state).unwrap();
+    assert_eq!(
+        p.changes,
+        vec![
+            Change::Toggle {
+                workspace_id: "b".into(),
+                workspace_name: "b Inc".into(),
+                before: RevisionToggle::NoSettingsRow,
+                after: true
+            },
+            Change::Env {
+                key: AUTO_SEND_REVISION_DISABLED.into(),
+                before: Some("1".into()),
+                after: "0".into()
+            },
+            Change::Redeploy,
+        ]
+    );
+    assert_eq!(p.guard, Guard::Type("b Inc".into()));
+    assert!(p.needs_redeploy && !p.blocked() && !p.needs_override());
+    assert!(!p.guard_satisfied("b"), "a partial name is not enough");
+    assert!(p.guard_satisfied("b Inc"));
+    assert!(p.warnings.iter().any(|w| w.contains("Instant Rollback")));
+    assert_eq!(
+        p.changes[1].describe(),
+        "Vercel production env: AUTO_SEND_REVISION_DISABLED \"1\" -> \"0\""
+    );
+}
+
+#[test]
+fn canary_enable_preconditions() {
+    let env = env(Some("0"), None);
+    let v2 = schema(SchemaVariant::V2);
+    // Another workspace on: overridable.
+    let workspaces = [
+        ws("a", RevisionToggle::Enabled),
+        ws("b", RevisionToggle::Disabled),
+    ];
+    let items: Vec<Item> = vec![];
+    let p = plan(
+        &req(LeverKind::CanaryEnable, true, Some("b")),
+        LeverState {
+            workspaces: &workspaces,
+            env: &env,
+            schema: &v2,
+            readiness: Some(&items),
+        },
+    )
+    .unwrap();
+    assert!(p.needs_override() && !p.blocked());
+    assert_eq!(
+        p.changes.len(),
+        1,
+        "kill switch already off and live: toggle only"
+    );
+    assert_eq!(p.takes_effect, "at once");
+    // Readiness failures and a check that never ran: overridable.
+    let failing = vec![Item {
+        id: "env.CRON_SECRET".into(),
+        group: Group::VercelEnv,
+        status: CheckStatus::Fail,
+        finding: String::new(),
+        fix: String::new(),
+    }];
+    let one = [ws("b", RevisionToggle::Disabled)];
+    let p = plan(
+        &req(LeverKind::CanaryEnable, true, Some("b")),
+        LeverState {
+            workspaces: &one,
+            env: &env,
+            schema: &v2,
+            readiness: Some(&failing),
+        },
+    )
+    .unwrap();
+    assert!(
+        p.preconditions
+            .iter()
+            .any(|c| !c.ok && c.detail.contains("env.CRON_SECRET"))
+    );
+    let p = plan(
+        &req(LeverKind::CanaryEnable, true, Some("b")),
+        LeverState {
+            workspaces: &one,
+            env: &env,
+            schema: &v2,
+            readiness: None,
+        },
+    )
+    .unwrap();
+    assert!(p.needs_override());
+    // Missing columns: blocked, no override.
+    let v0 = schema(SchemaVariant::V0);
+    let p = plan(
+        &req(LeverKind::CanaryEnable, true, Some("b")),
+        LeverState {
+            workspaces: &one,
+            env: &env,
+            schema: &v0,
+            readiness: Some(&items),
+        },
+    )
+    .unwrap();
+    assert!(p.blocked());
+    // Already on, unknown workspace, no workspace: refused with the reason.
+    let on = [ws("b", RevisionToggle::Enabled)];
+    let s = LeverState {
+        workspaces: &on,
+        env: &env,
+        schema: &v2,
+        readiness: Some(&items),
+    };
+    assert!(
+        plan(&req(LeverKind::CanaryEnable, true, Some("b")), s)
+            .unwrap_err()
+            .contains("already ON")
+    );
+    assert!(
+        plan(&req(LeverKind::CanaryEnable, true, Some("zz")), s)
+            .unwrap_err()
+            .contains("the workspaces are: b Inc")
+    );
+    assert!(
+        plan(&req(LeverKind::CanaryEnable, true, None), s)
+            .unwrap_err()
+            .contains("needs a workspace")
+    );
+}
+
+#[test]
+fn workspace_rollback_and_restore_need_one_confirm() {
+    let workspaces = [ws("a", RevisionToggle::Enabled)];
+    let env = env(Some("0"), None);
+    let v2 = schema(SchemaVariant::V2);
+    let s = LeverState {
+        workspaces: &workspaces,
+        env: &env,
+        schema: &v2,
+        readiness: None,
+    };
+    let p = plan(&req(LeverKind::WorkspaceRollback, true, Some("a")), s).unwrap();
+    assert_eq!(p.guard, Guard::Confirm);
+    assert!(!p.needs_redeploy);
+    assert!(matches!(
+        p.changes[..],
+        [Change::Toggle {
+            after: false,
+            before: RevisionToggle::Enabled,
+            ..
+        }]
+    ));
+    assert!(
+        plan(&req(LeverKind::WorkspaceRollback, false, Some("a")), s)
+            .unwrap_err()
+            .contains("already ON")
+    );
+    let off = [ws("a", RevisionToggle::Disabled)];
+    let s = LeverState {
+        workspaces: &off,
+        env: &env,
+        schema: &v2,
+        readiness: None,
+    };
+    let p = plan(&req(LeverKind::WorkspaceRollback, false, Some("a")), s).unwrap();
+    assert!(matches!(
+        p.changes[..],
+        [Change::Toggle { after: true, .. }]
+    ));
+    assert_eq!(p.guard, Guard::Confirm);
+    // Canary disable is the same toggle-off.
+    let on = [ws("a", RevisionToggle::Enabled)];
+    let s = LeverState {
+        workspaces: &on,
+        env: &env,
+        schema: &v2,
+        readiness: None,
+    };
+    let p = plan(&req(LeverKind::CanaryEnable, false, Some("a")), s).unwrap();
+    assert!(matches!(
+        p.changes[..],
+        [Change::Toggle { after: false, .. }]
+    ));
+}
+
+#[test]
+fn kill_switch_plans_flip_the_env_and_redeploy() {
+    let enabled = [ws("a", RevisionToggle::Enabled)];
+    let v2 = schema(SchemaVariant::V2);
+    // Fast rollback: one confirm, and the instant complement offered.
+    let e = env(Some("0"), Some("0"));
+    let s = LeverState {
+        workspaces: &enabled,
+        env: &e,
+        schema: &v2,
+        readiness: None,
+    };
+    let p = plan(&req(LeverKind::RevisionKillSwitch, true, None), s).unwrap();
+    assert_eq!(p.guard, Guard::Confirm);
+    assert_eq!(
+        p.changes,
+        vec![
+            Change::Env {
+                key: AUTO_SEND_REVISION_DISABLED.into(),
+                before: Some("0".into()),
+                after: "1".into()
+            },
+            Change::Redeploy
+        ]
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("roll back the workspaces with the toggle on: a Inc"))
+    );
+    // Already "1" and live: nothing to do.
+    let e = env(Some("1"), Some("0"));
+    let s = LeverState {
+        workspaces: &enabled,
+        env: &e,
+        schema: &v2,
+        readiness: None,
+    };
+    assert!(
+        plan(&req(LeverKind::RevisionKillSwitch, true, None), s)
+            .unwrap_err()
+            .contains("already")
+    );
+    // Configured "1" but not live yet (changed after the build): redeploy only.
+    let mut e = env(Some("1"), Some("0"));
+    e.configured
+        .get_mut(AUTO_SEND_REVISION_DISABLED)
+        .unwrap()
+        .updated_at = at(3);
+    let s = LeverState {
+        workspaces: &enabled,
+        env: &e,
+        schema: &v2,
+        readiness: None,
+    };
+    assert_eq!(
+        plan(&req(LeverKind::RevisionKillSwitch, true, None), s)
+            .unwrap()
+            .changes,
+        vec![Change::Redeploy]
+    );
+    // "true" is off: turning the switch on writes "1".
+    let e = env(Some("true"), None);
+    let s = LeverState {
+        workspaces: &enabled,
+        env: &e,
+        schema: &v2,
+        readiness: None,
+    };
+    let p = plan(&req(LeverKind::RevisionKillSwitch, true, None), s).unwrap();
+    assert!(
+        matches!(&p.changes[0], Change::Env { before: Some(b), after, .. } if b == "true" && after == "1")
+    );
+    // Full rollback and its restore: typed words.
+    let e = env(Some("0"), None);
+    let s = LeverState {
+        workspaces: &enabled,
+        env: &e,
+        schema: &v2,
+        readiness: None,
+    };
+    let p = plan(&req(LeverKind::AutoSendKillSwitch, true, None), s).unwrap();
+    assert_eq!(p.guard, Guard::Type("DISABLE".into()));
+    assert!(
+        matches!(&p.changes[0], Change::Env { key, before: None, after } if key == AUTO_SEND_DISABLED && after == "1")
+    );
+    assert!(!p.guard_satisfied("disable"));
+    let e = env(Some("0"), Some("1"));
+    let s = LeverState {
+        workspaces: &enabled,
+        env: &e,
+        schema: &v2,
+        readiness: None,
+    };
+    let p = plan(&req(LeverKind::AutoSendKillSwitch, false, None), s).unwrap();
+    assert_eq!(p.guard, Guard::Type("ENABLE".into()));
+    assert!(matches!(&p.changes[0], Change::Env { after, .. } if after == "0"));
+}
