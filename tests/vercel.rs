@@ -239,3 +239,97 @@ async fn a_slow_answer_times_out() {
     let e = c.project().await.unwrap_err();
     assert!(e.to_string().contains("timed out"), "{e}");
 }
+
+#[tokio::test]
+async fn env_writes_check_the_failed_list_of_a_201() {
+    use wiremock::matchers::body_json;
+    let server = MockServer::start().await;
+    let body = json!([{"key": "AUTO_SEND_REVISION_DISABLED", "value": "1", "type": "plain",
+                       "target": ["production"], "comment": "set by rollout-panel"}]);
+    Mock::given(method("POST"))
+        .and(path("/v10/projects/zrg/env"))
+        .and(query_param("upsert", "true"))
+        .and(query_param("teamId", "team_1"))
+        .and(body_json(&body))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"created": body[0], "failed": []})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    // The same call again answers 201 with a per-item failure.
+    Mock::given(method("POST"))
+        .and(path("/v10/projects/zrg/env"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "created": [],
+            "failed": [{"error": {"code": "ENV_CONFLICT", "message": "A variable with the name already exists", "key": "AUTO_SEND_REVISION_DISABLED"}}]
+        })))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    c.upsert_env("AUTO_SEND_REVISION_DISABLED", "1")
+        .await
+        .expect("written");
+    let e = c
+        .upsert_env("AUTO_SEND_REVISION_DISABLED", "1")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, VercelError::WriteFailed { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("did not write AUTO_SEND_REVISION_DISABLED"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("ENV_CONFLICT"), "{e}");
+}
+
+#[tokio::test]
+async fn a_redeploy_is_requested_like_the_cli_and_its_state_read_back() {
+    use rollout_panel::core::env::ReadyState;
+    use wiremock::matchers::body_json;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v13/deployments"))
+        .and(query_param("forceNew", "1"))
+        .and(body_json(json!({"name": "zrg", "deploymentId": "dpl_old", "target": "production",
+                              "meta": {"action": "redeploy"}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "dpl_new", "url": "zrg-new.vercel.app", "readyState": "QUEUED", "createdAt": 1_771_900_000_000i64
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v13/deployments/dpl_new"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "dpl_new", "readyState": "BUILDING"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v13/deployments/dpl_new"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "dpl_new", "readyState": "CANCELED"})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let d = c.redeploy("dpl_old", "zrg").await.expect("redeploy");
+    assert_eq!(
+        (d.id.as_str(), d.ready()),
+        ("dpl_new", Some(ReadyState::Queued))
+    );
+    assert_eq!(
+        c.deployment("dpl_new").await.expect("poll").ready(),
+        Some(ReadyState::Building)
+    );
+    let last = c.deployment("dpl_new").await.expect("poll").ready();
+    assert_eq!(last, Some(ReadyState::Canceled));
+    assert!(last.is_some_and(ReadyState::is_final));
+}

@@ -67,6 +67,14 @@ pub enum VercelError {
     /// The client could not be built or the URL is wrong.
     #[error("{0}")]
     Setup(String),
+    /// A write answered 201 but listed the key under `failed`.
+    #[error("Vercel did not write {key}: {message}")]
+    WriteFailed {
+        /// The variable.
+        key: String,
+        /// Vercel's words.
+        message: String,
+    },
 }
 
 /// A Vercel project, as far as the panel needs it.
@@ -152,9 +160,20 @@ impl VercelClient {
         url: url::Url,
         what: &str,
     ) -> Result<T, VercelError> {
+        self.call_json(url, None, what).await
+    }
+
+    /// Sends a request (GET, or POST with `body`), retrying a 429 (a
+    /// rate-limited request was not processed, so a retry is safe).
+    async fn call_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: url::Url,
+        body: Option<&serde_json::Value>,
+        what: &str,
+    ) -> Result<T, VercelError> {
         let mut attempt = 0u32;
         loop {
-            match self.get_once(url.clone(), what).await {
+            match self.call_once(url.clone(), body, what).await {
                 Err(VercelError::RateLimited { retry_after_secs }) if attempt < MAX_RETRIES => {
                     let base = match retry_after_secs {
                         0 => self.backoff * 2u32.pow(attempt),
@@ -173,18 +192,21 @@ impl VercelClient {
         }
     }
 
-    async fn get_once<T: serde::de::DeserializeOwned>(
+    async fn call_once<T: serde::de::DeserializeOwned>(
         &self,
         url: url::Url,
+        body: Option<&serde_json::Value>,
         what: &str,
     ) -> Result<T, VercelError> {
         let network = |e: reqwest::Error| VercelError::Network {
             base: self.base.to_string(),
             detail: describe_reqwest(&e),
         };
-        let response = self
-            .http
-            .get(url)
+        let request = match body {
+            Some(b) => self.http.post(url).json(b),
+            None => self.http.get(url),
+        };
+        let response = request
             .bearer_auth(self.token.expose())
             .send()
             .await
@@ -285,6 +307,48 @@ impl VercelClient {
         }
     }
 
+    /// Creates or replaces a production env variable (`POST
+    /// /v10/projects/{idOrName}/env?upsert=true`). A 201 that lists the key
+    /// under `failed` is a failure.
+    pub async fn upsert_env(&self, key: &str, value: &str) -> Result<(), VercelError> {
+        let mut url = self.url(&["v10", "projects", &self.project, "env"]);
+        url.query_pairs_mut().append_pair("upsert", "true");
+        let body = serde_json::json!([{
+            "key": key, "value": value, "type": "plain", "target": ["production"],
+            "comment": "set by rollout-panel"
+        }]);
+        let answer: UpsertAnswer = self.call_json(url, Some(&body), "env upsert").await?;
+        match answer.failed.first() {
+            None => Ok(()),
+            Some(f) => Err(VercelError::WriteFailed {
+                key: f.error.key.clone().unwrap_or_else(|| key.to_owned()),
+                message: format!("{} ({})", f.error.message, f.error.code),
+            }),
+        }
+    }
+
+    /// Redeploys production from an existing deployment, as `vercel
+    /// redeploy` does (`POST /v13/deployments?forceNew=1`).
+    pub async fn redeploy(
+        &self,
+        from_id: &str,
+        name: &str,
+    ) -> Result<DeploymentState, VercelError> {
+        let mut url = self.url(&["v13", "deployments"]);
+        url.query_pairs_mut().append_pair("forceNew", "1");
+        let body = serde_json::json!({
+            "name": name, "deploymentId": from_id, "target": "production",
+            "meta": {"action": "redeploy"}
+        });
+        self.call_json(url, Some(&body), "redeploy").await
+    }
+
+    /// One deployment's state (`GET /v13/deployments/{id}`).
+    pub async fn deployment(&self, id: &str) -> Result<DeploymentState, VercelError> {
+        let url = self.url(&["v13", "deployments", id]);
+        self.get_json(url, "deployment").await
+    }
+
     /// Shortens the backoff of unannounced 429s (tests).
     pub fn with_backoff(mut self, backoff: Duration) -> Self {
         self.backoff = backoff;
@@ -370,6 +434,9 @@ struct Pagination {
 pub struct DeploymentInfo {
     /// Deployment id.
     pub uid: String,
+    /// The project name it was deployed as (a redeploy needs it).
+    #[serde(default)]
+    pub name: Option<String>,
     /// Its host name.
     #[serde(default)]
     pub url: Option<String>,
@@ -391,6 +458,53 @@ impl DeploymentInfo {
             .or(self.state.as_deref())
             .and_then(crate::core::env::ReadyState::parse)
     }
+}
+
+/// A deployment's state, as `GET /v13/deployments/{id}` and the redeploy answer it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentState {
+    /// Deployment id.
+    pub id: String,
+    /// Its host name.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// `QUEUED`, `BUILDING`, `READY`, `ERROR`, `CANCELED`, …
+    #[serde(default)]
+    pub ready_state: Option<String>,
+    /// Created, ms since epoch.
+    #[serde(default)]
+    pub created_at: Option<i64>,
+}
+
+impl DeploymentState {
+    /// The parsed state.
+    pub fn ready(&self) -> Option<crate::core::env::ReadyState> {
+        self.ready_state
+            .as_deref()
+            .and_then(crate::core::env::ReadyState::parse)
+    }
+}
+
+#[derive(Deserialize)]
+struct UpsertAnswer {
+    #[serde(default)]
+    failed: Vec<UpsertFailure>,
+}
+
+#[derive(Deserialize)]
+struct UpsertFailure {
+    error: UpsertError,
+}
+
+#[derive(Deserialize)]
+struct UpsertError {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    key: Option<String>,
 }
 
 #[derive(Deserialize)]
