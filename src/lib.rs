@@ -18,6 +18,7 @@ pub mod checks;
 pub mod cli;
 pub mod core;
 pub mod demo;
+pub mod levers;
 pub mod paths;
 pub mod profiles;
 pub mod ui;

@@ -1,0 +1,205 @@
+//! Lever runs against the demo world (a real SQLite file, deployments that
+//! take seconds): intent before change, verified steps, failed flips, and
+//! compare-and-set conflicts.
+
+mod common;
+
+use rollout_panel::adapters::audit::{AuditLog, EntryKind, EntryStatus};
+use rollout_panel::adapters::clock::{Clock, SystemClock};
+use rollout_panel::core::env::{AUTO_SEND_REVISION_DISABLED, Live};
+use rollout_panel::core::lever::{LeverKind, LeverRequest, LeverState, Plan, plan};
+use rollout_panel::demo::{DemoStage, DemoWorld, Faults};
+use rollout_panel::levers::{DemoTarget, RunContext, RunReport, Waits, run_plan};
+use std::time::Duration;
+
+const PILOT: &str = "Acme Solar (pilot)";
+
+async fn make_plan(world: &DemoWorld, kind: LeverKind, on: bool, ws: Option<&str>) -> Plan {
+    use rollout_panel::adapters::store::Store;
+    let store = world.store().await.expect("store");
+    let workspaces = store.workspaces().await.expect("workspaces");
+    world
+        .advance_deployments(SystemClock.now())
+        .await
+        .expect("advance");
+    let env = world.env_snapshot().await.expect("env");
+    plan(
+        &LeverRequest {
+            kind,
+            on,
+            workspace: ws.map(str::to_owned),
+        },
+        LeverState {
+            workspaces: &workspaces,
+            env: &env,
+            schema: store.schema(),
+            readiness: Some(&[]),
+        },
+    )
+    .expect("plan")
+}
+
+async fn run(world: &DemoWorld, audit: &AuditLog, p: &Plan) -> RunReport {
+    let store = world.store().await.expect("store");
+    let target = DemoTarget {
+        world,
+        store: &store,
+    };
+    let ctx = RunContext {
+        audit,
+        profile: "demo",
+        reason: "rehearsal",
+        clock: &SystemClock,
+        waits: Waits {
+            poll_every: Duration::from_millis(300),
+            deadline: Duration::from_secs(60),
+        },
+    };
+    run_plan(p, &target, &ctx, &|_| {}).await.expect("run")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fast_rollback_and_its_restore_on_the_demo() {
+    let dir = common::temp_dir();
+    let world = DemoWorld::create(
+        &dir.path().join("demo.sqlite"),
+        SystemClock.now(),
+        DemoStage::Canary,
+        5,
+    )
+    .await
+    .expect("world");
+    let audit = AuditLog::open(&AuditLog::path_in(dir.path()))
+        .await
+        .expect("audit");
+
+    // Kill switch ON: env written, redeploy READY, verified live.
+    let p = make_plan(&world, LeverKind::RevisionKillSwitch, true, None).await;
+    let r = run(&world, &audit, &p).await;
+    assert!(r.ok, "{r:#?}");
+    assert_eq!(r.steps.len(), 2);
+    assert!(
+        r.steps[1].detail.contains("READY and serving"),
+        "{:?}",
+        r.steps[1]
+    );
+    let env = world.env_snapshot().await.expect("env");
+    assert_eq!(
+        env.flag(AUTO_SEND_REVISION_DISABLED).live,
+        Live::Known(true)
+    );
+    let rows = audit.action(&r.action_id).await.expect("audit");
+    let kinds: Vec<_> = rows.iter().map(|e| (e.kind, e.status)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (EntryKind::Intent, EntryStatus::Pending),
+            (EntryKind::Step, EntryStatus::Ok),
+            (EntryKind::Step, EntryStatus::Ok),
+            (EntryKind::Result, EntryStatus::Ok)
+        ]
+    );
+    assert!(
+        rows[0].detail["plan"]["changes"].is_array(),
+        "the intent holds the plan"
+    );
+
+    // Restore with an Ignored Build Step: the redeploy ends CANCELED — a failed flip.
+    world
+        .set_faults(&Faults {
+            cancel_next_redeploy: true,
+            ..Faults::default()
+        })
+        .await
+        .expect("fault");
+    let p = make_plan(&world, LeverKind::RevisionKillSwitch, false, None).await;
+    let r = run(&world, &audit, &p).await;
+    assert!(!r.ok);
+    assert!(r.steps[0].ok, "the env write itself worked");
+    assert!(
+        r.steps[1].detail.contains("FAILED FLIP") && r.steps[1].detail.contains("CANCELED"),
+        "{:?}",
+        r.steps[1]
+    );
+    let env = world.env_snapshot().await.expect("env");
+    let flag = env.flag(AUTO_SEND_REVISION_DISABLED);
+    assert!(
+        !flag.configured_on && flag.live == Live::Known(true),
+        "configured OFF, still live ON: {flag:?}"
+    );
+    let last = audit.action(&r.action_id).await.expect("audit");
+    assert_eq!(
+        last.last().map(|e| (e.kind, e.status)),
+        Some((EntryKind::Result, EntryStatus::Failed))
+    );
+
+    // Retrying the restore now only needs the redeploy, and it goes through.
+    let p = make_plan(&world, LeverKind::RevisionKillSwitch, false, None).await;
+    assert_eq!(p.changes.len(), 1, "{p:#?}");
+    let r = run(&world, &audit, &p).await;
+    assert!(r.ok, "{r:#?}");
+    assert!(
+        audit
+            .unfinished("demo")
+            .await
+            .expect("unfinished")
+            .is_empty()
+    );
+    world.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn toggle_and_env_changes_refuse_to_overwrite_what_changed_since_the_plan() {
+    let dir = common::temp_dir();
+    let world = DemoWorld::create(
+        &dir.path().join("demo.sqlite"),
+        SystemClock.now(),
+        DemoStage::Canary,
+        6,
+    )
+    .await
+    .expect("world");
+    let audit = AuditLog::open(&AuditLog::path_in(dir.path()))
+        .await
+        .expect("audit");
+
+    // Two operators plan the workspace rollback; the first one runs it.
+    let first = make_plan(&world, LeverKind::WorkspaceRollback, true, Some(PILOT)).await;
+    let second = first.clone();
+    let r = run(&world, &audit, &first).await;
+    assert!(r.ok, "{r:#?}");
+    // The second one's compare-and-set finds OFF, not the ON it saw.
+    let r = run(&world, &audit, &second).await;
+    assert!(!r.ok);
+    assert!(
+        r.steps[0]
+            .detail
+            .contains("someone else changed it first: it is now OFF"),
+        "{:?}",
+        r.steps[0]
+    );
+
+    // Env: someone sets the kill switch by hand after the plan was made.
+    let p = make_plan(&world, LeverKind::RevisionKillSwitch, true, None).await;
+    world
+        .set_env(AUTO_SEND_REVISION_DISABLED, Some("true"), SystemClock.now())
+        .await
+        .expect("by hand");
+    let r = run(&world, &audit, &p).await;
+    assert!(!r.ok);
+    assert_eq!(r.steps.len(), 1, "nothing after a refused write");
+    assert!(
+        r.steps[0]
+            .detail
+            .contains("changed since the plan was made (now \"true\")"),
+        "{:?}",
+        r.steps[0]
+    );
+    let env = world.env_snapshot().await.expect("env");
+    assert_eq!(
+        env.configured[AUTO_SEND_REVISION_DISABLED].value.as_deref(),
+        Some("true"),
+        "the hand-set value was not overwritten"
+    );
+    world.close().await;
+}
