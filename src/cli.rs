@@ -2,17 +2,20 @@
 //!
 //! Exit codes: 0 success, 1 the command failed (the message says why), 2 usage error.
 
+use crate::adapters::audit::AuditLog;
 use crate::adapters::clock::{Clock, SystemClock};
 use crate::adapters::config::ConfigStore;
 use crate::adapters::secrets::{Keyring, SERVICE};
 use crate::core::env::{
     AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, RUNBOOK_VARS, is_secret_var,
 };
+use crate::core::lever::{Guard, LeverKind, LeverRequest, LeverState, Plan, plan as plan_lever};
 use crate::core::profile::{DEMO_PROFILE, Profile};
 use crate::core::readiness::JudgeStage;
 use crate::core::runbook::Stage;
 use crate::core::secret::SecretKey;
 use crate::demo::{DemoStage, DemoWorld, Faults};
+use crate::levers::{DemoTarget, LeverTarget, ProductionTarget, RunContext, Waits, run_plan};
 use crate::paths::Paths;
 use crate::profiles::{Outcome, ProfileManager};
 use anyhow::{Context, bail};
@@ -62,6 +65,77 @@ pub enum Cmd {
     TestConnection(TestConnectionArgs),
     /// The readiness checklist. Exit 0 = all pass, 1 = warnings only, 2 = any failure or unknown.
     Check(CheckArgs),
+    /// Pull a lever: prints the plan, asks for the guard word, runs it audited. Exit 0 only when every step is verified.
+    Lever(LeverArgs),
+    /// The audit log of a profile, newest first.
+    Audit(AuditArgs),
+}
+
+/// `lever`.
+#[derive(Debug, clap::Args)]
+pub struct LeverArgs {
+    /// Which lever.
+    #[arg(value_enum)]
+    pub lever: LeverArg,
+    /// on = the lever, off = its restore.
+    #[arg(value_enum, default_value_t = OnOff::On)]
+    pub state: OnOff,
+    /// The profile (`demo` pulls the rehearsal world's levers).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// The workspace (id or exact name), for the workspace levers.
+    #[arg(long, value_name = "W")]
+    pub workspace: Option<String>,
+    /// Why (goes to the audit log).
+    #[arg(long)]
+    pub reason: String,
+    /// Do not ask on the terminal (then --confirm must carry the guard word).
+    #[arg(long)]
+    pub yes: bool,
+    /// The guard word with --yes: the workspace name, DISABLE or ENABLE.
+    #[arg(long, value_name = "WORD")]
+    pub confirm: Option<String>,
+    /// Go on although an overridable precondition fails (another canary on, readiness failures).
+    #[arg(long = "override")]
+    pub override_preconditions: bool,
+}
+
+/// The levers on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LeverArg {
+    /// Revision on for one workspace (and the kill switch off if needed).
+    CanaryEnable,
+    /// Revision off for one workspace.
+    WorkspaceRollback,
+    /// AUTO_SEND_REVISION_DISABLED = "1" (on) or "0" (off).
+    RevisionKillSwitch,
+    /// AUTO_SEND_DISABLED = "1" (on) or "0" (off).
+    AutoSendKillSwitch,
+}
+
+impl From<LeverArg> for LeverKind {
+    fn from(l: LeverArg) -> Self {
+        match l {
+            LeverArg::CanaryEnable => LeverKind::CanaryEnable,
+            LeverArg::WorkspaceRollback => LeverKind::WorkspaceRollback,
+            LeverArg::RevisionKillSwitch => LeverKind::RevisionKillSwitch,
+            LeverArg::AutoSendKillSwitch => LeverKind::AutoSendKillSwitch,
+        }
+    }
+}
+
+/// `audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// The profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How many rows.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
 }
 
 /// `check`.
@@ -278,12 +352,178 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::Profile(cmd)) => run_profile(&manager(&paths), cmd),
         Some(Cmd::Secrets(cmd)) => run_secrets(&manager(&paths), cmd),
         Some(Cmd::TestConnection(args)) => run_test_connection(&manager(&paths), &args),
+        Some(Cmd::Lever(args)) => run_lever(&paths, &args),
+        Some(Cmd::Audit(args)) => run_audit(&paths, &args),
         Some(Cmd::Check(args)) => Ok(run_check(&paths, &args).unwrap_or_else(|e| {
             // A check that cannot even start is a failure (2), not "warnings only".
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         })),
     }
+}
+
+fn print_plan(plan: &Plan) {
+    println!("{}", plan.title);
+    println!("changes:");
+    for c in &plan.changes {
+        println!("  - {}", c.describe());
+    }
+    if !plan.preconditions.is_empty() {
+        println!("preconditions:");
+        for p in &plan.preconditions {
+            let mark = match (p.ok, p.overridable) {
+                (true, _) => "ok  ",
+                (false, true) => "WARN",
+                (false, false) => "FAIL",
+            };
+            println!("  {mark} {}: {}", p.name, p.detail);
+        }
+    }
+    println!("takes effect: {}", plan.takes_effect);
+    for w in &plan.warnings {
+        println!("note: {w}");
+    }
+}
+
+/// Asks for the guard word on the terminal, or checks --yes/--confirm.
+fn confirmed(plan: &Plan, args: &LeverArgs) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let word = match &plan.guard {
+        Guard::Confirm => None,
+        Guard::Type(w) => Some(w.as_str()),
+    };
+    if args.yes {
+        return match (word, args.confirm.as_deref()) {
+            (None, _) => Ok(true),
+            (Some(w), Some(c)) if c.trim() == w => Ok(true),
+            (Some(w), _) => {
+                bail!("this lever's guard is typing {w:?}: pass --confirm {w:?} with --yes")
+            }
+        };
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "not a terminal: pass --yes{}",
+            word.map_or(String::new(), |w| format!(" --confirm {w:?}"))
+        );
+    }
+    match word {
+        Some(w) => eprint!("type {w:?} to go on (anything else cancels): "),
+        None => eprint!("go on? type yes (anything else cancels): "),
+    }
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(match word {
+        Some(_) => plan.guard_satisfied(&line),
+        None => line.trim() == "yes",
+    })
+}
+
+fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitCode> {
+    let request = LeverRequest {
+        kind: args.lever.into(),
+        on: args.state == OnOff::On,
+        workspace: args.workspace.clone(),
+    };
+    if args.reason.trim().is_empty() {
+        bail!("--reason must say why (it goes to the audit log)");
+    }
+    let rt = runtime()?;
+    rt.block_on(async {
+        let now = SystemClock.now();
+        let audit = AuditLog::open(&AuditLog::path_in(&paths.data_dir)).await?;
+        // The target and the state the plan is made from.
+        let world;
+        let demo_store;
+        let pg;
+        let client;
+        let m = manager(paths);
+        let (target, report): (Box<dyn LeverTarget + '_>, _) = if args.profile == DEMO_PROFILE {
+            world = DemoWorld::open_or_create(&paths.demo_db(), now, DemoStage::Canary, DEFAULT_DEMO_SEED).await?;
+            demo_store = world.store().await?;
+            let report = crate::checks::check_demo(&world, &demo_store, now, None).await;
+            (Box::new(DemoTarget { world: &world, store: &demo_store }), report)
+        } else {
+            let profile = m.get(&args.profile)?;
+            let url = m.keyring.require(&args.profile, SecretKey::DatabaseUrl).map_err(anyhow::Error::msg)?;
+            let token = m.keyring.require(&args.profile, SecretKey::VercelToken).map_err(anyhow::Error::msg)?;
+            pg = crate::adapters::store::PgStore::connect(url.expose()).await?;
+            client = crate::adapters::vercel::VercelClient::new(&profile.vercel_api, &profile.vercel_project, profile.vercel_team.as_deref(), token)?;
+            let report = crate::checks::check_profile(&args.profile, &profile, &m.keyring, Some(&pg), now, None).await;
+            (Box::new(ProductionTarget { vercel: &client, store: &pg }), report)
+        };
+        let env = report.env.clone().map_err(|e| anyhow::anyhow!("cannot read the env: {e}"))?;
+        let workspaces = target.store().workspaces().await?;
+        let plan = plan_lever(
+            &request,
+            LeverState {
+                workspaces: &workspaces,
+                env: &env,
+                schema: target.store().schema(),
+                readiness: Some(&report.items),
+            },
+        )
+        .map_err(anyhow::Error::msg)?;
+        print_plan(&plan);
+        if plan.blocked() {
+            eprintln!("refused: a precondition fails that cannot be overridden; nothing was changed");
+            return Ok(ExitCode::from(1));
+        }
+        if plan.needs_override() && !args.override_preconditions {
+            eprintln!("refused: a precondition fails; pass --override to go on anyway; nothing was changed");
+            return Ok(ExitCode::from(1));
+        }
+        if !confirmed(&plan, args)? {
+            eprintln!("cancelled; nothing was changed");
+            return Ok(ExitCode::from(1));
+        }
+        let ctx = RunContext {
+            audit: &audit,
+            profile: &args.profile,
+            reason: &args.reason,
+            clock: &SystemClock,
+            waits: Waits::default(),
+        };
+        let progress = |s: &crate::levers::StepReport| {
+            println!("{} {} — {}", if s.ok { "done  " } else { "FAILED" }, s.label, s.detail);
+        };
+        let r = run_plan(&plan, target.as_ref(), &ctx, &progress).await.map_err(anyhow::Error::msg)?;
+        println!(
+            "{} (audit action {})",
+            if r.ok { "verified" } else { "FAILED: see the steps above" },
+            r.action_id
+        );
+        Ok(if r.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    })
+}
+
+fn run_audit(paths: &Paths, args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let audit = AuditLog::open(&AuditLog::path_in(&paths.data_dir)).await?;
+        let rows = audit.list(&args.profile, args.limit).await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        } else if rows.is_empty() {
+            println!("no actions recorded for profile {}", args.profile);
+        } else {
+            for r in &rows {
+                println!(
+                    "{}  {:<8} {:<7} {:<9} {:<22} {}  [{}; reason: {}]",
+                    r.at.format("%Y-%m-%d %H:%M:%S"),
+                    r.operator,
+                    format!("{:?}", r.kind).to_lowercase(),
+                    format!("{:?}", r.status).to_lowercase(),
+                    r.lever,
+                    r.summary,
+                    &r.action_id[..8.min(r.action_id.len())],
+                    r.reason
+                );
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn run_check(paths: &Paths, args: &CheckArgs) -> anyhow::Result<ExitCode> {

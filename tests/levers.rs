@@ -203,3 +203,109 @@ async fn toggle_and_env_changes_refuse_to_overwrite_what_changed_since_the_plan(
     );
     world.close().await;
 }
+
+#[test]
+fn the_cli_refuses_without_the_guard_and_audits_what_it_does() {
+    let dir = common::temp_dir();
+    let d = dir.path();
+    let pilot_toggle = |d: &std::path::Path| -> String {
+        let o = common::panel_env(d, &["demo", "--json"], "", &[]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        v["workspaces"]
+            .as_array()
+            .and_then(|w| w.iter().find(|w| w["name"] == PILOT))
+            .map(|w| w["toggle"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(pilot_toggle(d), "Enabled");
+    let lever = |extra: &[&str]| {
+        let mut args = vec![
+            "lever",
+            "workspace-rollback",
+            "--profile",
+            "demo",
+            "--workspace",
+            PILOT,
+            "--reason",
+            "rehearsal",
+        ];
+        args.extend_from_slice(extra);
+        common::panel_env(d, &args, "", &[])
+    };
+    // Not a terminal and no --yes: the plan is shown, nothing changes.
+    let o = lever(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("database: Acme Solar (pilot)'s revision toggle ON -> OFF")
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pass --yes"));
+    assert_eq!(pilot_toggle(d), "Enabled");
+    // A second canary while the pilot is on needs an explicit override …
+    let second = |extra: &[&str]| {
+        let mut args = vec![
+            "lever",
+            "canary-enable",
+            "--profile",
+            "demo",
+            "--workspace",
+            "Cobalt Legal",
+            "--reason",
+            "x",
+            "--yes",
+        ];
+        args.extend_from_slice(extra);
+        common::panel_env(d, &args, "", &[])
+    };
+    let o = second(&["--confirm", "Cobalt Legal"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("WARN one canary: already on: Acme Solar (pilot)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--override"));
+    // … and the workspace name typed exactly; a wrong word changes nothing.
+    let o = second(&["--override", "--confirm", "Cobalt"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--confirm \"Cobalt Legal\""),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // With --yes the rollback runs and is verified.
+    let o = lever(&["--yes"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("verified"));
+    assert_eq!(pilot_toggle(d), "Disabled");
+    // Nothing left to do: refused with the reason.
+    let o = lever(&["--yes"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already OFF"));
+    // The audit tells the story: intent, verified step, result.
+    let o = common::panel_env(d, &["audit", "--profile", "demo", "--json"], "", &[]);
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let kinds: Vec<(&str, &str)> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap_or_default(),
+                r["status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [("result", "ok"), ("step", "ok"), ("intent", "pending")]
+    );
+    assert_eq!(rows[0]["reason"], "rehearsal");
+    assert_eq!(rows[0]["lever"], "workspace-rollback");
+}

@@ -137,9 +137,19 @@ pub struct Intent<'a> {
 
 /// The OS user running the panel.
 pub fn operator() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned())
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(|| {
+            // Without a login environment (a service, a container shell), the
+            // home directory's name is the best hint.
+            std::env::var("HOME").ok().and_then(|h| {
+                std::path::Path::new(&h)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The audit log file.
