@@ -1,0 +1,310 @@
+//! Levers against a real PostgreSQL and a stateful fake Vercel (env records,
+//! deployments that go QUEUED → BUILDING → READY or CANCELED as they are
+//! polled, per-item upsert failures), through the command line, with the
+//! profile's secrets in the real Secret Service (scripts/with-keyring.sh).
+
+mod common;
+
+use common::{DATA_BASE, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, TestDb, panel_env};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+#[derive(Default)]
+struct State {
+    /// key → (value, updatedAt ms)
+    env: BTreeMap<String, (String, i64)>,
+    /// (id, created ms, state, polls)
+    deployments: Vec<(String, i64, String, u32, bool)>,
+    clock: i64,
+    cancel_next: bool,
+    fail_next_upsert: bool,
+    base: String,
+}
+
+#[derive(Clone)]
+struct FakeVercel(Arc<Mutex<State>>);
+
+impl Respond for FakeVercel {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        s.clock += 1000;
+        let now = s.clock;
+        let path = req.url.path().to_owned();
+        let method = req.method.as_str().to_owned();
+        match (method.as_str(), path.as_str()) {
+            ("GET", "/v10/projects/zrg/env") => {
+                let envs: Vec<Value> = s
+                    .env
+                    .iter()
+                    .map(|(k, (v, at))| json!({"id": format!("env_{k}"), "key": k, "value": v, "type": "plain",
+                        "target": ["production"], "gitBranch": null, "decrypted": true, "updatedAt": at}))
+                    .collect();
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"envs": envs, "pagination": {"count": 1, "next": null}}))
+            }
+            ("POST", "/v10/projects/zrg/env") => {
+                let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                let item = &body[0];
+                let key = item["key"].as_str().unwrap_or_default().to_owned();
+                if s.fail_next_upsert {
+                    s.fail_next_upsert = false;
+                    return ResponseTemplate::new(201).set_body_json(json!({"created": [], "failed": [
+                        {"error": {"code": "forbidden", "message": "not allowed for this token", "key": key}}]}));
+                }
+                let value = item["value"].as_str().unwrap_or_default().to_owned();
+                s.env.insert(key, (value, now));
+                ResponseTemplate::new(201).set_body_json(json!({"created": item, "failed": []}))
+            }
+            ("GET", "/v6/deployments") => {
+                let base = s.base.clone();
+                let mut deps: Vec<Value> = s
+                    .deployments
+                    .iter()
+                    .map(|(id, created, state, _, _)| {
+                        json!({"uid": id, "name": "zrg", "url": format!("{base}/app"),
+                        "created": created, "state": state})
+                    })
+                    .collect();
+                deps.reverse();
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"deployments": deps, "pagination": {"next": null}}))
+            }
+            ("POST", "/v13/deployments") => {
+                let id = format!("dpl_{}", s.deployments.len() + 1);
+                let cancel = std::mem::take(&mut s.cancel_next);
+                s.deployments
+                    .push((id.clone(), now, "QUEUED".into(), 0, cancel));
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"id": id, "readyState": "QUEUED", "createdAt": now}))
+            }
+            ("GET", p) if p.starts_with("/v13/deployments/") => {
+                let id = p.trim_start_matches("/v13/deployments/").to_owned();
+                match s.deployments.iter_mut().find(|d| d.0 == id) {
+                    Some(d) => {
+                        d.3 += 1;
+                        d.2 = match (d.3, d.4) {
+                            (1, _) => "BUILDING".into(),
+                            (_, true) => "CANCELED".into(),
+                            _ => "READY".into(),
+                        };
+                        ResponseTemplate::new(200)
+                            .set_body_json(json!({"id": d.0, "readyState": d.2}))
+                    }
+                    None => ResponseTemplate::new(404).set_body_json(
+                        json!({"error": {"code": "not_found", "message": "no such deployment"}}),
+                    ),
+                }
+            }
+            ("GET", "/app") => ResponseTemplate::new(307).insert_header("Location", "/login"),
+            _ => ResponseTemplate::new(404).set_body_json(
+                json!({"error": {"code": "not_found", "message": format!("{method} {path}")}}),
+            ),
+        }
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lever_against_postgres_and_a_stateful_fake_vercel() {
+    assert!(
+        std::env::var("DBUS_SESSION_BUS_ADDRESS").is_ok_and(|v| !v.is_empty()),
+        "needs the real Secret Service: run through scripts/with-keyring.sh"
+    );
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
+        .await;
+    let server = MockServer::start().await;
+    let state = Arc::new(Mutex::new(State {
+        clock: 1_772_000_000_000,
+        base: server.uri(),
+        ..State::default()
+    }));
+    {
+        let mut s = state.lock().unwrap();
+        for (k, v) in [
+            ("DATABASE_URL", db.url.as_str()),
+            ("DIRECT_URL", db.url.as_str()),
+            ("OPENAI_API_KEY", "sk-test-0123456789abcdefghij"),
+            ("CRON_SECRET", "0123456789abcdef0123456789abcdef"),
+            (
+                "WORKSPACE_PROVISIONING_SECRET",
+                "fedcba9876543210fedcba9876543210",
+            ),
+            ("AUTO_SEND_DISABLED", "0"),
+            ("AUTO_SEND_REVISION_DISABLED", "0"),
+        ] {
+            s.env
+                .insert(k.to_owned(), (v.to_owned(), 1_771_000_000_000));
+        }
+        s.deployments
+            .push(("dpl_0".into(), 1_771_500_000_000, "READY".into(), 0, false));
+    }
+    Mock::given(any())
+        .respond_with(FakeVercel(Arc::clone(&state)))
+        .mount(&server)
+        .await;
+
+    let dir = common::temp_dir();
+    let d = dir.path();
+    let name = format!("lever-{}", std::process::id());
+    let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
+    let api = server.uri();
+    assert!(
+        run(
+            &[
+                "profile",
+                "add",
+                &name,
+                "--vercel-project",
+                "zrg",
+                "--vercel-api",
+                &api
+            ],
+            ""
+        )
+        .status
+        .success()
+    );
+    assert!(
+        run(
+            &["secrets", "set", "--profile", &name, "database-url"],
+            &db.url
+        )
+        .status
+        .success()
+    );
+    assert!(
+        run(
+            &["secrets", "set", "--profile", &name, "vercel-token"],
+            "fake-token-1234567"
+        )
+        .status
+        .success()
+    );
+    let lever = |args: &[&str]| {
+        let mut all = vec!["lever"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--profile", &name, "--reason", "test", "--yes"]);
+        run(&all, "")
+    };
+    let env_value = |k: &str| state.lock().unwrap().env.get(k).map(|(v, _)| v.clone());
+    let toggle = |client: &str| {
+        let url = db.url.clone();
+        let client = client.to_owned();
+        async move {
+            let pool = sqlx::PgPool::connect(&url).await.expect("pool");
+            let v: Option<(bool,)> = sqlx::query_as(r#"SELECT "autoSendRevisionEnabled" FROM "WorkspaceSettings" WHERE "clientId" = $1"#)
+                .bind(&client)
+                .fetch_optional(&pool)
+                .await
+                .expect("read");
+            pool.close().await;
+            v.map(|(b,)| b)
+        }
+    };
+
+    // Fast rollback: env "1", redeploy READY, verified.
+    let o = lever(&["revision-kill-switch", "on"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("READY and serving; the new values are live"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        env_value("AUTO_SEND_REVISION_DISABLED").as_deref(),
+        Some("1")
+    );
+
+    // Restore, but the redeploy is CANCELED: a failed flip, exit 1.
+    state.lock().unwrap().cancel_next = true;
+    let o = lever(&["revision-kill-switch", "off"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("FAILED FLIP") && text(&o).contains("ended CANCELED"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        env_value("AUTO_SEND_REVISION_DISABLED").as_deref(),
+        Some("0"),
+        "configured, not live"
+    );
+    // Again: only the redeploy is left, and it goes through.
+    let o = lever(&["revision-kill-switch", "off"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // A 201 that lists the key under `failed` is a failure; nothing is redeployed.
+    state.lock().unwrap().fail_next_upsert = true;
+    let deployments_before = state.lock().unwrap().deployments.len();
+    let o = lever(&["auto-send-kill-switch", "on", "--confirm", "DISABLE"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("Vercel did not write AUTO_SEND_DISABLED"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(state.lock().unwrap().deployments.len(), deployments_before);
+    assert_eq!(env_value("AUTO_SEND_DISABLED").as_deref(), Some("0"));
+
+    // Workspace rollback in the real database, then the canary on another one.
+    assert_eq!(toggle("c-alpha").await, Some(true));
+    let o = lever(&["workspace-rollback", "--workspace", "Alpha"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(toggle("c-alpha").await, Some(false));
+    let o = lever(&[
+        "canary-enable",
+        "--workspace",
+        "Gamma",
+        "--confirm",
+        "Gamma",
+        "--override",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        toggle("c-gamma").await,
+        Some(true),
+        "the missing settings row was created"
+    );
+
+    // The audit log has every action, failures included.
+    let o = run(&["audit", "--profile", &name, "--json"], "");
+    let rows: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let results: Vec<(String, String)> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["kind"] == "result")
+        .map(|r| {
+            (
+                r["lever"].as_str().unwrap_or_default().to_owned(),
+                r["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("canary-enable", "ok"),
+        ("workspace-rollback", "ok"),
+        ("auto-send-kill-switch", "failed"),
+        ("revision-kill-switch", "ok"),
+        ("revision-kill-switch", "failed"),
+        ("revision-kill-switch", "ok"),
+    ];
+    let expect: Vec<(String, String)> = expect
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+    assert_eq!(results, expect);
+    assert!(run(&["profile", "remove", &name], "").status.success());
+}
