@@ -95,7 +95,7 @@ fn the_five_tabs_are_reachable_by_role_and_label() {
     has_label(&h, "V2+");
     h.get_by_role_and_label(Role::Button, "Audit").click();
     h.run();
-    label_containing(&h, "takes no actions");
+    label_containing(&h, "rollout-panel audit --profile P");
 
     // Keyboard: Ctrl+3 is Metrics.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num3);

@@ -12,10 +12,12 @@ pub fn placeholder_ui(ui: &mut Ui, tab: Tab, _snapshot: &Snapshot) {
     let line = match tab {
         Tab::Readiness | Tab::Metrics => "",
         Tab::Levers => {
-            "No levers yet: this version of the panel changes nothing, in production or in the demo."
+            "The levers run from the command line for now (rollout-panel lever …, see the README): planned, confirmed, audited and verified. Their confirm dialogs in this window are not built yet."
         }
         Tab::Drafts => "The sample of revised drafts and the CSV export are not built yet.",
-        Tab::Audit => "Nothing to audit: this version of the panel takes no actions.",
+        Tab::Audit => {
+            "Every lever is recorded in the local audit log (audit.sqlite in the data dir): read it with rollout-panel audit --profile P. This tab is not built yet."
+        }
     };
     ui.label(line);
 }
