@@ -14,6 +14,23 @@ use std::time::Duration;
 
 const PILOT: &str = "Acme Solar (pilot)";
 
+/// A fresh demo world (mid-canary) and its audit log, in a temp dir.
+async fn demo(seed: u64) -> (tempfile::TempDir, DemoWorld, AuditLog) {
+    let dir = common::temp_dir();
+    let world = DemoWorld::create(
+        &dir.path().join("demo.sqlite"),
+        SystemClock.now(),
+        DemoStage::Canary,
+        seed,
+    )
+    .await
+    .expect("world");
+    let audit = AuditLog::open(&AuditLog::path_in(dir.path()))
+        .await
+        .expect("audit");
+    (dir, world, audit)
+}
+
 async fn make_plan(world: &DemoWorld, kind: LeverKind, on: bool, ws: Option<&str>) -> Plan {
     use rollout_panel::adapters::store::Store;
     let store = world.store().await.expect("store");
@@ -60,18 +77,7 @@ async fn run(world: &DemoWorld, audit: &AuditLog, p: &Plan) -> RunReport {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fast_rollback_and_its_restore_on_the_demo() {
-    let dir = common::temp_dir();
-    let world = DemoWorld::create(
-        &dir.path().join("demo.sqlite"),
-        SystemClock.now(),
-        DemoStage::Canary,
-        5,
-    )
-    .await
-    .expect("world");
-    let audit = AuditLog::open(&AuditLog::path_in(dir.path()))
-        .await
-        .expect("audit");
+    let (_dir, world, audit) = demo(5).await;
 
     // Kill switch ON: env written, redeploy READY, verified live.
     let p = make_plan(&world, LeverKind::RevisionKillSwitch, true, None).await;
@@ -150,18 +156,7 @@ async fn the_fast_rollback_and_its_restore_on_the_demo() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn toggle_and_env_changes_refuse_to_overwrite_what_changed_since_the_plan() {
-    let dir = common::temp_dir();
-    let world = DemoWorld::create(
-        &dir.path().join("demo.sqlite"),
-        SystemClock.now(),
-        DemoStage::Canary,
-        6,
-    )
-    .await
-    .expect("world");
-    let audit = AuditLog::open(&AuditLog::path_in(dir.path()))
-        .await
-        .expect("audit");
+    let (_dir, world, audit) = demo(6).await;
 
     // Two operators plan the workspace rollback; the first one runs it.
     let first = make_plan(&world, LeverKind::WorkspaceRollback, true, Some(PILOT)).await;

@@ -253,15 +253,21 @@ async fn postgres_connect_errors_never_show_the_password() {
     assert!(!text.contains("hunter2"), "{text}");
 }
 
-#[tokio::test]
-async fn sqlite_demo_schema_reads_match_the_hand_computed_numbers() {
-    let dir = common::temp_dir();
+/// A SQLite file with the demo's production-shaped schema, empty.
+async fn prod_shaped_sqlite(dir: &std::path::Path) -> sqlx::SqlitePool {
     let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("prod-shaped.sqlite"))
+        .filename(dir.join("prod-shaped.sqlite"))
         .create_if_missing(true)
         .foreign_keys(true);
     let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
     rollout_panel::demo::apply_schema(&pool).await.unwrap();
+    pool
+}
+
+#[tokio::test]
+async fn sqlite_demo_schema_reads_match_the_hand_computed_numbers() {
+    let dir = common::temp_dir();
+    let pool = prod_shaped_sqlite(dir.path()).await;
     for script in [DATA_BASE, DATA_REVISIONS] {
         sqlx::raw_sql(script).execute(&pool).await.unwrap();
     }
@@ -423,12 +429,7 @@ async fn postgres_v0_refuses_toggle_writes() {
 #[tokio::test]
 async fn sqlite_toggle_writes_are_compare_and_set() {
     let dir = common::temp_dir();
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("prod-shaped.sqlite"))
-        .create_if_missing(true)
-        .foreign_keys(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    rollout_panel::demo::apply_schema(&pool).await.unwrap();
+    let pool = prod_shaped_sqlite(dir.path()).await;
     sqlx::raw_sql(DATA_BASE).execute(&pool).await.unwrap();
     let store = SqliteStore::from_pool(pool).await.expect("store");
     check_toggle_writes(&store).await;
