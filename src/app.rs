@@ -7,6 +7,7 @@ use crate::core::secret::SecretKey;
 use crate::demo::DemoStage;
 use crate::paths::Paths;
 use crate::profiles::{ProfileJob, ProfileJobs, ProfileManager, ProfilesView};
+use crate::ui::audit::audit_ui;
 use crate::ui::metrics::metrics_ui;
 use crate::ui::placeholder::placeholder_ui;
 use crate::ui::profiles::{ProfileAction, ProfilesWindow};
@@ -76,6 +77,9 @@ impl Launcher {
             clock: Arc::clone(&self.clock),
             auto_refresh: self.auto_refresh.then(|| Duration::from_secs(every)),
             read_timeout: self.read_timeout,
+            audit_path: Some(crate::adapters::audit::AuditLog::path_in(
+                &self.paths.data_dir,
+            )),
         }
     }
 }
@@ -372,6 +376,7 @@ impl eframe::App for App {
                         commands.extend(metrics_ui(ui, &snapshot, self.state.window, now))
                     }
                     Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
+                    Tab::Audit => audit_ui(ui, &snapshot),
                     tab => placeholder_ui(ui, tab, &snapshot),
                 });
         });

@@ -71,6 +71,8 @@ pub struct WorkerConfig {
     pub auto_refresh: Option<Duration>,
     /// The deadline of every database or env read.
     pub read_timeout: Duration,
+    /// The local audit log to show (`None` = none).
+    pub audit_path: Option<PathBuf>,
 }
 
 /// A request from the UI.
@@ -145,6 +147,10 @@ pub struct Snapshot {
     pub readiness: Option<Arc<crate::checks::Report>>,
     /// Why the last readiness check could not run, if it could not.
     pub readiness_error: Option<String>,
+    /// The profile's audit log, newest first.
+    pub audit: Vec<crate::adapters::audit::AuditEntry>,
+    /// Why the audit log could not be read, if it could not.
+    pub audit_error: Option<String>,
 }
 
 impl Snapshot {
@@ -405,6 +411,8 @@ struct Worker {
     snapshot: Snapshot,
     /// Run the checklist on the next refresh even if it is not due.
     force_check: bool,
+    /// The audit log, once opened.
+    audit: Option<crate::adapters::audit::AuditLog>,
 }
 
 impl Worker {
@@ -416,6 +424,7 @@ impl Worker {
             store: None,
             snapshot,
             force_check: false,
+            audit: None,
         }
     }
 
@@ -497,6 +506,7 @@ impl Worker {
         self.read_db(now, sim_error).await;
         self.read_env(now).await;
         self.check_if_due(now).await;
+        self.read_audit().await;
         self.snapshot.stage = match (&self.snapshot.revision_flag, &self.snapshot.auto_send_flag) {
             (Some(rev), Some(all)) => Some(Stage::derive(
                 rev,
@@ -521,6 +531,31 @@ impl Worker {
             Err(e) => {
                 tracing::warn!("database read failed: {e}");
                 self.snapshot.db.error = Some(e);
+            }
+        }
+    }
+
+    /// Reads the newest rows of this profile's audit log.
+    async fn read_audit(&mut self) {
+        let Some(path) = self.config.audit_path.clone() else {
+            return;
+        };
+        if self.audit.is_none() {
+            match crate::adapters::audit::AuditLog::open(&path).await {
+                Ok(log) => self.audit = Some(log),
+                Err(e) => {
+                    self.snapshot.audit_error = Some(e.to_string());
+                    return;
+                }
+            }
+        }
+        if let Some(log) = &self.audit {
+            match log.list(&self.snapshot.profile, 200).await {
+                Ok(rows) => {
+                    self.snapshot.audit = rows;
+                    self.snapshot.audit_error = None;
+                }
+                Err(e) => self.snapshot.audit_error = Some(e.to_string()),
             }
         }
     }

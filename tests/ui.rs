@@ -31,6 +31,7 @@ fn harness(dir: &tempfile::TempDir, clock: &ManualClock) -> Harness<'static, App
         clock: Arc::new(clock.clone()),
         auto_refresh: None,
         read_timeout: StdDuration::from_secs(60),
+        audit_path: Some(dir.path().join("audit.sqlite")),
     };
     let mut h = Harness::builder()
         .with_size([1280.0, 800.0])
@@ -95,7 +96,7 @@ fn the_five_tabs_are_reachable_by_role_and_label() {
     has_label(&h, "V2+");
     h.get_by_role_and_label(Role::Button, "Audit").click();
     h.run();
-    label_containing(&h, "rollout-panel audit --profile P");
+    label_containing(&h, "Nothing recorded yet");
 
     // Keyboard: Ctrl+3 is Metrics.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num3);
@@ -220,4 +221,89 @@ fn readiness_follows_a_demo_kill_switch_flip_and_its_redeploy() {
     );
     label_containing(&h, "judged as pre-canary");
     rt.block_on(world.close());
+}
+
+#[test]
+fn the_audit_tab_tells_the_story_of_a_lever_run() {
+    use rollout_panel::adapters::audit::AuditLog;
+    use rollout_panel::adapters::clock::SystemClock;
+    use rollout_panel::adapters::store::Store;
+    use rollout_panel::core::lever::{LeverKind, LeverRequest, LeverState, plan};
+    use rollout_panel::demo::DemoWorld;
+    use rollout_panel::levers::{DemoTarget, RunContext, Waits, run_plan};
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(ts(T0));
+    let mut h = harness(&dir, &clock);
+    h.get_by_role_and_label(Role::Button, "Audit").click();
+    h.run();
+    label_containing(&h, "Nothing recorded yet");
+
+    // An operator rolls the pilot back from a terminal (the CLI's runner).
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let world = DemoWorld::open_or_create(
+            &dir.path().join("demo.sqlite"),
+            clock.now(),
+            DemoStage::Canary,
+            7,
+        )
+        .await
+        .expect("world");
+        let store = world.store().await.expect("store");
+        let workspaces = store.workspaces().await.expect("workspaces");
+        let env = world.env_snapshot().await.expect("env");
+        let p = plan(
+            &LeverRequest {
+                kind: LeverKind::WorkspaceRollback,
+                on: true,
+                workspace: Some("Acme Solar (pilot)".into()),
+            },
+            LeverState {
+                workspaces: &workspaces,
+                env: &env,
+                schema: store.schema(),
+                readiness: None,
+            },
+        )
+        .expect("plan");
+        let audit = AuditLog::open(&dir.path().join("audit.sqlite"))
+            .await
+            .expect("audit");
+        let ctx = RunContext {
+            audit: &audit,
+            profile: "demo",
+            reason: "needs_review spike",
+            clock: &SystemClock,
+            waits: Waits::default(),
+        };
+        let r = run_plan(
+            &p,
+            &DemoTarget {
+                world: &world,
+                store: &store,
+            },
+            &ctx,
+            &|_| {},
+        )
+        .await
+        .expect("run");
+        assert!(r.ok, "{r:#?}");
+        audit.close().await;
+        world.close().await;
+    });
+
+    refresh(&mut h);
+    assert_eq!(
+        h.query_all_by_role_and_label(Role::Label, "workspace-rollback")
+            .count(),
+        3,
+        "intent, step and result"
+    );
+    has_label(
+        &h,
+        "Roll back Acme Solar (pilot): revision off for this workspace: done and verified",
+    );
+    has_label(&h, "why: needs_review spike");
+    // The rest of the window sees the rollback too.
+    has_label(&h, "Stage: kill switch off, no workspace enabled");
 }

@@ -20,6 +20,7 @@ fn config(db_path: std::path::PathBuf, clock: &ManualClock) -> WorkerConfig {
         clock: Arc::new(clock.clone()),
         auto_refresh: None,
         read_timeout: Duration::from_secs(60),
+        audit_path: None,
     }
 }
 

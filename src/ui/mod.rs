@@ -1,5 +1,6 @@
 //! egui only: draws a snapshot of state and returns [`Command`]s. No IO here.
 
+pub mod audit;
 pub mod command;
 pub mod metrics;
 pub mod placeholder;

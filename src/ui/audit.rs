@@ -1,0 +1,69 @@
+//! The Audit tab: every lever run from this machine for the open profile,
+//! newest first — who, when, what, why, and how each step ended.
+
+use super::colors;
+use crate::adapters::audit::{EntryKind, EntryStatus};
+use crate::worker::Snapshot;
+use egui::{RichText, Ui};
+
+/// Draws the Audit tab.
+pub fn audit_ui(ui: &mut Ui, snapshot: &Snapshot) {
+    ui.heading("Audit");
+    ui.label(format!(
+        "Every lever run from this panel for profile {}, newest first (the local audit log; `rollout-panel audit --profile {}` prints the same).",
+        snapshot.profile, snapshot.profile
+    ));
+    if let Some(e) = &snapshot.audit_error {
+        ui.colored_label(colors::FAIL, e);
+    }
+    if snapshot.audit.is_empty() {
+        ui.add_space(6.0);
+        ui.label("Nothing recorded yet. Levers run from the command line for now: rollout-panel lever … (see the README).");
+        return;
+    }
+    ui.add_space(6.0);
+    egui::Grid::new("audit")
+        .num_columns(6)
+        .striped(true)
+        .spacing([10.0, 4.0])
+        .show(ui, |ui| {
+            for h in [
+                "When (UTC)",
+                "Who",
+                "Lever",
+                "Entry",
+                "Status",
+                "What / why",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for e in &snapshot.audit {
+                ui.label(e.at.format("%Y-%m-%d %H:%M:%S").to_string());
+                ui.label(&e.operator);
+                ui.label(RichText::new(&e.lever).monospace());
+                ui.label(match e.kind {
+                    EntryKind::Intent => "intent",
+                    EntryKind::Step => "step",
+                    EntryKind::Result => "result",
+                });
+                let (color, word) = match e.status {
+                    EntryStatus::Ok => (colors::OK, "ok"),
+                    EntryStatus::Failed => (colors::FAIL, "FAILED"),
+                    EntryStatus::Pending => (colors::UNKNOWN, "pending"),
+                    EntryStatus::Abandoned => (colors::WARN, "abandoned"),
+                };
+                ui.colored_label(color, word);
+                ui.vertical(|ui| {
+                    ui.add(egui::Label::new(&e.summary).wrap());
+                    if e.kind == EntryKind::Intent && !e.reason.is_empty() {
+                        ui.add(
+                            egui::Label::new(RichText::new(format!("why: {}", e.reason)).weak())
+                                .wrap(),
+                        );
+                    }
+                });
+                ui.end_row();
+            }
+        });
+}
