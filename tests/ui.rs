@@ -304,6 +304,16 @@ fn the_audit_tab_tells_the_story_of_a_lever_run() {
         "Roll back Acme Solar (pilot): revision off for this workspace: done and verified",
     );
     has_label(&h, "why: needs_review spike");
+    assert_eq!(
+        h.query_all_by_role_and_label(Role::Label, "started")
+            .count(),
+        1
+    );
+    assert_eq!(
+        h.query_all_by_role_and_label(Role::Label, "UNFINISHED")
+            .count(),
+        0
+    );
     // The rest of the window sees the rollback too.
     has_label(&h, "Stage: kill switch off, no workspace enabled");
 }

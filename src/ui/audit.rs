@@ -21,6 +21,14 @@ pub fn audit_ui(ui: &mut Ui, snapshot: &Snapshot) {
         ui.label("Nothing recorded yet. Levers run from the command line for now: rollout-panel lever … (see the README).");
         return;
     }
+    // The log is append-only: an intent stays "pending"; show whether its
+    // action has ended instead.
+    let ended: std::collections::BTreeSet<&str> = snapshot
+        .audit
+        .iter()
+        .filter(|e| e.kind == EntryKind::Result)
+        .map(|e| e.action_id.as_str())
+        .collect();
     ui.add_space(6.0);
     egui::Grid::new("audit")
         .num_columns(6)
@@ -50,7 +58,10 @@ pub fn audit_ui(ui: &mut Ui, snapshot: &Snapshot) {
                 let (color, word) = match e.status {
                     EntryStatus::Ok => (colors::OK, "ok"),
                     EntryStatus::Failed => (colors::FAIL, "FAILED"),
-                    EntryStatus::Pending => (colors::UNKNOWN, "pending"),
+                    EntryStatus::Pending if ended.contains(e.action_id.as_str()) => {
+                        (colors::UNKNOWN, "started")
+                    }
+                    EntryStatus::Pending => (colors::WARN, "UNFINISHED"),
                     EntryStatus::Abandoned => (colors::WARN, "abandoned"),
                 };
                 ui.colored_label(color, word);
