@@ -210,9 +210,7 @@ pub async fn check_profile(
         .as_ref()
         .ok()
         .and_then(|u| DbTarget::parse(u.expose()).ok());
-    let local = monitored.as_ref().is_some_and(|t| {
-        matches!(t.host.as_str(), "localhost" | "127.0.0.1" | "::1") || t.host.starts_with('/')
-    });
+    let local = monitored.as_ref().is_some_and(DbTarget::is_local);
     let part = match (store, &db_url) {
         (Some(store), _) => db_part(store, local, since).await,
         (None, Err(e)) => db_failed(e),

@@ -344,13 +344,9 @@ fn mark_done(done: &(Mutex<u64>, Condvar), seq: u64) {
 
 /// "database host/name" of a Postgres URL, without credentials or query.
 fn database_label(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) => format!(
-            "database {}{}",
-            u.host_str().unwrap_or("(socket)"),
-            u.path()
-        ),
-        Err(_) => "database (URL does not parse)".to_owned(),
+    match crate::core::dburl::DbTarget::parse(url) {
+        Ok(t) => format!("database {}", t.label()),
+        Err(e) => format!("database (URL not usable: {e})"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Pure domain logic: no IO, no egui. Everything here is unit-tested.
 
+pub mod dburl;
 pub mod env;
 pub mod lever;
 pub mod metrics;

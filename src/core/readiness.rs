@@ -140,58 +140,7 @@ fn item(
     }
 }
 
-/// Where a Postgres URL points, without credentials.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DbTarget {
-    /// Host name (or socket directory).
-    pub host: String,
-    /// Port (5432 when not given).
-    pub port: u16,
-    /// Database name.
-    pub database: String,
-    /// `pgbouncer=true` or port 6543: a transaction-mode pooler.
-    pub pooler: bool,
-}
-
-impl DbTarget {
-    /// Parses a Postgres URL; the error never contains the URL.
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let url = url::Url::parse(value).map_err(|e| format!("does not parse as a URL ({e})"))?;
-        if !matches!(url.scheme(), "postgres" | "postgresql") {
-            return Err(format!("scheme {:?} is not postgres://", url.scheme()));
-        }
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .map(str::to_owned)
-            .or_else(|| {
-                url.query_pairs()
-                    .find(|(k, _)| k == "host")
-                    .map(|(_, v)| v.into_owned())
-            })
-            .ok_or("has no host")?;
-        let database = url.path().trim_start_matches('/').to_owned();
-        if database.is_empty() {
-            return Err("names no database".to_owned());
-        }
-        let port = url.port().unwrap_or(5432);
-        let pooler = port == 6543
-            || url
-                .query_pairs()
-                .any(|(k, v)| k == "pgbouncer" && v == "true");
-        Ok(Self {
-            host,
-            port,
-            database,
-            pooler,
-        })
-    }
-
-    /// "host/database".
-    pub fn label(&self) -> String {
-        format!("{}/{}", self.host, self.database)
-    }
-}
+pub use crate::core::dburl::DbTarget;
 
 /// The database facts, from the panel's own connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -368,7 +317,7 @@ fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>) {
                     &id,
                     g,
                     CheckStatus::Fail,
-                    format!("{key} {e}"),
+                    format!("{key}: {e}"),
                     format!("set {key} to a postgresql:// URL with host and database"),
                 ),
                 Ok(t) if key == "DIRECT_URL" && t.pooler => {

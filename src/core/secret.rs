@@ -189,45 +189,14 @@ pub fn check_secret_input(key: SecretKey, raw: &str) -> Result<CheckedSecret, Se
     })
 }
 
-/// Hosts that never leave the machine (TLS is not needed to reach them).
-fn is_local_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h == "localhost"
-        || h == "::1"
-        || h.starts_with('/')
-        || h.parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Checks a Postgres URL. `Err` = unusable (the reason); `Ok` = the warnings.
 /// Neither ever contains the URL or its password.
 pub fn check_database_url(key: SecretKey, value: &str) -> Result<Vec<String>, String> {
-    let url = url::Url::parse(value).map_err(|e| format!("it does not parse as a URL ({e})"))?;
-    if !matches!(url.scheme(), "postgres" | "postgresql") {
-        return Err(format!(
-            "the scheme is {:?}, not postgres:// or postgresql://",
-            url.scheme()
-        ));
-    }
-    let query_host = url
-        .query_pairs()
-        .find(|(k, _)| k == "host")
-        .map(|(_, v)| v.into_owned());
-    let host = match url.host_str().filter(|h| !h.is_empty()) {
-        Some(h) => h.to_owned(),
-        None => query_host.ok_or("it has no host")?,
-    };
-    let database = url.path().trim_start_matches('/');
-    if database.is_empty() {
-        return Err("it names no database (the path after the host is empty)".to_owned());
-    }
+    let target = crate::core::dburl::DbTarget::parse(value)?;
+    let host = &target.host;
     let mut warnings = Vec::new();
-    let sslmode = url
-        .query_pairs()
-        .find(|(k, _)| k == "sslmode")
-        .map(|(_, v)| v.into_owned());
-    if !is_local_host(&host) {
-        match sslmode.as_deref() {
+    if !target.is_local() {
+        match target.sslmode.as_deref() {
             None => warnings.push(format!(
                 "{key} goes to the remote host {host} without sslmode: the connection may not be \
                  encrypted; add ?sslmode=require"
@@ -239,10 +208,7 @@ pub fn check_database_url(key: SecretKey, value: &str) -> Result<Vec<String>, St
             Some(_) => {}
         }
     }
-    let pgbouncer = url
-        .query_pairs()
-        .any(|(k, v)| k == "pgbouncer" && v == "true");
-    if key == SecretKey::DatabaseUrl && (pgbouncer || url.port() == Some(6543)) {
+    if key == SecretKey::DatabaseUrl && target.pooler {
         warnings.push(
             "database-url looks like a transaction-mode pooler (pgbouncer=true or port 6543): \
              the panel prepares statements, which such a pooler breaks; use the app's DIRECT_URL"
