@@ -229,7 +229,18 @@ pub async fn check_profile(
             Err(_) => db_failed("the database did not answer in time"),
         },
     };
-    let pooled = match keyring.get(name, SecretKey::PooledDatabaseUrl) {
+    // The keyring blocks on D-Bus: off the async threads, like the reads above.
+    let pooled_secret = {
+        let (keyring, name) = (keyring.clone(), name.to_owned());
+        tokio::task::spawn_blocking(move || keyring.get(&name, SecretKey::PooledDatabaseUrl))
+            .await
+            .unwrap_or_else(|e| {
+                Err(crate::adapters::secrets::KeyringError::Failed {
+                    detail: e.to_string(),
+                })
+            })
+    };
+    let pooled = match pooled_secret {
         Ok(Some(url)) => Some(crate::profiles::test_reachable(&url).await),
         Ok(None) => None,
         Err(e) => Some(Err(e.to_string())),

@@ -117,10 +117,7 @@ fn text(o: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_lever_against_postgres_and_a_stateful_fake_vercel() {
-    assert!(
-        std::env::var("DBUS_SESSION_BUS_ADDRESS").is_ok_and(|v| !v.is_empty()),
-        "needs the real Secret Service: run through scripts/with-keyring.sh"
-    );
+    common::require_secret_service();
     let db = TestDb::create().await;
     db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
         .await;

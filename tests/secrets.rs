@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{DATA_BASE, PG_V0, PG_V1, PG_V2, TestDb, panel_env, run_with_stdin};
+use common::{
+    DATA_BASE, PG_V0, PG_V1, PG_V2, TestDb, panel_env, require_secret_service, run_with_stdin,
+};
 use rollout_panel::adapters::secrets::{Keyring, SecretStatus};
 use rollout_panel::core::secret::{Secret, SecretKey};
 use std::path::Path;
@@ -14,16 +16,6 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rollout-panel");
-
-/// These tests must run, not skip: without a session bus they fail and say why.
-fn require_secret_service() {
-    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
-    assert!(
-        !bus.is_empty(),
-        "these tests need the real Secret Service: run them through scripts/with-keyring.sh \
-         (the README's test command does)"
-    );
-}
 
 /// Runs the panel with `stdin` piped in.
 fn panel(data_dir: &Path, args: &[&str], stdin: &str) -> Output {

@@ -301,3 +301,13 @@ pub fn panel_env(
         .envs(env.iter().copied());
     run_with_stdin(&mut cmd, stdin)
 }
+
+/// Keyring tests must run, not skip: without a session bus they fail and say why.
+pub fn require_secret_service() {
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
+    assert!(
+        !bus.is_empty(),
+        "these tests need the real Secret Service: run them through scripts/with-keyring.sh \
+         (the README's test command does)"
+    );
+}
