@@ -8,6 +8,7 @@ use crate::demo::DemoStage;
 use crate::paths::Paths;
 use crate::profiles::{ProfileJob, ProfileJobs, ProfileManager, ProfilesView};
 use crate::ui::audit::audit_ui;
+use crate::ui::levers::{LeverAction, LeversPanel};
 use crate::ui::metrics::metrics_ui;
 use crate::ui::placeholder::placeholder_ui;
 use crate::ui::profiles::{ProfileAction, ProfilesWindow};
@@ -80,6 +81,7 @@ impl Launcher {
             audit_path: Some(crate::adapters::audit::AuditLog::path_in(
                 &self.paths.data_dir,
             )),
+            waits: crate::levers::Waits::default(),
         }
     }
 }
@@ -109,6 +111,8 @@ pub struct App {
     reconnect_after_jobs: bool,
     /// Something the user must know about how the panel started.
     notice: Option<String>,
+    /// The Levers tab: its dialog and the progress of lever runs.
+    levers: LeversPanel,
 }
 
 impl App {
@@ -147,6 +151,7 @@ impl App {
             profiles_window: ProfilesWindow::default(),
             reconnect_after_jobs: false,
             notice: None,
+            levers: LeversPanel::default(),
         }
     }
 
@@ -167,6 +172,14 @@ impl App {
         let Some(launcher) = &self.launcher else {
             return;
         };
+        if self.levers.running() {
+            self.notice = Some(format!(
+                "not switching to {name}: a lever is still running on {}; wait for it to end",
+                self.snapshot.profile
+            ));
+            return;
+        }
+        self.levers = LeversPanel::default();
         let profile = if name == DEMO_PROFILE {
             None
         } else {
@@ -279,6 +292,12 @@ impl eframe::App for App {
                     self.snapshot = s;
                     self.busy_since = None;
                 }
+                Event::LeverStep { run, step } => self.levers.step(run, step),
+                Event::LeverDone { run, result } => {
+                    self.levers.done(run, result);
+                    // Show the state the lever left at once.
+                    self.worker.send(Request::Refresh);
+                }
             }
         }
         while let Some(done) = self.jobs.as_ref().and_then(ProfileJobs::try_recv) {
@@ -329,6 +348,7 @@ impl eframe::App for App {
             .map(|f| f.names_with_demo())
             .unwrap_or_else(|| vec![snapshot.profile.clone()]);
         let mut profile_actions = Vec::new();
+        let mut lever_actions = Vec::new();
         egui::Panel::top("top_bar").show(ui, |ui| {
             profile_actions.extend(top_bar_ui(
                 ui,
@@ -377,6 +397,7 @@ impl eframe::App for App {
                     }
                     Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
                     Tab::Audit => audit_ui(ui, &snapshot),
+                    Tab::Levers => lever_actions.extend(self.levers.levers_ui(ui, &snapshot)),
                     tab => placeholder_ui(ui, tab, &snapshot),
                 });
         });
@@ -388,6 +409,21 @@ impl eframe::App for App {
                 self.profiles_view.as_ref(),
                 busy,
             ));
+        }
+        lever_actions.extend(self.levers.dialog_ui(ui.ctx()));
+        for a in lever_actions {
+            self.worker.send(match a {
+                LeverAction::Run(run) => Request::RunLever(run),
+                LeverAction::CloseUnfinished {
+                    action_id,
+                    status,
+                    note,
+                } => Request::CloseUnfinished {
+                    action_id,
+                    status,
+                    note,
+                },
+            });
         }
         for c in commands {
             self.apply(c);

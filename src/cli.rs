@@ -484,9 +484,15 @@ fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitCode> {
             reason: &args.reason,
             clock: &SystemClock,
             waits: Waits::default(),
+            action_id: None,
         };
         let progress = |s: &crate::levers::StepReport| {
-            println!("{} {} — {}", if s.ok { "done  " } else { "FAILED" }, s.label, s.detail);
+            let mark = match (s.running, s.ok) {
+                (true, _) => "...   ",
+                (false, true) => "done  ",
+                (false, false) => "FAILED",
+            };
+            println!("{mark} {} — {}", s.label, s.detail);
         };
         let r = run_plan(&plan, target.as_ref(), &ctx, &progress).await.map_err(anyhow::Error::msg)?;
         println!(

@@ -134,6 +134,21 @@ pub struct StepReport {
     pub ok: bool,
     /// What was found (never a secret).
     pub detail: String,
+    /// `true` while the step is still going (e.g. "redeploy BUILDING"); its
+    /// final report follows with `running = false`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub running: bool,
+}
+
+impl StepReport {
+    fn running(label: &str, detail: String) -> Self {
+        Self {
+            label: label.to_owned(),
+            ok: false,
+            detail,
+            running: true,
+        }
+    }
 }
 
 /// The end of a run.
@@ -177,6 +192,8 @@ pub struct RunContext<'a> {
     pub clock: &'a dyn Clock,
     /// Redeploy waits.
     pub waits: Waits,
+    /// The action id to record the intent under (`None` = a new one).
+    pub action_id: Option<&'a str>,
 }
 
 /// Runs a confirmed plan. `progress` is called after every step.
@@ -188,8 +205,11 @@ pub async fn run_plan(
 ) -> Result<RunReport, String> {
     let now = ctx.clock.now();
     let action_id = ctx
-        .audit
-        .intent(
+        .action_id
+        .map_or_else(crate::adapters::audit::new_action_id, str::to_owned);
+    ctx.audit
+        .intent_with_id(
+            &action_id,
             now,
             &Intent {
                 profile: ctx.profile,
@@ -204,7 +224,7 @@ pub async fn run_plan(
     let mut steps = Vec::new();
     let mut ok = true;
     for change in &plan.changes {
-        let report = run_change(change, plan, target, ctx).await;
+        let report = run_change(change, plan, target, ctx, &action_id, progress).await;
         let status = if report.ok {
             EntryStatus::Ok
         } else {
@@ -229,6 +249,7 @@ pub async fn run_plan(
                 label: "audit".to_owned(),
                 ok: false,
                 detail: format!("the step's audit row could not be written: {e}"),
+                running: false,
             });
         }
         if !ok {
@@ -270,8 +291,11 @@ async fn run_change(
     plan: &Plan,
     target: &dyn LeverTarget,
     ctx: &RunContext<'_>,
+    action_id: &str,
+    progress: &(dyn Fn(&StepReport) + Sync),
 ) -> StepReport {
     let label = change.describe();
+    progress(&StepReport::running(&label, "started".to_owned()));
     let (ok, detail) = match change {
         Change::Toggle {
             workspace_id,
@@ -293,44 +317,106 @@ async fn run_change(
             Ok(ToggleWrite::Conflict { found, updated_at }) => (
                 false,
                 format!(
-                    "someone else changed it first: it is now {}{}; nothing was overwritten",
+                    "someone else changed it first: it is now {}{}; nothing was overwritten{}",
                     found.label(),
                     updated_at.map_or(String::new(), |t| format!(
                         " (updatedAt {})",
                         t.format("%Y-%m-%d %H:%M:%S")
-                    ))
+                    )),
+                    who_changed(ctx, action_id, workspace_id).await
                 ),
             ),
             Err(e) => (false, e.to_string()),
         },
-        Change::Env { key, before, after } => {
-            set_env_checked(target, ctx, key, before.as_deref(), after).await
+        Change::Env {
+            key,
+            before,
+            before_updated_at,
+            after,
+        } => {
+            let seen = Seen {
+                value: before.as_deref(),
+                updated_at: *before_updated_at,
+            };
+            let (ok, detail) = set_env_checked(target, ctx, key, seen, after).await;
+            if ok {
+                (ok, detail)
+            } else {
+                (
+                    ok,
+                    format!("{detail}{}", who_changed(ctx, action_id, key).await),
+                )
+            }
         }
-        Change::Redeploy => redeploy_verified(plan, target, ctx).await,
+        Change::Redeploy => {
+            let report = |detail: String| progress(&StepReport::running(&label, detail));
+            redeploy_verified(plan, target, ctx, &report).await
+        }
     };
-    StepReport { label, ok, detail }
+    StepReport {
+        label,
+        ok,
+        detail,
+        running: false,
+    }
 }
 
-/// Writes an env value if it still is what the plan saw, and reads it back.
+/// "; the audit log's last action on it: … by … at …", when the log knows one
+/// other than this action.
+async fn who_changed(ctx: &RunContext<'_>, action_id: &str, needle: &str) -> String {
+    match ctx
+        .audit
+        .last_action_touching(ctx.profile, needle, action_id)
+        .await
+    {
+        Ok(Some(e)) => format!(
+            "; the audit log's last action on it: {:?} by {} at {} UTC (action {})",
+            e.summary,
+            e.operator,
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            &e.action_id[..8.min(e.action_id.len())]
+        ),
+        Ok(None) => {
+            "; the audit log has no action on it, so it was changed outside this panel".to_owned()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// An env record as the operator saw it.
+#[derive(Clone, Copy, Debug)]
+struct Seen<'a> {
+    value: Option<&'a str>,
+    updated_at: Option<UtcNaive>,
+}
+
+/// Writes an env value if its record still is what the plan saw (value and
+/// `updatedAt`), and reads it back.
 async fn set_env_checked(
     target: &dyn LeverTarget,
     ctx: &RunContext<'_>,
     key: &str,
-    before: Option<&str>,
+    seen: Seen<'_>,
     after: &str,
 ) -> (bool, String) {
-    let current = match target.env_snapshot(ctx.clock.now()).await {
-        Ok(env) => env.configured.get(key).and_then(|v| v.value.clone()),
+    let record = match target.env_snapshot(ctx.clock.now()).await {
+        Ok(env) => env.configured.get(key).cloned(),
         Err(e) => return (false, format!("cannot read {key} before writing it: {e}")),
     };
-    if current.as_deref() != before {
+    let current = record.as_ref().and_then(|v| v.value.clone());
+    let current_at = record.as_ref().map(|v| v.updated_at);
+    if current.as_deref() != seen.value || current_at != seen.updated_at {
         return (
             false,
             format!(
-                "{key} changed since the plan was made (now {}); nothing was written — look again",
+                "{key} changed since the plan was made (now {}{}); nothing was written; look again",
                 current
                     .as_deref()
-                    .map_or("unset".to_owned(), |v| format!("{v:?}"))
+                    .map_or("unset".to_owned(), |v| format!("{v:?}")),
+                current_at.map_or(String::new(), |t| format!(
+                    ", updated {} UTC",
+                    t.format("%Y-%m-%d %H:%M:%S")
+                ))
             ),
         );
     }
@@ -355,15 +441,23 @@ async fn redeploy_verified(
     plan: &Plan,
     target: &dyn LeverTarget,
     ctx: &RunContext<'_>,
+    report: &(dyn Fn(String) + Sync),
 ) -> (bool, String) {
     let id = match target.redeploy(ctx.clock.now()).await {
         Ok(id) => id,
         Err(e) => return (false, format!("the redeploy could not be started: {e}")),
     };
+    report(format!("redeploy {id} queued"));
     let started = std::time::Instant::now();
+    let mut last = None;
     let state = loop {
         match target.deployment_state(&id, ctx.clock.now()).await {
             Ok(s) if s.is_final() => break s,
+            Ok(s) if last != Some(s) => {
+                last = Some(s);
+                report(format!("{id} {}", s.as_str()));
+                tokio::time::sleep(ctx.waits.poll_every).await;
+            }
             Ok(_) | Err(_) if started.elapsed() > ctx.waits.deadline => {
                 return (
                     false,
@@ -376,7 +470,9 @@ async fn redeploy_verified(
             _ => tokio::time::sleep(ctx.waits.poll_every).await,
         }
     };
-    if state != ReadyState::Ready {
+    if state == ReadyState::Ready {
+        report(format!("{id} READY; verifying what production serves"));
+    } else {
         return (
             false,
             format!(

@@ -5,11 +5,14 @@
 //! deadline, so a slow or dead database shows up as an error with the data's
 //! age, never as a frozen window.
 
+use crate::adapters::audit::{AuditLog, EntryStatus};
 use crate::adapters::clock::Clock;
 use crate::adapters::secrets::Keyring;
 use crate::adapters::store::PgStore;
 use crate::adapters::store::Store;
+use crate::adapters::vercel::VercelClient;
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, FlagState};
+use crate::core::lever::Plan;
 use crate::core::metrics::RevisionSeries;
 use crate::core::profile::{DEMO_PROFILE, Profile};
 use crate::core::runbook::Stage;
@@ -18,6 +21,9 @@ use crate::core::secret::SecretKey;
 use crate::core::time::UtcNaive;
 use crate::core::workspace::{RevisionCounts, Workspace};
 use crate::demo::{DemoStage, DemoWorld, Simulator};
+use crate::levers::{
+    DemoTarget, ProductionTarget, RunContext, RunReport, StepReport, Waits, run_plan,
+};
 use chrono::Duration as ChronoDuration;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -73,6 +79,8 @@ pub struct WorkerConfig {
     pub read_timeout: Duration,
     /// The local audit log to show (`None` = none).
     pub audit_path: Option<PathBuf>,
+    /// How lever runs wait for a redeploy.
+    pub waits: Waits,
 }
 
 /// A request from the UI.
@@ -82,6 +90,33 @@ pub enum Request {
     Refresh,
     /// Read everything and run the readiness checklist now.
     Recheck,
+    /// Run a confirmed lever plan in the background; refreshes go on meanwhile.
+    RunLever(Box<LeverRun>),
+    /// End an interrupted action (an intent without a result) without
+    /// changing anything: abandoned, with the operator's note and the state
+    /// they saw.
+    CloseUnfinished {
+        /// The interrupted action.
+        action_id: String,
+        /// `Abandoned` (given up).
+        status: EntryStatus,
+        /// Why, for the audit log.
+        note: String,
+    },
+}
+
+/// A confirmed lever, as the UI hands it to the worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeverRun {
+    /// The UI's number for this run (progress events carry it).
+    pub run: u64,
+    /// The plan the operator confirmed (its before values are what they saw).
+    pub plan: Plan,
+    /// Why (the audit log's reason).
+    pub reason: String,
+    /// An interrupted action this run finishes: it gets a result pointing
+    /// here once this run ends.
+    pub finishes: Option<String>,
 }
 
 /// How often the readiness checklist runs on its own.
@@ -96,6 +131,20 @@ pub enum Event {
     RefreshStarted,
     /// A read finished; the new state of everything.
     Snapshot(Arc<Snapshot>),
+    /// A lever run's step moved (running, done or failed).
+    LeverStep {
+        /// The UI's run number.
+        run: u64,
+        /// The step.
+        step: StepReport,
+    },
+    /// A lever run ended; `Err` = it could not start or be audited.
+    LeverDone {
+        /// The UI's run number.
+        run: u64,
+        /// Its report.
+        result: Result<RunReport, String>,
+    },
 }
 
 /// The health of one source (database or env).
@@ -151,6 +200,9 @@ pub struct Snapshot {
     pub audit: Vec<crate::adapters::audit::AuditEntry>,
     /// Why the audit log could not be read, if it could not.
     pub audit_error: Option<String>,
+    /// Intents without a result that no lever of this panel is running: an
+    /// action interrupted (the panel died mid-lever), oldest first.
+    pub unfinished: Vec<crate::adapters::audit::AuditEntry>,
 }
 
 impl Snapshot {
@@ -192,25 +244,33 @@ pub struct WorkerHandle {
     rx: mpsc::Receiver<Event>,
     sent: u64,
     done: Arc<(Mutex<u64>, Condvar)>,
+    levers_sent: u64,
+    levers_done: Arc<(Mutex<u64>, Condvar)>,
 }
+
+/// How the worker's events reach the UI (shared with background lever runs).
+type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 
 impl WorkerHandle {
     /// Starts the worker thread; it connects and makes a first read at once.
     /// `repaint` is called after every event (egui: `ctx.request_repaint()`).
-    pub fn spawn(config: WorkerConfig, repaint: impl Fn() + Send + 'static) -> Self {
+    pub fn spawn(config: WorkerConfig, repaint: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, mut req_rx) = tokio::sync::mpsc::unbounded_channel();
         let (ev_tx, rx) = mpsc::channel();
         let spawn_failed_tx = ev_tx.clone();
         let done = Arc::new((Mutex::new(0u64), Condvar::new()));
         let done_w = Arc::clone(&done);
+        let levers_done = Arc::new((Mutex::new(0u64), Condvar::new()));
+        let levers_done_w = Arc::clone(&levers_done);
         let spawned = std::thread::Builder::new()
             .name("rollout-worker".into())
             .spawn(move || {
-                let emit = move |e: Event| {
+                let ev_tx = Mutex::new(ev_tx);
+                let emit: Emit = Arc::new(move |e: Event| {
                     // The UI may be gone; then there is nobody to tell.
-                    let _ = ev_tx.send(e);
+                    let _ = ev_tx.lock().map(|tx| tx.send(e));
                     repaint();
-                };
+                });
                 let mark_done = |seq: u64| mark_done(&done_w, seq);
                 let runtime = match tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
@@ -228,7 +288,7 @@ impl WorkerHandle {
                     }
                 };
                 runtime.block_on(async move {
-                    let mut worker = Worker::new(config.clone());
+                    let mut worker = Worker::new(config.clone(), levers_done_w);
                     let mut seq = 0u64;
                     // Request 1: the initial connect and read.
                     seq += 1;
@@ -262,6 +322,17 @@ impl WorkerHandle {
                                     worker.refresh(&emit).await;
                                     mark_done(seq);
                                 }
+                                Some(Request::RunLever(lever)) => {
+                                    seq += 1;
+                                    worker.start_lever(*lever, &emit).await;
+                                    mark_done(seq);
+                                }
+                                Some(Request::CloseUnfinished { action_id, status, note }) => {
+                                    seq += 1;
+                                    worker.close_unfinished(&action_id, status, &note).await;
+                                    worker.refresh(&emit).await;
+                                    mark_done(seq);
+                                }
                                 None => break,
                             },
                             () = tick => worker.refresh(&emit).await,
@@ -280,13 +351,17 @@ impl WorkerHandle {
             rx,
             sent: 1,
             done,
+            levers_sent: 0,
+            levers_done,
         }
     }
 
     /// Sends a request; never blocks.
     pub fn send(&mut self, request: Request) {
+        let lever = matches!(request, Request::RunLever(_));
         if self.tx.send(request).is_ok() {
             self.sent += 1;
+            self.levers_sent += u64::from(lever);
         } else {
             tracing::error!("the worker has stopped; request dropped");
         }
@@ -308,6 +383,13 @@ impl WorkerHandle {
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let sent = self.sent;
         wait_until(&self.done, timeout, |done| *done >= sent)
+    }
+
+    /// Blocks until every lever run sent so far has ended, or the timeout
+    /// passes. For tests and the CLI, like [`Self::wait_idle`].
+    pub fn wait_levers(&self, timeout: Duration) -> bool {
+        let sent = self.levers_sent;
+        wait_until(&self.levers_done, timeout, |done| *done >= sent)
     }
 }
 
@@ -403,16 +485,20 @@ async fn read_db_once(
 struct Worker {
     config: WorkerConfig,
     demo: Option<(DemoWorld, Simulator)>,
-    store: Option<Box<dyn Store>>,
+    store: Option<Arc<dyn Store>>,
     snapshot: Snapshot,
     /// Run the checklist on the next refresh even if it is not due.
     force_check: bool,
     /// The audit log, once opened.
     audit: Option<crate::adapters::audit::AuditLog>,
+    /// Action ids of the levers running now (not "unfinished").
+    running: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// Counts ended lever runs (for [`WorkerHandle::wait_levers`]).
+    levers_done: Arc<(Mutex<u64>, Condvar)>,
 }
 
 impl Worker {
-    fn new(config: WorkerConfig) -> Self {
+    fn new(config: WorkerConfig, levers_done: Arc<(Mutex<u64>, Condvar)>) -> Self {
         let snapshot = Snapshot::for_profile(config.target.profile_name());
         Self {
             config,
@@ -421,6 +507,8 @@ impl Worker {
             snapshot,
             force_check: false,
             audit: None,
+            running: Arc::default(),
+            levers_done,
         }
     }
 
@@ -447,7 +535,7 @@ impl Worker {
                 {
                     let store =
                         timed(self.config.read_timeout, "the demo database", world.store()).await?;
-                    self.store = Some(Box::new(store));
+                    self.store = Some(Arc::new(store));
                 }
             }
             Target::Profile { name, keyring, .. } => {
@@ -464,14 +552,14 @@ impl Worker {
                         PgStore::connect(secret.expose()),
                     )
                     .await?;
-                    self.store = Some(Box::new(store));
+                    self.store = Some(Arc::new(store));
                 }
             }
         }
         Ok(())
     }
 
-    async fn refresh(&mut self, emit: &impl Fn(Event)) {
+    async fn refresh(&mut self, emit: &Emit) {
         emit(Event::RefreshStarted);
         let now = self.config.clock.now();
         if self.demo.as_ref().is_some_and(|(w, _)| w.is_replaced()) {
@@ -531,31 +619,271 @@ impl Worker {
         }
     }
 
-    /// Reads the newest rows of this profile's audit log.
-    async fn read_audit(&mut self) {
-        let Some(path) = self.config.audit_path.clone() else {
-            return;
-        };
-        if self.audit.is_none() {
-            match crate::adapters::audit::AuditLog::open(&path).await {
-                Ok(log) => self.audit = Some(log),
-                Err(e) => {
-                    self.snapshot.audit_error = Some(e.to_string());
-                    return;
-                }
-            }
-        }
+    /// Opens the audit log once.
+    async fn audit_log(&mut self) -> Result<AuditLog, String> {
         if let Some(log) = &self.audit {
-            match log.list(&self.snapshot.profile, 200).await {
-                Ok(rows) => {
-                    self.snapshot.audit = rows;
-                    self.snapshot.audit_error = None;
-                }
-                Err(e) => self.snapshot.audit_error = Some(e.to_string()),
+            return Ok(log.clone());
+        }
+        let path = self
+            .config
+            .audit_path
+            .clone()
+            .ok_or("this panel has no audit log configured")?;
+        let log = AuditLog::open(&path).await.map_err(|e| e.to_string())?;
+        self.audit = Some(log.clone());
+        Ok(log)
+    }
+
+    /// Reads the newest rows of this profile's audit log and its interrupted
+    /// actions.
+    async fn read_audit(&mut self) {
+        if self.config.audit_path.is_none() {
+            return;
+        }
+        let log = match self.audit_log().await {
+            Ok(log) => log,
+            Err(e) => {
+                self.snapshot.audit_error = Some(e);
+                return;
             }
+        };
+        let profile = self.snapshot.profile.clone();
+        let read = async {
+            let rows = log.list(&profile, 200).await?;
+            let unfinished = log.unfinished(&profile).await?;
+            Ok::<_, crate::adapters::audit::AuditError>((rows, unfinished))
+        };
+        match read.await {
+            Ok((rows, unfinished)) => {
+                let running = self.running.lock().map(|r| r.clone()).unwrap_or_default();
+                self.snapshot.audit = rows;
+                self.snapshot.unfinished = unfinished
+                    .into_iter()
+                    .filter(|e| !running.contains(&e.action_id))
+                    .collect();
+                self.snapshot.audit_error = None;
+            }
+            Err(e) => self.snapshot.audit_error = Some(e.to_string()),
         }
     }
 
+    /// Ends an interrupted action without changing anything, recording the
+    /// state the operator saw.
+    async fn close_unfinished(&mut self, action_id: &str, status: EntryStatus, note: &str) {
+        let seen = self.state_seen();
+        let result = match self.audit_log().await {
+            Ok(log) => log
+                .close_unfinished(action_id, self.config.clock.now(), status, note, &seen)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            self.snapshot.audit_error = Some(e);
+        }
+    }
+
+    /// The toggles and switches as last read, for an audit row.
+    fn state_seen(&self) -> serde_json::Value {
+        let flag = |f: &Option<FlagState>| {
+            f.as_ref().map(|f| {
+                serde_json::json!({
+                    "configured": f.configured_value,
+                    "live": format!("{:?}", f.live),
+                })
+            })
+        };
+        serde_json::json!({
+            "toggles_on": self.snapshot.enabled_workspaces().map(|w| &w.id).collect::<Vec<_>>(),
+            AUTO_SEND_REVISION_DISABLED: flag(&self.snapshot.revision_flag),
+            AUTO_SEND_DISABLED: flag(&self.snapshot.auto_send_flag),
+            "read_at": self.snapshot.made_at,
+        })
+    }
+
+    /// Starts a confirmed lever on its own task; its progress and end are
+    /// emitted as events while refreshes go on.
+    async fn start_lever(&mut self, lever: LeverRun, emit: &Emit) {
+        let run = lever.run;
+        let ended = Arc::clone(&self.levers_done);
+        let fail = move |e: String| {
+            emit(Event::LeverDone {
+                run,
+                result: Err(format!("nothing was changed: {e}")),
+            });
+            bump(&ended);
+        };
+        if let Err(e) = self.connect().await {
+            return fail(e);
+        }
+        let audit = match self.audit_log().await {
+            Ok(log) => log,
+            Err(e) => return fail(format!("the audit log cannot be written: {e}")),
+        };
+        let Some(store) = self.store.clone() else {
+            return fail("not connected to the database".to_owned());
+        };
+        let place = match (&self.config.target, &self.demo) {
+            (Target::Demo { .. }, Some((world, _))) => Place::Demo(world.clone()),
+            (
+                Target::Profile {
+                    name,
+                    profile,
+                    keyring,
+                },
+                _,
+            ) => Place::Production {
+                name: name.clone(),
+                profile: profile.clone(),
+                keyring: keyring.clone(),
+            },
+            _ => return fail("the demo world is not open".to_owned()),
+        };
+        let action_id = crate::adapters::audit::new_action_id();
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(action_id.clone());
+        }
+        let job = LeverJob {
+            lever,
+            action_id,
+            place,
+            store,
+            audit,
+            clock: Arc::clone(&self.config.clock),
+            waits: self.config.waits,
+            profile: self.snapshot.profile.clone(),
+        };
+        let emit = Arc::clone(emit);
+        let running = Arc::clone(&self.running);
+        let done = Arc::clone(&self.levers_done);
+        tokio::spawn(async move {
+            let result = job.run(&emit).await;
+            if let Ok(mut r) = running.lock() {
+                r.remove(&job.action_id);
+            }
+            emit(Event::LeverDone { run, result });
+            bump(&done);
+        });
+    }
+}
+
+/// Counts one more ended lever run and wakes `wait_levers`.
+fn bump(done: &(Mutex<u64>, Condvar)) {
+    let (lock, cvar) = done;
+    let mut d = lock.lock().unwrap_or_else(|e| e.into_inner());
+    *d += 1;
+    cvar.notify_all();
+}
+
+/// Where a lever runs.
+enum Place {
+    Demo(DemoWorld),
+    Production {
+        name: String,
+        profile: Profile,
+        keyring: Keyring,
+    },
+}
+
+/// Everything a background lever run needs.
+struct LeverJob {
+    lever: LeverRun,
+    action_id: String,
+    place: Place,
+    store: Arc<dyn Store>,
+    audit: AuditLog,
+    clock: Arc<dyn Clock>,
+    waits: Waits,
+    profile: String,
+}
+
+impl LeverJob {
+    async fn run(&self, emit: &Emit) -> Result<RunReport, String> {
+        let run = self.lever.run;
+        let progress = |s: &StepReport| {
+            emit(Event::LeverStep {
+                run,
+                step: s.clone(),
+            });
+        };
+        let ctx = RunContext {
+            audit: &self.audit,
+            profile: &self.profile,
+            reason: &self.lever.reason,
+            clock: self.clock.as_ref(),
+            waits: self.waits,
+            action_id: Some(&self.action_id),
+        };
+        let plan = &self.lever.plan;
+        let report = match &self.place {
+            Place::Demo(world) => {
+                let target = DemoTarget {
+                    world,
+                    store: self.store.as_ref(),
+                };
+                run_plan(plan, &target, &ctx, &progress).await?
+            }
+            Place::Production {
+                name,
+                profile,
+                keyring,
+            } => {
+                let (name, keyring) = (name.clone(), keyring.clone());
+                let token = tokio::task::spawn_blocking(move || {
+                    keyring.require(&name, SecretKey::VercelToken)
+                })
+                .await
+                .map_err(|e| format!("nothing was changed: reading the keyring failed: {e}"))?
+                .map_err(|e| format!("nothing was changed: {e}"))?;
+                let client = VercelClient::new(
+                    &profile.vercel_api,
+                    &profile.vercel_project,
+                    profile.vercel_team.as_deref(),
+                    token,
+                )
+                .map_err(|e| format!("nothing was changed: {e}"))?;
+                let target = ProductionTarget {
+                    vercel: &client,
+                    store: self.store.as_ref(),
+                };
+                run_plan(plan, &target, &ctx, &progress).await?
+            }
+        };
+        if let Some(old) = &self.lever.finishes {
+            let status = if report.ok {
+                EntryStatus::Ok
+            } else {
+                EntryStatus::Failed
+            };
+            let note = format!(
+                "finished by action {}: {}",
+                &report.action_id[..8.min(report.action_id.len())],
+                if report.ok {
+                    "done and verified"
+                } else {
+                    "FAILED"
+                }
+            );
+            self.audit
+                .close_unfinished(
+                    old,
+                    self.clock.now(),
+                    status,
+                    &note,
+                    &serde_json::json!({"finished_by": report.action_id}),
+                )
+                .await
+                .map_err(|e| {
+                    format!(
+                        "the lever ran, but the interrupted action {old} could not be closed: {e}"
+                    )
+                })?;
+        }
+        Ok(report)
+    }
+}
+
+impl Worker {
     /// Runs the readiness checklist when asked or when the last one is old.
     async fn check_if_due(&mut self, now: UtcNaive) {
         let due = self.force_check

@@ -71,6 +71,7 @@ async fn run(world: &DemoWorld, audit: &AuditLog, p: &Plan) -> RunReport {
             poll_every: Duration::from_millis(300),
             deadline: Duration::from_secs(60),
         },
+        action_id: None,
     };
     run_plan(p, &target, &ctx, &|_| {}).await.expect("run")
 }
@@ -173,6 +174,15 @@ async fn toggle_and_env_changes_refuse_to_overwrite_what_changed_since_the_plan(
         "{:?}",
         r.steps[0]
     );
+    // …and says who, because the audit log knows the first operator's action.
+    assert!(
+        r.steps[0].detail.contains(&format!(
+            "the audit log's last action on it: \"Roll back {PILOT}: revision off for this workspace\" by {}",
+            rollout_panel::adapters::audit::operator()
+        )),
+        "{:?}",
+        r.steps[0]
+    );
 
     // Env: someone sets the kill switch by hand after the plan was made.
     let p = make_plan(&world, LeverKind::RevisionKillSwitch, true, None).await;
@@ -186,7 +196,12 @@ async fn toggle_and_env_changes_refuse_to_overwrite_what_changed_since_the_plan(
     assert!(
         r.steps[0]
             .detail
-            .contains("changed since the plan was made (now \"true\")"),
+            .contains("changed since the plan was made (now \"true\", updated "),
+        "{:?}",
+        r.steps[0]
+    );
+    assert!(
+        r.steps[0].detail.contains("changed outside this panel"),
         "{:?}",
         r.steps[0]
     );
@@ -195,6 +210,28 @@ async fn toggle_and_env_changes_refuse_to_overwrite_what_changed_since_the_plan(
         env.configured[AUTO_SEND_REVISION_DISABLED].value.as_deref(),
         Some("true"),
         "the hand-set value was not overwritten"
+    );
+
+    // The record's updatedAt is checked too: a value written again by hand
+    // (same value, newer record) also stops the write.
+    world
+        .set_env(AUTO_SEND_REVISION_DISABLED, Some("0"), SystemClock.now())
+        .await
+        .expect("by hand");
+    let p = make_plan(&world, LeverKind::RevisionKillSwitch, true, None).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    world
+        .set_env(AUTO_SEND_REVISION_DISABLED, Some("0"), SystemClock.now())
+        .await
+        .expect("the same value again, by hand");
+    let r = run(&world, &audit, &p).await;
+    assert!(!r.ok, "{r:#?}");
+    assert!(
+        r.steps[0]
+            .detail
+            .contains("changed since the plan was made (now \"0\", updated "),
+        "{:?}",
+        r.steps[0]
     );
     world.close().await;
 }

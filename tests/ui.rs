@@ -32,6 +32,10 @@ fn harness(dir: &tempfile::TempDir, clock: &ManualClock) -> Harness<'static, App
         auto_refresh: None,
         read_timeout: StdDuration::from_secs(60),
         audit_path: Some(dir.path().join("audit.sqlite")),
+        waits: rollout_panel::levers::Waits {
+            poll_every: StdDuration::from_millis(50),
+            deadline: StdDuration::from_secs(120),
+        },
     };
     let mut h = Harness::builder()
         .with_size([1280.0, 800.0])
@@ -275,6 +279,7 @@ fn the_audit_tab_tells_the_story_of_a_lever_run() {
             reason: "needs_review spike",
             clock: &SystemClock,
             waits: Waits::default(),
+            action_id: None,
         };
         let r = run_plan(
             &p,

@@ -152,6 +152,11 @@ pub fn operator() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// A new, unique action id.
+pub fn new_action_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// The audit log file.
 #[derive(Clone, Debug)]
 pub struct AuditLog {
@@ -264,9 +269,22 @@ impl AuditLog {
 
     /// Records an intent before anything changes; returns the new action's id.
     pub async fn intent(&self, now: UtcNaive, intent: &Intent<'_>) -> Result<String, AuditError> {
-        let action_id = uuid::Uuid::new_v4().to_string();
+        let action_id = new_action_id();
+        self.intent_with_id(&action_id, now, intent).await?;
+        Ok(action_id)
+    }
+
+    /// Records an intent under an id chosen by the caller (so the caller
+    /// knows the action before it starts, e.g. to tell it from an
+    /// interrupted one).
+    pub async fn intent_with_id(
+        &self,
+        action_id: &str,
+        now: UtcNaive,
+        intent: &Intent<'_>,
+    ) -> Result<(), AuditError> {
         self.insert(NewRow {
-            action_id: &action_id,
+            action_id,
             at: now,
             profile: intent.profile,
             lever: intent.lever,
@@ -276,8 +294,7 @@ impl AuditLog {
             summary: intent.summary,
             detail: &intent.detail,
         })
-        .await?;
-        Ok(action_id)
+        .await
     }
 
     async fn follow_up(
@@ -374,6 +391,61 @@ impl AuditLog {
         .await
         .map_err(|e| AuditError::Query(e.to_string()))?;
         Ok(rows.into_iter().map(entry).collect())
+    }
+
+    /// Ends an unfinished action after an interruption: a result row with the
+    /// given status (`abandoned` when the operator gives it up, `ok`/`failed`
+    /// when another action finished it), the operator's note and what was
+    /// true when they looked. Nothing is changed in production. Refuses an
+    /// action that already has a result.
+    pub async fn close_unfinished(
+        &self,
+        action_id: &str,
+        now: UtcNaive,
+        status: EntryStatus,
+        note: &str,
+        state_seen: &serde_json::Value,
+    ) -> Result<(), AuditError> {
+        let done = self
+            .action(action_id)
+            .await?
+            .iter()
+            .any(|e| e.kind == EntryKind::Result);
+        if done {
+            return Err(AuditError::Query(format!(
+                "action {action_id} already has a result; nothing to abandon"
+            )));
+        }
+        self.result(
+            action_id,
+            now,
+            status,
+            note,
+            &serde_json::json!({"state_seen": state_seen}),
+        )
+        .await
+    }
+
+    /// The newest intent of a profile (other than `except`) whose plan
+    /// mentions `needle` (a workspace id, an env key): who touched it last.
+    pub async fn last_action_touching(
+        &self,
+        profile: &str,
+        needle: &str,
+        except: &str,
+    ) -> Result<Option<AuditEntry>, AuditError> {
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM audit_entry
+             WHERE profile = ? AND kind = 'intent' AND action_id <> ? AND instr(detail, ?) > 0
+             ORDER BY id DESC LIMIT 1"
+        )))
+        .bind(profile)
+        .bind(except)
+        .bind(needle)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| AuditError::Query(e.to_string()))?;
+        Ok(row.map(entry))
     }
 
     /// Closes the pool.

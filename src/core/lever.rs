@@ -67,6 +67,9 @@ pub enum Change {
         key: String,
         /// The configured value now (`None` = unset).
         before: Option<String>,
+        /// The record's `updatedAt` as the operator saw it (`None` = unset):
+        /// the write checks it first, so a concurrent change is not overwritten.
+        before_updated_at: Option<crate::core::time::UtcNaive>,
         /// The new value.
         after: String,
     },
@@ -88,7 +91,9 @@ impl Change {
                 before.label(),
                 if *after { "ON" } else { "OFF" }
             ),
-            Self::Env { key, before, after } => format!(
+            Self::Env {
+                key, before, after, ..
+            } => format!(
                 "Vercel production env: {key} {} -> {after:?}",
                 before
                     .as_deref()
@@ -217,6 +222,11 @@ fn workspace<'a>(req: &LeverRequest, state: LeverState<'a>) -> Result<&'a Worksp
         })
 }
 
+/// The `updatedAt` of a configured env record, if it is set.
+fn updated_at(env: &EnvSnapshot, key: &str) -> Option<crate::core::time::UtcNaive> {
+    env.configured.get(key).map(|v| v.updated_at)
+}
+
 fn schema_precondition(state: LeverState<'_>) -> Precondition {
     let ok = state.schema.revision_readable();
     Precondition {
@@ -292,6 +302,7 @@ fn canary_enable(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, Stri
         changes.push(Change::Env {
             key: AUTO_SEND_REVISION_DISABLED.to_owned(),
             before: flag.configured_value.clone(),
+            before_updated_at: updated_at(state.env, AUTO_SEND_REVISION_DISABLED),
             after: "0".to_owned(),
         });
         changes.push(Change::Redeploy);
@@ -353,6 +364,46 @@ fn toggle_plan(req: &LeverRequest, state: LeverState<'_>, after: bool) -> Result
     })
 }
 
+/// The instant complement of the fast rollback: turn off the toggle of every
+/// workspace that has it on, because that stops new revisions at once while
+/// the kill switch's redeploy builds. Audited and restorable like any
+/// workspace rollback (each workspace's restore brings it back).
+pub fn complement_plan(state: LeverState<'_>) -> Result<Plan, String> {
+    let enabled: Vec<&Workspace> = state
+        .workspaces
+        .iter()
+        .filter(|w| w.toggle.is_on())
+        .collect();
+    if enabled.is_empty() {
+        return Err("no workspace has the revision toggle on".to_owned());
+    }
+    let names: Vec<&str> = enabled.iter().map(|w| w.name.as_str()).collect();
+    Ok(Plan {
+        lever: LeverKind::WorkspaceRollback,
+        on: true,
+        title: format!(
+            "Roll back every workspace with revision on: {}",
+            names.join(", ")
+        ),
+        changes: enabled
+            .iter()
+            .map(|w| Change::Toggle {
+                workspace_id: w.id.clone(),
+                workspace_name: w.name.clone(),
+                before: w.toggle,
+                after: false,
+            })
+            .collect(),
+        preconditions: vec![schema_precondition(state)],
+        guard: Guard::Confirm,
+        needs_redeploy: false,
+        takes_effect: "at once (the app reads the toggle per draft)".to_owned(),
+        warnings: vec![
+            "Restore each workspace later with its own Restore button (the kill switch stays as it is).".to_owned(),
+        ],
+    })
+}
+
 fn env_plan(
     req: &LeverRequest,
     state: LeverState<'_>,
@@ -370,6 +421,7 @@ fn env_plan(
         changes.push(Change::Env {
             key: key.to_owned(),
             before: flag.configured_value.clone(),
+            before_updated_at: updated_at(state.env, key),
             after: target.to_owned(),
         });
     }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod command;
+pub mod levers;
 pub mod metrics;
 pub mod placeholder;
 pub mod profiles;

@@ -10,10 +10,7 @@ pub fn placeholder_ui(ui: &mut Ui, tab: Tab, _snapshot: &Snapshot) {
     ui.heading(tab.label());
     ui.add_space(6.0);
     let line = match tab {
-        Tab::Readiness | Tab::Metrics | Tab::Audit => "",
-        Tab::Levers => {
-            "The levers run from the command line for now (rollout-panel lever …, see the README): planned, confirmed, audited and verified. Their confirm dialogs in this window are not built yet."
-        }
+        Tab::Readiness | Tab::Metrics | Tab::Audit | Tab::Levers => "",
         Tab::Drafts => "The sample of revised drafts and the CSV export are not built yet.",
     };
     ui.label(line);

@@ -100,6 +100,7 @@ fn canary_enable_turns_the_toggle_on_and_the_kill_switch_off() {
             Change::Env {
                 key: AUTO_SEND_REVISION_DISABLED.into(),
                 before: Some("1".into()),
+                before_updated_at: Some(at(1)),
                 after: "0".into()
             },
             Change::Redeploy,
@@ -291,6 +292,7 @@ fn kill_switch_plans_flip_the_env_and_redeploy() {
             Change::Env {
                 key: AUTO_SEND_REVISION_DISABLED.into(),
                 before: Some("0".into()),
+                before_updated_at: Some(at(1)),
                 after: "1".into()
             },
             Change::Redeploy
@@ -355,7 +357,7 @@ fn kill_switch_plans_flip_the_env_and_redeploy() {
     let p = plan(&req(LeverKind::AutoSendKillSwitch, true, None), s).unwrap();
     assert_eq!(p.guard, Guard::Type("DISABLE".into()));
     assert!(
-        matches!(&p.changes[0], Change::Env { key, before: None, after } if key == AUTO_SEND_DISABLED && after == "1")
+        matches!(&p.changes[0], Change::Env { key, before: None, after, .. } if key == AUTO_SEND_DISABLED && after == "1")
     );
     assert!(!p.guard_satisfied("disable"));
     let e = env(Some("0"), Some("1"));
@@ -368,4 +370,44 @@ fn kill_switch_plans_flip_the_env_and_redeploy() {
     let p = plan(&req(LeverKind::AutoSendKillSwitch, false, None), s).unwrap();
     assert_eq!(p.guard, Guard::Type("ENABLE".into()));
     assert!(matches!(&p.changes[0], Change::Env { after, .. } if after == "0"));
+}
+
+#[test]
+fn the_instant_complement_turns_off_every_enabled_toggle() {
+    let v2 = schema(SchemaVariant::V2);
+    let e = env(Some("0"), Some("0"));
+    let none = [ws("a", RevisionToggle::Disabled)];
+    let s = LeverState {
+        workspaces: &none,
+        env: &e,
+        schema: &v2,
+        readiness: None,
+    };
+    assert!(complement_plan(s).unwrap_err().contains("no workspace"));
+    let some = [
+        ws("a", RevisionToggle::Enabled),
+        ws("b", RevisionToggle::Disabled),
+        ws("c", RevisionToggle::Enabled),
+    ];
+    let s = LeverState {
+        workspaces: &some,
+        ..s
+    };
+    let p = complement_plan(s).unwrap();
+    assert_eq!(p.guard, Guard::Confirm, "speed matters: one confirm");
+    assert!(!p.needs_redeploy);
+    let toggled: Vec<(&str, bool)> = p
+        .changes
+        .iter()
+        .map(|c| match c {
+            Change::Toggle {
+                workspace_id,
+                before,
+                after,
+                ..
+            } => (workspace_id.as_str(), before.is_on() && !after),
+            other => panic!("not a toggle: {other:?}"),
+        })
+        .collect();
+    assert_eq!(toggled, vec![("a", true), ("c", true)]);
 }
