@@ -126,16 +126,34 @@ impl From<LeverArg> for LeverKind {
 
 /// `audit`.
 #[derive(Debug, clap::Args)]
+#[command(subcommand_negates_reqs = true)]
 pub struct AuditArgs {
+    /// `init`: create the shared audit table; none: list the log.
+    #[command(subcommand)]
+    pub action: Option<AuditCmd>,
     /// The profile.
-    #[arg(long, value_name = "NAME")]
-    pub profile: String,
+    #[arg(long, value_name = "NAME", required = true)]
+    pub profile: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
     /// How many rows.
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Create the optional shared audit table in the profile's production
+    /// Postgres: one table in its own schema (rollout_panel), by a sqlx
+    /// migration; the app's tables are never touched. Every panel that finds
+    /// it writes there too and reads it, so operators see each other's actions.
+    Init {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+    },
 }
 
 /// `check`.
@@ -432,7 +450,7 @@ fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
         let now = SystemClock.now();
-        let audit = AuditLog::open(&AuditLog::path_in(&paths.data_dir)).await?;
+        let mut audit = AuditLog::open(&AuditLog::path_in(&paths.data_dir)).await?;
         // The target and the state the plan is made from.
         let world;
         let demo_store;
@@ -449,6 +467,9 @@ fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitCode> {
             let url = m.keyring.require(&args.profile, SecretKey::DatabaseUrl).map_err(anyhow::Error::msg)?;
             let token = m.keyring.require(&args.profile, SecretKey::VercelToken).map_err(anyhow::Error::msg)?;
             pg = crate::adapters::store::PgStore::connect(url.expose()).await?;
+            if let Some(shared) = shared_audit(pg.pool()).await {
+                audit = audit.with_shared(shared);
+            }
             client = crate::adapters::vercel::VercelClient::new(&profile.vercel_api, &profile.vercel_project, profile.vercel_team.as_deref(), token)?;
             let report = crate::checks::check_profile(&args.profile, &profile, &m.keyring, Some(&pg), now, None).await;
             (Box::new(ProductionTarget { vercel: &client, store: &pg }), report)
@@ -500,19 +521,89 @@ fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitCode> {
             if r.ok { "verified" } else { "FAILED: see the steps above" },
             r.action_id
         );
+        if let Some(problem) = audit.shared_problem() {
+            eprintln!("warning: the shared audit table could not be written ({problem}); this machine's log has every row");
+        }
         Ok(if r.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
     })
 }
 
+/// The shared audit table of a profile's database, when `audit init` made one.
+async fn shared_audit(pool: &sqlx::PgPool) -> Option<crate::adapters::audit::SharedAudit> {
+    match crate::adapters::audit::SharedAudit::find(pool).await {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!(
+                "warning: the shared audit table cannot be read ({e}); using this machine's log only"
+            );
+            None
+        }
+    }
+}
+
+fn run_audit_init(paths: &Paths, profile: &str) -> anyhow::Result<ExitCode> {
+    use crate::adapters::audit::{SHARED_SCHEMA, SharedAudit, SharedInit};
+    let m = manager(paths);
+    m.get(profile)?;
+    let url = m
+        .keyring
+        .require(profile, SecretKey::DatabaseUrl)
+        .map_err(anyhow::Error::msg)?;
+    let label = crate::core::dburl::DbTarget::parse(url.expose())
+        .map(|t| t.label())
+        .unwrap_or_else(|_| "the profile's database".to_owned());
+    runtime()?.block_on(async {
+        let store = crate::adapters::store::PgStore::connect(url.expose()).await?;
+        let done = SharedAudit::init(store.pool()).await?;
+        match done {
+            SharedInit::Created => println!(
+                "created the shared audit table {SHARED_SCHEMA}.audit_entry in {label} (sqlx migration; its bookkeeping is {SHARED_SCHEMA}._sqlx_migrations; the app's tables were not touched)"
+            ),
+            SharedInit::AlreadyThere => println!(
+                "the shared audit table {SHARED_SCHEMA}.audit_entry already exists in {label}; nothing changed"
+            ),
+        }
+        store.pool().close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 fn run_audit(paths: &Paths, args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    let profile = match (&args.action, &args.profile) {
+        (Some(AuditCmd::Init { profile }), _) => return run_audit_init(paths, profile),
+        (None, Some(p)) => p.clone(),
+        (None, None) => bail!("audit needs --profile NAME"),
+    };
     let rt = runtime()?;
     rt.block_on(async {
-        let audit = AuditLog::open(&AuditLog::path_in(&paths.data_dir)).await?;
-        let rows = audit.list(&args.profile, args.limit).await?;
+        let mut audit = AuditLog::open(&AuditLog::path_in(&paths.data_dir)).await?;
+        let mut pg = None;
+        if profile != DEMO_PROFILE {
+            let m = manager(paths);
+            match m.keyring.require(&profile, SecretKey::DatabaseUrl) {
+                Ok(url) => match crate::adapters::store::PgStore::connect(url.expose()).await {
+                    Ok(store) => {
+                        if let Some(shared) = shared_audit(store.pool()).await {
+                            audit = audit.with_shared(shared);
+                        }
+                        pg = Some(store);
+                    }
+                    Err(e) => eprintln!("warning: the shared audit table cannot be read ({e}); using this machine's log only"),
+                },
+                Err(e) => eprintln!("warning: the shared audit table cannot be read ({e}); using this machine's log only"),
+            }
+        }
+        let rows = audit.list(&profile, args.limit).await?;
+        if let Some(problem) = audit.shared_problem() {
+            eprintln!("warning: the shared audit table failed ({problem}); using this machine's log only");
+        }
+        if let Some(store) = pg {
+            store.pool().close().await;
+        }
         if args.json {
             println!("{}", serde_json::to_string_pretty(&rows)?);
         } else if rows.is_empty() {
-            println!("no actions recorded for profile {}", args.profile);
+            println!("no actions recorded for profile {profile}");
         } else {
             for r in &rows {
                 println!(

@@ -5,7 +5,7 @@
 //! deadline, so a slow or dead database shows up as an error with the data's
 //! age, never as a frozen window.
 
-use crate::adapters::audit::{AuditLog, EntryStatus};
+use crate::adapters::audit::{AuditLog, EntryStatus, SharedAudit};
 use crate::adapters::clock::Clock;
 use crate::adapters::secrets::Keyring;
 use crate::adapters::store::PgStore;
@@ -203,6 +203,8 @@ pub struct Snapshot {
     /// Intents without a result that no lever of this panel is running: an
     /// action interrupted (the panel died mid-lever), oldest first.
     pub unfinished: Vec<crate::adapters::audit::AuditEntry>,
+    /// Whether the shared audit table (other operators' actions) is read.
+    pub audit_shared: bool,
 }
 
 impl Snapshot {
@@ -495,6 +497,8 @@ struct Worker {
     running: Arc<Mutex<std::collections::HashSet<String>>>,
     /// Counts ended lever runs (for [`WorkerHandle::wait_levers`]).
     levers_done: Arc<(Mutex<u64>, Condvar)>,
+    /// The shared audit table of the profile's database, if there is one.
+    shared_audit: Option<SharedAudit>,
 }
 
 impl Worker {
@@ -509,6 +513,7 @@ impl Worker {
             audit: None,
             running: Arc::default(),
             levers_done,
+            shared_audit: None,
         }
     }
 
@@ -552,6 +557,12 @@ impl Worker {
                         PgStore::connect(secret.expose()),
                     )
                     .await?;
+                    // Operators see each other's actions when `audit init`
+                    // made the shared table.
+                    match SharedAudit::find(store.pool()).await {
+                        Ok(found) => self.shared_audit = found,
+                        Err(e) => tracing::warn!("the shared audit table cannot be read: {e}"),
+                    }
                     self.store = Some(Arc::new(store));
                 }
             }
@@ -622,6 +633,13 @@ impl Worker {
     /// Opens the audit log once.
     async fn audit_log(&mut self) -> Result<AuditLog, String> {
         if let Some(log) = &self.audit {
+            if let Some(shared) = &self.shared_audit
+                && !log.has_shared()
+            {
+                let log = log.clone().with_shared(shared.clone());
+                self.audit = Some(log.clone());
+                return Ok(log);
+            }
             return Ok(log.clone());
         }
         let path = self
@@ -629,7 +647,10 @@ impl Worker {
             .audit_path
             .clone()
             .ok_or("this panel has no audit log configured")?;
-        let log = AuditLog::open(&path).await.map_err(|e| e.to_string())?;
+        let mut log = AuditLog::open(&path).await.map_err(|e| e.to_string())?;
+        if let Some(shared) = &self.shared_audit {
+            log = log.with_shared(shared.clone());
+        }
         self.audit = Some(log.clone());
         Ok(log)
     }
@@ -657,11 +678,14 @@ impl Worker {
             Ok((rows, unfinished)) => {
                 let running = self.running.lock().map(|r| r.clone()).unwrap_or_default();
                 self.snapshot.audit = rows;
+                self.snapshot.audit_shared = log.has_shared();
                 self.snapshot.unfinished = unfinished
                     .into_iter()
                     .filter(|e| !running.contains(&e.action_id))
                     .collect();
-                self.snapshot.audit_error = None;
+                self.snapshot.audit_error = log.shared_problem().map(|p| {
+                    format!("the shared audit table failed ({p}); this machine's log is shown")
+                });
             }
             Err(e) => self.snapshot.audit_error = Some(e.to_string()),
         }

@@ -17,10 +17,16 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 struct State {
     /// key → (value, updatedAt ms)
     env: BTreeMap<String, (String, i64)>,
-    /// (id, created ms, state, polls)
-    deployments: Vec<(String, i64, String, u32, bool)>,
+    /// (id, created ms, state, polls, final state)
+    deployments: Vec<(String, i64, String, u32, &'static str)>,
     clock: i64,
     cancel_next: bool,
+    /// The next redeploy ends ERROR (a failed build).
+    error_next: bool,
+    /// Answer this many requests with 429 first.
+    throttle: u32,
+    /// 429s answered.
+    throttled: u32,
     fail_next_upsert: bool,
     base: String,
 }
@@ -33,6 +39,15 @@ impl Respond for FakeVercel {
         let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
         s.clock += 1000;
         let now = s.clock;
+        if s.throttle > 0 {
+            s.throttle -= 1;
+            s.throttled += 1;
+            return ResponseTemplate::new(429)
+                .insert_header("Retry-After", "0")
+                .set_body_json(
+                    json!({"error": {"code": "too_many_requests", "message": "rate limited"}}),
+                );
+        }
         let path = req.url.path().to_owned();
         let method = req.method.as_str().to_owned();
         match (method.as_str(), path.as_str()) {
@@ -75,9 +90,15 @@ impl Respond for FakeVercel {
             }
             ("POST", "/v13/deployments") => {
                 let id = format!("dpl_{}", s.deployments.len() + 1);
-                let cancel = std::mem::take(&mut s.cancel_next);
+                let end = if std::mem::take(&mut s.cancel_next) {
+                    "CANCELED"
+                } else if std::mem::take(&mut s.error_next) {
+                    "ERROR"
+                } else {
+                    "READY"
+                };
                 s.deployments
-                    .push((id.clone(), now, "QUEUED".into(), 0, cancel));
+                    .push((id.clone(), now, "QUEUED".into(), 0, end));
                 ResponseTemplate::new(200)
                     .set_body_json(json!({"id": id, "readyState": "QUEUED", "createdAt": now}))
             }
@@ -86,11 +107,7 @@ impl Respond for FakeVercel {
                 match s.deployments.iter_mut().find(|d| d.0 == id) {
                     Some(d) => {
                         d.3 += 1;
-                        d.2 = match (d.3, d.4) {
-                            (1, _) => "BUILDING".into(),
-                            (_, true) => "CANCELED".into(),
-                            _ => "READY".into(),
-                        };
+                        d.2 = if d.3 == 1 { "BUILDING" } else { d.4 }.into();
                         ResponseTemplate::new(200)
                             .set_body_json(json!({"id": d.0, "readyState": d.2}))
                     }
@@ -116,11 +133,32 @@ fn text(o: &Output) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_lever_against_postgres_and_a_stateful_fake_vercel() {
+async fn every_lever_against_postgres_v2_and_a_stateful_fake_vercel() {
+    every_lever("v2", &[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lever_against_postgres_v1_and_a_stateful_fake_vercel() {
+    every_lever("v1", &[PG_V0, PG_V1, DATA_BASE, DATA_REVISIONS]).await;
+}
+
+async fn tables(url: &str, schema: &str) -> Vec<String> {
+    let pool = sqlx::PgPool::connect(url).await.expect("pool");
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
+    )
+    .bind(schema)
+    .fetch_all(&pool)
+    .await
+    .expect("tables");
+    pool.close().await;
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     common::require_secret_service();
     let db = TestDb::create().await;
-    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
-        .await;
+    db.apply(fixtures).await;
     let server = MockServer::start().await;
     let state = Arc::new(Mutex::new(State {
         clock: 1_772_000_000_000,
@@ -144,8 +182,13 @@ async fn every_lever_against_postgres_and_a_stateful_fake_vercel() {
             s.env
                 .insert(k.to_owned(), (v.to_owned(), 1_771_000_000_000));
         }
-        s.deployments
-            .push(("dpl_0".into(), 1_771_500_000_000, "READY".into(), 0, false));
+        s.deployments.push((
+            "dpl_0".into(),
+            1_771_500_000_000,
+            "READY".into(),
+            0,
+            "READY",
+        ));
     }
     Mock::given(any())
         .respond_with(FakeVercel(Arc::clone(&state)))
@@ -154,7 +197,7 @@ async fn every_lever_against_postgres_and_a_stateful_fake_vercel() {
 
     let dir = common::temp_dir();
     let d = dir.path();
-    let name = format!("lever-{}", std::process::id());
+    let name = format!("lever-{variant}-{}", std::process::id());
     let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
     let api = server.uri();
     assert!(
@@ -189,6 +232,24 @@ async fn every_lever_against_postgres_and_a_stateful_fake_vercel() {
         .status
         .success()
     );
+    // The shared audit table: its own schema, the app's tables untouched.
+    let public_before = tables(&db.url, "public").await;
+    let o = run(&["audit", "init", "--profile", &name], "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("created the shared audit table rollout_panel.audit_entry"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&["audit", "init", "--profile", &name], "");
+    assert!(text(&o).contains("already exists"), "{}", text(&o));
+    assert_eq!(tables(&db.url, "public").await, public_before);
+    assert_eq!(
+        tables(&db.url, "rollout_panel").await,
+        vec!["_sqlx_migrations".to_owned(), "audit_entry".to_owned()]
+    );
+    assert!(!text(&o).contains(&db.url), "no URL in the output");
+
     let lever = |args: &[&str]| {
         let mut all = vec!["lever"];
         all.extend_from_slice(args);
@@ -242,6 +303,29 @@ async fn every_lever_against_postgres_and_a_stateful_fake_vercel() {
     let o = lever(&["revision-kill-switch", "off"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
+    // A redeploy that ends ERROR (a failed build) is a failed flip too.
+    state.lock().unwrap().error_next = true;
+    let o = lever(&["revision-kill-switch", "on"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("FAILED FLIP") && text(&o).contains("ended ERROR"),
+        "{}",
+        text(&o)
+    );
+    // Vercel answers 429 twice, then the retry goes through.
+    state.lock().unwrap().throttle = 2;
+    let o = lever(&["revision-kill-switch", "on"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        state.lock().unwrap().throttled,
+        2,
+        "both 429s were answered"
+    );
+    assert_eq!(
+        env_value("AUTO_SEND_REVISION_DISABLED").as_deref(),
+        Some("1")
+    );
+
     // A 201 that lists the key under `failed` is a failure; nothing is redeployed.
     state.lock().unwrap().fail_next_upsert = true;
     let deployments_before = state.lock().unwrap().deployments.len();
@@ -276,7 +360,10 @@ async fn every_lever_against_postgres_and_a_stateful_fake_vercel() {
     );
 
     // The audit log has every action, failures included.
-    let o = run(&["audit", "--profile", &name, "--json"], "");
+    let o = run(
+        &["audit", "--profile", &name, "--json", "--limit", "200"],
+        "",
+    );
     let rows: Value = serde_json::from_slice(&o.stdout).expect("json");
     let results: Vec<(String, String)> = rows
         .as_array()
@@ -297,11 +384,54 @@ async fn every_lever_against_postgres_and_a_stateful_fake_vercel() {
         ("revision-kill-switch", "ok"),
         ("revision-kill-switch", "failed"),
         ("revision-kill-switch", "ok"),
+        ("revision-kill-switch", "failed"),
+        ("revision-kill-switch", "ok"),
     ];
     let expect: Vec<(String, String)> = expect
         .iter()
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect();
     assert_eq!(results, expect);
+    // The canary's plan turned the kill switch off again and redeployed.
+    assert_eq!(
+        env_value("AUTO_SEND_REVISION_DISABLED").as_deref(),
+        Some("0")
+    );
+
+    // Every row is in the shared table too…
+    let local = rows.as_array().expect("rows").len();
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+    let (shared,): (i64,) = sqlx::query_as("SELECT count(*) FROM rollout_panel.audit_entry")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    pool.close().await;
+    assert_eq!(shared as usize, local);
+    // …so a second operator (another machine: own data dir, same database)
+    // sees them, and nothing twice.
+    let dir2 = common::temp_dir();
+    let run2 = |args: &[&str]| panel_env(dir2.path(), args, "", &[]);
+    let o = run2(&[
+        "profile",
+        "add",
+        &name,
+        "--vercel-project",
+        "zrg",
+        "--vercel-api",
+        &api,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run2(&["audit", "--profile", &name, "--json", "--limit", "200"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let theirs: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let theirs = theirs.as_array().expect("rows");
+    assert_eq!(theirs.len(), local);
+    assert!(theirs.iter().all(|r| r["origin"] == "shared"));
+    let o = run(
+        &["audit", "--profile", &name, "--json", "--limit", "200"],
+        "",
+    );
+    let mine: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(mine.as_array().expect("rows").len(), local, "no duplicates");
     assert!(run(&["profile", "remove", &name], "").status.success());
 }

@@ -93,11 +93,26 @@ impl EntryStatus {
     }
 }
 
+/// Where an entry was read from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// This machine's log (written by this panel).
+    #[default]
+    Local,
+    /// The shared table in the production database (another panel wrote it).
+    Shared,
+}
+
 /// One row of the log.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AuditEntry {
-    /// Row id (increasing).
+    /// Row id (increasing within its origin).
     pub id: i64,
+    /// The entry's own id, the same in the local log and the shared table.
+    pub entry_id: String,
+    /// Where it was read from.
+    pub origin: Origin,
     /// The action it belongs to.
     pub action_id: String,
     /// When (UTC).
@@ -157,11 +172,15 @@ pub fn new_action_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// The audit log file.
+/// The audit log file, and the shared table when one is attached.
 #[derive(Clone, Debug)]
 pub struct AuditLog {
     pool: SqlitePool,
     operator: String,
+    shared: Option<SharedAudit>,
+    /// The last failure to write or read the shared table (the local log
+    /// still has everything).
+    shared_problem: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// One row to write.
@@ -179,6 +198,7 @@ struct NewRow<'a> {
 
 type Row = (
     i64,
+    Option<String>,
     String,
     UtcNaive,
     String,
@@ -194,21 +214,23 @@ type Row = (
 fn entry(r: Row) -> AuditEntry {
     AuditEntry {
         id: r.0,
-        action_id: r.1,
-        at: r.2,
-        operator: r.3,
-        profile: r.4,
-        lever: r.5,
-        kind: EntryKind::parse(&r.6),
-        status: EntryStatus::parse(&r.7),
-        reason: r.8,
-        summary: r.9,
-        detail: serde_json::from_str(&r.10).unwrap_or(serde_json::Value::Null),
+        entry_id: r.1.unwrap_or_else(|| format!("local-{}", r.0)),
+        origin: Origin::Local,
+        action_id: r.2,
+        at: r.3,
+        operator: r.4,
+        profile: r.5,
+        lever: r.6,
+        kind: EntryKind::parse(&r.7),
+        status: EntryStatus::parse(&r.8),
+        reason: r.9,
+        summary: r.10,
+        detail: serde_json::from_str(&r.11).unwrap_or(serde_json::Value::Null),
     }
 }
 
 const COLUMNS: &str =
-    "id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail";
+    "id, entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail";
 
 impl AuditLog {
     /// The log's file in a data dir.
@@ -243,14 +265,51 @@ impl AuditLog {
         Ok(Self {
             pool,
             operator: operator(),
+            shared: None,
+            shared_problem: std::sync::Arc::default(),
         })
     }
 
+    /// Also writes to (and reads from) the shared table in the production
+    /// database.
+    pub fn with_shared(mut self, shared: SharedAudit) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Whether a shared table is attached.
+    pub fn has_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// The last failure of the shared table, if any (the local log is complete).
+    pub fn shared_problem(&self) -> Option<String> {
+        self.shared_problem
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
+    fn note_shared(&self, result: Result<(), String>) {
+        if let Err(e) = &result {
+            tracing::warn!("the shared audit table failed: {e}");
+        }
+        if let Ok(mut p) = self.shared_problem.lock() {
+            *p = result.err();
+        }
+    }
+
     async fn insert(&self, row: NewRow<'_>) -> Result<(), AuditError> {
+        let entry_id = uuid::Uuid::new_v4().to_string();
+        let reason = redact_urls(row.reason);
+        let summary = redact_urls(row.summary);
+        let detail = redact_urls(&row.detail.to_string());
+        // The local log first: it is what makes an intent durable.
         sqlx::query(
-            "INSERT INTO audit_entry (action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
+        .bind(&entry_id)
         .bind(row.action_id)
         .bind(crate::core::time::to_millis(row.at))
         .bind(&self.operator)
@@ -258,12 +317,31 @@ impl AuditLog {
         .bind(row.lever)
         .bind(row.kind.as_str())
         .bind(row.status.as_str())
-        .bind(redact_urls(row.reason))
-        .bind(redact_urls(row.summary))
-        .bind(redact_urls(&row.detail.to_string()))
+        .bind(&reason)
+        .bind(&summary)
+        .bind(&detail)
         .execute(&self.pool)
         .await
         .map_err(|e| AuditError::Query(e.to_string()))?;
+        if let Some(shared) = &self.shared {
+            let entry = AuditEntry {
+                id: 0,
+                entry_id,
+                origin: Origin::Shared,
+                action_id: row.action_id.to_owned(),
+                at: row.at,
+                operator: self.operator.clone(),
+                profile: row.profile.to_owned(),
+                lever: row.lever.to_owned(),
+                kind: row.kind,
+                status: row.status,
+                reason,
+                summary,
+                detail: serde_json::Value::Null,
+            };
+            let result = shared.insert(&entry, &detail).await;
+            self.note_shared(result);
+        }
         Ok(())
     }
 
@@ -364,7 +442,10 @@ impl AuditLog {
         Ok(rows.into_iter().map(entry).collect())
     }
 
-    /// The newest rows of a profile, newest first.
+    /// The newest rows of a profile, newest first. With a shared table, its
+    /// rows are merged in (every operator's, whatever their profile is
+    /// called: the table belongs to this production database); an entry in
+    /// both is shown once.
     pub async fn list(&self, profile: &str, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM audit_entry WHERE profile = ? ORDER BY id DESC LIMIT ?"
@@ -374,7 +455,22 @@ impl AuditLog {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| AuditError::Query(e.to_string()))?;
-        Ok(rows.into_iter().map(entry).collect())
+        let mut entries: Vec<AuditEntry> = rows.into_iter().map(entry).collect();
+        if let Some(shared) = &self.shared {
+            let result = shared.list(limit).await;
+            match result {
+                Ok(theirs) => {
+                    self.note_shared(Ok(()));
+                    let mine: std::collections::HashSet<String> =
+                        entries.iter().map(|e| e.entry_id.clone()).collect();
+                    entries.extend(theirs.into_iter().filter(|e| !mine.contains(&e.entry_id)));
+                    entries.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
+                    entries.truncate(limit as usize);
+                }
+                Err(e) => self.note_shared(Err(e)),
+            }
+        }
+        Ok(entries)
     }
 
     /// Intents of a profile that never got a result (the panel stopped mid-lever).
@@ -445,11 +541,175 @@ impl AuditLog {
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| AuditError::Query(e.to_string()))?;
-        Ok(row.map(entry))
+        let mine = row.map(entry);
+        let theirs = match &self.shared {
+            Some(shared) => shared
+                .last_touching(needle, except)
+                .await
+                .unwrap_or_else(|e| {
+                    self.note_shared(Err(e));
+                    None
+                }),
+            None => None,
+        };
+        Ok(match (mine, theirs) {
+            (Some(a), Some(b)) => Some(if b.at > a.at { b } else { a }),
+            (a, b) => a.or(b),
+        })
     }
 
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The shared audit table in the production Postgres: schema
+/// [`SHARED_SCHEMA`], created by `rollout-panel audit init` with a sqlx
+/// migration (its bookkeeping table lives in the same schema). The app's
+/// tables are never touched.
+#[derive(Clone, Debug)]
+pub struct SharedAudit {
+    pool: sqlx::PgPool,
+}
+
+/// The shared table's own schema.
+pub const SHARED_SCHEMA: &str = "rollout_panel";
+
+/// How `audit init` left the shared table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharedInit {
+    /// Created now.
+    Created,
+    /// It was there already (nothing changed).
+    AlreadyThere,
+}
+
+type PgRow = (
+    i64,
+    String,
+    String,
+    UtcNaive,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn shared_entry(r: PgRow) -> AuditEntry {
+    AuditEntry {
+        id: r.0,
+        entry_id: r.1,
+        origin: Origin::Shared,
+        action_id: r.2,
+        at: r.3,
+        operator: r.4,
+        profile: r.5,
+        lever: r.6,
+        kind: EntryKind::parse(&r.7),
+        status: EntryStatus::parse(&r.8),
+        reason: r.9,
+        summary: r.10,
+        detail: serde_json::from_str(&r.11).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn pg_error(e: impl std::fmt::Display) -> String {
+    redact_urls(&e.to_string())
+}
+
+impl SharedAudit {
+    /// Creates the schema and the table (idempotent): a sqlx migration whose
+    /// bookkeeping table is `rollout_panel._sqlx_migrations`, not in `public`.
+    pub async fn init(pool: &sqlx::PgPool) -> Result<SharedInit, AuditError> {
+        let existed = Self::exists(pool).await?;
+        let mut migrator = sqlx::migrate!("./migrations/audit-pg");
+        migrator.create_schema(SHARED_SCHEMA);
+        migrator.dangerous_set_table_name(format!("{SHARED_SCHEMA}._sqlx_migrations"));
+        migrator
+            .run(pool)
+            .await
+            .map_err(|e| AuditError::Query(pg_error(e)))?;
+        Ok(if existed {
+            SharedInit::AlreadyThere
+        } else {
+            SharedInit::Created
+        })
+    }
+
+    async fn exists(pool: &sqlx::PgPool) -> Result<bool, AuditError> {
+        let (found,): (bool,) =
+            sqlx::query_as("SELECT to_regclass('rollout_panel.audit_entry') IS NOT NULL")
+                .fetch_one(pool)
+                .await
+                .map_err(|e| AuditError::Query(pg_error(e)))?;
+        Ok(found)
+    }
+
+    /// The shared table of this database, if `audit init` created it.
+    pub async fn find(pool: &sqlx::PgPool) -> Result<Option<Self>, AuditError> {
+        Ok(Self::exists(pool)
+            .await?
+            .then(|| Self { pool: pool.clone() }))
+    }
+
+    async fn insert(&self, e: &AuditEntry, detail: &str) -> Result<(), String> {
+        sqlx::query(
+            "INSERT INTO rollout_panel.audit_entry
+               (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&e.entry_id)
+        .bind(&e.action_id)
+        .bind(e.at)
+        .bind(&e.operator)
+        .bind(&e.profile)
+        .bind(&e.lever)
+        .bind(e.kind.as_str())
+        .bind(e.status.as_str())
+        .bind(&e.reason)
+        .bind(&e.summary)
+        .bind(detail)
+        .execute(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        Ok(())
+    }
+
+    const COLUMNS: &str = "id, entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail";
+
+    async fn list(&self, limit: u32) -> Result<Vec<AuditEntry>, String> {
+        let rows: Vec<PgRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM rollout_panel.audit_entry ORDER BY at DESC, id DESC LIMIT $1",
+            Self::COLUMNS
+        )))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        Ok(rows.into_iter().map(shared_entry).collect())
+    }
+
+    async fn last_touching(
+        &self,
+        needle: &str,
+        except: &str,
+    ) -> Result<Option<AuditEntry>, String> {
+        let row: Option<PgRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM rollout_panel.audit_entry
+             WHERE kind = 'intent' AND action_id <> $1 AND strpos(detail, $2) > 0
+             ORDER BY at DESC, id DESC LIMIT 1",
+            Self::COLUMNS
+        )))
+        .bind(except)
+        .bind(needle)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        Ok(row.map(shared_entry))
     }
 }

@@ -9,16 +9,23 @@ use egui::{RichText, Ui};
 /// Draws the Audit tab.
 pub fn audit_ui(ui: &mut Ui, snapshot: &Snapshot) {
     ui.heading("Audit");
-    ui.label(format!(
-        "Every lever run from this panel for profile {}, newest first (the local audit log; `rollout-panel audit --profile {}` prints the same).",
-        snapshot.profile, snapshot.profile
-    ));
+    ui.label(if snapshot.audit_shared {
+        format!(
+            "Every lever run for profile {}, newest first: this machine's log and the shared table in the production database (other operators' actions too). `rollout-panel audit --profile {}` prints the same.",
+            snapshot.profile, snapshot.profile
+        )
+    } else {
+        format!(
+            "Every lever run from this panel for profile {}, newest first (the local audit log; `rollout-panel audit --profile {}` prints the same). `rollout-panel audit init --profile NAME` adds a shared table in production so operators see each other's actions.",
+            snapshot.profile, snapshot.profile
+        )
+    });
     if let Some(e) = &snapshot.audit_error {
         ui.colored_label(colors::FAIL, e);
     }
     if snapshot.audit.is_empty() {
         ui.add_space(6.0);
-        ui.label("Nothing recorded yet. Levers run from the command line for now: rollout-panel lever … (see the README).");
+        ui.label("Nothing recorded yet. Levers run from the Levers tab or the command line (rollout-panel lever …).");
         return;
     }
     // The log is append-only: an intent stays "pending"; show whether its

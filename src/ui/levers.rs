@@ -243,9 +243,14 @@ impl LeversPanel {
                         )
                         .labelled_by(l.id);
                     if !dialog.focused {
-                        // The first field has the focus, never the destructive button.
-                        reason.request_focus();
-                        dialog.focused = true;
+                        // The first field has the focus, never the destructive
+                        // button. Asked for until it sticks: the click that
+                        // opened the dialog may end a frame later and take it.
+                        if reason.has_focus() {
+                            dialog.focused = true;
+                        } else {
+                            reason.request_focus();
+                        }
                     }
                     ui.end_row();
                     if let Guard::Type(word) = &dialog.plan.guard {
