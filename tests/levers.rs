@@ -341,3 +341,155 @@ fn the_cli_refuses_without_the_guard_and_audits_what_it_does() {
     assert_eq!(rows[0]["reason"], "rehearsal");
     assert_eq!(rows[0]["lever"], "workspace-rollback");
 }
+
+/// A clock that moves one second every time it is read: a lever's redeploy
+/// wait (which polls the deployment) ends without sleeping for real.
+struct TickClock(std::sync::Mutex<rollout_panel::core::time::UtcNaive>);
+
+impl Clock for TickClock {
+    fn now(&self) -> rollout_panel::core::time::UtcNaive {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *t += chrono::Duration::seconds(1);
+        *t
+    }
+}
+
+/// Claims stamped in `(from, to]` for one workspace.
+async fn claims(
+    world: &DemoWorld,
+    name: &str,
+    from: rollout_panel::core::time::UtcNaive,
+    to: rollout_panel::core::time::UtcNaive,
+) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(
+        r#"SELECT count(*) FROM "AIDraft" d
+           JOIN "Lead" l ON l."id" = d."leadId" JOIN "Client" c ON c."id" = l."clientId"
+           WHERE c."name" = ? AND d."autoSendRevisionAttemptedAt" > ? AND d."autoSendRevisionAttemptedAt" <= ?"#,
+    )
+    .bind(name)
+    .bind(from)
+    .bind(to)
+    .fetch_one(world.pool())
+    .await
+    .expect("claims");
+    n
+}
+
+/// Lets the simulated app run for `minutes` from the clock's time; returns the span.
+async fn watch(
+    sim: &mut rollout_panel::demo::Simulator,
+    world: &DemoWorld,
+    clock: &TickClock,
+    minutes: i64,
+) -> (
+    rollout_panel::core::time::UtcNaive,
+    rollout_panel::core::time::UtcNaive,
+) {
+    let from = clock.now();
+    let to = from + chrono::Duration::minutes(minutes);
+    sim.advance_to(world, to).await.expect("simulate");
+    *clock.0.lock().unwrap() = to;
+    (from, to)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_runbook_through_the_levers_and_the_simulator_follows() {
+    use rollout_panel::adapters::store::Store;
+    use rollout_panel::demo::Simulator;
+    let dir = common::temp_dir();
+    let t0 = common::ts("2026-03-02 15:00:00");
+    // Deployed dark: nothing revises.
+    let world = DemoWorld::create(&dir.path().join("demo.sqlite"), t0, DemoStage::Dark, 11)
+        .await
+        .expect("world");
+    let audit = AuditLog::open(&AuditLog::path_in(dir.path()))
+        .await
+        .expect("audit");
+    let store = world.store().await.expect("store");
+    let clock = TickClock(std::sync::Mutex::new(t0));
+    let mut sim = Simulator::new(11);
+    let lever = |kind, on, ws: Option<&str>| {
+        let (world, store, audit, clock) = (&world, &store, &audit, &clock);
+        let ws = ws.map(str::to_owned);
+        async move {
+            let now = clock.now();
+            world.advance_deployments(now).await.expect("advance");
+            let workspaces = store.workspaces().await.expect("workspaces");
+            let env = world.env_snapshot().await.expect("env");
+            let p = plan(
+                &LeverRequest {
+                    kind,
+                    on,
+                    workspace: ws,
+                },
+                LeverState {
+                    workspaces: &workspaces,
+                    env: &env,
+                    schema: store.schema(),
+                    readiness: Some(&[]),
+                },
+            )
+            .expect("plan");
+            let ctx = RunContext {
+                audit,
+                profile: "demo",
+                reason: "runbook",
+                clock,
+                waits: Waits {
+                    poll_every: Duration::from_millis(1),
+                    deadline: Duration::from_secs(60),
+                },
+                action_id: None,
+            };
+            let r = run_plan(&p, &DemoTarget { world, store }, &ctx, &|_| {})
+                .await
+                .expect("run");
+            assert!(r.ok, "{r:#?}");
+            clock.now()
+        }
+    };
+    let (from, to) = watch(&mut sim, &world, &clock, 20).await;
+    assert_eq!(claims(&world, PILOT, from, to).await, 0, "dark");
+
+    // Step 3: the canary (toggle on, kill switch off, redeploy): revisions start.
+    let ready = lever(LeverKind::CanaryEnable, true, Some(PILOT)).await;
+    let (_, to) = watch(&mut sim, &world, &clock, 30).await;
+    assert!(claims(&world, PILOT, ready, to).await > 0, "canary revises");
+    assert_eq!(
+        claims(&world, "Cobalt Legal", ready, to).await,
+        0,
+        "only the canary"
+    );
+
+    // Step 5: the fast rollback: once READY, revisions stop.
+    let ready = lever(LeverKind::RevisionKillSwitch, true, None).await;
+    let (_, to) = watch(&mut sim, &world, &clock, 30).await;
+    assert_eq!(
+        claims(&world, PILOT, ready, to).await,
+        0,
+        "kill switch live"
+    );
+
+    // Restore: they start again.
+    let ready = lever(LeverKind::RevisionKillSwitch, false, None).await;
+    let (_, to) = watch(&mut sim, &world, &clock, 30).await;
+    assert!(claims(&world, PILOT, ready, to).await > 0, "restored");
+
+    // The workspace rollback stops them at once (no redeploy).
+    let done = lever(LeverKind::WorkspaceRollback, true, Some(PILOT)).await;
+    let (_, to) = watch(&mut sim, &world, &clock, 30).await;
+    assert_eq!(claims(&world, PILOT, done, to).await, 0, "toggle off");
+
+    // The full rollback and its restore run too.
+    lever(LeverKind::AutoSendKillSwitch, true, None).await;
+    lever(LeverKind::AutoSendKillSwitch, false, None).await;
+    let results = audit
+        .list("demo", 100)
+        .await
+        .expect("list")
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::Result && e.status == EntryStatus::Ok)
+        .count();
+    assert_eq!(results, 6, "six verified actions");
+    world.close().await;
+}

@@ -216,11 +216,11 @@ fn enable_canary_is_guarded_by_the_workspace_name_and_runs_to_verified() {
     frames(&mut h);
     type_into(&mut h, "Reason", "start the canary");
     type_into(&mut h, &guard, PILOT);
-    if let Some(cb) = h.query_by_role(Role::CheckBox) {
-        assert!(!enabled(&h, "Confirm"), "an unacknowledged override blocks");
-        cb.click();
-        frames(&mut h);
-    }
+    assert!(
+        h.query_by_role(Role::CheckBox).is_none(),
+        "no precondition to override on a dark deploy: {:#?}",
+        labels(&h)
+    );
     assert!(enabled(&h, "Confirm"), "labels: {:#?}", labels(&h));
     h.get_by_role_and_label(Role::Button, "Confirm").click();
     frames(&mut h);
@@ -451,4 +451,47 @@ fn abandon_closes_an_interrupted_action_and_changes_nothing() {
     let after = read_db(dir.path(), now);
     assert_eq!(before.toggles, after.toggles, "nothing changed");
     assert_eq!(before.kill_switch, after.kill_switch);
+}
+
+#[test]
+fn a_second_canary_needs_an_explicit_override() {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(SystemClock.now());
+    let mut h = harness(dir.path(), DemoStage::Canary, &clock);
+    let other = "Cobalt Legal";
+    h.get_by_role_and_label(Role::Button, &format!("Enable canary for {other}…"))
+        .click();
+    frames(&mut h);
+    assert!(has_label_containing(
+        &h,
+        &format!("one canary: already on: {PILOT}")
+    ));
+    type_into(&mut h, "Reason", "second canary");
+    type_into(&mut h, &format!("Type {other} to confirm"), other);
+    assert!(
+        !enabled(&h, "Confirm"),
+        "the name alone is not enough while another canary is on"
+    );
+    h.get_by_role(Role::CheckBox).click();
+    frames(&mut h);
+    assert!(enabled(&h, "Confirm"));
+    h.get_by_role_and_label(Role::Button, "Confirm").click();
+    frames(&mut h);
+    wait_for_labels(&mut h, &clock, chrono::Duration::zero(), "verified", 1);
+    let db = read_db(dir.path(), clock.now());
+    assert_eq!(toggle(&db, other), RevisionToggle::Enabled);
+    assert_eq!(toggle(&db, PILOT), RevisionToggle::Enabled, "untouched");
+    let rows = audit_rows(dir.path());
+    let intent = rows
+        .iter()
+        .find(|r| r.kind == EntryKind::Intent)
+        .expect("intent");
+    let pre = &intent.detail["plan"]["preconditions"];
+    assert!(
+        pre.as_array()
+            .expect("preconditions")
+            .iter()
+            .any(|p| p["name"] == "one canary" && p["ok"] == false),
+        "the overridden precondition is on record: {pre}"
+    );
 }
