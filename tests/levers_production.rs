@@ -338,8 +338,24 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     );
     assert_eq!(state.lock().unwrap().deployments.len(), deployments_before);
     assert_eq!(env_value("AUTO_SEND_DISABLED").as_deref(), Some("0"));
+    // Again, accepted this time: the full rollback, then its restore (typed ENABLE).
+    let o = lever(&["auto-send-kill-switch", "on", "--confirm", "DISABLE"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(env_value("AUTO_SEND_DISABLED").as_deref(), Some("1"));
+    let o = lever(&["auto-send-kill-switch", "off", "--confirm", "DISABLE"]);
+    assert_eq!(o.status.code(), Some(1), "the restore's word is ENABLE");
+    let o = lever(&["auto-send-kill-switch", "off", "--confirm", "ENABLE"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(env_value("AUTO_SEND_DISABLED").as_deref(), Some("0"));
 
     // Workspace rollback in the real database, then the canary on another one.
+    assert_eq!(toggle("c-alpha").await, Some(true));
+    let o = lever(&["workspace-rollback", "--workspace", "Alpha"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(toggle("c-alpha").await, Some(false));
+    // Its restore, then the rollback again.
+    let o = lever(&["workspace-rollback", "off", "--workspace", "Alpha"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(toggle("c-alpha").await, Some(true));
     let o = lever(&["workspace-rollback", "--workspace", "Alpha"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -358,6 +374,10 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
         Some(true),
         "the missing settings row was created"
     );
+    // The canary's restore turns it off again (one confirm, like a rollback).
+    let o = lever(&["canary-enable", "off", "--workspace", "Gamma"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(toggle("c-gamma").await, Some(false));
 
     // The audit log has every action, failures included.
     let o = run(
@@ -379,7 +399,12 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
         .collect();
     let expect = [
         ("canary-enable", "ok"),
+        ("canary-enable", "ok"),
         ("workspace-rollback", "ok"),
+        ("workspace-rollback", "ok"),
+        ("workspace-rollback", "ok"),
+        ("auto-send-kill-switch", "ok"),
+        ("auto-send-kill-switch", "ok"),
         ("auto-send-kill-switch", "failed"),
         ("revision-kill-switch", "ok"),
         ("revision-kill-switch", "failed"),

@@ -277,15 +277,19 @@ fn the_fast_rollback_takes_one_confirm_and_offers_the_instant_complement() {
     assert!(h.query_by_role_and_label(Role::Button, "Confirm").is_none());
     // While the redeploy is queued (the clock stands still), the complement is offered.
     let complement = "Also roll back the workspaces with revision on now…";
-    for _ in 0..100 {
+    // Wait until the redeploy is queued (the clock stands still, so it stays
+    // there and the progress view stops growing under the button).
+    for _ in 0..200 {
         if h.query_by_role_and_label(Role::Button, complement)
             .is_some()
+            && has_label_containing(&h, "QUEUED")
         {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
         frames(&mut h);
     }
+    frames(&mut h);
     h.get_by_role_and_label(Role::Button, complement).click();
     frames(&mut h);
     assert!(has_label_containing(
@@ -494,4 +498,31 @@ fn a_second_canary_needs_an_explicit_override() {
             .any(|p| p["name"] == "one canary" && p["ok"] == false),
         "the overridden precondition is on record: {pre}"
     );
+}
+
+#[test]
+fn the_reason_field_has_the_focus_when_a_dialog_opens() {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(SystemClock.now());
+    let mut h = harness(dir.path(), DemoStage::Canary, &clock);
+    h.get_by_role_and_label(Role::Button, "Kill switch ON (fast rollback)…")
+        .click();
+    frames(&mut h);
+    frames(&mut h);
+    h.event(egui::Event::Text("spike".into()));
+    frames(&mut h);
+    // Typed text lands in the reason field without a click: the focus is
+    // there, not on the destructive button.
+    let v = h.get_by_role_and_label(Role::TextInput, "Reason").value();
+    assert_eq!(v.as_deref(), Some("spike"));
+    // While it runs, the same lever (a second redeploy) cannot be started.
+    h.key_press(egui::Key::Enter);
+    frames(&mut h);
+    assert!(!enabled(&h, "Kill switch ON (fast rollback)…"));
+    assert!(!enabled(&h, "Disable all auto-send (full rollback)…"));
+    assert!(
+        enabled(&h, &format!("Roll back {PILOT}…")),
+        "a database lever stays available"
+    );
+    wait_for_labels(&mut h, &clock, chrono::Duration::seconds(1), "verified", 1);
 }

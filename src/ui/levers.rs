@@ -442,7 +442,12 @@ impl LeversPanel {
     /// A button that opens the confirm dialog of `source`; disabled, with
     /// the reason on hover, when there is nothing to do.
     fn lever_button(&mut self, ui: &mut Ui, snapshot: &Snapshot, label: &str, source: &PlanSource) {
-        let plan = plan_from(snapshot, source);
+        let plan = plan_from(snapshot, source).and_then(|p| match self.busy_with(&p) {
+            Some(title) => Err(format!(
+                "wait: \"{title}\" is still running and touches the same thing"
+            )),
+            None => Ok(p),
+        });
         let enabled = plan.is_ok() && !self.dialog_open();
         let mut r = ui.add_enabled(enabled, egui::Button::new(label));
         match &plan {
@@ -452,6 +457,34 @@ impl LeversPanel {
         if r.clicked() {
             self.open(snapshot, source, None);
         }
+    }
+
+    /// The title of a running plan that touches what `plan` touches (the same
+    /// workspace toggle, or Vercel env/redeploys), if any: two redeploys at
+    /// once would race.
+    fn busy_with(&self, plan: &Plan) -> Option<&str> {
+        let touches = |a: &Change, b: &Change| match (a, b) {
+            (
+                Change::Toggle {
+                    workspace_id: x, ..
+                },
+                Change::Toggle {
+                    workspace_id: y, ..
+                },
+            ) => x == y,
+            (Change::Toggle { .. }, _) | (_, Change::Toggle { .. }) => false,
+            _ => true,
+        };
+        self.runs
+            .iter()
+            .filter(|r| r.done.is_none())
+            .find(|r| {
+                r.plan
+                    .changes
+                    .iter()
+                    .any(|a| plan.changes.iter().any(|b| touches(a, b)))
+            })
+            .map(|r| r.plan.title.as_str())
     }
 
     fn runs_ui(&mut self, ui: &mut Ui, snapshot: &Snapshot) {
