@@ -56,6 +56,13 @@ fn harness(data_dir: &Path, stage: DemoStage, clock: &ManualClock) -> Harness<'s
     h
 }
 
+/// Opens the fast rollback's confirm dialog.
+fn open_fast_rollback(h: &mut Harness<'static, App>) {
+    h.get_by_role_and_label(Role::Button, "Kill switch ON (fast rollback)…")
+        .click();
+    frames(h);
+}
+
 /// A few frames: enough for a click or an event to show, without waiting
 /// for the window to settle (a running lever's spinner never does).
 fn frames(h: &mut Harness<'static, App>) {
@@ -259,9 +266,7 @@ fn the_fast_rollback_takes_one_confirm_and_offers_the_instant_complement() {
     let clock = ManualClock::new(SystemClock.now());
     // Mid-canary: the pilot has revision on, the kill switch is live OFF.
     let mut h = harness(dir.path(), DemoStage::Canary, &clock);
-    h.get_by_role_and_label(Role::Button, "Kill switch ON (fast rollback)…")
-        .click();
-    frames(&mut h);
+    open_fast_rollback(&mut h);
     assert!(has_label_containing(&h, "Instant Rollback"), "the warning");
     assert!(h.query_by_role(Role::TextInput).is_some());
     assert!(
@@ -505,9 +510,7 @@ fn the_reason_field_has_the_focus_when_a_dialog_opens() {
     let dir = common::temp_dir();
     let clock = ManualClock::new(SystemClock.now());
     let mut h = harness(dir.path(), DemoStage::Canary, &clock);
-    h.get_by_role_and_label(Role::Button, "Kill switch ON (fast rollback)…")
-        .click();
-    frames(&mut h);
+    open_fast_rollback(&mut h);
     frames(&mut h);
     h.event(egui::Event::Text("spike".into()));
     frames(&mut h);

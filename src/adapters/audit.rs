@@ -211,11 +211,12 @@ type Row = (
     String,
 );
 
-fn entry(r: Row) -> AuditEntry {
+/// A row of either store (the same columns in both).
+fn entry(r: Row, origin: Origin) -> AuditEntry {
     AuditEntry {
         id: r.0,
         entry_id: r.1.unwrap_or_else(|| format!("local-{}", r.0)),
-        origin: Origin::Local,
+        origin,
         action_id: r.2,
         at: r.3,
         operator: r.4,
@@ -439,7 +440,7 @@ impl AuditLog {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| AuditError::Query(e.to_string()))?;
-        Ok(rows.into_iter().map(entry).collect())
+        Ok(rows.into_iter().map(|r| entry(r, Origin::Local)).collect())
     }
 
     /// The newest rows of a profile, newest first. With a shared table, its
@@ -455,7 +456,8 @@ impl AuditLog {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| AuditError::Query(e.to_string()))?;
-        let mut entries: Vec<AuditEntry> = rows.into_iter().map(entry).collect();
+        let mut entries: Vec<AuditEntry> =
+            rows.into_iter().map(|r| entry(r, Origin::Local)).collect();
         if let Some(shared) = &self.shared {
             let result = shared.list(limit).await;
             match result {
@@ -486,7 +488,7 @@ impl AuditLog {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| AuditError::Query(e.to_string()))?;
-        Ok(rows.into_iter().map(entry).collect())
+        Ok(rows.into_iter().map(|r| entry(r, Origin::Local)).collect())
     }
 
     /// Ends an unfinished action after an interruption: a result row with the
@@ -541,7 +543,7 @@ impl AuditLog {
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| AuditError::Query(e.to_string()))?;
-        let mine = row.map(entry);
+        let mine = row.map(|r| entry(r, Origin::Local));
         let theirs = match &self.shared {
             Some(shared) => shared
                 .last_touching(needle, except)
@@ -583,39 +585,6 @@ pub enum SharedInit {
     Created,
     /// It was there already (nothing changed).
     AlreadyThere,
-}
-
-type PgRow = (
-    i64,
-    String,
-    String,
-    UtcNaive,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
-
-fn shared_entry(r: PgRow) -> AuditEntry {
-    AuditEntry {
-        id: r.0,
-        entry_id: r.1,
-        origin: Origin::Shared,
-        action_id: r.2,
-        at: r.3,
-        operator: r.4,
-        profile: r.5,
-        lever: r.6,
-        kind: EntryKind::parse(&r.7),
-        status: EntryStatus::parse(&r.8),
-        reason: r.9,
-        summary: r.10,
-        detail: serde_json::from_str(&r.11).unwrap_or(serde_json::Value::Null),
-    }
 }
 
 fn pg_error(e: impl std::fmt::Display) -> String {
@@ -680,18 +649,15 @@ impl SharedAudit {
         Ok(())
     }
 
-    const COLUMNS: &str = "id, entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail";
-
     async fn list(&self, limit: u32) -> Result<Vec<AuditEntry>, String> {
-        let rows: Vec<PgRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {} FROM rollout_panel.audit_entry ORDER BY at DESC, id DESC LIMIT $1",
-            Self::COLUMNS
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM rollout_panel.audit_entry ORDER BY at DESC, id DESC LIMIT $1"
         )))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(pg_error)?;
-        Ok(rows.into_iter().map(shared_entry).collect())
+        Ok(rows.into_iter().map(|r| entry(r, Origin::Shared)).collect())
     }
 
     async fn last_touching(
@@ -699,17 +665,16 @@ impl SharedAudit {
         needle: &str,
         except: &str,
     ) -> Result<Option<AuditEntry>, String> {
-        let row: Option<PgRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {} FROM rollout_panel.audit_entry
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM rollout_panel.audit_entry
              WHERE kind = 'intent' AND action_id <> $1 AND strpos(detail, $2) > 0
-             ORDER BY at DESC, id DESC LIMIT 1",
-            Self::COLUMNS
+             ORDER BY at DESC, id DESC LIMIT 1"
         )))
         .bind(except)
         .bind(needle)
         .fetch_optional(&self.pool)
         .await
         .map_err(pg_error)?;
-        Ok(row.map(shared_entry))
+        Ok(row.map(|r| entry(r, Origin::Shared)))
     }
 }
