@@ -93,12 +93,11 @@ pub enum Request {
     /// Run a confirmed lever plan in the background; refreshes go on meanwhile.
     RunLever(Box<LeverRun>),
     /// End an interrupted action (an intent without a result) without
-    /// changing anything: abandoned, with the operator's note and the state
-    /// they saw.
+    /// changing anything, with the operator's note and the state they saw.
     CloseUnfinished {
         /// The interrupted action.
         action_id: String,
-        /// `Abandoned` (given up).
+        /// `Abandoned` (given up) or `Ok` (found already done).
         status: EntryStatus,
         /// Why, for the audit log.
         note: String,
@@ -267,10 +266,9 @@ impl WorkerHandle {
         let spawned = std::thread::Builder::new()
             .name("rollout-worker".into())
             .spawn(move || {
-                let ev_tx = Mutex::new(ev_tx);
                 let emit: Emit = Arc::new(move |e: Event| {
                     // The UI may be gone; then there is nobody to tell.
-                    let _ = ev_tx.lock().map(|tx| tx.send(e));
+                    let _ = ev_tx.send(e);
                     repaint();
                 });
                 let mark_done = |seq: u64| mark_done(&done_w, seq);

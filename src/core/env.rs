@@ -137,6 +137,18 @@ pub enum Live {
     Unknown,
 }
 
+impl Live {
+    /// For people: `on` / `off` when known, else why not.
+    pub fn label(self, on: &'static str, off: &'static str) -> &'static str {
+        match self {
+            Self::Known(true) => on,
+            Self::Known(false) => off,
+            Self::AwaitingRedeploy => "not yet (redeploy to apply)",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
 /// A kill switch as configured and as live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlagState {

@@ -7,7 +7,7 @@
 
 use super::colors;
 use crate::adapters::audit::{AuditEntry, EntryKind, EntryStatus};
-use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, FlagState, Live};
+use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, FlagState};
 use crate::core::lever::{
     Change, Guard, LeverKind, LeverRequest, LeverState, Plan, complement_plan, plan as make_plan,
 };
@@ -137,11 +137,7 @@ fn flag_line(flag: Option<&FlagState>) -> String {
             f.configured_value
                 .as_deref()
                 .map_or("unset".to_owned(), |v| format!("{v:?}")),
-            match f.live {
-                Live::Known(true) => "ON".to_owned(),
-                Live::Known(false) => "OFF".to_owned(),
-                _ => "unknown".to_owned(),
-            }
+            f.live.label("ON", "OFF")
         ),
     }
 }

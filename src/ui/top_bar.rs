@@ -4,7 +4,7 @@
 use super::colors;
 use super::command::{Command, Tab};
 use super::profiles::ProfileAction;
-use crate::core::env::{FlagState, Live};
+use crate::core::env::FlagState;
 use crate::core::time::{UtcNaive, format_age};
 use crate::worker::{Health, Snapshot};
 use egui::{Color32, Ui};
@@ -156,11 +156,7 @@ fn flag_ui(ui: &mut Ui, name: &str, flag: Option<&FlagState>, on_means_disabled:
         (false, true) => "ON",
         (false, false) => "OFF",
     };
-    let live = match flag.live {
-        Live::Known(on) => word(on),
-        Live::AwaitingRedeploy => "not yet (redeploy to apply)",
-        Live::Unknown => "unknown",
-    };
+    let live = flag.live.label(word(true), word(false));
     let color = match (flag.is_settled(), flag.configured_on, on_means_disabled) {
         (false, _, _) => colors::WARN,
         (true, true, true) => colors::FAIL,
