@@ -19,6 +19,7 @@ pub mod cli;
 pub mod core;
 pub mod demo;
 pub mod levers;
+pub mod metrics_report;
 pub mod paths;
 pub mod profiles;
 pub mod ui;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{DATA_BASE, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, PgServer, TestDb, ts};
+use common::{DATA_BASE, DATA_METRICS, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, PgServer, TestDb, ts};
 use rollout_panel::adapters::store::{PgStore, SqliteStore, Store, StoreError};
 use rollout_panel::core::metrics::RevisionSeries;
 use rollout_panel::core::schema::SchemaVariant;
@@ -12,6 +12,8 @@ use rollout_panel::core::workspace::{RevisionCounts, RevisionToggle};
 use std::collections::BTreeMap;
 
 const WINDOW_START: &str = "2026-02-20 00:00:00";
+/// "Now" of the reads (nothing in the fixtures is stuck-young except d10).
+const NOW: &str = "2026-02-22 12:00:00";
 
 fn counts(attempted: u64, applied: u64) -> RevisionCounts {
     RevisionCounts { attempted, applied }
@@ -54,7 +56,7 @@ async fn check_expected_reads(store: &dyn Store) {
     assert_eq!(got["c-beta"], counts(1, 0));
 
     let chunk = store
-        .revision_series(ts(WINDOW_START))
+        .revision_series(ts(WINDOW_START), ts(NOW))
         .await
         .expect("series");
     let buckets: Vec<(String, &str, u64, u64)> = chunk
@@ -85,12 +87,17 @@ async fn check_expected_reads(store: &dyn Store) {
     let now = ts("2026-02-22 12:00:00");
     let mut series = RevisionSeries::default();
     series.apply(chunk, now);
-    assert_eq!(series.totals_by_workspace(ts(WINDOW_START), now), want);
+    let totals: BTreeMap<String, RevisionCounts> = series
+        .totals_by_workspace(ts(WINDOW_START), now)
+        .into_iter()
+        .map(|(k, v)| (k, v.revision()))
+        .collect();
+    assert_eq!(totals, want);
 
-    // Incremental: the next poll starts three minutes before the newest stamp.
+    // Incremental: the next poll starts six minutes before the newest stamp.
     let since = series.next_since(now);
-    assert_eq!(since, ts("2026-02-21 08:12:00"));
-    let tail = store.revision_series(since).await.expect("tail");
+    assert_eq!(since, ts("2026-02-21 08:09:00"));
+    let tail = store.revision_series(since, now).await.expect("tail");
     assert_eq!(tail.buckets.len(), 1);
     assert_eq!(tail.buckets[0].client_id, "c-gamma");
 }
@@ -168,7 +175,7 @@ async fn postgres_v0_reports_missing_columns_instead_of_failing() {
         other => panic!("expected SchemaMissing, got {other:?}"),
     }
     assert!(matches!(
-        store.revision_series(ts(WINDOW_START)).await,
+        store.revision_series(ts(WINDOW_START), ts(NOW)).await,
         Err(StoreError::SchemaMissing(_))
     ));
 }
@@ -433,4 +440,169 @@ async fn sqlite_toggle_writes_are_compare_and_set() {
     sqlx::raw_sql(DATA_BASE).execute(&pool).await.unwrap();
     let store = SqliteStore::from_pool(pool).await.expect("store");
     check_toggle_writes(&store).await;
+}
+
+/// The metric series on the metrics fixture (hand-computed in
+/// tests/fixtures/data_metrics.sql), checked against any store.
+async fn check_metric_reads(store: &dyn Store) {
+    use rollout_panel::core::metrics::MinuteStats;
+    let now = ts(NOW);
+    let chunk = store
+        .revision_series(ts(WINDOW_START), now)
+        .await
+        .expect("series");
+    let totals = chunk.totals_by_workspace();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    let expect = |id: &str, want: MinuteStats| {
+        let got = totals.get(id).copied().unwrap_or_default();
+        assert!(close(got.uplift_sum, want.uplift_sum), "{id}: {got:?}");
+        let strip = |m: MinuteStats| MinuteStats {
+            uplift_sum: 0.0,
+            ..m
+        };
+        assert_eq!(strip(got), strip(want), "{id}");
+    };
+    expect(
+        "c-alpha",
+        MinuteStats {
+            attempted: 4,
+            applied: 2,
+            evaluated: 5,
+            needs_review: 2,
+            ai_errors: 2,
+            stuck: 0,
+            uplift_sum: 0.3,
+            uplift_n: 3,
+        },
+    );
+    expect(
+        "c-beta",
+        MinuteStats {
+            attempted: 2,
+            applied: 1,
+            evaluated: 2,
+            needs_review: 1,
+            ai_errors: 0,
+            stuck: 1,
+            uplift_sum: 0.3,
+            uplift_n: 1,
+        },
+    );
+    expect(
+        "c-gamma",
+        MinuteStats {
+            attempted: 1,
+            applied: 0,
+            evaluated: 1,
+            needs_review: 0,
+            ai_errors: 0,
+            stuck: 1,
+            uplift_sum: 0.0,
+            uplift_n: 0,
+        },
+    );
+    let alpha: Vec<(String, u64, u64, u64, u64, u64)> = chunk
+        .buckets
+        .iter()
+        .filter(|b| b.client_id == "c-alpha" && b.minute < ts("2026-02-21 00:00:00"))
+        .map(|b| {
+            let c = b.counts;
+            (
+                b.minute.format("%H:%M").to_string(),
+                c.attempted,
+                c.applied,
+                c.evaluated,
+                c.needs_review,
+                c.ai_errors,
+            )
+        })
+        .collect();
+    assert_eq!(
+        alpha,
+        vec![
+            ("10:00".to_owned(), 2, 1, 2, 1, 1),
+            ("10:01".to_owned(), 1, 1, 0, 0, 1),
+            ("10:02".to_owned(), 0, 0, 1, 0, 0),
+            ("11:00".to_owned(), 0, 0, 1, 0, 0),
+        ]
+    );
+    assert_eq!(chunk.max_stamp, Some(ts("2026-02-22 11:58:00")));
+
+    // d10 is not stuck at 12:00 (two minutes old); at 12:04 it is, and the
+    // next poll's re-read window still covers its minute, so its bucket is
+    // corrected instead of keeping the old answer.
+    let mut series = RevisionSeries::default();
+    series.apply(chunk, now);
+    let later = ts("2026-02-22 12:04:00");
+    let since = series.next_since(later);
+    assert!(since <= ts("2026-02-22 11:58:00"), "{since}");
+    series.apply(
+        store.revision_series(since, later).await.expect("tail"),
+        later,
+    );
+    let t = series.totals_by_workspace(ts(WINDOW_START), later);
+    assert_eq!(t["c-alpha"].stuck, 1);
+    assert_eq!(t["c-alpha"].attempted, 4, "re-read, not double-counted");
+
+    // The claims for the alarms, in stamp order.
+    let claims = store.claims_since(ts(WINDOW_START)).await.expect("claims");
+    let ids: Vec<&str> = claims.iter().map(|c| c.draft_id.as_str()).collect();
+    assert_eq!(ids, vec!["d7", "d1", "d6", "d2", "d3", "d8", "d10"]);
+    assert_eq!(claims[0].client_id, "c-beta");
+    assert_eq!(claims[0].channel, "sms");
+}
+
+#[tokio::test]
+async fn postgres_v1_and_v2_metric_series_match_the_hand_computed_numbers() {
+    for fixtures in [
+        vec![PG_V0, PG_V1, DATA_BASE, DATA_REVISIONS, DATA_METRICS],
+        vec![PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS, DATA_METRICS],
+    ] {
+        let db = TestDb::create().await;
+        db.apply(&fixtures).await;
+        let store = PgStore::connect(&db.url).await.expect("connect");
+        assert!(store.schema().ai_interaction);
+        check_metric_reads(&store).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_metric_series_match_the_hand_computed_numbers() {
+    let dir = common::temp_dir();
+    let pool = prod_shaped_sqlite(dir.path()).await;
+    for script in [DATA_BASE, DATA_REVISIONS, DATA_METRICS] {
+        sqlx::raw_sql(script).execute(&pool).await.unwrap();
+    }
+    let store = SqliteStore::from_pool(pool).await.expect("store");
+    check_metric_reads(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_session_time_zone_does_not_move_the_series() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, DATA_BASE, DATA_REVISIONS, DATA_METRICS])
+        .await;
+    let utc = PgStore::connect(&db.url).await.expect("store");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(&mut *conn, "SET TIME ZONE 'America/St_Johns'").await?;
+                Ok(())
+            })
+        })
+        .connect(&db.url)
+        .await
+        .unwrap();
+    let far = PgStore::from_pool(pool).await.expect("store");
+    let (a, b) = (
+        utc.revision_series(ts(WINDOW_START), ts(NOW))
+            .await
+            .unwrap(),
+        far.revision_series(ts(WINDOW_START), ts(NOW))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(a, b);
+    check_metric_reads(&far).await;
 }

@@ -12,39 +12,118 @@ use chrono::Duration;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The longest revision loop budget the app allows (contract §3.4: clamped to
-/// 15–120 s), plus margin: how far back every poll re-reads.
-pub const REREAD_WINDOW: Duration = Duration::minutes(3);
+/// A claim still without a revision confidence this long after its stamp is
+/// stuck: well past the longest loop budget the app allows (contract §3.4:
+/// clamped to 15–120 s). It is the only database trace of a
+/// `deadline_exceeded` (contract §3.6).
+pub const STUCK_AFTER: Duration = Duration::minutes(5);
+
+/// How far back every poll re-reads: longer than the loop budget (applies
+/// land up to a minute or two after their claim) and than [`STUCK_AFTER`], so
+/// a bucket is final (its stuck claims judged) before it stops being re-read.
+pub const REREAD_WINDOW: Duration = Duration::minutes(6);
 
 /// How much history the panel keeps: the admin page's 72-hour window.
 pub const RETAIN: Duration = Duration::hours(72);
 
-/// Attempted/applied claims of one workspace in one minute.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// What happened in one workspace in one minute. Claims are bucketed by their
+/// stamp (`autoSendRevisionAttemptedAt`), evaluations by
+/// `autoSendEvaluatedAt`, AI errors by the interaction's `createdAt`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct MinuteStats {
+    /// Revision claims (the admin page's "attempted").
+    pub attempted: u64,
+    /// Claims whose revision was applied (the admin page's "applied").
+    pub applied: u64,
+    /// Drafts evaluated for auto-send.
+    pub evaluated: u64,
+    /// Evaluated drafts whose action is `needs_review`.
+    pub needs_review: u64,
+    /// `AIInteraction` errors of `auto_send.revise` / `auto_send.context_select`.
+    pub ai_errors: u64,
+    /// Claims still without a revision confidence [`STUCK_AFTER`] after their stamp.
+    pub stuck: u64,
+    /// Sum of (revised − original) confidence over claims that have both.
+    pub uplift_sum: f64,
+    /// How many claims have both confidences.
+    pub uplift_n: u64,
+}
+
+impl MinuteStats {
+    /// Adds another minute (or workspace) to this one.
+    pub fn add(&mut self, o: MinuteStats) {
+        self.attempted += o.attempted;
+        self.applied += o.applied;
+        self.evaluated += o.evaluated;
+        self.needs_review += o.needs_review;
+        self.ai_errors += o.ai_errors;
+        self.stuck += o.stuck;
+        self.uplift_sum += o.uplift_sum;
+        self.uplift_n += o.uplift_n;
+    }
+
+    /// The admin page's two counts.
+    pub fn revision(&self) -> RevisionCounts {
+        RevisionCounts {
+            attempted: self.attempted,
+            applied: self.applied,
+        }
+    }
+
+    /// Applied / attempted (0–1), `None` when nothing was attempted.
+    pub fn applied_rate(&self) -> Option<f64> {
+        (self.attempted > 0).then(|| self.applied as f64 / self.attempted as f64)
+    }
+
+    /// needs_review / evaluated (0–1), `None` when nothing was evaluated.
+    pub fn needs_review_share(&self) -> Option<f64> {
+        (self.evaluated > 0).then(|| self.needs_review as f64 / self.evaluated as f64)
+    }
+
+    /// Mean (revised − original) confidence, `None` without any pair.
+    pub fn mean_uplift(&self) -> Option<f64> {
+        (self.uplift_n > 0).then(|| self.uplift_sum / self.uplift_n as f64)
+    }
+}
+
+/// One workspace in one minute.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MinuteBucket {
     /// Start of the minute (UTC).
     pub minute: UtcNaive,
-    /// `Lead.clientId` of the drafts.
+    /// `Lead.clientId` (or `AIInteraction.clientId`).
     pub client_id: String,
     /// The counts.
-    pub counts: RevisionCounts,
+    pub counts: MinuteStats,
 }
 
 /// One answer of the store: every bucket from `since` on (complete, not a delta).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SeriesChunk {
     /// The minute the query started at (inclusive).
     pub since: UtcNaive,
     /// All buckets at or after `since`.
     pub buckets: Vec<MinuteBucket>,
-    /// The newest claim stamp seen (the app's clock).
+    /// The newest stamp seen in any source (the app's clock).
     pub max_stamp: Option<UtcNaive>,
+}
+
+impl SeriesChunk {
+    /// Totals per workspace over the whole chunk (exact: the store filtered
+    /// on `since` itself, not on its minute).
+    pub fn totals_by_workspace(&self) -> BTreeMap<String, MinuteStats> {
+        let mut out: BTreeMap<String, MinuteStats> = BTreeMap::new();
+        for b in &self.buckets {
+            out.entry(b.client_id.clone()).or_default().add(b.counts);
+        }
+        out
+    }
 }
 
 /// The series the worker keeps, merged from successive chunks.
 #[derive(Clone, Debug, Default)]
 pub struct RevisionSeries {
-    buckets: BTreeMap<UtcNaive, BTreeMap<String, RevisionCounts>>,
+    buckets: BTreeMap<UtcNaive, BTreeMap<String, MinuteStats>>,
     watermark: Option<UtcNaive>,
 }
 
@@ -54,16 +133,16 @@ pub struct SplitSeries {
     /// Minute starts, oldest first, one per minute of the window.
     pub minutes: Vec<UtcNaive>,
     /// Canary workspaces' counts per minute.
-    pub canary: Vec<RevisionCounts>,
+    pub canary: Vec<MinuteStats>,
     /// Every other workspace's counts per minute.
-    pub rest: Vec<RevisionCounts>,
+    pub rest: Vec<MinuteStats>,
 }
 
 impl SplitSeries {
     /// Totals over the window: (canary, rest).
-    pub fn totals(&self) -> (RevisionCounts, RevisionCounts) {
-        let sum = |v: &[RevisionCounts]| {
-            v.iter().fold(RevisionCounts::default(), |mut acc, c| {
+    pub fn totals(&self) -> (MinuteStats, MinuteStats) {
+        let sum = |v: &[MinuteStats]| {
+            v.iter().fold(MinuteStats::default(), |mut acc, c| {
                 acc.add(*c);
                 acc
             })
@@ -91,10 +170,10 @@ impl SplitSeries {
         let mut len = first_len.min(n);
         while start < n {
             let end = (start + len).min(n);
-            let sum = |v: &[RevisionCounts]| {
+            let sum = |v: &[MinuteStats]| {
                 v[start..end]
                     .iter()
-                    .fold(RevisionCounts::default(), |mut acc, c| {
+                    .fold(MinuteStats::default(), |mut acc, c| {
                         acc.add(*c);
                         acc
                     })
@@ -151,8 +230,8 @@ impl RevisionSeries {
         &self,
         from: UtcNaive,
         to: UtcNaive,
-    ) -> BTreeMap<String, RevisionCounts> {
-        let mut out: BTreeMap<String, RevisionCounts> = BTreeMap::new();
+    ) -> BTreeMap<String, MinuteStats> {
+        let mut out: BTreeMap<String, MinuteStats> = BTreeMap::new();
         for (_, per) in self.buckets.range(floor_minute(from)..to) {
             for (client, c) in per {
                 out.entry(client.clone()).or_default().add(*c);
@@ -169,8 +248,8 @@ impl RevisionSeries {
         let mut out = SplitSeries::default();
         let mut t = first;
         while t <= last {
-            let mut c = RevisionCounts::default();
-            let mut r = RevisionCounts::default();
+            let mut c = MinuteStats::default();
+            let mut r = MinuteStats::default();
             if let Some(per) = self.buckets.get(&t) {
                 for (client, counts) in per {
                     if canary.contains(client) {
@@ -205,7 +284,11 @@ mod tests {
         MinuteBucket {
             minute,
             client_id: client.into(),
-            counts: RevisionCounts { attempted, applied },
+            counts: MinuteStats {
+                attempted,
+                applied,
+                ..MinuteStats::default()
+            },
         }
     }
 
@@ -223,7 +306,7 @@ mod tests {
             now,
         );
         assert_eq!(s.watermark(), Some(at(11, 58, 40)));
-        assert_eq!(s.next_since(now), at(11, 55, 0));
+        assert_eq!(s.next_since(now), at(11, 52, 0));
     }
 
     #[test]
@@ -256,14 +339,14 @@ mod tests {
         );
         let totals = s.totals_by_workspace(at(11, 0, 0), at(12, 1, 0));
         assert_eq!(
-            totals["a"],
+            totals["a"].revision(),
             RevisionCounts {
                 attempted: 3,
                 applied: 3
             }
         );
         assert_eq!(
-            totals["b"],
+            totals["b"].revision(),
             RevisionCounts {
                 attempted: 1,
                 applied: 0
@@ -294,13 +377,13 @@ mod tests {
             vec![at(12, 0, 0), at(12, 1, 0), at(12, 2, 0)]
         );
         assert_eq!(
-            split.canary[0],
+            split.canary[0].revision(),
             RevisionCounts {
                 attempted: 2,
                 applied: 1
             }
         );
-        assert_eq!(split.canary[1], RevisionCounts::default());
+        assert_eq!(split.canary[1], MinuteStats::default());
         assert_eq!(split.rest[0].attempted, 1);
         assert_eq!(split.rest[2].applied, 4);
         let (c, r) = split.totals();
@@ -309,9 +392,9 @@ mod tests {
 
     #[test]
     fn binning_keeps_every_count_and_aligns_to_the_newest_minute() {
-        let c = |a| RevisionCounts {
+        let c = |a| MinuteStats {
             attempted: a,
-            applied: 0,
+            ..MinuteStats::default()
         };
         let split = SplitSeries {
             minutes: (0..7).map(|m| at(12, m, 0)).collect(),

@@ -1,5 +1,6 @@
 //! Pure domain logic: no IO, no egui. Everything here is unit-tested.
 
+pub mod alarms;
 pub mod dburl;
 pub mod env;
 pub mod lever;
@@ -10,4 +11,5 @@ pub mod runbook;
 pub mod schema;
 pub mod secret;
 pub mod time;
+pub mod verdict;
 pub mod workspace;

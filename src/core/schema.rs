@@ -200,7 +200,16 @@ pub const V2_PLUS_COLUMNS: &[ColumnSpec] =
     &[col("WorkspaceSettings", "autoSendSkipHumanReview", T::Bool)];
 
 /// The tables whose columns the adapters read from the catalogue.
-pub const TABLES: &[&str] = &["AIDraft", "WorkspaceSettings", "Client", "Lead"];
+pub const TABLES: &[&str] = &[
+    "AIDraft",
+    "WorkspaceSettings",
+    "Client",
+    "Lead",
+    "AIInteraction",
+];
+
+/// The `AIInteraction` columns the AI-error series reads (contract §1.6).
+const AI_INTERACTION_COLUMNS: &[&str] = &["clientId", "featureId", "status", "createdAt"];
 
 /// The index the 72-hour admin window relies on (Phase 116).
 pub const REVISION_INDEX_COLUMN: (&str, &str) = ("AIDraft", "autoSendRevisionAttemptedAt");
@@ -227,6 +236,9 @@ pub struct SchemaReport {
     pub type_mismatches: Vec<TypeMismatch>,
     /// Whether an index leads with `AIDraft.autoSendRevisionAttemptedAt`.
     pub revision_index: bool,
+    /// Whether `AIInteraction` has the columns the AI-error series reads
+    /// (without it, AI errors are reported as not readable, never as 0 by error).
+    pub ai_interaction: bool,
 }
 
 impl SchemaReport {
@@ -295,11 +307,15 @@ impl SchemaReport {
             .iter()
             .any(|(t, c)| t == REVISION_INDEX_COLUMN.0 && c == REVISION_INDEX_COLUMN.1);
 
+        let ai_interaction = AI_INTERACTION_COLUMNS
+            .iter()
+            .all(|c| present.contains_key(&("AIInteraction", c)));
         Self {
             variant,
             missing,
             type_mismatches,
             revision_index,
+            ai_interaction,
         }
     }
 

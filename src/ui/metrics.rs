@@ -3,9 +3,9 @@
 
 use super::colors;
 use super::command::{Command, MetricsWindow};
+use crate::core::metrics::MinuteStats;
 use crate::core::metrics::SplitSeries;
 use crate::core::time::{UtcNaive, epoch_seconds};
-use crate::core::workspace::RevisionCounts;
 use crate::worker::Snapshot;
 use chrono::DateTime;
 use egui::{RichText, Ui};
@@ -110,13 +110,7 @@ pub fn metrics_ui(
     commands
 }
 
-fn summary_ui(
-    ui: &mut Ui,
-    who: &str,
-    c: RevisionCounts,
-    window: MetricsWindow,
-    color: egui::Color32,
-) {
+fn summary_ui(ui: &mut Ui, who: &str, c: MinuteStats, window: MetricsWindow, color: egui::Color32) {
     ui.horizontal(|ui| {
         super::swatch(ui, color);
         ui.label(format!(
@@ -124,7 +118,7 @@ fn summary_ui(
             window.label(),
             c.attempted,
             c.applied,
-            c.applied_rate_label()
+            c.revision().applied_rate_label()
         ));
     });
 }
@@ -162,11 +156,11 @@ fn series_plot_ui(
     binned: &SplitSeries,
     window: MetricsWindow,
     height: f32,
-    value: fn(&RevisionCounts) -> u64,
+    value: fn(&MinuteStats) -> u64,
     canary_name: &str,
 ) {
     let per_minute = window.bin_minutes() as f64;
-    let points = |v: &[RevisionCounts]| -> PlotPoints<'static> {
+    let points = |v: &[MinuteStats]| -> PlotPoints<'static> {
         binned
             .minutes
             .iter()

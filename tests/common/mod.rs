@@ -24,6 +24,8 @@ pub const PG_V2: &str = include_str!("../fixtures/pg_v2.sql");
 pub const DATA_BASE: &str = include_str!("../fixtures/data_base.sql");
 /// Revision claims with hand-computed expectations.
 pub const DATA_REVISIONS: &str = include_str!("../fixtures/data_revisions.sql");
+/// Evaluations, confidences and AI errors on top of `DATA_REVISIONS`.
+pub const DATA_METRICS: &str = include_str!("../fixtures/data_metrics.sql");
 
 /// A PostgreSQL server this process started.
 pub struct PgServer {

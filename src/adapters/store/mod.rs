@@ -72,9 +72,25 @@ pub trait Store: Send + Sync {
         since: UtcNaive,
     ) -> Result<BTreeMap<String, RevisionCounts>, StoreError>;
 
-    /// Attempted/applied per minute and workspace for claim stamps at or after
-    /// `since` (the whole tail from `since`, so late applies are picked up).
-    async fn revision_series(&self, since: UtcNaive) -> Result<SeriesChunk, StoreError>;
+    /// Every claim stamped at or after `since` (for the alarms): draft,
+    /// workspace, stamp, channel, and on V2 the iteration of the last apply
+    /// and the workspace's iteration bound.
+    async fn claims_since(
+        &self,
+        since: UtcNaive,
+    ) -> Result<Vec<crate::core::alarms::ClaimFact>, StoreError>;
+
+    /// Per minute and workspace, for stamps at or after `since` (the whole
+    /// tail from `since`, so late applies are picked up): claims by their
+    /// stamp (attempted, applied, stuck, uplift), evaluations by
+    /// `autoSendEvaluatedAt` (evaluated, needs_review) and the revision path's
+    /// `AIInteraction` errors by `createdAt` (when the table exists). `now` (the panel's clock) decides which claims are stuck
+    /// ([`STUCK_AFTER`](crate::core::metrics::STUCK_AFTER)).
+    async fn revision_series(
+        &self,
+        since: UtcNaive,
+        now: UtcNaive,
+    ) -> Result<SeriesChunk, StoreError>;
 
     /// The readiness counts: drafts applied without an attempt stamp (any
     /// time), and drafts evaluated / recorded / attempted at or after `since`

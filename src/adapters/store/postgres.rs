@@ -85,6 +85,7 @@ impl_store!(
     PgStore,
     sql::PG_COUNTS,
     sql::PG_SERIES,
+    sql::PG_CLAIMS,
     sql::PG_DRAFT_FACTS,
     sql::PG_TOGGLE,
     "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",

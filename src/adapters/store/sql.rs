@@ -30,19 +30,65 @@ GROUP BY l."clientId""#
     };
 }
 
+/// Claims per minute and workspace: attempted, applied, stuck (no revision
+/// confidence yet and stamped before the second parameter), confidence uplift.
 macro_rules! series_sql {
-    ($bucket:literal, $p:literal) => {
+    ($trunc:literal, $p1:literal, $p2:literal) => {
         concat!(
             "SELECT ",
-            $bucket,
-            r#" AS minute, l."clientId", count(*) AS attempted,
+            $trunc,
+            r#"d."autoSendRevisionAttemptedAt") AS minute, l."clientId", count(*) AS attempted,
        count(*) FILTER (WHERE d."autoSendRevisionApplied" = true) AS applied,
+       count(*) FILTER (WHERE d."autoSendRevisionConfidence" IS NULL AND d."autoSendRevisionAttemptedAt" < "#,
+            $p2,
+            r#") AS stuck,
+       CAST(COALESCE(sum(d."autoSendRevisionConfidence" - d."autoSendOriginalConfidence"), 0) AS DOUBLE PRECISION) AS uplift_sum,
+       count(d."autoSendRevisionConfidence" - d."autoSendOriginalConfidence") AS uplift_n,
        max(d."autoSendRevisionAttemptedAt") AS max_stamp
 FROM "AIDraft" d
 JOIN "Lead" l ON l."id" = d."leadId"
 WHERE d."autoSendRevisionAttemptedAt" >= "#,
-            $p,
+            $p1,
             r#"
+GROUP BY 1, 2
+ORDER BY 1, 2"#
+        )
+    };
+}
+
+/// Evaluations per minute and workspace: evaluated, needs_review.
+macro_rules! evaluated_sql {
+    ($trunc:literal, $p1:literal) => {
+        concat!(
+            "SELECT ",
+            $trunc,
+            r#"d."autoSendEvaluatedAt") AS minute, l."clientId", count(*) AS evaluated,
+       count(*) FILTER (WHERE d."autoSendAction" = 'needs_review') AS needs_review,
+       max(d."autoSendEvaluatedAt") AS max_stamp
+FROM "AIDraft" d
+JOIN "Lead" l ON l."id" = d."leadId"
+WHERE d."autoSendEvaluatedAt" >= "#,
+            $p1,
+            r#"
+GROUP BY 1, 2
+ORDER BY 1, 2"#
+        )
+    };
+}
+
+/// AI errors of the revision path per minute and workspace (contract §1.6, §3.6).
+macro_rules! ai_errors_sql {
+    ($trunc:literal, $p1:literal) => {
+        concat!(
+            "SELECT ",
+            $trunc,
+            r#"i."createdAt") AS minute, i."clientId", count(*) AS errors,
+       max(i."createdAt") AS max_stamp
+FROM "AIInteraction" i
+WHERE i."createdAt" >= "#,
+            $p1,
+            r#" AND i."status" = 'error'
+  AND i."featureId" IN ('auto_send.revise', 'auto_send.context_select')
 GROUP BY 1, 2
 ORDER BY 1, 2"#
         )
@@ -110,22 +156,62 @@ pub const PG_COUNTS: &str = counts_sql!("$1");
 /// The admin page's counts, SQLite.
 pub const SQLITE_COUNTS: &str = counts_sql!("?");
 
-/// Per-minute series, Postgres.
-pub const PG_SERIES: &str = series_sql!(
-    r#"date_trunc('minute', d."autoSendRevisionAttemptedAt")"#,
-    "$1"
-);
+/// Per-minute series, Postgres: claims, evaluations, AI errors.
+pub const PG_SERIES: [&str; 3] = [
+    series_sql!("date_trunc('minute', ", "$1", "$2"),
+    evaluated_sql!("date_trunc('minute', ", "$1"),
+    ai_errors_sql!("date_trunc('minute', ", "$1"),
+];
 /// Per-minute series, SQLite (timestamps are stored as text).
-pub const SQLITE_SERIES: &str = series_sql!(
-    r#"strftime('%Y-%m-%d %H:%M:00', d."autoSendRevisionAttemptedAt")"#,
-    "?"
-);
+pub const SQLITE_SERIES: [&str; 3] = [
+    series_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1", "?2"),
+    evaluated_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1"),
+    ai_errors_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1"),
+];
+
+macro_rules! claims_sql {
+    ($p:literal, $iterations:literal, $max_iterations:literal) => {
+        concat!(
+            r#"SELECT d."id", l."clientId", d."autoSendRevisionAttemptedAt", d."channel", "#,
+            $iterations,
+            " AS iterations, ",
+            $max_iterations,
+            r#" AS max_iterations
+FROM "AIDraft" d
+JOIN "Lead" l ON l."id" = d."leadId"
+LEFT JOIN "WorkspaceSettings" ws ON ws."clientId" = l."clientId"
+WHERE d."autoSendRevisionAttemptedAt" >= "#,
+            $p,
+            r#"
+ORDER BY d."autoSendRevisionAttemptedAt", d."id""#
+        )
+    };
+}
+
+/// Every claim since a time, for the alarms: (without iterations, V2).
+pub const PG_CLAIMS: [&str; 2] = [
+    claims_sql!("$1", "CAST(NULL AS BIGINT)", "CAST(NULL AS BIGINT)"),
+    claims_sql!(
+        "$1",
+        r#"CAST(d."autoSendRevisionIterations" AS BIGINT)"#,
+        r#"CAST(ws."autoSendRevisionMaxIterations" AS BIGINT)"#
+    ),
+];
+/// Every claim since a time, SQLite.
+pub const SQLITE_CLAIMS: [&str; 2] = [
+    claims_sql!("?1", "CAST(NULL AS BIGINT)", "CAST(NULL AS BIGINT)"),
+    claims_sql!(
+        "?1",
+        r#"CAST(d."autoSendRevisionIterations" AS BIGINT)"#,
+        r#"CAST(ws."autoSendRevisionMaxIterations" AS BIGINT)"#
+    ),
+];
 
 /// Implements [`Store`](super::Store) for a pool-backed store. The row-reading
 /// code is written once; the stores differ only in the SQL constants, the
 /// version query and how the catalogue is read (each module's `read_catalog`).
 macro_rules! impl_store {
-    ($ty:ty, $counts:expr, $series:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr) => {
+    ($ty:ty, $counts:expr, $series:expr, $claims:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr) => {
         #[async_trait::async_trait]
         impl $crate::adapters::store::Store for $ty {
             fn schema(&self) -> &$crate::core::schema::SchemaReport {
@@ -281,29 +367,99 @@ macro_rules! impl_store {
                 Ok(row.map(|(b,)| b))
             }
 
-            async fn revision_series(
+            async fn claims_since(
                 &self,
                 since: $crate::core::time::UtcNaive,
-            ) -> Result<$crate::core::metrics::SeriesChunk, $crate::adapters::store::StoreError> {
+            ) -> Result<Vec<$crate::core::alarms::ClaimFact>, $crate::adapters::store::StoreError> {
                 use $crate::adapters::store::{StoreError, require_revision_columns};
-                use $crate::core::metrics::{MinuteBucket, SeriesChunk};
                 require_revision_columns(&self.report)?;
-                let rows: Vec<(chrono::NaiveDateTime, String, i64, i64, chrono::NaiveDateTime)> =
-                    sqlx::query_as($series)
+                let [v1, v2] = $claims;
+                let q = if self.report.variant.has_iterations() { v2 } else { v1 };
+                let rows: Vec<(String, String, chrono::NaiveDateTime, String, Option<i64>, Option<i64>)> =
+                    sqlx::query_as(q)
                         .bind(since)
                         .fetch_all(&self.pool)
                         .await
-                        .map_err(|e| StoreError::query("revision series", e))?;
-                let max_stamp = rows.iter().map(|r| r.4).max();
-                let buckets = rows
+                        .map_err(|e| StoreError::query("the claims", e))?;
+                Ok(rows
                     .into_iter()
-                    .map(|(minute, client_id, attempted, applied, _)| MinuteBucket {
+                    .map(|(draft_id, client_id, stamp, channel, iterations, max_iterations)| {
+                        $crate::core::alarms::ClaimFact {
+                            draft_id,
+                            client_id,
+                            stamp,
+                            channel,
+                            iterations,
+                            max_iterations,
+                        }
+                    })
+                    .collect())
+            }
+
+            async fn revision_series(
+                &self,
+                since: $crate::core::time::UtcNaive,
+                now: $crate::core::time::UtcNaive,
+            ) -> Result<$crate::core::metrics::SeriesChunk, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::{StoreError, require_revision_columns};
+                use $crate::core::metrics::{MinuteBucket, MinuteStats, SeriesChunk, STUCK_AFTER};
+                use chrono::NaiveDateTime;
+                require_revision_columns(&self.report)?;
+                let [claims_sql, evaluated_sql, errors_sql] = $series;
+                let claims: Vec<(NaiveDateTime, String, i64, i64, i64, f64, i64, NaiveDateTime)> =
+                    sqlx::query_as(claims_sql)
+                        .bind(since)
+                        .bind(now - STUCK_AFTER)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| StoreError::query("revision series", e))?;
+                let evaluated: Vec<(NaiveDateTime, String, i64, i64, NaiveDateTime)> =
+                    sqlx::query_as(evaluated_sql)
+                        .bind(since)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| StoreError::query("evaluation series", e))?;
+                let errors: Vec<(NaiveDateTime, String, i64, NaiveDateTime)> =
+                    if self.report.ai_interaction {
+                        sqlx::query_as(errors_sql)
+                            .bind(since)
+                            .fetch_all(&self.pool)
+                            .await
+                            .map_err(|e| StoreError::query("AI error series", e))?
+                    } else {
+                        Vec::new()
+                    };
+                let n = |v: i64| v.max(0) as u64;
+                let max_stamp = claims
+                    .iter()
+                    .map(|r| r.7)
+                    .chain(evaluated.iter().map(|r| r.4))
+                    .chain(errors.iter().map(|r| r.3))
+                    .max();
+                let mut merged: std::collections::BTreeMap<(NaiveDateTime, String), MinuteStats> =
+                    std::collections::BTreeMap::new();
+                for (minute, client, attempted, applied, stuck, uplift_sum, uplift_n, _) in claims {
+                    let e = merged.entry((minute, client)).or_default();
+                    e.attempted = n(attempted);
+                    e.applied = n(applied);
+                    e.stuck = n(stuck);
+                    e.uplift_sum = uplift_sum;
+                    e.uplift_n = n(uplift_n);
+                }
+                for (minute, client, evaluated, needs_review, _) in evaluated {
+                    let e = merged.entry((minute, client)).or_default();
+                    e.evaluated = n(evaluated);
+                    e.needs_review = n(needs_review);
+                }
+                for (minute, client, errors, _) in errors {
+                    merged.entry((minute, client)).or_default().ai_errors = n(errors);
+                }
+                let buckets = merged
+                    .into_iter()
+                    .map(|((minute, client_id), counts)| MinuteBucket {
                         minute,
                         client_id,
-                        counts: $crate::core::workspace::RevisionCounts {
-                            attempted: attempted.max(0) as u64,
-                            applied: applied.max(0) as u64,
-                        },
+                        counts,
                     })
                     .collect();
                 Ok(SeriesChunk {

@@ -56,6 +56,7 @@ impl_store!(
     SqliteStore,
     sql::SQLITE_COUNTS,
     sql::SQLITE_SERIES,
+    sql::SQLITE_CLAIMS,
     sql::SQLITE_DRAFT_FACTS,
     sql::SQLITE_TOGGLE,
     "SELECT 0 WHERE 0",

@@ -61,6 +61,7 @@ fn schema(variant: SchemaVariant) -> SchemaReport {
         missing: vec![],
         type_mismatches: vec![],
         revision_index: true,
+        ai_interaction: true,
     }
 }
 

@@ -75,6 +75,7 @@ fn good() -> Facts {
             missing: vec![],
             type_mismatches: vec![],
             revision_index: true,
+            ai_interaction: true,
         }),
         drafts: Ok(DraftFacts {
             applied_without_attempt: 0,

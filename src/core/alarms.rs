@@ -1,0 +1,333 @@
+//! Invariant alarms (contract §3): each names the workspaces and drafts
+//! involved and the lever that fits. Pure: evaluated over the claims of the
+//! window and facts the panel already has (toggles, env liveness, the
+//! verdict, the audit log).
+
+use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, Live};
+use crate::core::time::UtcNaive;
+use crate::core::verdict::{Verdict, VerdictState};
+use crate::core::workspace::{RevisionToggle, Workspace};
+use chrono::Duration;
+use serde::Serialize;
+
+/// A claim after a switch turned revision off is only a violation once the
+/// longest loop budget (contract §3.4: at most 120 s) has passed.
+pub const GRACE: Duration = Duration::minutes(2);
+
+/// Without a better record, a deployment is taken to serve this long after
+/// it was created (builds take 1–3 minutes).
+pub const BUILD_GRACE: Duration = Duration::minutes(10);
+
+/// A kill switch held ON longer than this after a rollback is stale.
+pub const STALE_AFTER: Duration = Duration::hours(24);
+
+/// At most this many draft ids are listed per alarm (the finding gives the count).
+pub const MAX_DRAFT_IDS: usize = 50;
+
+/// One claim of the window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClaimFact {
+    /// `AIDraft.id`.
+    pub draft_id: String,
+    /// The draft's workspace (`Lead.clientId`).
+    pub client_id: String,
+    /// `autoSendRevisionAttemptedAt`.
+    pub stamp: UtcNaive,
+    /// `AIDraft.channel`.
+    pub channel: String,
+    /// `autoSendRevisionIterations` (V2; written on apply).
+    pub iterations: Option<i64>,
+    /// The workspace's `autoSendRevisionMaxIterations` (V2).
+    pub max_iterations: Option<i64>,
+}
+
+/// What an alarm is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmKind {
+    /// Revision attempts in a workspace whose toggle was off.
+    AttemptWhileToggleOff,
+    /// Revision attempts after the revision kill switch went live ON.
+    AttemptAfterKillSwitch,
+    /// Revision attempts while all auto-send is live OFF.
+    AttemptWhileAutoSendOff,
+    /// More attempts per draft than the bound allows.
+    AttemptsAboveBound,
+    /// The canary's needs_review share is above its baseline (the verdict).
+    NeedsReviewHarm,
+    /// The revision kill switch held ON more than 24 h after a rollback.
+    StaleKillSwitch,
+}
+
+/// One alarm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Alarm {
+    /// Stable id (kind and scope).
+    pub id: String,
+    /// What it is about.
+    pub kind: AlarmKind,
+    /// The workspaces involved.
+    pub workspace_ids: Vec<String>,
+    /// The drafts involved (at most [`MAX_DRAFT_IDS`]).
+    pub draft_ids: Vec<String>,
+    /// What was found, for people.
+    pub finding: String,
+    /// The lever that fits (the CLI's lever name).
+    pub suggested_lever: String,
+}
+
+/// The facts besides the claims.
+#[derive(Clone, Copy, Debug)]
+pub struct Facts<'a> {
+    /// Now (the panel's clock).
+    pub now: UtcNaive,
+    /// Where the window starts.
+    pub window_start: UtcNaive,
+    /// Workspaces and toggles.
+    pub workspaces: &'a [Workspace],
+    /// The env, when read.
+    pub env: Option<&'a EnvSnapshot>,
+    /// The verdict, when computed.
+    pub verdict: Option<&'a Verdict>,
+    /// The canary workspaces.
+    pub canary_ids: &'a [String],
+    /// Levers the audit log records as done and verified: (lever name as
+    /// the CLI spells it, when its result was written).
+    pub verified: &'a [(String, UtcNaive)],
+}
+
+fn fmt(t: UtcNaive) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn ids(claims: &[&ClaimFact]) -> Vec<String> {
+    claims
+        .iter()
+        .take(MAX_DRAFT_IDS)
+        .map(|c| c.draft_id.clone())
+        .collect()
+}
+
+fn workspaces_of(claims: &[&ClaimFact]) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> =
+        claims.iter().map(|c| c.client_id.as_str()).collect();
+    set.into_iter().map(str::to_owned).collect()
+}
+
+/// Since when a switch is live ON, if it is: the panel's own verified flip
+/// (the audit result of the lever that set it) when there is one after the
+/// serving deployment was created, else the serving deployment's creation
+/// plus [`BUILD_GRACE`].
+fn live_on_since(
+    env: &EnvSnapshot,
+    key: &'static str,
+    lever: &str,
+    verified: &[(String, UtcNaive)],
+) -> Option<UtcNaive> {
+    let flag = env.flag(key);
+    if flag.live != Live::Known(true) {
+        return None;
+    }
+    let serving = env.serving.as_ref()?;
+    let verified = verified
+        .iter()
+        .filter(|(l, at)| l == lever && *at >= serving.created_at)
+        .map(|(_, at)| *at)
+        .min();
+    Some(verified.unwrap_or(serving.created_at + BUILD_GRACE))
+}
+
+/// Evaluates every invariant; an empty list means all hold.
+pub fn evaluate(f: &Facts<'_>, claims: &[ClaimFact]) -> Vec<Alarm> {
+    let mut out = Vec::new();
+    toggle_off(f, claims, &mut out);
+    if let Some(env) = f.env {
+        // (switch, the lever that sets it, kind, what happened, the lever that fits)
+        for (key, lever, kind, what, fits) in [
+            (
+                AUTO_SEND_REVISION_DISABLED,
+                "revision-kill-switch",
+                AlarmKind::AttemptAfterKillSwitch,
+                "the revision kill switch went live ON",
+                "auto-send-kill-switch",
+            ),
+            (
+                AUTO_SEND_DISABLED,
+                "auto-send-kill-switch",
+                AlarmKind::AttemptWhileAutoSendOff,
+                "all auto-send went live OFF",
+                "revision-kill-switch",
+            ),
+        ] {
+            let Some(since) = live_on_since(env, key, lever, f.verified) else {
+                continue;
+            };
+            let after = since + GRACE;
+            let bad: Vec<&ClaimFact> = claims.iter().filter(|c| c.stamp > after).collect();
+            if bad.is_empty() {
+                continue;
+            }
+            out.push(Alarm {
+                id: format!("{}:{key}", kind_id(kind)),
+                kind,
+                workspace_ids: workspaces_of(&bad),
+                draft_ids: ids(&bad),
+                finding: format!(
+                    "{} revision attempt(s) after {what} ({key}, live since {}; grace {} s): the app is not honouring the switch, or another deployment serves",
+                    bad.len(),
+                    fmt(since),
+                    GRACE.num_seconds()
+                ),
+                suggested_lever: fits.to_owned(),
+            });
+        }
+        stale_kill_switch(f, env, &mut out);
+    }
+    above_bound(claims, &mut out);
+    if let Some(v) = f.verdict
+        && v.state == VerdictState::HarmDetected
+    {
+        let pct = |x: f64| format!("{:+.1} pp", x * 100.0);
+        out.push(Alarm {
+            id: "needs-review-harm".to_owned(),
+            kind: AlarmKind::NeedsReviewHarm,
+            workspace_ids: f.canary_ids.to_vec(),
+            draft_ids: Vec::new(),
+            finding: format!(
+                "the canary's needs_review share is above its baseline: {} (interval {}); harm line +{:.0} pp",
+                v.estimate.map_or("?".to_owned(), pct),
+                v.interval
+                    .map_or("?".to_owned(), |(lo, hi)| format!("{} to {}", pct(lo), pct(hi))),
+                v.settings.tolerance * 100.0
+            ),
+            suggested_lever: "workspace-rollback".to_owned(),
+        });
+    }
+    out
+}
+
+fn kind_id(kind: AlarmKind) -> &'static str {
+    match kind {
+        AlarmKind::AttemptWhileToggleOff => "toggle-off",
+        AlarmKind::AttemptAfterKillSwitch => "kill-switch",
+        AlarmKind::AttemptWhileAutoSendOff => "auto-send-off",
+        AlarmKind::AttemptsAboveBound => "above-bound",
+        AlarmKind::NeedsReviewHarm => "needs-review-harm",
+        AlarmKind::StaleKillSwitch => "stale-kill-switch",
+    }
+}
+
+/// Claims in a workspace whose toggle is off, after it went off (its settings
+/// `updatedAt`; any time in the window when it has no settings row).
+fn toggle_off(f: &Facts<'_>, claims: &[ClaimFact], out: &mut Vec<Alarm>) {
+    for w in f.workspaces {
+        let off_since = match w.toggle {
+            RevisionToggle::Disabled => w.settings_updated_at.unwrap_or(f.window_start),
+            RevisionToggle::NoSettingsRow => f.window_start,
+            RevisionToggle::Enabled | RevisionToggle::ColumnMissing => continue,
+        };
+        let after = off_since + GRACE;
+        let bad: Vec<&ClaimFact> = claims
+            .iter()
+            .filter(|c| c.client_id == w.id && c.stamp > after)
+            .collect();
+        if bad.is_empty() {
+            continue;
+        }
+        out.push(Alarm {
+            id: format!("toggle-off:{}", w.id),
+            kind: AlarmKind::AttemptWhileToggleOff,
+            workspace_ids: vec![w.id.clone()],
+            draft_ids: ids(&bad),
+            finding: format!(
+                "{} revision attempt(s) in {} while its toggle is {} (off since {}; grace {} s): the toggle is not what gates revision here",
+                bad.len(),
+                w.name,
+                w.toggle.label(),
+                fmt(off_since),
+                GRACE.num_seconds()
+            ),
+            suggested_lever: "revision-kill-switch".to_owned(),
+        });
+    }
+}
+
+/// Attempts per draft above the bound: single-pass channels (sms, linkedin)
+/// revise once, iteration 0; the email loop at most the workspace's
+/// `autoSendRevisionMaxIterations` (clamped to 1..3, default 3).
+fn above_bound(claims: &[ClaimFact], out: &mut Vec<Alarm>) {
+    let bound = |c: &ClaimFact| match c.channel.as_str() {
+        "email" => c.max_iterations.unwrap_or(3).clamp(1, 3),
+        _ => 0,
+    };
+    let bad: Vec<&ClaimFact> = claims
+        .iter()
+        .filter(|c| c.iterations.is_some_and(|i| i > bound(c)))
+        .collect();
+    if bad.is_empty() {
+        return;
+    }
+    let worst = bad
+        .iter()
+        .map(|c| (c.iterations.unwrap_or_default(), bound(c)))
+        .max()
+        .unwrap_or_default();
+    out.push(Alarm {
+        id: "above-bound".to_owned(),
+        kind: AlarmKind::AttemptsAboveBound,
+        workspace_ids: workspaces_of(&bad),
+        draft_ids: ids(&bad),
+        finding: format!(
+            "{} draft(s) revised more often than allowed (worst: iteration {} where the bound is {}; single-pass channels allow one attempt, iteration 0)",
+            bad.len(),
+            worst.0,
+            worst.1
+        ),
+        suggested_lever: "revision-kill-switch".to_owned(),
+    });
+}
+
+/// The revision kill switch configured and live ON for more than 24 h after
+/// a rollback (the panel's own kill-switch flip, or a canary held by it).
+fn stale_kill_switch(f: &Facts<'_>, env: &EnvSnapshot, out: &mut Vec<Alarm>) {
+    let flag = env.flag(AUTO_SEND_REVISION_DISABLED);
+    if !(flag.configured_on && flag.live == Live::Known(true)) {
+        return;
+    }
+    let Some(record) = env.configured.get(AUTO_SEND_REVISION_DISABLED) else {
+        return;
+    };
+    let since = record.updated_at;
+    if f.now - since <= STALE_AFTER {
+        return;
+    }
+    let rolled_back = f
+        .verified
+        .iter()
+        .any(|(l, at)| l == "revision-kill-switch" && *at >= since);
+    let held: Vec<String> = f
+        .workspaces
+        .iter()
+        .filter(|w| w.toggle.is_on())
+        .map(|w| w.id.clone())
+        .collect();
+    if !rolled_back && held.is_empty() {
+        // Deployed dark before any canary: a long-held switch is the plan.
+        return;
+    }
+    out.push(Alarm {
+        id: "stale-kill-switch".to_owned(),
+        kind: AlarmKind::StaleKillSwitch,
+        workspace_ids: held,
+        draft_ids: Vec::new(),
+        finding: format!(
+            "the revision kill switch has been ON since {} ({} h) after a rollback: fix the cause and restore it, or roll the workspaces back for good",
+            fmt(since),
+            (f.now - since).num_hours()
+        ),
+        suggested_lever: "revision-kill-switch".to_owned(),
+    });
+}
+
+#[cfg(test)]
+mod tests;

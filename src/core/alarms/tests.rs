@@ -1,0 +1,249 @@
+//! Alarms: each fires on a fixture built to break its invariant and stays
+//! quiet on a clean one.
+
+use super::*;
+use crate::core::env::{Deployment, EnvVar, ReadyState};
+use crate::core::verdict::{Arm, VerdictSettings, verdict};
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+fn at(h: u32, m: u32) -> UtcNaive {
+    NaiveDate::from_ymd_opt(2026, 3, 2)
+        .unwrap()
+        .and_hms_opt(h, m, 0)
+        .unwrap()
+}
+
+fn ws(id: &str, toggle: RevisionToggle, updated: Option<UtcNaive>) -> Workspace {
+    Workspace {
+        id: id.to_owned(),
+        name: format!("{id} Inc"),
+        toggle,
+        settings_updated_at: updated,
+    }
+}
+
+fn claim(id: &str, client: &str, stamp: UtcNaive) -> ClaimFact {
+    ClaimFact {
+        draft_id: id.to_owned(),
+        client_id: client.to_owned(),
+        stamp,
+        channel: "sms".to_owned(),
+        iterations: None,
+        max_iterations: None,
+    }
+}
+
+/// Env with the revision kill switch and all auto-send as given (configured
+/// at `set`), served by a deployment created at `built` that runs them.
+fn env(revision: &str, all: &str, set: UtcNaive, built: UtcNaive) -> EnvSnapshot {
+    let mut configured = BTreeMap::new();
+    let mut built_env = BTreeMap::new();
+    for (k, v) in [
+        (AUTO_SEND_REVISION_DISABLED, revision),
+        (AUTO_SEND_DISABLED, all),
+    ] {
+        configured.insert(
+            k.to_owned(),
+            EnvVar {
+                value: Some(v.to_owned()),
+                updated_at: set,
+                unreadable: None,
+            },
+        );
+        built_env.insert(k.to_owned(), Some(v.to_owned()));
+    }
+    let d = Deployment {
+        id: "dpl".into(),
+        created_at: built,
+        state: ReadyState::Ready,
+        env: Some(built_env),
+    };
+    EnvSnapshot {
+        configured,
+        serving: Some(d.clone()),
+        latest: Some(d),
+        ..EnvSnapshot::default()
+    }
+}
+
+fn facts<'a>(
+    workspaces: &'a [Workspace],
+    env: Option<&'a EnvSnapshot>,
+    verified: &'a [(String, UtcNaive)],
+) -> Facts<'a> {
+    Facts {
+        now: at(15, 0),
+        window_start: at(12, 0),
+        workspaces,
+        env,
+        verdict: None,
+        canary_ids: &[],
+        verified,
+    }
+}
+
+fn kinds(alarms: &[Alarm]) -> Vec<AlarmKind> {
+    alarms.iter().map(|a| a.kind).collect()
+}
+
+#[test]
+fn a_clean_canary_raises_nothing() {
+    let w = [
+        ws("a", RevisionToggle::Enabled, Some(at(12, 0))),
+        ws("b", RevisionToggle::Disabled, Some(at(11, 0))),
+        ws("c", RevisionToggle::NoSettingsRow, None),
+    ];
+    let e = env("0", "0", at(10, 0), at(10, 5));
+    let claims = [claim("d1", "a", at(13, 0)), claim("d2", "a", at(14, 59))];
+    assert!(evaluate(&facts(&w, Some(&e), &[]), &claims).is_empty());
+}
+
+#[test]
+fn attempts_in_a_workspace_whose_toggle_is_off_fire_after_the_grace() {
+    let w = [
+        ws("a", RevisionToggle::Disabled, Some(at(13, 0))),
+        ws("c", RevisionToggle::NoSettingsRow, None),
+    ];
+    let claims = [
+        claim("in-flight", "a", at(13, 1)), // within the 2-minute grace
+        claim("late", "a", at(13, 30)),
+        claim("never-on", "c", at(12, 30)),
+    ];
+    let alarms = evaluate(&facts(&w, None, &[]), &claims);
+    assert_eq!(
+        kinds(&alarms),
+        vec![
+            AlarmKind::AttemptWhileToggleOff,
+            AlarmKind::AttemptWhileToggleOff
+        ]
+    );
+    assert_eq!(alarms[0].draft_ids, vec!["late"]);
+    assert_eq!(alarms[0].workspace_ids, vec!["a"]);
+    assert_eq!(alarms[1].draft_ids, vec!["never-on"]);
+    assert!(alarms[0].finding.contains("a Inc"));
+    assert_eq!(alarms[0].suggested_lever, "revision-kill-switch");
+}
+
+#[test]
+fn attempts_after_a_live_kill_switch_or_with_auto_send_off_fire() {
+    let w = [ws("a", RevisionToggle::Enabled, Some(at(11, 0)))];
+    // The kill switch went live with a deployment built at 13:00; without an
+    // audit record it counts as serving from 13:10 (+ 2 min grace).
+    let e = env("1", "0", at(12, 55), at(13, 0));
+    let claims = [
+        claim("before", "a", at(13, 5)),
+        claim("after", "a", at(13, 30)),
+    ];
+    let alarms = evaluate(&facts(&w, Some(&e), &[]), &claims);
+    assert_eq!(kinds(&alarms), vec![AlarmKind::AttemptAfterKillSwitch]);
+    assert_eq!(alarms[0].draft_ids, vec!["after"]);
+    assert_eq!(alarms[0].suggested_lever, "auto-send-kill-switch");
+    // The panel's verified flip at 13:02 moves "live since" earlier.
+    let verified = [("revision-kill-switch".to_owned(), at(13, 2))];
+    let alarms = evaluate(&facts(&w, Some(&e), &verified), &claims);
+    assert_eq!(alarms[0].draft_ids, vec!["before", "after"]);
+    // All auto-send off: any attempt after it is live.
+    let e = env("0", "1", at(12, 55), at(13, 0));
+    let alarms = evaluate(&facts(&w, Some(&e), &[]), &claims);
+    assert_eq!(kinds(&alarms), vec![AlarmKind::AttemptWhileAutoSendOff]);
+    // Configured but not live (no redeploy yet): nothing to judge.
+    let mut e = env("1", "0", at(12, 55), at(13, 0));
+    e.serving.as_mut().unwrap().env =
+        Some([(AUTO_SEND_REVISION_DISABLED.to_owned(), Some("0".to_owned()))].into());
+    assert!(evaluate(&facts(&w, Some(&e), &[]), &claims).is_empty());
+}
+
+#[test]
+fn attempts_above_the_bound_fire_per_channel() {
+    let w = [ws("a", RevisionToggle::Enabled, Some(at(11, 0)))];
+    let mut sms = claim("sms-twice", "a", at(13, 0));
+    sms.iterations = Some(1);
+    let mut email_ok = claim("email-3", "a", at(13, 1));
+    email_ok.channel = "email".into();
+    email_ok.iterations = Some(3);
+    let mut email_capped = claim("email-over-cap", "a", at(13, 2));
+    email_capped.channel = "email".into();
+    email_capped.iterations = Some(3);
+    email_capped.max_iterations = Some(2);
+    let mut single = claim("sms-once", "a", at(13, 3));
+    single.iterations = Some(0);
+    let alarms = evaluate(
+        &facts(&w, None, &[]),
+        &[sms, email_ok, email_capped, single],
+    );
+    assert_eq!(kinds(&alarms), vec![AlarmKind::AttemptsAboveBound]);
+    assert_eq!(alarms[0].draft_ids, vec!["sms-twice", "email-over-cap"]);
+}
+
+#[test]
+fn a_harmful_verdict_raises_the_needs_review_alarm() {
+    let w = [ws("a", RevisionToggle::Enabled, Some(at(11, 0)))];
+    let canary = ["a".to_owned()];
+    let harm = verdict(
+        Arm {
+            evaluated: 400,
+            needs_review: 160,
+        },
+        Arm {
+            evaluated: 400,
+            needs_review: 40,
+        },
+        Arm {
+            evaluated: 4000,
+            needs_review: 400,
+        },
+        VerdictSettings::default(),
+    );
+    let mut f = facts(&w, None, &[]);
+    f.canary_ids = &canary;
+    f.verdict = Some(&harm);
+    let alarms = evaluate(&f, &[]);
+    assert_eq!(kinds(&alarms), vec![AlarmKind::NeedsReviewHarm]);
+    assert_eq!(alarms[0].suggested_lever, "workspace-rollback");
+    assert!(
+        alarms[0].finding.contains("+30.0 pp"),
+        "{}",
+        alarms[0].finding
+    );
+    let fine = verdict(
+        Arm {
+            evaluated: 400,
+            needs_review: 40,
+        },
+        Arm {
+            evaluated: 400,
+            needs_review: 40,
+        },
+        Arm::default(),
+        VerdictSettings::default(),
+    );
+    f.verdict = Some(&fine);
+    assert!(evaluate(&f, &[]).is_empty());
+}
+
+#[test]
+fn a_kill_switch_held_a_day_after_a_rollback_is_stale() {
+    let w = [ws("a", RevisionToggle::Disabled, Some(at(9, 0)))];
+    let mut f = facts(&w, None, &[]);
+    // ON since yesterday 14:00, live.
+    let yesterday = at(14, 0) - Duration::hours(24);
+    let e = env("1", "0", yesterday, yesterday + Duration::minutes(1));
+    f.env = Some(&e);
+    // Deployed dark, never rolled back: that is the plan, not stale.
+    assert!(evaluate(&f, &[]).is_empty());
+    // After the panel's fast rollback: stale.
+    let verified = [(
+        "revision-kill-switch".to_owned(),
+        yesterday + Duration::minutes(3),
+    )];
+    f.verified = &verified;
+    let alarms = evaluate(&f, &[]);
+    assert_eq!(kinds(&alarms), vec![AlarmKind::StaleKillSwitch]);
+    assert!(alarms[0].finding.contains("25 h"), "{}", alarms[0].finding);
+    // A canary held by the switch is stale too, without an audit record.
+    let held = [ws("a", RevisionToggle::Enabled, Some(at(9, 0)))];
+    let mut f = facts(&held, Some(&e), &[]);
+    f.now = at(15, 0);
+    assert_eq!(kinds(&evaluate(&f, &[])), vec![AlarmKind::StaleKillSwitch]);
+}

@@ -1,0 +1,326 @@
+//! The metrics report of `rollout-panel metrics` (and the Metrics tab's
+//! verdict): per-workspace totals over a window with the admin page's exact
+//! definitions, the canary verdict against its baselines, and the alarms.
+//! Gathers from a [`Store`] and the audit log; the arithmetic is in `core`.
+
+use crate::adapters::audit::{AuditEntry, EntryKind, EntryStatus};
+use crate::adapters::store::Store;
+use crate::core::metrics::{MinuteStats, SeriesChunk};
+use crate::core::time::UtcNaive;
+use crate::core::verdict::{Arm, Verdict, VerdictSettings, verdict};
+use crate::core::workspace::Workspace;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Counts of one workspace (or all) over the window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Counts {
+    /// Revision claims (admin "attempted": stamp at or after the window start).
+    pub attempted: u64,
+    /// Of those, applied (admin "applied").
+    pub applied: u64,
+    /// applied / attempted (0–1), `null` when nothing was attempted.
+    pub applied_rate: Option<f64>,
+    /// Drafts evaluated for auto-send in the window.
+    pub evaluated: u64,
+    /// Of those, `needs_review`.
+    pub needs_review: u64,
+    /// needs_review / evaluated (0–1), `null` when nothing was evaluated.
+    pub needs_review_share: Option<f64>,
+    /// Revision-path `AIInteraction` errors (`null` when the table is not readable).
+    pub ai_errors: Option<u64>,
+    /// Claims without a revision confidence well past the loop budget.
+    pub stuck_claims: u64,
+    /// Mean revised − original confidence of the claims that have both.
+    pub mean_uplift: Option<f64>,
+}
+
+impl Counts {
+    fn from_stats(s: MinuteStats, ai_errors_readable: bool) -> Self {
+        Self {
+            attempted: s.attempted,
+            applied: s.applied,
+            applied_rate: s.applied_rate(),
+            evaluated: s.evaluated,
+            needs_review: s.needs_review,
+            needs_review_share: s.needs_review_share(),
+            ai_errors: ai_errors_readable.then_some(s.ai_errors),
+            stuck_claims: s.stuck,
+            mean_uplift: s.mean_uplift(),
+        }
+    }
+}
+
+/// One workspace's row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WorkspaceRow {
+    /// `Client.id`.
+    pub id: String,
+    /// `Client.name`.
+    pub name: String,
+    /// The revision toggle (a missing settings row is `false`).
+    pub toggle: bool,
+    /// Its counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// The window, RFC 3339 UTC.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Window {
+    /// Inclusive start.
+    pub start: String,
+    /// End (now).
+    pub end: String,
+}
+
+/// The canary the verdict is about.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CanaryInfo {
+    /// The canary workspaces (toggle on now).
+    pub workspace_ids: Vec<String>,
+    /// When the canary started (RFC 3339 UTC), and how that is known.
+    pub started: Option<String>,
+    /// "audit log" or "WorkspaceSettings.updatedAt".
+    pub started_from: Option<String>,
+}
+
+/// The verdict with what it is about.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VerdictReport {
+    /// The verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// The canary.
+    pub canary: CanaryInfo,
+    /// Why there is no comparison, when there is none.
+    pub note: Option<String>,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricsReport {
+    /// The profile.
+    pub profile: String,
+    /// The window.
+    pub window: Window,
+    /// Every workspace (with no activity too), in name order.
+    pub workspaces: Vec<WorkspaceRow>,
+    /// The listed workspaces together.
+    pub totals: Counts,
+    /// The canary verdict.
+    pub verdict: VerdictReport,
+    /// Invariant alarms.
+    pub alarms: Vec<crate::core::alarms::Alarm>,
+}
+
+/// RFC 3339 UTC with milliseconds.
+pub fn rfc3339(t: UtcNaive) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Levers the audit log records as done and verified: (lever, result time).
+pub fn verified_levers(audit: &[AuditEntry]) -> Vec<(String, UtcNaive)> {
+    audit
+        .iter()
+        .filter(|e| e.kind == EntryKind::Result && e.status == EntryStatus::Ok)
+        .map(|e| (e.lever.clone(), e.at))
+        .collect()
+}
+
+/// When the canary of `workspaces` started: the newest successful
+/// canary-enable (or workspace restore) of an enabled workspace in the audit
+/// log, else the newest `WorkspaceSettings.updatedAt` of an enabled workspace.
+pub fn canary_start(
+    workspaces: &[Workspace],
+    audit: &[AuditEntry],
+) -> Option<(UtcNaive, &'static str)> {
+    let enabled: BTreeSet<&str> = workspaces
+        .iter()
+        .filter(|w| w.toggle.is_on())
+        .map(|w| w.id.as_str())
+        .collect();
+    if enabled.is_empty() {
+        return None;
+    }
+    let ok: BTreeSet<&str> = audit
+        .iter()
+        .filter(|e| e.kind == EntryKind::Result && e.status == EntryStatus::Ok)
+        .map(|e| e.action_id.as_str())
+        .collect();
+    let from_audit = audit
+        .iter()
+        .filter(|e| e.kind == EntryKind::Intent && ok.contains(e.action_id.as_str()))
+        .filter(|e| {
+            e.detail
+                .pointer("/plan/changes")
+                .and_then(|c| c.as_array())
+                .is_some_and(|changes| {
+                    changes.iter().any(|c| {
+                        c.get("after").and_then(|a| a.as_bool()) == Some(true)
+                            && c.get("workspace_id")
+                                .and_then(|w| w.as_str())
+                                .is_some_and(|w| enabled.contains(w))
+                    })
+                })
+        })
+        .map(|e| e.at)
+        .max();
+    if let Some(at) = from_audit {
+        return Some((at, "audit log"));
+    }
+    workspaces
+        .iter()
+        .filter(|w| w.toggle.is_on())
+        .filter_map(|w| w.settings_updated_at)
+        .max()
+        .map(|at| (at, "WorkspaceSettings.updatedAt"))
+}
+
+/// The verdict's three arms from a chunk that reaches back to `start − (now − start)`.
+pub fn arms(chunk: &SeriesChunk, canary: &BTreeSet<String>, start: UtcNaive) -> (Arm, Arm, Arm) {
+    let start_minute = crate::core::time::floor_minute(start);
+    let (mut after, mut before, mut others) = (Arm::default(), Arm::default(), Arm::default());
+    for b in &chunk.buckets {
+        let arm = match (canary.contains(&b.client_id), b.minute >= start_minute) {
+            (true, true) => &mut after,
+            (true, false) => &mut before,
+            (false, true) => &mut others,
+            (false, false) => continue,
+        };
+        arm.evaluated += b.counts.evaluated;
+        arm.needs_review += b.counts.needs_review;
+    }
+    (after, before, others)
+}
+
+/// What the report is computed over.
+pub struct Request<'a> {
+    /// The profile (for the report).
+    pub profile: &'a str,
+    /// Now (the panel's clock).
+    pub now: UtcNaive,
+    /// The window's length.
+    pub window: chrono::Duration,
+    /// One workspace (id or exact name), or all.
+    pub workspace: Option<&'a str>,
+    /// The verdict's settings.
+    pub settings: VerdictSettings,
+    /// The audit log's entries (canary start, markers).
+    pub audit: &'a [AuditEntry],
+    /// The alarms' outside facts (env liveness).
+    pub env: Option<&'a crate::core::env::EnvSnapshot>,
+}
+
+/// Gathers the report.
+pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsReport, String> {
+    let now = req.now;
+    let start = now - req.window;
+    let workspaces = store.workspaces().await.map_err(|e| e.to_string())?;
+    let listed: Vec<&Workspace> = match req.workspace {
+        None => workspaces.iter().collect(),
+        Some(w) => {
+            let found: Vec<&Workspace> = workspaces
+                .iter()
+                .filter(|x| x.id == w || x.name == w)
+                .collect();
+            if found.is_empty() {
+                let names: Vec<&str> = workspaces.iter().map(|x| x.name.as_str()).collect();
+                return Err(format!(
+                    "no workspace {w:?}; the workspaces are: {}",
+                    names.join(", ")
+                ));
+            }
+            found
+        }
+    };
+    let chunk = store
+        .revision_series(start, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let readable = store.schema().ai_interaction;
+    let totals_by = chunk.totals_by_workspace();
+    let mut total = MinuteStats::default();
+    let rows: Vec<WorkspaceRow> = listed
+        .iter()
+        .map(|w| {
+            let s = totals_by.get(&w.id).copied().unwrap_or_default();
+            total.add(s);
+            WorkspaceRow {
+                id: w.id.clone(),
+                name: w.name.clone(),
+                toggle: w.toggle.is_on(),
+                counts: Counts::from_stats(s, readable),
+            }
+        })
+        .collect();
+    let verdict = verdict_report(store, &workspaces, req).await?;
+    let verified = verified_levers(req.audit);
+    let alarm_facts = crate::core::alarms::Facts {
+        now,
+        window_start: start,
+        workspaces: &workspaces,
+        env: req.env,
+        verdict: Some(&verdict.verdict),
+        canary_ids: &verdict.canary.workspace_ids,
+        verified: &verified,
+    };
+    let claims = store.claims_since(start).await.map_err(|e| e.to_string())?;
+    let alarms = crate::core::alarms::evaluate(&alarm_facts, &claims);
+    Ok(MetricsReport {
+        profile: req.profile.to_owned(),
+        window: Window {
+            start: rfc3339(start),
+            end: rfc3339(now),
+        },
+        workspaces: rows,
+        totals: Counts::from_stats(total, readable),
+        verdict,
+        alarms,
+    })
+}
+
+async fn verdict_report(
+    store: &dyn Store,
+    workspaces: &[Workspace],
+    req: &Request<'_>,
+) -> Result<VerdictReport, String> {
+    let canary: BTreeSet<String> = workspaces
+        .iter()
+        .filter(|w| w.toggle.is_on())
+        .map(|w| w.id.clone())
+        .collect();
+    let info = |started: Option<(UtcNaive, &str)>| CanaryInfo {
+        workspace_ids: canary.iter().cloned().collect(),
+        started: started.map(|(t, _)| rfc3339(t)),
+        started_from: started.map(|(_, f)| f.to_owned()),
+    };
+    let empty = |note: &str, started| VerdictReport {
+        verdict: verdict(Arm::default(), Arm::default(), Arm::default(), req.settings),
+        canary: info(started),
+        note: Some(note.to_owned()),
+    };
+    let Some(started) = canary_start(workspaces, req.audit) else {
+        return Ok(empty(
+            if canary.is_empty() {
+                "no workspace has the revision toggle on: there is no canary to judge"
+            } else {
+                "the canary's start is not known (no audit entry, no settings updatedAt)"
+            },
+            None,
+        ));
+    };
+    let (start, _) = started;
+    let length = (req.now - start).max(chrono::Duration::zero());
+    let chunk = store
+        .revision_series(start - length, req.now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (after, before, others) = arms(&chunk, &canary, start);
+    Ok(VerdictReport {
+        verdict: verdict(after, before, others, req.settings),
+        canary: info(Some(started)),
+        note: None,
+    })
+}
