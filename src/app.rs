@@ -9,7 +9,7 @@ use crate::paths::Paths;
 use crate::profiles::{ProfileJob, ProfileJobs, ProfileManager, ProfilesView};
 use crate::ui::audit::audit_ui;
 use crate::ui::levers::{LeverAction, LeversPanel};
-use crate::ui::metrics::metrics_ui;
+use crate::ui::metrics::{MetricsPanel, VerdictPrefs, metrics_ui};
 use crate::ui::placeholder::placeholder_ui;
 use crate::ui::profiles::{ProfileAction, ProfilesWindow};
 use crate::ui::readiness::readiness_ui;
@@ -24,13 +24,15 @@ use std::time::{Duration, Instant};
 const SLOW_READ: Duration = Duration::from_millis(400);
 
 /// What survives a restart of the window.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PersistedState {
     /// The screen shown.
     pub tab: Tab,
     /// The metrics window.
     pub window: MetricsWindow,
+    /// The canary verdict's settings.
+    pub verdict: VerdictPrefs,
 }
 
 /// Builds the worker's configuration for any profile, so the window can
@@ -113,6 +115,8 @@ pub struct App {
     notice: Option<String>,
     /// The Levers tab: its dialog and the progress of lever runs.
     levers: LeversPanel,
+    /// The Metrics tab's harm latch and view.
+    metrics: MetricsPanel,
 }
 
 impl App {
@@ -152,6 +156,7 @@ impl App {
             reconnect_after_jobs: false,
             notice: None,
             levers: LeversPanel::default(),
+            metrics: MetricsPanel::default(),
         }
     }
 
@@ -180,6 +185,7 @@ impl App {
             return;
         }
         self.levers = LeversPanel::default();
+        self.metrics = MetricsPanel::default();
         let profile = if name == DEMO_PROFILE {
             None
         } else {
@@ -392,9 +398,14 @@ impl eframe::App for App {
             egui::ScrollArea::vertical()
                 .auto_shrink(false)
                 .show(ui, |ui| match self.state.tab {
-                    Tab::Metrics => {
-                        commands.extend(metrics_ui(ui, &snapshot, self.state.window, now))
-                    }
+                    Tab::Metrics => commands.extend(metrics_ui(
+                        ui,
+                        &mut self.metrics,
+                        &mut self.state.verdict,
+                        &snapshot,
+                        self.state.window,
+                        now,
+                    )),
                     Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
                     Tab::Audit => audit_ui(ui, &snapshot),
                     Tab::Levers => lever_actions.extend(self.levers.levers_ui(ui, &snapshot)),

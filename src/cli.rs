@@ -7,7 +7,7 @@ use crate::adapters::clock::{Clock, SystemClock};
 use crate::adapters::config::ConfigStore;
 use crate::adapters::secrets::{Keyring, SERVICE};
 use crate::core::env::{
-    AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, RUNBOOK_VARS, is_secret_var,
+    AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, RUNBOOK_VARS, is_secret_var,
 };
 use crate::core::lever::{Guard, LeverKind, LeverRequest, LeverState, Plan, plan as plan_lever};
 use crate::core::profile::{DEMO_PROFILE, Profile};
@@ -69,6 +69,31 @@ pub enum Cmd {
     Lever(LeverArgs),
     /// The audit log of a profile, newest first.
     Audit(AuditArgs),
+    /// Revision metrics per workspace, the canary verdict and the alarms.
+    Metrics(MetricsArgs),
+}
+
+/// `metrics`.
+#[derive(Debug, clap::Args)]
+pub struct MetricsArgs {
+    /// The profile (`demo` reads the rehearsal world).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// How far back: a whole number and m, h or d.
+    #[arg(long, default_value = "72h")]
+    pub window: String,
+    /// One workspace (id or exact name).
+    #[arg(long, value_name = "W")]
+    pub workspace: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The verdict's harm tolerance in percentage points.
+    #[arg(long, default_value_t = 10.0, value_name = "PP")]
+    pub tolerance: f64,
+    /// The verdict's error level.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
 }
 
 /// `lever`.
@@ -372,6 +397,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::TestConnection(args)) => run_test_connection(&manager(&paths), &args),
         Some(Cmd::Lever(args)) => run_lever(&paths, &args),
         Some(Cmd::Audit(args)) => run_audit(&paths, &args),
+        Some(Cmd::Metrics(args)) => run_metrics(&paths, &args),
         Some(Cmd::Check(args)) => Ok(run_check(&paths, &args).unwrap_or_else(|e| {
             // A check that cannot even start is a failure (2), not "warnings only".
             eprintln!("error: {e:#}");
@@ -621,6 +647,154 @@ fn run_audit(paths: &Paths, args: &AuditArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<ExitCode> {
+    use crate::core::verdict::VerdictSettings;
+    let window = crate::core::time::parse_window(&args.window).map_err(anyhow::Error::msg)?;
+    if !((0.0..100.0).contains(&args.tolerance) && 0.0 < args.alpha && args.alpha < 1.0) {
+        bail!("--tolerance is in percentage points (0-100) and --alpha between 0 and 1");
+    }
+    let settings = VerdictSettings {
+        tolerance: args.tolerance / 100.0,
+        alpha: args.alpha,
+        ..VerdictSettings::default()
+    };
+    runtime()?.block_on(async {
+        let now = SystemClock.now();
+        let audit = AuditLog::open(&AuditLog::path_in(&paths.data_dir)).await?;
+        let world;
+        let demo_store;
+        let pg;
+        let (store, env): (&dyn crate::adapters::store::Store, Option<EnvSnapshot>) =
+            if args.profile == DEMO_PROFILE {
+                world = DemoWorld::open_or_create(&paths.demo_db(), now, DemoStage::Canary, DEFAULT_DEMO_SEED).await?;
+                // Let the simulated app run up to now first, as the window does.
+                crate::demo::Simulator::new(DEFAULT_DEMO_SEED).advance_to(&world, now).await?;
+                world.advance_deployments(now).await?;
+                demo_store = world.store().await?;
+                (&demo_store, Some(world.env_snapshot().await?))
+            } else {
+                let m = manager(paths);
+                let profile = m.get(&args.profile)?;
+                let url = m.keyring.require(&args.profile, SecretKey::DatabaseUrl).map_err(anyhow::Error::msg)?;
+                pg = crate::adapters::store::PgStore::connect(url.expose()).await?;
+                let env = match m.keyring.require(&args.profile, SecretKey::VercelToken) {
+                    Ok(token) => {
+                        let client = crate::adapters::vercel::VercelClient::new(&profile.vercel_api, &profile.vercel_project, profile.vercel_team.as_deref(), token)?;
+                        crate::checks::read_vercel_env(&client).await
+                    }
+                    Err(e) => Err(e),
+                };
+                let env = env
+                    .inspect_err(|e| eprintln!("warning: the Vercel env cannot be read ({e}); the kill-switch alarms are not evaluated"))
+                    .ok();
+                (&pg, env)
+            };
+        let entries = audit.list(&args.profile, 1000).await?;
+        let report = crate::metrics_report::gather(
+            store,
+            &crate::metrics_report::Request {
+                profile: &args.profile,
+                now,
+                window,
+                workspace: args.workspace.as_deref(),
+                settings,
+                audit: &entries,
+                env: env.as_ref(),
+            },
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print_metrics(&report, &args.window);
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn print_metrics(r: &crate::metrics_report::MetricsReport, window: &str) {
+    use crate::metrics_report::Counts;
+    let pct = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0));
+    let row = |name: &str, toggle: &str, c: &Counts| {
+        println!(
+            "{name:<28} {toggle:<6} {:>9} {:>7} {:>5} {:>9} {:>12} {:>6} {:>9} {:>5}",
+            c.attempted,
+            c.applied,
+            pct(c.applied_rate),
+            c.evaluated,
+            c.needs_review,
+            pct(c.needs_review_share),
+            c.ai_errors.map_or("n/a".to_owned(), |n| n.to_string()),
+            c.stuck_claims
+        );
+    };
+    println!(
+        "profile {} · window {window}: {} to {}",
+        r.profile, r.window.start, r.window.end
+    );
+    println!(
+        "{:<28} {:<6} {:>9} {:>7} {:>5} {:>9} {:>12} {:>6} {:>9} {:>5}",
+        "workspace",
+        "toggle",
+        "attempted",
+        "applied",
+        "rate",
+        "evaluated",
+        "needs_review",
+        "share",
+        "ai_errors",
+        "stuck"
+    );
+    for w in &r.workspaces {
+        row(&w.name, if w.toggle { "ON" } else { "OFF" }, &w.counts);
+    }
+    row("total", "", &r.totals);
+    let v = &r.verdict.verdict;
+    let pp = |x: f64| format!("{:+.1} pp", x * 100.0);
+    println!(
+        "verdict: {}{}",
+        v.state.label(),
+        match (v.estimate, v.interval) {
+            (Some(e), Some((lo, hi))) => format!(
+                " — needs_review {} (interval {} to {})",
+                pp(e),
+                pp(lo),
+                pp(hi)
+            ),
+            _ => String::new(),
+        }
+    );
+    for c in &v.comparisons {
+        println!(
+            "  vs {}: canary {}/{} needs_review, baseline {}/{} — {}",
+            c.baseline.label(),
+            c.canary.needs_review,
+            c.canary.evaluated,
+            c.base.needs_review,
+            c.base.evaluated,
+            c.state.label()
+        );
+    }
+    if let Some(note) = &r.verdict.note {
+        println!("  {note}");
+    }
+    if let Some(rec) = &v.recommendation {
+        println!("  recommended: {rec}");
+    }
+    if r.alarms.is_empty() {
+        println!("alarms: none");
+    } else {
+        println!("alarms:");
+        for a in &r.alarms {
+            println!(
+                "  [{}] {} (suggested lever: {})",
+                a.id, a.finding, a.suggested_lever
+            );
+        }
+    }
 }
 
 fn run_check(paths: &Paths, args: &CheckArgs) -> anyhow::Result<ExitCode> {

@@ -5,7 +5,7 @@
 
 use crate::adapters::audit::{AuditEntry, EntryKind, EntryStatus};
 use crate::adapters::store::Store;
-use crate::core::metrics::{MinuteStats, SeriesChunk};
+use crate::core::metrics::MinuteStats;
 use crate::core::time::UtcNaive;
 use crate::core::verdict::{Arm, Verdict, VerdictSettings, verdict};
 use crate::core::workspace::Workspace;
@@ -178,23 +178,6 @@ pub fn canary_start(
         .map(|at| (at, "WorkspaceSettings.updatedAt"))
 }
 
-/// The verdict's three arms from a chunk that reaches back to `start − (now − start)`.
-pub fn arms(chunk: &SeriesChunk, canary: &BTreeSet<String>, start: UtcNaive) -> (Arm, Arm, Arm) {
-    let start_minute = crate::core::time::floor_minute(start);
-    let (mut after, mut before, mut others) = (Arm::default(), Arm::default(), Arm::default());
-    for b in &chunk.buckets {
-        let arm = match (canary.contains(&b.client_id), b.minute >= start_minute) {
-            (true, true) => &mut after,
-            (true, false) => &mut before,
-            (false, true) => &mut others,
-            (false, false) => continue,
-        };
-        arm.evaluated += b.counts.evaluated;
-        arm.needs_review += b.counts.needs_review;
-    }
-    (after, before, others)
-}
-
 /// What the report is computed over.
 pub struct Request<'a> {
     /// The profile (for the report).
@@ -317,7 +300,15 @@ async fn verdict_report(
         .revision_series(start - length, req.now)
         .await
         .map_err(|e| e.to_string())?;
-    let (after, before, others) = arms(&chunk, &canary, start);
+    let (after, before, others) = crate::core::metrics::canary_arms(
+        chunk
+            .buckets
+            .iter()
+            .map(|b| (b.minute, b.client_id.as_str(), &b.counts)),
+        &canary,
+        start,
+        req.now,
+    );
     Ok(VerdictReport {
         verdict: verdict(after, before, others, req.settings),
         canary: info(Some(started)),

@@ -149,6 +149,23 @@ pub enum Event {
     },
 }
 
+/// The canary the verdict is about, and its three arms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CanaryArms {
+    /// When it started.
+    pub start: UtcNaive,
+    /// How that is known ("audit log" or "WorkspaceSettings.updatedAt").
+    pub start_from: &'static str,
+    /// The canary workspaces.
+    pub workspace_ids: Vec<String>,
+    /// The canary since it started.
+    pub after: crate::core::verdict::Arm,
+    /// The canary over the same length of time before (within the retained 72 h).
+    pub before: crate::core::verdict::Arm,
+    /// The other workspaces since it started.
+    pub others: crate::core::verdict::Arm,
+}
+
 /// The health of one source (database or env).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Health {
@@ -186,6 +203,13 @@ pub struct Snapshot {
     pub counts_72h: BTreeMap<String, RevisionCounts>,
     /// When `counts_72h` was read (the panel's clock).
     pub counts_72h_at: Option<UtcNaive>,
+    /// The claims of the last 72 hours, for the alarms (read with `counts_72h`).
+    pub claims: Arc<Vec<crate::core::alarms::ClaimFact>>,
+    /// The canary and its verdict's arms, when a workspace has the toggle on.
+    pub canary: Option<CanaryArms>,
+    /// The invariant alarms except the verdict's (the UI adds that one with
+    /// its own settings).
+    pub alarms: Vec<crate::core::alarms::Alarm>,
     /// Per-minute series (72 hours).
     pub series: RevisionSeries,
     /// The env as last read.
@@ -483,6 +507,14 @@ async fn read_db_once(
                 store.revision_counts(now - ChronoDuration::hours(72)),
             )
             .await?;
+            snapshot.claims = Arc::new(
+                timed(
+                    timeout,
+                    "the database",
+                    store.claims_since(now - ChronoDuration::hours(72)),
+                )
+                .await?,
+            );
             snapshot.counts_72h_at = Some(now);
         }
         let since = snapshot.series.next_since(now);
@@ -612,6 +644,7 @@ impl Worker {
         self.read_env(now).await;
         self.check_if_due(now).await;
         self.read_audit().await;
+        self.derive_metrics(now);
         self.snapshot.stage = match (&self.snapshot.revision_flag, &self.snapshot.auto_send_flag) {
             (Some(rev), Some(all)) => Some(Stage::derive(
                 rev,
@@ -638,6 +671,38 @@ impl Worker {
                 self.snapshot.db.error = Some(e);
             }
         }
+    }
+
+    /// The canary's arms and the alarms, from what this refresh read.
+    fn derive_metrics(&mut self, now: UtcNaive) {
+        let snap = &mut self.snapshot;
+        let canary: std::collections::BTreeSet<String> =
+            snap.enabled_workspaces().map(|w| w.id.clone()).collect();
+        snap.canary = crate::metrics_report::canary_start(&snap.workspaces, &snap.audit).map(
+            |(start, start_from)| {
+                let (after, before, others) = snap.series.canary_arms(&canary, start, now);
+                CanaryArms {
+                    start,
+                    start_from,
+                    workspace_ids: canary.iter().cloned().collect(),
+                    after,
+                    before,
+                    others,
+                }
+            },
+        );
+        let verified = crate::metrics_report::verified_levers(&snap.audit);
+        let ids: Vec<String> = canary.into_iter().collect();
+        let facts = crate::core::alarms::Facts {
+            now,
+            window_start: now - ChronoDuration::hours(72),
+            workspaces: &snap.workspaces,
+            env: snap.env_snapshot.as_ref(),
+            verdict: None,
+            canary_ids: &ids,
+            verified: &verified,
+        };
+        snap.alarms = crate::core::alarms::evaluate(&facts, &snap.claims);
     }
 
     /// Opens the audit log once.

@@ -7,6 +7,7 @@
 //! bucket instead of being lost.
 
 use crate::core::time::{UtcNaive, floor_minute};
+use crate::core::verdict::Arm;
 use crate::core::workspace::RevisionCounts;
 use chrono::Duration;
 use serde::Serialize;
@@ -188,7 +189,50 @@ impl SplitSeries {
     }
 }
 
+/// The canary verdict's three arms from per-minute buckets: the canary since
+/// `start`; the canary over the same length of time before `start`; every
+/// other workspace since `start` (minute resolution, evaluated drafts).
+pub fn canary_arms<'a>(
+    buckets: impl Iterator<Item = (UtcNaive, &'a str, &'a MinuteStats)>,
+    canary: &BTreeSet<String>,
+    start: UtcNaive,
+    now: UtcNaive,
+) -> (Arm, Arm, Arm) {
+    let start_minute = floor_minute(start);
+    let before_from = floor_minute(start - (now - start).max(Duration::zero()));
+    let (mut after, mut before, mut others) = (Arm::default(), Arm::default(), Arm::default());
+    for (minute, client, stats) in buckets {
+        let arm = match (canary.contains(client), minute >= start_minute) {
+            (true, true) => &mut after,
+            (true, false) if minute >= before_from => &mut before,
+            (false, true) => &mut others,
+            _ => continue,
+        };
+        arm.evaluated += stats.evaluated;
+        arm.needs_review += stats.needs_review;
+    }
+    (after, before, others)
+}
+
 impl RevisionSeries {
+    /// The verdict's arms from the retained series (see [`canary_arms`]); the
+    /// baseline before the canary reaches back at most [`RETAIN`].
+    pub fn canary_arms(
+        &self,
+        canary: &BTreeSet<String>,
+        start: UtcNaive,
+        now: UtcNaive,
+    ) -> (Arm, Arm, Arm) {
+        canary_arms(
+            self.buckets
+                .iter()
+                .flat_map(|(m, per)| per.iter().map(move |(c, s)| (*m, c.as_str(), s))),
+            canary,
+            start,
+            now,
+        )
+    }
+
     /// The newest claim stamp merged so far.
     pub fn watermark(&self) -> Option<UtcNaive> {
         self.watermark

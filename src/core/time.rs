@@ -68,6 +68,35 @@ pub fn parse_naive(text: &str) -> Option<UtcNaive> {
     None
 }
 
+/// A window length as people write it: `90m`, `72h`, `2d` (a whole number
+/// and one unit).
+pub fn parse_window(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = number.parse().map_err(|_| {
+        format!("{text:?} is not a window: write a whole number and m, h or d, e.g. 72h")
+    })?;
+    let d = match unit {
+        "m" => Duration::minutes(n),
+        "h" => Duration::hours(n),
+        "d" => Duration::days(n),
+        _ => {
+            return Err(format!(
+                "{text:?} is not a window: the unit must be m, h or d, e.g. 72h"
+            ));
+        }
+    };
+    if n <= 0 {
+        return Err(format!(
+            "{text:?} is not a window: it must be longer than zero"
+        ));
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +136,16 @@ mod tests {
         assert_eq!(parse_naive("2026-02-20T10:05:07Z"), Some(t(10, 5, 7, 0)));
         assert_eq!(parse_naive("2026-02-20 10:05"), Some(t(10, 5, 0, 0)));
         assert_eq!(parse_naive("yesterday"), None);
+    }
+
+    #[test]
+    fn windows_parse_as_people_write_them() {
+        assert_eq!(parse_window("72h"), Ok(Duration::hours(72)));
+        assert_eq!(parse_window(" 90m "), Ok(Duration::minutes(90)));
+        assert_eq!(parse_window("2d"), Ok(Duration::days(2)));
+        assert!(parse_window("0h").unwrap_err().contains("longer than zero"));
+        assert!(parse_window("72").unwrap_err().contains("unit"));
+        assert!(parse_window("h").unwrap_err().contains("whole number"));
+        assert!(parse_window("1.5h").unwrap_err().contains("unit"));
     }
 }

@@ -1,20 +1,98 @@
-//! The Metrics tab: attempted and applied per minute, canary against the rest,
-//! and the admin page's 72-hour numbers per workspace.
+//! The Metrics tab: the canary verdict, the invariant alarms, per-minute
+//! series (canary against the rest) with markers at audited actions, the
+//! admin page's 72-hour numbers, and a 24-hour review per workspace.
 
 use super::colors;
 use super::command::{Command, MetricsWindow};
+use crate::core::alarms::Alarm;
 use crate::core::metrics::MinuteStats;
 use crate::core::metrics::SplitSeries;
 use crate::core::time::{UtcNaive, epoch_seconds};
+use crate::core::verdict::{Verdict, VerdictSettings, VerdictState};
 use crate::worker::Snapshot;
 use chrono::DateTime;
 use egui::{RichText, Ui};
-use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints};
+use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoint, PlotPoints, Text, VLine};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+
+/// The verdict's settings as the operator set them (persisted).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VerdictPrefs {
+    /// Harm tolerance in percentage points.
+    pub tolerance_pp: f64,
+    /// The error level.
+    pub alpha: f64,
+}
+
+impl Default for VerdictPrefs {
+    fn default() -> Self {
+        let d = VerdictSettings::default();
+        Self {
+            tolerance_pp: d.tolerance * 100.0,
+            alpha: d.alpha,
+        }
+    }
+}
+
+impl VerdictPrefs {
+    /// The settings the verdict uses.
+    pub fn settings(self) -> VerdictSettings {
+        VerdictSettings {
+            tolerance: self.tolerance_pp / 100.0,
+            alpha: self.alpha,
+            ..VerdictSettings::default()
+        }
+    }
+}
+
+/// The tab's own state: the harm latch (not persisted).
+#[derive(Clone, Debug, Default)]
+pub struct MetricsPanel {
+    /// When harm was first detected and not yet acknowledged.
+    harm_since: Option<UtcNaive>,
+    /// Acknowledged: do not latch again until the verdict leaves "harm".
+    acknowledged: bool,
+    /// Show the 24-hour review instead of the live view.
+    review: bool,
+}
+
+impl MetricsPanel {
+    /// Updates the latch with the current verdict; returns the state to show
+    /// (harm stays until acknowledged).
+    fn latch(&mut self, state: VerdictState, now: UtcNaive) -> VerdictState {
+        if state == VerdictState::HarmDetected {
+            if self.harm_since.is_none() && !self.acknowledged {
+                self.harm_since = Some(now);
+            }
+        } else if self.harm_since.is_none() {
+            self.acknowledged = false;
+        }
+        if self.harm_since.is_some() {
+            VerdictState::HarmDetected
+        } else {
+            state
+        }
+    }
+}
+
+/// The verdict of the snapshot's canary with these settings.
+pub fn snapshot_verdict(snapshot: &Snapshot, prefs: VerdictPrefs) -> Option<Verdict> {
+    let c = snapshot.canary.as_ref()?;
+    Some(crate::core::verdict::verdict(
+        c.after,
+        c.before,
+        c.others,
+        prefs.settings(),
+    ))
+}
 
 /// Draws the Metrics tab; returns the commands the user gave.
 pub fn metrics_ui(
     ui: &mut Ui,
+    panel: &mut MetricsPanel,
+    prefs: &mut VerdictPrefs,
     snapshot: &Snapshot,
     window: MetricsWindow,
     now: UtcNaive,
@@ -27,12 +105,29 @@ pub fn metrics_ui(
         for w in MetricsWindow::ALL {
             let cmd = Command::SetWindow(w);
             if ui
-                .selectable_label(w == window, cmd.label())
+                .selectable_label(w == window && !panel.review, cmd.label())
                 .on_hover_text(cmd.tooltip())
                 .clicked()
             {
+                panel.review = false;
                 commands.push(cmd);
             }
+        }
+        ui.separator();
+        if ui
+            .selectable_label(panel.review, "24 h review")
+            .on_hover_text("The day's totals and rates per workspace (runbook step 6)")
+            .clicked()
+        {
+            panel.review = !panel.review;
+        }
+        if let Some(at) = snapshot.db.last_ok {
+            ui.separator();
+            ui.small(format!(
+                "data as of {} UTC ({})",
+                at.format("%H:%M:%S"),
+                crate::core::time::format_age(now - at)
+            ));
         }
     });
 
@@ -48,6 +143,14 @@ pub fn metrics_ui(
                 schema.summary()
             ),
         );
+        return commands;
+    }
+
+    let verdict = snapshot_verdict(snapshot, *prefs);
+    verdict_card_ui(ui, panel, prefs, snapshot, verdict.as_ref(), now);
+    alarms_ui(ui, snapshot, verdict.as_ref());
+    if panel.review {
+        review_ui(ui, snapshot, now);
         return commands;
     }
 
@@ -85,25 +188,40 @@ pub fn metrics_ui(
     ui.add_space(4.0);
 
     let binned = split.binned(window.bin_minutes());
+    let markers = markers(snapshot, binned.minutes.first().copied());
     let plot_height = ((ui.available_height() - 190.0) / 2.0).clamp(110.0, 320.0);
-    series_plot_ui(
-        ui,
-        "Revision attempts per minute",
-        &binned,
-        window,
-        plot_height,
-        |c| c.attempted,
-        &canary_name,
+    let per_minute = window.bin_minutes() as f64;
+    let plot = |ui: &mut Ui, title: &str, value: &dyn Fn(&MinuteStats) -> Option<f64>| {
+        series_plot_ui(
+            ui,
+            &PlotSpec {
+                title,
+                binned: &binned,
+                window,
+                height: plot_height,
+                canary_name: &canary_name,
+                markers: &markers,
+            },
+            value,
+        );
+    };
+    plot(ui, "Revision attempts per minute", &|c| {
+        Some(c.attempted as f64 / per_minute)
+    });
+    plot(ui, "Revisions applied per minute", &|c| {
+        Some(c.applied as f64 / per_minute)
+    });
+    plot(ui, "needs_review share of evaluated drafts", &|c| {
+        c.needs_review_share()
+    });
+    plot(ui, "AI errors and stuck claims per minute", &|c| {
+        Some((c.ai_errors + c.stuck) as f64 / per_minute)
+    });
+    ui.small(
+        "Stuck claims: stamped attempts still without a revision confidence 5 minutes later, well past the loop budget. \
+         They are the only database trace of a deadline_exceeded (the error text is never stored).",
     );
-    series_plot_ui(
-        ui,
-        "Revisions applied per minute",
-        &binned,
-        window,
-        plot_height,
-        |c| c.applied,
-        &canary_name,
-    );
+    markers_ui(ui, &markers);
 
     ui.add_space(6.0);
     admin_table_ui(ui, snapshot);
@@ -150,22 +268,75 @@ fn time_steps(span_seconds: f64) -> [f64; 3] {
     [STEPS[i], STEPS[i + 1], STEPS[i + 2]]
 }
 
-fn series_plot_ui(
-    ui: &mut Ui,
-    title: &str,
-    binned: &SplitSeries,
+/// What one plot shows.
+struct PlotSpec<'a> {
+    title: &'a str,
+    binned: &'a SplitSeries,
     window: MetricsWindow,
     height: f32,
-    value: fn(&MinuteStats) -> u64,
-    canary_name: &str,
-) {
-    let per_minute = window.bin_minutes() as f64;
+    canary_name: &'a str,
+    markers: &'a [Marker],
+}
+
+/// An audited action drawn as a vertical line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    /// When (UTC).
+    pub at: UtcNaive,
+    /// What, for people.
+    pub label: String,
+    /// Whether it ended verified.
+    pub ok: bool,
+}
+
+/// The audited actions (their results) from `from` on, oldest first.
+fn markers(snapshot: &Snapshot, from: Option<UtcNaive>) -> Vec<Marker> {
+    use crate::adapters::audit::{EntryKind, EntryStatus};
+    let mut out: Vec<Marker> = snapshot
+        .audit
+        .iter()
+        .filter(|e| e.kind == EntryKind::Result && from.is_none_or(|f| e.at >= f))
+        .map(|e| Marker {
+            at: e.at,
+            label: e.summary.trim_end_matches(": done and verified").to_owned(),
+            ok: e.status == EntryStatus::Ok,
+        })
+        .collect();
+    out.sort_by_key(|m| m.at);
+    out
+}
+
+fn markers_ui(ui: &mut Ui, markers: &[Marker]) {
+    if markers.is_empty() {
+        return;
+    }
+    ui.label(RichText::new("Actions in this window (vertical lines on the plots)").strong());
+    for m in markers {
+        ui.horizontal(|ui| {
+            ui.colored_label(
+                if m.ok { colors::OK } else { colors::FAIL },
+                if m.ok { "done" } else { "FAILED" },
+            );
+            ui.label(format!("{} UTC  {}", m.at.format("%H:%M:%S"), m.label));
+        });
+    }
+}
+
+fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats) -> Option<f64>) {
+    let PlotSpec {
+        title,
+        binned,
+        window,
+        height,
+        canary_name,
+        markers,
+    } = *spec;
     let points = |v: &[MinuteStats]| -> PlotPoints<'static> {
         binned
             .minutes
             .iter()
             .zip(v)
-            .map(|(t, c)| [epoch_seconds(*t), value(c) as f64 / per_minute])
+            .filter_map(|(t, c)| Some([epoch_seconds(*t), value(c)?]))
             .collect()
     };
     let subtitle = if window.bin_minutes() > 1 {
@@ -206,11 +377,222 @@ fn series_plot_ui(
     let response = plot.show(ui, |plot_ui| {
         plot_ui.line(rest_line);
         plot_ui.line(canary_line);
+        let top = plot_ui.plot_bounds().max()[1];
+        for m in markers {
+            let x = epoch_seconds(m.at);
+            let color = if m.ok { colors::OK } else { colors::FAIL };
+            plot_ui.vline(VLine::new("", x).color(color).width(1.5));
+            plot_ui.text(
+                Text::new("", PlotPoint::new(x, top), m.label.as_str())
+                    .color(color)
+                    .anchor(egui::Align2::LEFT_TOP),
+            );
+        }
     });
     let label = title.to_owned();
     response
         .response
         .widget_info(move || egui::WidgetInfo::labeled(egui::Role::Figure, true, &label));
+}
+
+/// The verdict card: state (sticky harm until acknowledged), the estimate and
+/// its interval, both baselines, the settings.
+fn verdict_card_ui(
+    ui: &mut Ui,
+    panel: &mut MetricsPanel,
+    prefs: &mut VerdictPrefs,
+    snapshot: &Snapshot,
+    verdict: Option<&Verdict>,
+    now: UtcNaive,
+) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        let Some(v) = verdict else {
+            ui.strong("Canary verdict");
+            ui.label(if snapshot.enabled_workspaces().next().is_some() {
+                "The canary's start is not known yet (no audit entry, no settings updatedAt)."
+            } else {
+                "No workspace has revision on: there is no canary to judge."
+            });
+            return;
+        };
+        let shown = panel.latch(v.state, now);
+        let color = match shown {
+            VerdictState::HarmDetected => colors::FAIL,
+            VerdictState::NoHarmDetected => colors::OK,
+            VerdictState::Inconclusive => colors::WARN,
+            VerdictState::InsufficientData => colors::UNKNOWN,
+        };
+        let pp = |x: f64| format!("{:+.1} pp", x * 100.0);
+        ui.horizontal_wrapped(|ui| {
+            ui.strong("Canary verdict:");
+            ui.colored_label(color, RichText::new(shown.label()).strong().size(18.0));
+            if let (Some(e), Some((lo, hi))) = (v.estimate, v.interval) {
+                ui.label(format!(
+                    "needs_review {} (interval {} to {})",
+                    pp(e),
+                    pp(lo),
+                    pp(hi)
+                ));
+            }
+        });
+        if let Some(since) = panel.harm_since {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(
+                    colors::FAIL,
+                    format!(
+                        "Harm first detected at {} UTC; it stays shown until acknowledged (now: {}).",
+                        since.format("%H:%M:%S"),
+                        v.state.label()
+                    ),
+                );
+                if ui
+                    .button("Acknowledge")
+                    .on_hover_text("I have seen it; show the live state again")
+                    .clicked()
+                {
+                    panel.harm_since = None;
+                    panel.acknowledged = true;
+                }
+            });
+        }
+        if let Some(rec) = &v.recommendation {
+            ui.colored_label(colors::FAIL, rec);
+        }
+        for c in &v.comparisons {
+            ui.small(format!(
+                "vs {}: canary {}/{} needs_review ({}), baseline {}/{} ({}): {}",
+                c.baseline.label(),
+                c.canary.needs_review,
+                c.canary.evaluated,
+                c.canary.share().map_or("-".to_owned(), |x| format!("{:.1}%", x * 100.0)),
+                c.base.needs_review,
+                c.base.evaluated,
+                c.base.share().map_or("-".to_owned(), |x| format!("{:.1}%", x * 100.0)),
+                c.state.label()
+            ));
+        }
+        if let Some(c) = &snapshot.canary {
+            ui.small(format!(
+                "Canary started {} UTC (from the {}). Anytime-valid: a mixture SPRT confidence sequence, valid however often the panel looks; each baseline at alpha/2.",
+                c.start.format("%Y-%m-%d %H:%M"),
+                c.start_from
+            ));
+        }
+        ui.horizontal(|ui| {
+            let l = ui.label("Harm tolerance (pp)");
+            ui.add(egui::DragValue::new(&mut prefs.tolerance_pp).range(1.0..=50.0).speed(0.5))
+                .labelled_by(l.id);
+            let l = ui.label("alpha");
+            ui.add(egui::DragValue::new(&mut prefs.alpha).range(0.001..=0.2).speed(0.001))
+                .labelled_by(l.id);
+        });
+    });
+}
+
+/// The alarms, each with its drafts (copyable) and the lever that fits.
+fn alarms_ui(ui: &mut Ui, snapshot: &Snapshot, verdict: Option<&Verdict>) {
+    let mut alarms: Vec<Alarm> = snapshot.alarms.clone();
+    if let Some(v) = verdict {
+        let ids = snapshot
+            .canary
+            .as_ref()
+            .map(|c| c.workspace_ids.clone())
+            .unwrap_or_default();
+        let facts = crate::core::alarms::Facts {
+            now: snapshot.made_at.unwrap_or_default(),
+            window_start: snapshot.made_at.unwrap_or_default(),
+            workspaces: &[],
+            env: None,
+            verdict: Some(v),
+            canary_ids: &ids,
+            verified: &[],
+        };
+        alarms.extend(crate::core::alarms::evaluate(&facts, &[]));
+    }
+    if alarms.is_empty() {
+        ui.colored_label(colors::OK, "Alarms: none (every invariant holds)");
+        return;
+    }
+    ui.colored_label(
+        colors::FAIL,
+        RichText::new(format!("Alarms: {}", alarms.len())).strong(),
+    );
+    for a in &alarms {
+        egui::Frame::group(ui.style())
+            .stroke(egui::Stroke::new(1.0, colors::FAIL))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.label(&a.finding);
+                ui.small(format!(
+                    "suggested lever: {} (Levers tab)",
+                    a.suggested_lever
+                ));
+                if !a.draft_ids.is_empty() {
+                    egui::CollapsingHeader::new(format!("{} draft(s)", a.draft_ids.len()))
+                        .id_salt(&a.id)
+                        .show(ui, |ui| {
+                            if ui.small_button("Copy ids").clicked() {
+                                ui.ctx().copy_text(a.draft_ids.join("\n"));
+                            }
+                            for id in &a.draft_ids {
+                                ui.monospace(id);
+                            }
+                        });
+                }
+            });
+    }
+}
+
+/// The 24-hour review: the day's totals and rates per workspace.
+fn review_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) {
+    let from = now - chrono::Duration::hours(24);
+    let totals = snapshot
+        .series
+        .totals_by_workspace(from, now + chrono::Duration::minutes(1));
+    ui.label(RichText::new("24 h review: the last day per workspace").strong());
+    let pct = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0));
+    egui::Grid::new("review_24h")
+        .striped(true)
+        .num_columns(9)
+        .show(ui, |ui| {
+            for h in [
+                "Workspace",
+                "Attempted",
+                "Applied",
+                "Applied rate",
+                "Evaluated",
+                "needs_review",
+                "AI errors",
+                "Stuck",
+                "Mean uplift",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for w in &snapshot.workspaces {
+                let c = totals.get(&w.id).copied().unwrap_or_default();
+                ui.label(&w.name);
+                ui.label(c.attempted.to_string());
+                ui.label(c.applied.to_string());
+                ui.label(pct(c.applied_rate()));
+                ui.label(c.evaluated.to_string());
+                ui.label(pct(c.needs_review_share()));
+                ui.label(
+                    if snapshot.schema.as_ref().is_some_and(|s| s.ai_interaction) {
+                        c.ai_errors.to_string()
+                    } else {
+                        "n/a".to_owned()
+                    },
+                );
+                ui.label(c.stuck.to_string());
+                ui.label(
+                    c.mean_uplift()
+                        .map_or("-".to_owned(), |u| format!("{u:+.3}")),
+                );
+                ui.end_row();
+            }
+        });
 }
 
 fn admin_table_ui(ui: &mut Ui, snapshot: &Snapshot) {
