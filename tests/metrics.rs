@@ -1,0 +1,270 @@
+//! The metrics report: the demo canary with an injected needs_review spike
+//! reaches "harm detected" and recommends the workspace rollback; the
+//! command line's JSON on the Postgres fixtures matches the admin page's
+//! definitions, lists every workspace, and keeps its field names.
+
+mod common;
+
+use chrono::Duration;
+use common::{DATA_BASE, DATA_METRICS, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, TestDb, panel_env};
+use rollout_panel::adapters::store::Store;
+use rollout_panel::core::alarms::AlarmKind;
+use rollout_panel::core::verdict::{VerdictSettings, VerdictState};
+use rollout_panel::demo::{DemoStage, DemoWorld, Faults, Simulator};
+use rollout_panel::metrics_report::{Request, gather};
+use serde_json::Value;
+
+const T0: &str = "2026-03-02 15:00:00";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_needs_review_spike_on_the_demo_canary_is_detected_and_the_workspace_rollback_recommended()
+ {
+    let dir = common::temp_dir();
+    let t0 = common::ts(T0);
+    let world = DemoWorld::create(&dir.path().join("demo.sqlite"), t0, DemoStage::Canary, 9)
+        .await
+        .expect("world");
+    let store = world.store().await.expect("store");
+    let mut sim = Simulator::new(9);
+    let report = |now| {
+        let (world, store) = (&world, &store);
+        async move {
+            world.advance_deployments(now).await.expect("advance");
+            let env = world.env_snapshot().await.expect("env");
+            gather(
+                store,
+                &Request {
+                    profile: "demo",
+                    now,
+                    window: Duration::hours(72),
+                    workspace: None,
+                    settings: VerdictSettings::default(),
+                    audit: &[],
+                    env: Some(&env),
+                },
+            )
+            .await
+            .expect("report")
+        }
+    };
+    // Without the spike, an hour into the canary: no harm.
+    sim.advance_to(&world, t0 + Duration::hours(1))
+        .await
+        .expect("simulate");
+    let calm = report(t0 + Duration::hours(1)).await;
+    assert_ne!(calm.verdict.verdict.state, VerdictState::HarmDetected);
+    assert!(
+        calm.alarms
+            .iter()
+            .all(|a| a.kind != AlarmKind::NeedsReviewHarm)
+    );
+    assert_eq!(calm.verdict.canary.workspace_ids.len(), 1);
+
+    // The spike: the canary's drafts go to needs_review far more often.
+    world
+        .set_faults(&Faults {
+            needs_review_spike: true,
+            ..Faults::default()
+        })
+        .await
+        .expect("fault");
+    let later = t0 + Duration::hours(4);
+    sim.advance_to(&world, later).await.expect("simulate");
+    let r = report(later).await;
+    let v = &r.verdict.verdict;
+    assert_eq!(v.state, VerdictState::HarmDetected, "{v:#?}");
+    let (lo, _) = v.interval.expect("interval");
+    assert!(lo > 0.0);
+    assert!(
+        v.recommendation
+            .as_deref()
+            .is_some_and(|r| r.contains("Roll back the canary workspace first"))
+    );
+    let alarm = r
+        .alarms
+        .iter()
+        .find(|a| a.kind == AlarmKind::NeedsReviewHarm)
+        .expect("the needs_review alarm");
+    assert_eq!(alarm.suggested_lever, "workspace-rollback");
+    assert_eq!(alarm.workspace_ids, r.verdict.canary.workspace_ids);
+    world.close().await;
+}
+
+/// The admin page's definition, written out independently: claims whose
+/// lead's workspace is `client` and whose stamp is at or after `start`.
+async fn admin_counts(url: &str, client: &str, start: &str) -> (i64, i64) {
+    let pool = sqlx::PgPool::connect(url).await.expect("pool");
+    let row: (i64, i64) = sqlx::query_as(
+        r#"SELECT count(*), count(*) FILTER (WHERE d."autoSendRevisionApplied")
+           FROM "AIDraft" d WHERE d."leadId" IN (SELECT "id" FROM "Lead" WHERE "clientId" = $1)
+           AND d."autoSendRevisionAttemptedAt" >= $2::timestamp(3)"#,
+    )
+    .bind(client)
+    .bind(start)
+    .fetch_one(&pool)
+    .await
+    .expect("admin counts");
+    pool.close().await;
+    row
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_json_on_postgres_matches_the_admin_definitions_and_lists_every_workspace() {
+    common::require_secret_service();
+    for (variant, fixtures) in [
+        (
+            "v1",
+            vec![PG_V0, PG_V1, DATA_BASE, DATA_REVISIONS, DATA_METRICS],
+        ),
+        (
+            "v2",
+            vec![PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS, DATA_METRICS],
+        ),
+    ] {
+        let db = TestDb::create().await;
+        db.apply(&fixtures).await;
+        // A workspace with no settings row and no activity at all.
+        let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+        sqlx::query(
+            r#"INSERT INTO "Client" ("id", "name", "userId", "updatedAt") VALUES ('c-delta', 'Delta', 'u4', '2026-02-01 00:00:00')"#,
+        )
+        .execute(&pool)
+        .await
+        .expect("delta");
+        pool.close().await;
+
+        let dir = common::temp_dir();
+        let d = dir.path();
+        let name = format!("metrics-{variant}-{}", std::process::id());
+        let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
+        assert!(
+            run(
+                &[
+                    "profile",
+                    "add",
+                    &name,
+                    "--vercel-project",
+                    "zrg",
+                    "--vercel-api",
+                    "http://127.0.0.1:9"
+                ],
+                ""
+            )
+            .status
+            .success()
+        );
+        assert!(
+            run(
+                &["secrets", "set", "--profile", &name, "database-url"],
+                &db.url
+            )
+            .status
+            .success()
+        );
+        // The fixtures are from February 2026: a window that reaches them.
+        let o = run(
+            &["metrics", "--profile", &name, "--window", "400d", "--json"],
+            "",
+        );
+        let text = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(0), "{text}");
+        assert!(
+            text.contains("the kill-switch alarms are not evaluated"),
+            "no Vercel token: said on stderr, not silently: {text}"
+        );
+        let r: Value = serde_json::from_slice(&o.stdout).expect("json");
+        assert_eq!(r["profile"], name.as_str());
+        let start = r["window"]["start"].as_str().expect("start");
+        let end = r["window"]["end"].as_str().expect("end");
+        assert!(start.ends_with('Z') && end.ends_with('Z'), "{start} {end}");
+        let start_sql = start.trim_end_matches('Z').replace('T', " ");
+        let ws = r["workspaces"].as_array().expect("workspaces");
+        let names: Vec<&str> = ws.iter().map(|w| w["name"].as_str().unwrap()).collect();
+        assert_eq!(names, vec!["Alpha", "Beta", "Delta", "Gamma"]);
+        for w in ws {
+            let id = w["id"].as_str().unwrap();
+            let (attempted, applied) = admin_counts(&db.url, id, &start_sql).await;
+            assert_eq!(w["attempted"], attempted, "{variant} {id}");
+            assert_eq!(w["applied"], applied, "{variant} {id}");
+            for key in [
+                "toggle",
+                "applied_rate",
+                "evaluated",
+                "needs_review",
+                "ai_errors",
+                "stuck_claims",
+            ] {
+                assert!(w.get(key).is_some(), "{key} missing in {w}");
+            }
+        }
+        let by = |n: &str| ws.iter().find(|w| w["name"] == n).unwrap();
+        // Alpha over the whole fixture (d4 and ai-errors included; d10 stuck by now).
+        let alpha = by("Alpha");
+        assert_eq!(alpha["toggle"], true);
+        assert_eq!(alpha["attempted"], 5);
+        assert_eq!(alpha["applied"], 3);
+        assert_eq!(alpha["applied_rate"], 0.6);
+        assert_eq!(alpha["evaluated"], 6);
+        assert_eq!(alpha["needs_review"], 3);
+        assert_eq!(alpha["ai_errors"], 2);
+        assert_eq!(alpha["stuck_claims"], 1);
+        assert_eq!(by("Gamma")["toggle"], false, "no settings row");
+        assert_eq!(by("Gamma")["ai_errors"], 1);
+        let delta = by("Delta");
+        assert_eq!(delta["attempted"], 0);
+        assert_eq!(
+            delta["applied_rate"],
+            Value::Null,
+            "null when nothing was attempted"
+        );
+        assert_eq!(r["totals"]["attempted"], 8);
+        assert_eq!(r["totals"]["applied"], 4);
+        assert_eq!(r["totals"]["stuck_claims"], 3);
+        for key in ["state", "estimate", "interval"] {
+            assert!(r["verdict"].get(key).is_some(), "verdict.{key}");
+        }
+        assert!(r["alarms"].is_array());
+        // Gamma has no settings row and a claim: the toggle-off alarm names it.
+        let alarm = r["alarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == "attempt_while_toggle_off" && a["workspace_ids"][0] == "c-gamma")
+            .expect("toggle-off alarm");
+        assert_eq!(alarm["workspace_ids"][0], "c-gamma");
+        assert_eq!(alarm["draft_ids"][0], "d8");
+        for key in ["id", "finding", "suggested_lever"] {
+            assert!(alarm.get(key).is_some());
+        }
+
+        // --workspace by name or id, and the aligned table.
+        let o = run(
+            &[
+                "metrics",
+                "--profile",
+                &name,
+                "--window",
+                "400d",
+                "--workspace",
+                "Beta",
+                "--json",
+            ],
+            "",
+        );
+        let r: Value = serde_json::from_slice(&o.stdout).expect("json");
+        assert_eq!(r["workspaces"].as_array().unwrap().len(), 1);
+        assert_eq!(r["totals"]["attempted"], 2);
+        let o = run(&["metrics", "--profile", &name, "--window", "400d"], "");
+        let table = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            table.contains("workspace") && table.contains("Alpha"),
+            "{table}"
+        );
+        let o = run(&["metrics", "--profile", &name, "--workspace", "Nope"], "");
+        assert_eq!(o.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("no workspace \"Nope\""));
+        let o = run(&["metrics", "--profile", &name, "--window", "3x"], "");
+        assert_eq!(o.status.code(), Some(1));
+        assert!(run(&["profile", "remove", &name], "").status.success());
+    }
+}
