@@ -210,6 +210,12 @@ pub struct Snapshot {
     /// The invariant alarms except the verdict's (the UI adds that one with
     /// its own settings).
     pub alarms: Vec<crate::core::alarms::Alarm>,
+    /// The series as the plots need it: dense per minute over the retained
+    /// 72 h, the canary set against the rest, ending with this refresh's
+    /// minute. Computed here so a frame only slices it.
+    pub split_72h: Arc<crate::core::metrics::SplitSeries>,
+    /// Per-workspace totals of the last 24 h (the review view).
+    pub review_24h: Arc<BTreeMap<String, crate::core::metrics::MinuteStats>>,
     /// Per-minute series (72 hours).
     pub series: RevisionSeries,
     /// The env as last read.
@@ -253,6 +259,22 @@ impl Snapshot {
             },
             ..Self::default()
         }
+    }
+
+    /// Computes what the Metrics tab draws from the series (the dense 72-hour
+    /// split and the 24-hour review), so a frame only slices it.
+    pub fn derive_views(&mut self, now: UtcNaive) {
+        let canary: std::collections::BTreeSet<String> =
+            self.enabled_workspaces().map(|w| w.id.clone()).collect();
+        self.split_72h = Arc::new(self.series.split(
+            &canary,
+            now,
+            crate::core::metrics::RETAIN.num_minutes(),
+        ));
+        self.review_24h = Arc::new(self.series.totals_by_workspace(
+            now - ChronoDuration::hours(24),
+            now + ChronoDuration::minutes(1),
+        ));
     }
 
     /// Workspaces whose toggle is on (the canary set).
@@ -691,6 +713,7 @@ impl Worker {
                 }
             },
         );
+        snap.derive_views(now);
         let verified = crate::metrics_report::verified_levers(&snap.audit);
         let ids: Vec<String> = canary.into_iter().collect();
         let facts = crate::core::alarms::Facts {

@@ -529,3 +529,109 @@ fn the_reason_field_has_the_focus_when_a_dialog_opens() {
     );
     wait_for_labels(&mut h, &clock, chrono::Duration::seconds(1), "verified", 1);
 }
+
+/// Clicks the tab with this label.
+fn tab(h: &mut Harness<'static, App>, label: &str) {
+    h.get_by_role_and_label(Role::Button, label).click();
+    frames(h);
+}
+
+/// Clicks Refresh and waits for the worker's answer.
+fn refresh(h: &mut Harness<'static, App>) {
+    h.get_by_role_and_label(Role::Button, "Refresh").click();
+    frames(h);
+    assert!(h.state().worker().wait_idle(DEADLINE), "refresh");
+    frames(h);
+}
+
+#[test]
+fn the_metrics_tab_shows_the_verdict_card_and_a_marker_after_a_lever() {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(SystemClock.now());
+    let mut h = harness(dir.path(), DemoStage::Canary, &clock);
+    tab(&mut h, "Metrics");
+    assert!(
+        has_label_containing(&h, "Canary verdict:"),
+        "{:#?}",
+        labels(&h)
+    );
+    assert!(!has_label_containing(&h, "Actions in this window"));
+    // A second canary from the Levers tab (an immediate toggle write).
+    tab(&mut h, "Levers");
+    let other = "Cobalt Legal";
+    h.get_by_role_and_label(Role::Button, &format!("Enable canary for {other}…"))
+        .click();
+    frames(&mut h);
+    type_into(&mut h, "Reason", "widen the canary");
+    type_into(&mut h, &format!("Type {other} to confirm"), other);
+    h.get_by_role(Role::CheckBox).click();
+    frames(&mut h);
+    h.get_by_role_and_label(Role::Button, "Confirm").click();
+    frames(&mut h);
+    wait_for_labels(&mut h, &clock, chrono::Duration::zero(), "verified", 1);
+    refresh(&mut h);
+    tab(&mut h, "Metrics");
+    assert!(
+        has_label_containing(&h, &format!("Enable the canary: revision for {other}")),
+        "the marker: {:#?}",
+        labels(&h)
+    );
+    // The canary now started with that action: the card says so.
+    assert!(has_label_containing(&h, "(from the audit log)"));
+    assert!(has_label_containing(&h, "insufficient data"));
+}
+
+#[test]
+fn a_needs_review_spike_latches_harm_until_acknowledged() {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(SystemClock.now());
+    let mut h = harness(dir.path(), DemoStage::Canary, &clock);
+    tab(&mut h, "Metrics");
+    let state_is = |h: &Harness<'static, App>, text: &str| {
+        h.query_all_by_role(Role::Label)
+            .any(|n| n.value().as_deref() == Some(text))
+    };
+    assert!(!state_is(&h, "harm detected"));
+    // The canary's drafts start going to needs_review far more often.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let world =
+            DemoWorld::open_or_create(&demo_db(dir.path()), clock.now(), DemoStage::Canary, 1)
+                .await
+                .expect("world");
+        world
+            .set_faults(&rollout_panel::demo::Faults {
+                needs_review_spike: true,
+                ..Default::default()
+            })
+            .await
+            .expect("fault");
+        world.close().await;
+    });
+    clock.advance(chrono::Duration::hours(3));
+    refresh(&mut h);
+    assert!(
+        has_label_containing(&h, "harm detected"),
+        "{:#?}",
+        labels(&h)
+    );
+    assert!(has_label_containing(
+        &h,
+        "Roll back the canary workspace first"
+    ));
+    assert!(has_label_containing(&h, "Harm first detected at"));
+    assert!(has_label_containing(
+        &h,
+        "canary's needs_review share is above its baseline"
+    ));
+    h.get_by_role_and_label(Role::Button, "Acknowledge").click();
+    frames(&mut h);
+    assert!(
+        !has_label_containing(&h, "Harm first detected at"),
+        "acknowledged"
+    );
+    assert!(
+        state_is(&h, "harm detected"),
+        "the live state is still shown"
+    );
+}

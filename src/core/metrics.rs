@@ -153,6 +153,16 @@ impl SplitSeries {
 }
 
 impl SplitSeries {
+    /// The newest `minutes` minutes (all of them when there are fewer).
+    pub fn tail(&self, minutes: usize) -> SplitSeries {
+        let from = self.minutes.len().saturating_sub(minutes);
+        SplitSeries {
+            minutes: self.minutes[from..].to_vec(),
+            canary: self.canary[from..].to_vec(),
+            rest: self.rest[from..].to_vec(),
+        }
+    }
+
     /// Groups every `k` consecutive minutes into one point (sums), oldest
     /// first; a partial group at the start is kept. Used to draw long windows.
     pub fn binned(&self, k: usize) -> SplitSeries {

@@ -167,7 +167,7 @@ pub fn metrics_ui(
         n => format!("{n} enabled workspaces"),
     };
     let rest_count = snapshot.workspaces.len() - canary.len();
-    let split = snapshot.series.split(&canary, now, window.minutes());
+    let split = snapshot.split_72h.tail(window.minutes() as usize);
     let (canary_total, rest_total) = split.totals();
 
     ui.add_space(4.0);
@@ -547,52 +547,55 @@ fn alarms_ui(ui: &mut Ui, snapshot: &Snapshot, verdict: Option<&Verdict>) {
 /// The 24-hour review: the day's totals and rates per workspace.
 fn review_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) {
     let from = now - chrono::Duration::hours(24);
-    let totals = snapshot
-        .series
-        .totals_by_workspace(from, now + chrono::Duration::minutes(1));
-    ui.label(RichText::new("24 h review: the last day per workspace").strong());
+    let totals = &snapshot.review_24h;
+    ui.label(
+        RichText::new(format!(
+            "24 h review: the last day per workspace (since {} UTC)",
+            from.format("%Y-%m-%d %H:%M")
+        ))
+        .strong(),
+    );
     let pct = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0));
-    egui::Grid::new("review_24h")
-        .striped(true)
-        .num_columns(9)
-        .show(ui, |ui| {
-            for h in [
-                "Workspace",
-                "Attempted",
-                "Applied",
-                "Applied rate",
-                "Evaluated",
-                "needs_review",
-                "AI errors",
-                "Stuck",
-                "Mean uplift",
-            ] {
-                ui.strong(h);
-            }
-            ui.end_row();
-            for w in &snapshot.workspaces {
-                let c = totals.get(&w.id).copied().unwrap_or_default();
-                ui.label(&w.name);
-                ui.label(c.attempted.to_string());
-                ui.label(c.applied.to_string());
-                ui.label(pct(c.applied_rate()));
-                ui.label(c.evaluated.to_string());
-                ui.label(pct(c.needs_review_share()));
-                ui.label(
-                    if snapshot.schema.as_ref().is_some_and(|s| s.ai_interaction) {
-                        c.ai_errors.to_string()
-                    } else {
-                        "n/a".to_owned()
-                    },
-                );
-                ui.label(c.stuck.to_string());
-                ui.label(
-                    c.mean_uplift()
-                        .map_or("-".to_owned(), |u| format!("{u:+.3}")),
-                );
-                ui.end_row();
-            }
-        });
+    let readable = snapshot.schema.as_ref().is_some_and(|s| s.ai_interaction);
+    table_ui(
+        ui,
+        "review_24h",
+        &[
+            "Workspace",
+            "Attempted",
+            "Applied",
+            "Applied rate",
+            "Evaluated",
+            "needs_review",
+            "AI errors",
+            "Stuck",
+            "Mean uplift",
+        ],
+        snapshot.workspaces.len(),
+        |i| {
+            let w = &snapshot.workspaces[i];
+            let c = totals.get(&w.id).copied().unwrap_or_default();
+            [
+                w.name.clone(),
+                c.attempted.to_string(),
+                c.applied.to_string(),
+                pct(c.applied_rate()),
+                c.evaluated.to_string(),
+                pct(c.needs_review_share()),
+                if readable {
+                    c.ai_errors.to_string()
+                } else {
+                    "n/a".to_owned()
+                },
+                c.stuck.to_string(),
+                c.mean_uplift()
+                    .map_or("-".to_owned(), |u| format!("{u:+.3}")),
+            ]
+            .into_iter()
+            .map(|t| (t, None))
+            .collect()
+        },
+    );
 }
 
 fn admin_table_ui(ui: &mut Ui, snapshot: &Snapshot) {
@@ -600,33 +603,70 @@ fn admin_table_ui(ui: &mut Ui, snapshot: &Snapshot) {
         .on_hover_text(
             "The admin page's numbers: attempted = claim stamps in the last 72 h (no status, channel or action filter); applied = the same with autoSendRevisionApplied.",
         );
-    egui::Grid::new("admin_counts")
+    table_ui(
+        ui,
+        "admin_counts",
+        &[
+            "Workspace",
+            "Toggle",
+            "Attempted",
+            "Applied",
+            "Applied rate",
+        ],
+        snapshot.workspaces.len(),
+        |i| {
+            let w = &snapshot.workspaces[i];
+            let c = snapshot.counts_72h.get(&w.id).copied().unwrap_or_default();
+            let toggle_color = if w.toggle.is_on() {
+                colors::CANARY
+            } else {
+                colors::UNKNOWN
+            };
+            vec![
+                (w.name.clone(), None),
+                (w.toggle.label().to_owned(), Some(toggle_color)),
+                (c.attempted.to_string(), None),
+                (c.applied.to_string(), None),
+                (c.applied_rate_label(), None),
+            ]
+        },
+    );
+}
+
+/// A table of `n` rows that lays out only the rows in view, so 500
+/// workspaces cost no more per frame than a dozen. `row` gives each cell's
+/// text and colour.
+fn table_ui(
+    ui: &mut Ui,
+    id: &str,
+    headers: &[&str],
+    n: usize,
+    row: impl Fn(usize) -> Vec<(String, Option<egui::Color32>)>,
+) {
+    use egui_extras::{Column, TableBuilder};
+    let height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+    TableBuilder::new(ui)
+        .id_salt(id)
         .striped(true)
-        .num_columns(5)
-        .show(ui, |ui| {
-            for h in [
-                "Workspace",
-                "Toggle",
-                "Attempted",
-                "Applied",
-                "Applied rate",
-            ] {
-                ui.strong(h);
+        .max_scroll_height(height * 12.0)
+        .columns(Column::auto().at_least(70.0), headers.len())
+        .header(height, |mut h| {
+            for t in headers {
+                h.col(|ui| {
+                    ui.strong(*t);
+                });
             }
-            ui.end_row();
-            for w in &snapshot.workspaces {
-                let c = snapshot.counts_72h.get(&w.id).copied().unwrap_or_default();
-                ui.label(&w.name);
-                let toggle_color = if w.toggle.is_on() {
-                    colors::CANARY
-                } else {
-                    colors::UNKNOWN
-                };
-                ui.colored_label(toggle_color, w.toggle.label());
-                ui.label(c.attempted.to_string());
-                ui.label(c.applied.to_string());
-                ui.label(c.applied_rate_label());
-                ui.end_row();
-            }
+        })
+        .body(|body| {
+            body.rows(height, n, |mut r| {
+                for (text, color) in row(r.index()) {
+                    r.col(|ui| {
+                        match color {
+                            Some(c) => ui.colored_label(c, text),
+                            None => ui.label(text),
+                        };
+                    });
+                }
+            });
         });
 }

@@ -6,7 +6,7 @@
 //! missing column is reported as data ([`SchemaReport`]), never as a SQL error.
 
 mod postgres;
-mod sql;
+pub mod sql;
 mod sqlite;
 
 pub use postgres::PgStore;

@@ -37,7 +37,7 @@ macro_rules! series_sql {
         concat!(
             "SELECT ",
             $trunc,
-            r#"d."autoSendRevisionAttemptedAt") AS minute, l."clientId", count(*) AS attempted,
+            r#"d."autoSendRevisionAttemptedAt") AS minute, d.client, count(*) AS attempted,
        count(*) FILTER (WHERE d."autoSendRevisionApplied" = true) AS applied,
        count(*) FILTER (WHERE d."autoSendRevisionConfidence" IS NULL AND d."autoSendRevisionAttemptedAt" < "#,
             $p2,
@@ -45,11 +45,13 @@ macro_rules! series_sql {
        CAST(COALESCE(sum(d."autoSendRevisionConfidence" - d."autoSendOriginalConfidence"), 0) AS DOUBLE PRECISION) AS uplift_sum,
        count(d."autoSendRevisionConfidence" - d."autoSendOriginalConfidence") AS uplift_n,
        max(d."autoSendRevisionAttemptedAt") AS max_stamp
-FROM "AIDraft" d
-JOIN "Lead" l ON l."id" = d."leadId"
-WHERE d."autoSendRevisionAttemptedAt" >= "#,
+FROM (SELECT d0."autoSendRevisionAttemptedAt", d0."autoSendRevisionApplied",
+             d0."autoSendRevisionConfidence", d0."autoSendOriginalConfidence",
+             (SELECT l."clientId" FROM "Lead" l WHERE l."id" = d0."leadId") AS client
+      FROM "AIDraft" d0
+      WHERE d0."autoSendRevisionAttemptedAt" >= "#,
             $p1,
-            r#"
+            r#") d
 GROUP BY 1, 2
 ORDER BY 1, 2"#
         )
@@ -62,14 +64,15 @@ macro_rules! evaluated_sql {
         concat!(
             "SELECT ",
             $trunc,
-            r#"d."autoSendEvaluatedAt") AS minute, l."clientId", count(*) AS evaluated,
+            r#"d."autoSendEvaluatedAt") AS minute, d.client, count(*) AS evaluated,
        count(*) FILTER (WHERE d."autoSendAction" = 'needs_review') AS needs_review,
        max(d."autoSendEvaluatedAt") AS max_stamp
-FROM "AIDraft" d
-JOIN "Lead" l ON l."id" = d."leadId"
-WHERE d."autoSendEvaluatedAt" >= "#,
+FROM (SELECT d0."autoSendEvaluatedAt", d0."autoSendAction",
+             (SELECT l."clientId" FROM "Lead" l WHERE l."id" = d0."leadId") AS client
+      FROM "AIDraft" d0
+      WHERE d0."autoSendEvaluatedAt" >= "#,
             $p1,
-            r#"
+            r#") d
 GROUP BY 1, 2
 ORDER BY 1, 2"#
         )
@@ -85,10 +88,11 @@ macro_rules! ai_errors_sql {
             r#"i."createdAt") AS minute, i."clientId", count(*) AS errors,
        max(i."createdAt") AS max_stamp
 FROM "AIInteraction" i
-WHERE i."createdAt" >= "#,
+WHERE i."clientId" IN (SELECT c."id" FROM "Client" c)
+  AND i."featureId" IN ('auto_send.revise', 'auto_send.context_select')
+  AND i."createdAt" >= "#,
             $p1,
             r#" AND i."status" = 'error'
-  AND i."featureId" IN ('auto_send.revise', 'auto_send.context_select')
 GROUP BY 1, 2
 ORDER BY 1, 2"#
         )
@@ -406,14 +410,17 @@ macro_rules! impl_store {
                 use chrono::NaiveDateTime;
                 require_revision_columns(&self.report)?;
                 let [claims_sql, evaluated_sql, errors_sql] = $series;
-                let claims: Vec<(NaiveDateTime, String, i64, i64, i64, f64, i64, NaiveDateTime)> =
+                // The workspace comes from a per-row lookup of the draft's lead
+                // (an index probe each: cheap for the re-read tail); a draft
+                // without a lead (impossible with the FK) is skipped.
+                let claims: Vec<(NaiveDateTime, Option<String>, i64, i64, i64, f64, i64, NaiveDateTime)> =
                     sqlx::query_as(claims_sql)
                         .bind(since)
                         .bind(now - STUCK_AFTER)
                         .fetch_all(&self.pool)
                         .await
                         .map_err(|e| StoreError::query("revision series", e))?;
-                let evaluated: Vec<(NaiveDateTime, String, i64, i64, NaiveDateTime)> =
+                let evaluated: Vec<(NaiveDateTime, Option<String>, i64, i64, NaiveDateTime)> =
                     sqlx::query_as(evaluated_sql)
                         .bind(since)
                         .fetch_all(&self.pool)
@@ -439,6 +446,7 @@ macro_rules! impl_store {
                 let mut merged: std::collections::BTreeMap<(NaiveDateTime, String), MinuteStats> =
                     std::collections::BTreeMap::new();
                 for (minute, client, attempted, applied, stuck, uplift_sum, uplift_n, _) in claims {
+                    let Some(client) = client else { continue };
                     let e = merged.entry((minute, client)).or_default();
                     e.attempted = n(attempted);
                     e.applied = n(applied);
@@ -447,6 +455,7 @@ macro_rules! impl_store {
                     e.uplift_n = n(uplift_n);
                 }
                 for (minute, client, evaluated, needs_review, _) in evaluated {
+                    let Some(client) = client else { continue };
                     let e = merged.entry((minute, client)).or_default();
                     e.evaluated = n(evaluated);
                     e.needs_review = n(needs_review);
