@@ -442,9 +442,25 @@ async fn sqlite_toggle_writes_are_compare_and_set() {
     check_toggle_writes(&store).await;
 }
 
+/// The pool under a store, to change rows behind its back.
+enum Raw {
+    Pg(sqlx::PgPool),
+    Lite(sqlx::SqlitePool),
+}
+
+impl Raw {
+    async fn exec(&self, sql: &'static str) {
+        match self {
+            Raw::Pg(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            Raw::Lite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        }
+        .expect("statement");
+    }
+}
+
 /// The metric series on the metrics fixture (hand-computed in
 /// tests/fixtures/data_metrics.sql), checked against any store.
-async fn check_metric_reads(store: &dyn Store) {
+async fn check_metric_reads(store: &dyn Store, raw: &Raw) {
     use rollout_panel::core::metrics::MinuteStats;
     let now = ts(NOW);
     let chunk = store
@@ -544,6 +560,21 @@ async fn check_metric_reads(store: &dyn Store) {
     assert_eq!(t["c-alpha"].stuck, 1);
     assert_eq!(t["c-alpha"].attempted, 4, "re-read, not double-counted");
 
+    // A late apply (its revision lands after the poll that saw the claim)
+    // corrects its bucket on the next poll.
+    raw.exec(
+        r#"UPDATE "AIDraft" SET "autoSendRevisionConfidence" = 0.75, "autoSendRevisionApplied" = true WHERE "id" = 'd10'"#,
+    )
+    .await;
+    let since = series.next_since(later);
+    series.apply(
+        store.revision_series(since, later).await.expect("tail"),
+        later,
+    );
+    let t = series.totals_by_workspace(ts(WINDOW_START), later);
+    assert_eq!((t["c-alpha"].applied, t["c-alpha"].stuck), (3, 0));
+    assert_eq!(t["c-alpha"].uplift_n, 4);
+
     // The claims for the alarms, in stamp order.
     let claims = store.claims_since(ts(WINDOW_START)).await.expect("claims");
     let ids: Vec<&str> = claims.iter().map(|c| c.draft_id.as_str()).collect();
@@ -562,7 +593,7 @@ async fn postgres_v1_and_v2_metric_series_match_the_hand_computed_numbers() {
         db.apply(&fixtures).await;
         let store = PgStore::connect(&db.url).await.expect("connect");
         assert!(store.schema().ai_interaction);
-        check_metric_reads(&store).await;
+        check_metric_reads(&store, &Raw::Pg(store.pool().clone())).await;
     }
 }
 
@@ -573,8 +604,8 @@ async fn sqlite_metric_series_match_the_hand_computed_numbers() {
     for script in [DATA_BASE, DATA_REVISIONS, DATA_METRICS] {
         sqlx::raw_sql(script).execute(&pool).await.unwrap();
     }
-    let store = SqliteStore::from_pool(pool).await.expect("store");
-    check_metric_reads(&store).await;
+    let store = SqliteStore::from_pool(pool.clone()).await.expect("store");
+    check_metric_reads(&store, &Raw::Lite(pool)).await;
 }
 
 #[tokio::test]
@@ -604,5 +635,5 @@ async fn postgres_session_time_zone_does_not_move_the_series() {
             .unwrap(),
     );
     assert_eq!(a, b);
-    check_metric_reads(&far).await;
+    check_metric_reads(&far, &Raw::Pg(far.pool().clone())).await;
 }
