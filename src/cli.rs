@@ -71,6 +71,31 @@ pub enum Cmd {
     Audit(AuditArgs),
     /// Revision metrics per workspace, the canary verdict and the alarms.
     Metrics(MetricsArgs),
+    /// Export a reproducible sample of revised drafts as CSV (runbook step 6).
+    Export(ExportArgs),
+}
+
+/// `export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The profile (`demo` reads the rehearsal world).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// Where to write the CSV (`-` = standard output). Written atomically.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// How many drafts.
+    #[arg(long, default_value_t = 25)]
+    pub sample: usize,
+    /// The seed (default: a new random one, printed); the same seed and data give the same rows.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// How far back (m, h or d). Default: since the canary started, else 24h.
+    #[arg(long)]
+    pub window: Option<String>,
+    /// One workspace (id or exact name).
+    #[arg(long, value_name = "W")]
+    pub workspace: Option<String>,
 }
 
 /// `metrics`.
@@ -398,6 +423,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::Lever(args)) => run_lever(&paths, &args),
         Some(Cmd::Audit(args)) => run_audit(&paths, &args),
         Some(Cmd::Metrics(args)) => run_metrics(&paths, &args),
+        Some(Cmd::Export(args)) => run_export(&paths, &args),
         Some(Cmd::Check(args)) => Ok(run_check(&paths, &args).unwrap_or_else(|e| {
             // A check that cannot even start is a failure (2), not "warnings only".
             eprintln!("error: {e:#}");
@@ -711,6 +737,119 @@ fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<ExitCode> {
         } else {
             print_metrics(&report, &args.window);
         }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The store of a profile (or the demo world, advanced to now), for read-only commands.
+async fn open_store(
+    paths: &Paths,
+    profile: &str,
+    now: crate::core::time::UtcNaive,
+) -> anyhow::Result<(Box<dyn crate::adapters::store::Store>, Option<DemoWorld>)> {
+    if profile == DEMO_PROFILE {
+        let world =
+            DemoWorld::open_or_create(&paths.demo_db(), now, DemoStage::Canary, DEFAULT_DEMO_SEED)
+                .await?;
+        crate::demo::Simulator::new(DEFAULT_DEMO_SEED)
+            .advance_to(&world, now)
+            .await?;
+        let store = world.store().await?;
+        Ok((Box::new(store), Some(world)))
+    } else {
+        let m = manager(paths);
+        m.get(profile)?;
+        let url = m
+            .keyring
+            .require(profile, SecretKey::DatabaseUrl)
+            .map_err(anyhow::Error::msg)?;
+        Ok((
+            Box::new(crate::adapters::store::PgStore::connect(url.expose()).await?),
+            None,
+        ))
+    }
+}
+
+fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    use crate::adapters::audit::{EntryStatus, Intent};
+    if args.sample == 0 {
+        bail!("--sample must be at least 1");
+    }
+    let window = args
+        .window
+        .as_deref()
+        .map(crate::core::time::parse_window)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let seed = args.seed.unwrap_or_else(rand::random::<u64>);
+    runtime()?.block_on(async {
+        let now = SystemClock.now();
+        let audit = AuditLog::open(&AuditLog::path_in(&paths.data_dir)).await?;
+        let (store, _world) = open_store(paths, &args.profile, now).await?;
+        let workspaces = store.workspaces().await?;
+        let workspace_id = match &args.workspace {
+            None => None,
+            Some(w) => Some(
+                workspaces
+                    .iter()
+                    .find(|x| &x.id == w || &x.name == w)
+                    .map(|x| x.id.clone())
+                    .ok_or_else(|| anyhow::anyhow!("no workspace {w:?}; the workspaces are: {}",
+                        workspaces.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")))?,
+            ),
+        };
+        let entries = audit.list(&args.profile, 1000).await?;
+        let start = match window {
+            Some(w) => now - w,
+            None => crate::metrics_report::canary_start(&workspaces, &entries)
+                .map_or(now - chrono::Duration::hours(24), |(t, _)| t),
+        };
+        let sample = crate::export::draw(
+            store.as_ref(),
+            crate::export::SampleRequest {
+                start,
+                end: now + chrono::Duration::milliseconds(1),
+                workspace_id: workspace_id.clone(),
+                n: args.sample,
+                seed,
+            },
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+        let to_stdout = args.out.as_os_str() == "-";
+        let where_to = if to_stdout { "standard output".to_owned() } else { args.out.display().to_string() };
+        let action = audit
+            .intent(
+                now,
+                &Intent {
+                    profile: &args.profile,
+                    lever: "export",
+                    reason: "quality review sample",
+                    summary: &format!("Export {} (seed {seed}) to {where_to}", sample.describe()),
+                    detail: serde_json::json!({
+                        "rows": sample.rows.len(), "population": sample.population, "seed": seed,
+                        "window_start": crate::metrics_report::rfc3339(start), "workspace": workspace_id,
+                        "out": where_to,
+                    }),
+                },
+            )
+            .await?;
+        let written = if to_stdout {
+            crate::core::export::write_csv(std::io::stdout().lock(), &sample.rows).map_err(|e| e.to_string())
+        } else {
+            crate::export::write_atomic(&args.out, &sample.rows)
+        };
+        let (status, summary) = match &written {
+            Ok(()) => (EntryStatus::Ok, format!("wrote {} rows to {where_to}", sample.rows.len())),
+            Err(e) => (EntryStatus::Failed, format!("export failed: {e}")),
+        };
+        audit.result(&action, SystemClock.now(), status, &summary, &serde_json::json!({})).await?;
+        written.map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "exported {} (seed {seed}, revisions since {}) to {where_to}",
+            sample.describe(),
+            crate::metrics_report::rfc3339(start)
+        );
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -3,6 +3,7 @@
 pub mod alarms;
 pub mod dburl;
 pub mod env;
+pub mod export;
 pub mod lever;
 pub mod metrics;
 pub mod profile;

@@ -370,22 +370,40 @@ fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats)
             )),
             HoverPosition::Elsewhere { .. } => None,
         });
-    let canary_line = Line::new(format!("canary: {canary_name}"), points(&binned.canary))
+    let (canary_points, rest_points) = (points(&binned.canary), points(&binned.rest));
+    // Marker labels sit at the top of the data (not of the view: a label
+    // placed at the view's edge would widen the auto-bounds every frame),
+    // on the side of their line that has room.
+    let top = canary_points
+        .points()
+        .iter()
+        .chain(rest_points.points())
+        .map(|p| p.y)
+        .fold(1.0, f64::max);
+    let (x_first, x_last) = (
+        binned.minutes.first().map_or(0.0, |t| epoch_seconds(*t)),
+        binned.minutes.last().map_or(0.0, |t| epoch_seconds(*t)),
+    );
+    let canary_line = Line::new(format!("canary: {canary_name}"), canary_points)
         .color(colors::CANARY)
         .width(2.0);
-    let rest_line = Line::new("rest", points(&binned.rest)).color(colors::REST);
+    let rest_line = Line::new("rest", rest_points).color(colors::REST);
     let response = plot.show(ui, |plot_ui| {
         plot_ui.line(rest_line);
         plot_ui.line(canary_line);
-        let top = plot_ui.plot_bounds().max()[1];
         for m in markers {
             let x = epoch_seconds(m.at);
             let color = if m.ok { colors::OK } else { colors::FAIL };
+            let anchor = if x > (x_first + x_last) / 2.0 {
+                egui::Align2::RIGHT_TOP
+            } else {
+                egui::Align2::LEFT_TOP
+            };
             plot_ui.vline(VLine::new("", x).color(color).width(1.5));
             plot_ui.text(
-                Text::new("", PlotPoint::new(x, top), m.label.as_str())
+                Text::new("", PlotPoint::new(x, top), format!(" {} ", m.label))
                     .color(color)
-                    .anchor(egui::Align2::LEFT_TOP),
+                    .anchor(anchor),
             );
         }
     });

@@ -72,6 +72,21 @@ pub trait Store: Send + Sync {
         since: UtcNaive,
     ) -> Result<BTreeMap<String, RevisionCounts>, StoreError>;
 
+    /// Ids of the drafts whose revision was applied, stamped in
+    /// `[start, end)`, optionally of one workspace (`Client.id`).
+    async fn revised_draft_ids(
+        &self,
+        start: UtcNaive,
+        end: UtcNaive,
+        workspace_id: Option<&str>,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The export rows of these drafts, ordered by revision stamp then id.
+    async fn drafts_by_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::core::export::DraftRow>, StoreError>;
+
     /// Every claim stamped at or after `since` (for the alarms): draft,
     /// workspace, stamp, channel, and on V2 the iteration of the last apply
     /// and the workspace's iteration bound.

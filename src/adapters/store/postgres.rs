@@ -86,6 +86,7 @@ impl_store!(
     sql::PG_COUNTS,
     sql::PG_SERIES,
     sql::PG_CLAIMS,
+    (sql::PG_REVISED_IDS, sql::PG_DRAFTS_BY_IDS),
     sql::PG_DRAFT_FACTS,
     sql::PG_TOGGLE,
     "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",

@@ -211,11 +211,74 @@ pub const SQLITE_CLAIMS: [&str; 2] = [
     ),
 ];
 
+macro_rules! revised_ids_sql {
+    ($p1:literal, $p2:literal, $p3:literal) => {
+        concat!(
+            r#"SELECT d."id" FROM "AIDraft" d
+WHERE d."autoSendRevisionApplied" = true
+  AND d."autoSendRevisionAttemptedAt" >= "#,
+            $p1,
+            r#" AND d."autoSendRevisionAttemptedAt" < "#,
+            $p2,
+            r#"
+  AND (CAST("#,
+            $p3,
+            r#" AS TEXT) IS NULL OR d."leadId" IN (SELECT l."id" FROM "Lead" l WHERE l."clientId" = "#,
+            $p3,
+            r#"))"#
+        )
+    };
+}
+
+/// Applied revisions stamped in `[$1, $2)`, optionally of workspace `$3`.
+pub const PG_REVISED_IDS: &str = revised_ids_sql!("$1", "$2", "$3");
+/// Applied revisions, SQLite.
+pub const SQLITE_REVISED_IDS: &str = revised_ids_sql!("?1", "?2", "?3");
+
+macro_rules! drafts_by_ids_sql {
+    ($ids:literal, $iterations:literal) => {
+        concat!(
+            r#"SELECT d."id", l."clientId", c."name", d."leadId", d."channel", d."createdAt",
+       d."autoSendRevisionAttemptedAt", d."autoSendOriginalConfidence", d."autoSendRevisionConfidence",
+       d."autoSendThreshold", d."autoSendAction", d."status", "#,
+            $iterations,
+            r#" AS iterations, d."autoSendRevisionSelectorUsed", d."content"
+FROM "AIDraft" d
+JOIN "Lead" l ON l."id" = d."leadId"
+JOIN "Client" c ON c."id" = l."clientId"
+WHERE d."id" IN ("#,
+            $ids,
+            r#")
+ORDER BY d."autoSendRevisionAttemptedAt", d."id""#
+        )
+    };
+}
+
+/// Drafts by id (a JSON array of ids): (without iterations, V2).
+pub const PG_DRAFTS_BY_IDS: [&str; 2] = [
+    drafts_by_ids_sql!(
+        "SELECT jsonb_array_elements_text(CAST($1 AS JSONB))",
+        "CAST(NULL AS BIGINT)"
+    ),
+    drafts_by_ids_sql!(
+        "SELECT jsonb_array_elements_text(CAST($1 AS JSONB))",
+        r#"CAST(d."autoSendRevisionIterations" AS BIGINT)"#
+    ),
+];
+/// Drafts by id, SQLite.
+pub const SQLITE_DRAFTS_BY_IDS: [&str; 2] = [
+    drafts_by_ids_sql!("SELECT value FROM json_each(?1)", "CAST(NULL AS BIGINT)"),
+    drafts_by_ids_sql!(
+        "SELECT value FROM json_each(?1)",
+        r#"CAST(d."autoSendRevisionIterations" AS BIGINT)"#
+    ),
+];
+
 /// Implements [`Store`](super::Store) for a pool-backed store. The row-reading
 /// code is written once; the stores differ only in the SQL constants, the
 /// version query and how the catalogue is read (each module's `read_catalog`).
 macro_rules! impl_store {
-    ($ty:ty, $counts:expr, $series:expr, $claims:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr) => {
+    ($ty:ty, $counts:expr, $series:expr, $claims:expr, $revised:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr) => {
         #[async_trait::async_trait]
         impl $crate::adapters::store::Store for $ty {
             fn schema(&self) -> &$crate::core::schema::SchemaReport {
@@ -369,6 +432,71 @@ macro_rules! impl_store {
                     .await
                     .map_err(|e| $crate::adapters::store::StoreError::query("the TLS state", e))?;
                 Ok(row.map(|(b,)| b))
+            }
+
+            async fn revised_draft_ids(
+                &self,
+                start: $crate::core::time::UtcNaive,
+                end: $crate::core::time::UtcNaive,
+                workspace_id: Option<&str>,
+            ) -> Result<Vec<String>, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::{StoreError, require_revision_columns};
+                require_revision_columns(&self.report)?;
+                let (ids_sql, _) = $revised;
+                let rows: Vec<(String,)> = sqlx::query_as(ids_sql)
+                    .bind(start)
+                    .bind(end)
+                    .bind(workspace_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| StoreError::query("the revised drafts", e))?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+
+            async fn drafts_by_ids(
+                &self,
+                ids: &[String],
+            ) -> Result<Vec<$crate::core::export::DraftRow>, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::{StoreError, require_revision_columns};
+                require_revision_columns(&self.report)?;
+                let (_, [v1, v2]) = $revised;
+                let q = if self.report.variant.has_iterations() { v2 } else { v1 };
+                type Row = (
+                    String, String, String, String, String,
+                    chrono::NaiveDateTime, chrono::NaiveDateTime,
+                    Option<f64>, Option<f64>, Option<f64>, Option<String>, String,
+                    Option<i64>, Option<bool>, String,
+                );
+                let mut out = Vec::with_capacity(ids.len());
+                // In chunks, so a large sample is not one huge statement.
+                for chunk in ids.chunks(1000) {
+                    // Serialising strings cannot fail; "[]" would read nothing.
+                    let json = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".to_owned());
+                    let rows: Vec<Row> = sqlx::query_as(q)
+                        .bind(json)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| StoreError::query("the sampled drafts", e))?;
+                    out.extend(rows.into_iter().map(|r| $crate::core::export::DraftRow {
+                        draft_id: r.0,
+                        workspace_id: r.1,
+                        workspace_name: r.2,
+                        lead_id: r.3,
+                        channel: r.4,
+                        created_at: r.5,
+                        attempted_at: r.6,
+                        original_confidence: r.7,
+                        revised_confidence: r.8,
+                        threshold: r.9,
+                        action: r.10,
+                        status: r.11,
+                        iterations: r.12,
+                        selector_used: r.13,
+                        content: r.14,
+                    }));
+                }
+                out.sort_by(|a, b| a.attempted_at.cmp(&b.attempted_at).then_with(|| a.draft_id.cmp(&b.draft_id)));
+                Ok(out)
             }
 
             async fn claims_since(

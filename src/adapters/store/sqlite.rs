@@ -57,6 +57,7 @@ impl_store!(
     sql::SQLITE_COUNTS,
     sql::SQLITE_SERIES,
     sql::SQLITE_CLAIMS,
+    (sql::SQLITE_REVISED_IDS, sql::SQLITE_DRAFTS_BY_IDS),
     sql::SQLITE_DRAFT_FACTS,
     sql::SQLITE_TOGGLE,
     "SELECT 0 WHERE 0",

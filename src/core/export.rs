@@ -1,0 +1,172 @@
+//! The quality-review export (runbook step 6): a reproducible uniform sample
+//! of revised drafts and its CSV. Pure: the store reads the rows, the caller
+//! writes the bytes.
+//!
+//! Reproducible: the candidates are ordered by draft id (byte order, the same
+//! on Postgres and SQLite whatever their collation) and sampled without
+//! replacement by a generator seeded with the shown seed, so the same seed and
+//! the same data give the same rows everywhere.
+
+use crate::core::time::UtcNaive;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::Serialize;
+
+/// The CSV columns, in order (documented in the README).
+pub const COLUMNS: [&str; 16] = [
+    "draft_id",
+    "workspace_id",
+    "workspace_name",
+    "lead_id",
+    "channel",
+    "created_at",
+    "revision_attempted_at",
+    "original_confidence",
+    "revised_confidence",
+    "uplift",
+    "threshold",
+    "auto_send_action",
+    "status",
+    "iterations",
+    "selector_used",
+    "content",
+];
+
+/// One revised draft as exported.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DraftRow {
+    /// `AIDraft.id`.
+    pub draft_id: String,
+    /// `Lead.clientId`.
+    pub workspace_id: String,
+    /// `Client.name`.
+    pub workspace_name: String,
+    /// `AIDraft.leadId`.
+    pub lead_id: String,
+    /// `AIDraft.channel`.
+    pub channel: String,
+    /// `AIDraft.createdAt`.
+    pub created_at: UtcNaive,
+    /// `autoSendRevisionAttemptedAt`.
+    pub attempted_at: UtcNaive,
+    /// `autoSendOriginalConfidence`.
+    pub original_confidence: Option<f64>,
+    /// `autoSendRevisionConfidence`.
+    pub revised_confidence: Option<f64>,
+    /// `autoSendThreshold`.
+    pub threshold: Option<f64>,
+    /// `autoSendAction`.
+    pub action: Option<String>,
+    /// `AIDraft.status`.
+    pub status: String,
+    /// `autoSendRevisionIterations` (V2; `None` before).
+    pub iterations: Option<i64>,
+    /// `autoSendRevisionSelectorUsed`.
+    pub selector_used: Option<bool>,
+    /// `AIDraft.content`: the revised text once a revision is applied (contract §3.3).
+    pub content: String,
+}
+
+impl DraftRow {
+    /// revised − original, when both are known.
+    pub fn uplift(&self) -> Option<f64> {
+        Some(self.revised_confidence? - self.original_confidence?)
+    }
+}
+
+/// Picks `n` of `candidates` uniformly without replacement, reproducibly from
+/// `seed`: the ids are sorted (byte order) first, so the order they were read
+/// in does not matter. Returns the chosen ids, sorted; all of them when `n`
+/// is at least the population.
+pub fn sample_ids(mut candidates: Vec<String>, n: usize, seed: u64) -> Vec<String> {
+    candidates.sort();
+    candidates.dedup();
+    if n >= candidates.len() {
+        return candidates;
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut picked: Vec<usize> = rand::seq::index::sample(&mut rng, candidates.len(), n).into_vec();
+    picked.sort_unstable();
+    picked.into_iter().map(|i| candidates[i].clone()).collect()
+}
+
+/// A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
+/// carriage return first) gets a leading `'`, which spreadsheets show as
+/// text. Numbers are written as numbers and never pass through here.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+fn time(t: UtcNaive) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |x| {
+        // Round away float noise (0.7 − 0.6 = 0.09999999999999998).
+        let r = (x * 1e9).round() / 1e9;
+        format!("{r}")
+    })
+}
+
+/// The cells of one row, in [`COLUMNS`] order (empty for NULL, never "null").
+pub fn cells(r: &DraftRow) -> [String; 16] {
+    let text = |s: &str| neutralise(s).into_owned();
+    [
+        text(&r.draft_id),
+        text(&r.workspace_id),
+        text(&r.workspace_name),
+        text(&r.lead_id),
+        text(&r.channel),
+        time(r.created_at),
+        time(r.attempted_at),
+        num(r.original_confidence),
+        num(r.revised_confidence),
+        num(r.uplift()),
+        num(r.threshold),
+        r.action.as_deref().map(text).unwrap_or_default(),
+        text(&r.status),
+        r.iterations.map(|i| i.to_string()).unwrap_or_default(),
+        r.selector_used.map(|b| b.to_string()).unwrap_or_default(),
+        text(&r.content),
+    ]
+}
+
+/// Writes the header and the rows as RFC 4180 CSV (UTF-8, CRLF, quoted where
+/// needed) into `out`.
+pub fn write_csv<W: std::io::Write>(out: W, rows: &[DraftRow]) -> Result<(), csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(COLUMNS)?;
+    for r in rows {
+        w.write_record(cells(r))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// `revised-drafts-<profile>-<UTC date>-seed<seed>.csv`.
+pub fn file_name(profile: &str, now: UtcNaive, seed: u64) -> String {
+    let safe: String = profile
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "revised-drafts-{safe}-{}-seed{seed}.csv",
+        now.format("%Y-%m-%d")
+    )
+}
+
+#[cfg(test)]
+mod tests;

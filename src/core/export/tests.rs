@@ -1,0 +1,127 @@
+//! The CSV and the sample: round trip through the `csv` reader, formula
+//! neutralising, reproducible sampling.
+
+use super::*;
+use chrono::NaiveDate;
+
+fn at(h: u32) -> UtcNaive {
+    NaiveDate::from_ymd_opt(2026, 3, 2)
+        .unwrap()
+        .and_hms_milli_opt(h, 0, 0, 250)
+        .unwrap()
+}
+
+fn row(id: &str, content: &str) -> DraftRow {
+    DraftRow {
+        draft_id: id.to_owned(),
+        workspace_id: "c-1".into(),
+        workspace_name: "Acme, \"Solar\"".into(),
+        lead_id: "l-1".into(),
+        channel: "email".into(),
+        created_at: at(9),
+        attempted_at: at(10),
+        original_confidence: Some(0.6),
+        revised_confidence: Some(0.7),
+        threshold: Some(0.9),
+        action: Some("send_delayed".into()),
+        status: "pending".into(),
+        iterations: None,
+        selector_used: Some(true),
+        content: content.to_owned(),
+    }
+}
+
+fn read(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes)
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn round_trip_keeps_every_cell() {
+    let long = "x".repeat(5000);
+    let rows = vec![
+        row("d1", "Hi Ann, thanks \"so\" much,\nsee you\r\nsoon 🎉"),
+        row("d2", &long),
+        DraftRow {
+            original_confidence: None,
+            action: None,
+            selector_used: None,
+            ..row("d3", "plain")
+        },
+    ];
+    let mut out = Vec::new();
+    write_csv(&mut out, &rows).unwrap();
+    assert!(std::str::from_utf8(&out).is_ok());
+    let back = read(&out);
+    assert_eq!(back[0], COLUMNS.map(str::to_owned).to_vec());
+    assert_eq!(back.len(), 4);
+    for (r, cells_back) in rows.iter().zip(&back[1..]) {
+        assert_eq!(cells_back, &cells(r).to_vec());
+        assert_eq!(cells_back[15], r.content, "content survives untouched");
+    }
+    assert_eq!(back[1][2], "Acme, \"Solar\"");
+    assert_eq!(back[1][6], "2026-03-02T10:00:00.250Z");
+    assert_eq!(back[1][9], "0.1", "uplift without float noise");
+    // NULL is an empty cell, never "null".
+    assert_eq!(back[3][7], "");
+    assert_eq!(back[3][9], "");
+    assert_eq!(back[3][11], "");
+    assert_eq!(back[3][14], "");
+    assert!(!String::from_utf8_lossy(&out).contains("null"));
+    assert_eq!(back[1][13], "", "iterations empty before V2");
+}
+
+#[test]
+fn formulas_are_neutralised_and_numbers_stay_numbers() {
+    for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        let r = row("d1", bad);
+        let c = cells(&r);
+        assert_eq!(c[15], format!("'{bad}"), "{bad:?}");
+    }
+    assert_eq!(cells(&row("d1", "fine = ok"))[15], "fine = ok");
+    // A negative uplift is a number, not text: no quote.
+    let r = DraftRow {
+        original_confidence: Some(0.8),
+        revised_confidence: Some(0.5),
+        ..row("d1", "x")
+    };
+    assert_eq!(cells(&r)[9], "-0.3");
+    // Other text cells too (a workspace name someone typed).
+    let r = DraftRow {
+        workspace_name: "=cmd".into(),
+        ..row("d1", "x")
+    };
+    assert_eq!(cells(&r)[2], "'=cmd");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_sample_whatever_the_read_order() {
+    let ids: Vec<String> = (0..200).map(|i| format!("d{i:03}")).collect();
+    let mut shuffled = ids.clone();
+    shuffled.reverse();
+    let a = sample_ids(ids.clone(), 25, 42);
+    assert_eq!(a.len(), 25);
+    assert_eq!(a, sample_ids(shuffled, 25, 42));
+    assert_ne!(
+        a,
+        sample_ids(ids.clone(), 25, 43),
+        "another seed, another sample"
+    );
+    let mut unique = a.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), 25, "without replacement");
+    // More asked than there are: all of them.
+    assert_eq!(sample_ids(ids[..10].to_vec(), 25, 1), ids[..10].to_vec());
+}
+
+#[test]
+fn file_names_carry_profile_date_and_seed() {
+    assert_eq!(
+        file_name("prod/eu", at(10), 7),
+        "revised-drafts-prod_eu-2026-03-02-seed7.csv"
+    );
+}

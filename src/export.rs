@@ -1,0 +1,102 @@
+//! The quality-review export: the sample of revised drafts from a store and
+//! its CSV file, written atomically. Shared by `rollout-panel export` and the
+//! Drafts tab; the CSV format and the sampling are in [`crate::core::export`].
+
+use crate::adapters::store::Store;
+use crate::core::export::{DraftRow, sample_ids, write_csv};
+use crate::core::time::UtcNaive;
+use std::path::{Path, PathBuf};
+
+/// What to sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleRequest {
+    /// Revision stamps from (inclusive).
+    pub start: UtcNaive,
+    /// Revision stamps until (exclusive).
+    pub end: UtcNaive,
+    /// One workspace (`Client.id`), or all.
+    pub workspace_id: Option<String>,
+    /// How many drafts.
+    pub n: usize,
+    /// The seed (shown, and written into the file name).
+    pub seed: u64,
+}
+
+/// A drawn sample.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// What was asked.
+    pub request: SampleRequest,
+    /// How many revised drafts the window holds.
+    pub population: usize,
+    /// The sampled drafts, by revision stamp.
+    pub rows: Vec<DraftRow>,
+}
+
+impl Sample {
+    /// "25 of 311 revised drafts" or "all 12 revised drafts (25 asked)".
+    pub fn describe(&self) -> String {
+        if self.request.n >= self.population {
+            format!(
+                "all {} revised drafts of the window ({} asked, fewer exist)",
+                self.population, self.request.n
+            )
+        } else {
+            format!("{} of {} revised drafts", self.rows.len(), self.population)
+        }
+    }
+}
+
+/// Draws the sample: every candidate id, the seeded choice, then the rows.
+pub async fn draw(store: &dyn Store, request: SampleRequest) -> Result<Sample, String> {
+    let ids = store
+        .revised_draft_ids(request.start, request.end, request.workspace_id.as_deref())
+        .await
+        .map_err(|e| e.to_string())?;
+    let population = ids.len();
+    let chosen = sample_ids(ids, request.n, request.seed);
+    let rows = store
+        .drafts_by_ids(&chosen)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Sample {
+        request,
+        population,
+        rows,
+    })
+}
+
+/// Writes the CSV to `path` atomically: a temporary file in the same
+/// directory, flushed and synced, then renamed over the target. A failure
+/// leaves the target as it was (absent, or the old file).
+pub fn write_atomic(path: &Path, rows: &[DraftRow]) -> Result<(), String> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        format!("cannot write {}: {what}: {e}", path.display())
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".revised-drafts-")
+        .suffix(".csv.part")
+        .tempfile_in(&dir)
+        .map_err(|e| fail("cannot create a file in its folder", &e))?;
+    write_csv(std::io::BufWriter::new(tmp.as_file_mut()), rows)
+        .map_err(|e| fail("writing failed", &e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| fail("syncing failed", &e))?;
+    tmp.persist(path)
+        .map_err(|e| fail("moving it into place failed", &e.error))?;
+    Ok(())
+}
+
+/// Where an export goes when no save dialog can be shown: the user's
+/// downloads folder, else the panel's data dir.
+pub fn fallback_dir(data_dir: &Path) -> PathBuf {
+    directories::UserDirs::new()
+        .and_then(|u| u.download_dir().map(Path::to_path_buf))
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| data_dir.join("exports"))
+}
