@@ -5,12 +5,13 @@ use crate::adapters::clock::Clock;
 use crate::core::profile::{DEMO_PROFILE, Profile};
 use crate::core::secret::SecretKey;
 use crate::demo::DemoStage;
+use crate::export::{ExportOutcome, NativeDialog, Sample, SaveDialog};
 use crate::paths::Paths;
 use crate::profiles::{ProfileJob, ProfileJobs, ProfileManager, ProfilesView};
 use crate::ui::audit::audit_ui;
+use crate::ui::drafts::{DraftsAction, DraftsPanel};
 use crate::ui::levers::{LeverAction, LeversPanel};
 use crate::ui::metrics::{MetricsPanel, VerdictPrefs, metrics_ui};
-use crate::ui::placeholder::placeholder_ui;
 use crate::ui::profiles::{ProfileAction, ProfilesWindow};
 use crate::ui::readiness::readiness_ui;
 use crate::ui::top_bar::{tabs_ui, top_bar_ui};
@@ -117,6 +118,17 @@ pub struct App {
     levers: LeversPanel,
     /// The Metrics tab's harm latch and view.
     metrics: MetricsPanel,
+    /// The Drafts tab.
+    drafts: DraftsPanel,
+    /// The save dialog (native; tests answer it themselves).
+    dialog: Arc<dyn SaveDialog>,
+    /// Where exports go when no dialog can be shown.
+    export_dir: std::path::PathBuf,
+    /// Finished exports, from their background threads.
+    exports: (
+        std::sync::mpsc::Sender<(ExportOutcome, Arc<Sample>)>,
+        std::sync::mpsc::Receiver<(ExportOutcome, Arc<Sample>)>,
+    ),
 }
 
 impl App {
@@ -134,6 +146,11 @@ impl App {
         let ctx = cc.egui_ctx.clone();
         let clock = Arc::clone(&config.clock);
         let profile = config.target.profile_name().to_owned();
+        let export_dir = config
+            .audit_path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map_or_else(std::env::temp_dir, crate::export::fallback_dir);
         let worker = spawn_worker(&ctx, config);
         let jobs = launcher.as_ref().map(|l| {
             let repaint_ctx = ctx.clone();
@@ -157,6 +174,10 @@ impl App {
             notice: None,
             levers: LeversPanel::default(),
             metrics: MetricsPanel::default(),
+            drafts: DraftsPanel::default(),
+            dialog: Arc::new(NativeDialog),
+            export_dir,
+            exports: std::sync::mpsc::channel(),
         }
     }
 
@@ -164,6 +185,49 @@ impl App {
     pub fn with_notice(mut self, notice: Option<String>) -> Self {
         self.notice = notice;
         self
+    }
+
+    /// Uses another save dialog (tests answer it) and fallback folder.
+    pub fn with_dialog(
+        mut self,
+        dialog: Arc<dyn SaveDialog>,
+        export_dir: std::path::PathBuf,
+    ) -> Self {
+        self.dialog = dialog;
+        self.export_dir = export_dir;
+        self
+    }
+
+    /// Starts an export off the UI thread: the dialog, then the atomic write.
+    fn start_export(&self, sample: Arc<Sample>, name: String) {
+        let dialog = Arc::clone(&self.dialog);
+        let dir = self.export_dir.clone();
+        let tx = self.exports.0.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("rollout-export".into())
+            .spawn(move || {
+                let outcome =
+                    crate::export::export_with(dialog.as_ref(), &dir, &name, &sample.rows);
+                let _ = tx.send((outcome, sample));
+                ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            let _ = self.exports.0.send((
+                ExportOutcome::Failed(format!("cannot start the export: {e}")),
+                Arc::new(Sample {
+                    request: crate::export::SampleRequest {
+                        start: self.clock.now(),
+                        end: self.clock.now(),
+                        workspace_id: None,
+                        n: 0,
+                        seed: 0,
+                    },
+                    population: 0,
+                    rows: Vec::new(),
+                }),
+            ));
+        }
     }
 
     /// The profile jobs' runner (tests wait on it).
@@ -186,6 +250,7 @@ impl App {
         }
         self.levers = LeversPanel::default();
         self.metrics = MetricsPanel::default();
+        self.drafts = DraftsPanel::default();
         let profile = if name == DEMO_PROFILE {
             None
         } else {
@@ -299,12 +364,41 @@ impl eframe::App for App {
                     self.busy_since = None;
                 }
                 Event::LeverStep { run, step } => self.levers.step(run, step),
+                Event::Sample(result) => self.drafts.sample_done(result),
                 Event::LeverDone { run, result } => {
                     self.levers.done(run, result);
                     // Show the state the lever left at once.
                     self.worker.send(Request::Refresh);
                 }
             }
+        }
+        while let Ok((outcome, sample)) = self.exports.1.try_recv() {
+            self.drafts.export_done(&outcome);
+            let (ok, summary, path) = match &outcome {
+                ExportOutcome::Written { path, rows, .. } => (
+                    true,
+                    format!(
+                        "Exported {rows} revised drafts (seed {}) to {}",
+                        sample.request.seed,
+                        path.display()
+                    ),
+                    Some(path.display().to_string()),
+                ),
+                ExportOutcome::Failed(e) => (false, format!("Export failed: {e}"), None),
+                ExportOutcome::Cancelled => continue,
+            };
+            self.worker.send(Request::RecordExport {
+                summary,
+                detail: serde_json::json!({
+                    "rows": sample.rows.len(),
+                    "population": sample.population,
+                    "seed": sample.request.seed,
+                    "window_start": crate::metrics_report::rfc3339(sample.request.start),
+                    "workspace": sample.request.workspace_id,
+                    "out": path,
+                }),
+                ok,
+            });
         }
         while let Some(done) = self.jobs.as_ref().and_then(ProfileJobs::try_recv) {
             self.profiles_window.job_done(&done);
@@ -355,6 +449,7 @@ impl eframe::App for App {
             .unwrap_or_else(|| vec![snapshot.profile.clone()]);
         let mut profile_actions = Vec::new();
         let mut lever_actions = Vec::new();
+        let mut drafts_actions = Vec::new();
         egui::Panel::top("top_bar").show(ui, |ui| {
             profile_actions.extend(top_bar_ui(
                 ui,
@@ -409,7 +504,7 @@ impl eframe::App for App {
                     Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
                     Tab::Audit => audit_ui(ui, &snapshot),
                     Tab::Levers => lever_actions.extend(self.levers.levers_ui(ui, &snapshot)),
-                    tab => placeholder_ui(ui, tab, &snapshot),
+                    Tab::Drafts => drafts_actions.extend(self.drafts.drafts_ui(ui, &snapshot, now)),
                 });
         });
         let busy = self.jobs.as_ref().is_some_and(ProfileJobs::busy);
@@ -420,6 +515,12 @@ impl eframe::App for App {
                 self.profiles_view.as_ref(),
                 busy,
             ));
+        }
+        for a in drafts_actions {
+            match a {
+                DraftsAction::Draw(req) => self.worker.send(Request::DrawSample(req)),
+                DraftsAction::Export { sample, name } => self.start_export(sample, name),
+            }
         }
         lever_actions.extend(self.levers.dialog_ui(ui.ctx()));
         for a in lever_actions {

@@ -100,3 +100,124 @@ pub fn fallback_dir(data_dir: &Path) -> PathBuf {
         .filter(|d| d.is_dir())
         .unwrap_or_else(|| data_dir.join("exports"))
 }
+
+/// What a save dialog answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DialogOutcome {
+    /// The person chose this file.
+    Chosen(PathBuf),
+    /// The person cancelled.
+    Cancelled,
+    /// No dialog can be shown here (why).
+    Unavailable(String),
+}
+
+/// A native save dialog (a trait so tests can answer it).
+pub trait SaveDialog: Send + Sync {
+    /// Asks where to save, starting in `dir` with `name`. Blocks: call it off
+    /// the UI thread.
+    fn ask(&self, dir: &Path, name: &str) -> DialogOutcome;
+}
+
+/// The OS dialog through `rfd`: the desktop portal, or `zenity` when no
+/// portal runs. rfd cannot tell "no dialog" from "cancelled" (both are
+/// `None`), so availability is checked first.
+pub struct NativeDialog;
+
+/// Why no save dialog can be shown here, if none can.
+pub fn dialog_unavailable() -> Option<String> {
+    let display =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if cfg!(target_os = "linux") {
+        let on_path = |tool: &str| {
+            std::env::var_os("PATH")
+                .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        };
+        let portal = on_path("dbus-send")
+            && std::process::Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.portal.Desktop",
+                ])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"));
+        if !portal && !(display && on_path("zenity")) {
+            return Some(
+                "no desktop portal is running and zenity is not installed (or there is no display)"
+                    .to_owned(),
+            );
+        }
+    }
+    None
+}
+
+impl SaveDialog for NativeDialog {
+    fn ask(&self, dir: &Path, name: &str) -> DialogOutcome {
+        if let Some(why) = dialog_unavailable() {
+            return DialogOutcome::Unavailable(why);
+        }
+        match rfd::FileDialog::new()
+            .set_title("Export revised drafts as CSV")
+            .set_directory(dir)
+            .set_file_name(name)
+            .add_filter("CSV", &["csv"])
+            .save_file()
+        {
+            Some(path) => DialogOutcome::Chosen(path),
+            None => DialogOutcome::Cancelled,
+        }
+    }
+}
+
+/// How an export ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExportOutcome {
+    /// Written here (`fallback` when no dialog could be shown, with why).
+    Written {
+        /// The file.
+        path: PathBuf,
+        /// Rows written.
+        rows: usize,
+        /// Why the file went to the fallback folder, if it did.
+        fallback: Option<String>,
+    },
+    /// The person cancelled: nothing written.
+    Cancelled,
+    /// Writing failed: nothing (or the old file) at the target.
+    Failed(String),
+}
+
+/// Asks where, then writes atomically; without a dialog, writes to
+/// `fallback_dir` under `name`.
+pub fn export_with(
+    dialog: &dyn SaveDialog,
+    fallback_dir: &Path,
+    name: &str,
+    rows: &[DraftRow],
+) -> ExportOutcome {
+    let (path, fallback) = match dialog.ask(fallback_dir, name) {
+        DialogOutcome::Chosen(p) => (p, None),
+        DialogOutcome::Cancelled => return ExportOutcome::Cancelled,
+        DialogOutcome::Unavailable(why) => {
+            if let Err(e) = std::fs::create_dir_all(fallback_dir) {
+                return ExportOutcome::Failed(format!(
+                    "no save dialog ({why}) and {} cannot be created: {e}",
+                    fallback_dir.display()
+                ));
+            }
+            (fallback_dir.join(name), Some(why))
+        }
+    };
+    match write_atomic(&path, rows) {
+        Ok(()) => ExportOutcome::Written {
+            path,
+            rows: rows.len(),
+            fallback,
+        },
+        Err(e) => ExportOutcome::Failed(e),
+    }
+}

@@ -102,6 +102,18 @@ pub enum Request {
         /// Why, for the audit log.
         note: String,
     },
+    /// Draw a sample of revised drafts (the Drafts tab).
+    DrawSample(crate::export::SampleRequest),
+    /// Record a finished export in the audit log (who, what, how many, where;
+    /// never the content).
+    RecordExport {
+        /// One line.
+        summary: String,
+        /// Rows, seed, window, file.
+        detail: serde_json::Value,
+        /// Whether it was written.
+        ok: bool,
+    },
 }
 
 /// A confirmed lever, as the UI hands it to the worker.
@@ -140,6 +152,8 @@ pub enum Event {
         /// The step.
         step: StepReport,
     },
+    /// A sample was drawn (or could not be).
+    Sample(Result<Arc<crate::export::Sample>, String>),
     /// A lever run ended; `Err` = it could not start or be audited.
     LeverDone {
         /// The UI's run number.
@@ -376,6 +390,18 @@ impl WorkerHandle {
                                 Some(Request::RunLever(lever)) => {
                                     seq += 1;
                                     worker.start_lever(*lever, &emit).await;
+                                    mark_done(seq);
+                                }
+                                Some(Request::DrawSample(req)) => {
+                                    seq += 1;
+                                    let result = worker.draw_sample(req).await;
+                                    emit(Event::Sample(result));
+                                    mark_done(seq);
+                                }
+                                Some(Request::RecordExport { summary, detail, ok }) => {
+                                    seq += 1;
+                                    worker.record_export(&summary, detail, ok).await;
+                                    worker.refresh(&emit).await;
                                     mark_done(seq);
                                 }
                                 Some(Request::CloseUnfinished { action_id, status, note }) => {
@@ -802,6 +828,60 @@ impl Worker {
         };
         if let Err(e) = result {
             self.snapshot.audit_error = Some(e);
+        }
+    }
+
+    /// Draws a sample of revised drafts from the open store.
+    async fn draw_sample(
+        &mut self,
+        req: crate::export::SampleRequest,
+    ) -> Result<Arc<crate::export::Sample>, String> {
+        self.connect().await?;
+        let store = self.store.clone().ok_or("not connected to the database")?;
+        timed(
+            self.config.read_timeout.max(Duration::from_secs(60)),
+            "drawing the sample",
+            crate::export::draw(store.as_ref(), req),
+        )
+        .await
+        .map(Arc::new)
+    }
+
+    /// An export as an intent and its result in the audit log.
+    async fn record_export(&mut self, summary: &str, detail: serde_json::Value, ok: bool) {
+        let now = self.config.clock.now();
+        let profile = self.snapshot.profile.clone();
+        let result = match self.audit_log().await {
+            Ok(log) => {
+                let intent = crate::adapters::audit::Intent {
+                    profile: &profile,
+                    lever: "export",
+                    reason: "quality review sample",
+                    summary,
+                    detail,
+                };
+                match log.intent(now, &intent).await {
+                    Ok(id) => log
+                        .result(
+                            &id,
+                            now,
+                            if ok {
+                                EntryStatus::Ok
+                            } else {
+                                EntryStatus::Failed
+                            },
+                            summary,
+                            &serde_json::json!({}),
+                        )
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            self.snapshot.audit_error = Some(format!("the export could not be audited: {e}"));
         }
     }
 

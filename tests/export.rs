@@ -72,6 +72,17 @@ async fn postgres_and_sqlite_give_the_same_file_for_the_same_seed() {
     let sqlite = SqliteStore::from_pool(pool).await.expect("store");
     let (lite, population) = export_bytes(&sqlite, 2, 5).await;
     assert_eq!(population, 4);
+    // More asked than exist: all of them, and the sample says so.
+    let all = draw(&sqlite, request(25, 5)).await.expect("sample");
+    assert_eq!(all.rows.len(), 4);
+    assert_eq!(
+        all.describe(),
+        "all 4 revised drafts of the window (25 asked, fewer exist)"
+    );
+    assert_eq!(
+        draw(&sqlite, request(2, 5)).await.unwrap().describe(),
+        "2 of 4 revised drafts"
+    );
     let (v1, _) = &files[0];
     let (v2, _) = &files[1];
     assert_eq!(

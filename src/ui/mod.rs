@@ -2,9 +2,9 @@
 
 pub mod audit;
 pub mod command;
+pub mod drafts;
 pub mod levers;
 pub mod metrics;
-pub mod placeholder;
 pub mod profiles;
 pub mod readiness;
 pub mod top_bar;
