@@ -95,6 +95,9 @@ fn spawn_worker(ctx: &egui::Context, config: WorkerConfig) -> WorkerHandle {
     WorkerHandle::spawn(config, move || ctx.request_repaint())
 }
 
+/// An export's outcome and what it exported.
+type FinishedExport = (ExportOutcome, Arc<Sample>);
+
 /// The application.
 pub struct App {
     state: PersistedState,
@@ -126,8 +129,8 @@ pub struct App {
     export_dir: std::path::PathBuf,
     /// Finished exports, from their background threads.
     exports: (
-        std::sync::mpsc::Sender<(ExportOutcome, Arc<Sample>)>,
-        std::sync::mpsc::Receiver<(ExportOutcome, Arc<Sample>)>,
+        std::sync::mpsc::Sender<FinishedExport>,
+        std::sync::mpsc::Receiver<FinishedExport>,
     ),
 }
 

@@ -145,7 +145,7 @@ pub fn dialog_unavailable() -> Option<String> {
                 ])
                 .output()
                 .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"));
-        if !portal && !(display && on_path("zenity")) {
+        if !(portal || display && on_path("zenity")) {
             return Some(
                 "no desktop portal is running and zenity is not installed (or there is no display)"
                     .to_owned(),
