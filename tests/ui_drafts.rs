@@ -7,7 +7,7 @@ mod common;
 
 use egui::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 use rollout_panel::adapters::audit::AuditLog;
 use rollout_panel::adapters::clock::{Clock, ManualClock, SystemClock};
 use rollout_panel::app::App;
