@@ -7,7 +7,7 @@ packages=(
   xvfb xauth libgl1 libegl1 libgl1-mesa-dri libvulkan1 mesa-vulkan-drivers
   libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2 libx11-xcb1
   dbus gnome-keyring libsecret-tools postgresql-15
-  x11-apps imagemagick xdotool
+  x11-apps imagemagick xdotool zenity
 )
 
 missing=()

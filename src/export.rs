@@ -87,6 +87,14 @@ pub fn write_atomic(path: &Path, rows: &[DraftRow]) -> Result<(), String> {
     tmp.as_file()
         .sync_all()
         .map_err(|e| fail("syncing failed", &e))?;
+    // The temporary file is private (0600); the export is meant to be shared
+    // with a reviewer, so it gets the usual permissions of a new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| fail("setting its permissions failed", &e))?;
+    }
     tmp.persist(path)
         .map_err(|e| fail("moving it into place failed", &e.error))?;
     Ok(())
@@ -128,10 +136,16 @@ pub struct NativeDialog;
 pub fn dialog_unavailable() -> Option<String> {
     let display =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    dialog_unavailable_in(std::env::var_os("PATH"), display)
+}
+
+/// [`dialog_unavailable`] for a given `PATH` and display: on Linux a dialog
+/// needs a desktop portal on the session bus, or `zenity` and a display.
+pub fn dialog_unavailable_in(path: Option<std::ffi::OsString>, display: bool) -> Option<String> {
     if cfg!(target_os = "linux") {
         let on_path = |tool: &str| {
-            std::env::var_os("PATH")
-                .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+            path.as_ref()
+                .is_some_and(|p| std::env::split_paths(p).any(|d| d.join(tool).is_file()))
         };
         let portal = on_path("dbus-send")
             && std::process::Command::new("dbus-send")

@@ -202,3 +202,47 @@ fn the_cli_exports_the_demo_reproducibly_prints_to_stdout_and_audits() {
         "no draft content in the audit log"
     );
 }
+
+#[test]
+fn without_portal_or_zenity_no_dialog_is_offered_and_the_export_falls_back() {
+    use rollout_panel::export::{
+        DialogOutcome, ExportOutcome, SaveDialog, dialog_unavailable_in, export_with,
+    };
+    let empty = common::temp_dir();
+    let path = Some(empty.path().as_os_str().to_owned());
+    // Neither dbus-send (to find a portal) nor zenity on this PATH.
+    let why = dialog_unavailable_in(path, true).expect("no dialog");
+    assert!(why.contains("zenity"), "{why}");
+    // zenity without a display cannot show anything either.
+    let tools = common::temp_dir();
+    std::fs::write(tools.path().join("zenity"), "#!/bin/sh\n").unwrap();
+    let with_zenity = Some(tools.path().as_os_str().to_owned());
+    assert!(dialog_unavailable_in(with_zenity.clone(), false).is_some());
+    assert_eq!(dialog_unavailable_in(with_zenity, true), None);
+
+    // The export then goes to the fallback folder and says so.
+    struct NoDialog(String);
+    impl SaveDialog for NoDialog {
+        fn ask(&self, _: &std::path::Path, _: &str) -> DialogOutcome {
+            DialogOutcome::Unavailable(self.0.clone())
+        }
+    }
+    let out = common::temp_dir();
+    let fallback = out.path().join("Downloads");
+    match export_with(&NoDialog(why), &fallback, "x.csv", &[]) {
+        ExportOutcome::Written {
+            path,
+            rows,
+            fallback: Some(reason),
+        } => {
+            assert_eq!(path, fallback.join("x.csv"));
+            assert_eq!(rows, 0);
+            assert!(reason.contains("zenity"));
+            let mode = std::os::unix::fs::PermissionsExt::mode(
+                &std::fs::metadata(&path).unwrap().permissions(),
+            );
+            assert_eq!(mode & 0o777, 0o644, "readable by the reviewer");
+        }
+        other => panic!("{other:?}"),
+    }
+}
