@@ -91,7 +91,11 @@ fn the_five_tabs_are_reachable_by_role_and_label() {
 
     for tab in Tab::ALL {
         h.get_by_role_and_label(Role::Button, tab.label()).click();
-        h.run();
+        // The Drafts tab draws its first sample on the worker (a spinner
+        // until it arrives): step, wait for the worker, step again.
+        h.run_steps(4);
+        assert!(h.state().worker().wait_idle(WORKER_DEADLINE));
+        h.run_steps(4);
         assert_eq!(h.state().state().tab, tab);
     }
     h.get_by_role_and_label(Role::Button, "Readiness").click();
