@@ -7,7 +7,7 @@ use crate::adapters::clock::{Clock, SystemClock};
 use crate::adapters::config::ConfigStore;
 use crate::adapters::secrets::{Keyring, SERVICE};
 use crate::core::env::{
-    AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, RUNBOOK_VARS, is_secret_var,
+    AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, RUNBOOK_VARS, is_secret_var,
 };
 use crate::core::lever::{Guard, LeverKind, LeverRequest, LeverState, Plan, plan as plan_lever};
 use crate::core::profile::{DEMO_PROFILE, Profile};
@@ -593,14 +593,18 @@ async fn shared_audit(pool: &sqlx::PgPool) -> Option<crate::adapters::audit::Sha
     }
 }
 
-fn run_audit_init(paths: &Paths, profile: &str) -> anyhow::Result<ExitCode> {
-    use crate::adapters::audit::{SHARED_SCHEMA, SharedAudit, SharedInit};
+/// A configured profile's database URL from the keyring.
+fn database_url(paths: &Paths, profile: &str) -> anyhow::Result<crate::core::secret::Secret> {
     let m = manager(paths);
     m.get(profile)?;
-    let url = m
-        .keyring
+    m.keyring
         .require(profile, SecretKey::DatabaseUrl)
-        .map_err(anyhow::Error::msg)?;
+        .map_err(anyhow::Error::msg)
+}
+
+fn run_audit_init(paths: &Paths, profile: &str) -> anyhow::Result<ExitCode> {
+    use crate::adapters::audit::{SHARED_SCHEMA, SharedAudit, SharedInit};
+    let url = database_url(paths, profile)?;
     let label = crate::core::dburl::DbTarget::parse(url.expose())
         .map(|t| t.label())
         .unwrap_or_else(|_| "the profile's database".to_owned());
@@ -689,22 +693,15 @@ fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let now = SystemClock.now();
         let audit = AuditLog::open(&AuditLog::path_in(&paths.data_dir)).await?;
-        let world;
-        let demo_store;
-        let pg;
-        let (store, env): (&dyn crate::adapters::store::Store, Option<EnvSnapshot>) =
-            if args.profile == DEMO_PROFILE {
-                world = DemoWorld::open_or_create(&paths.demo_db(), now, DemoStage::Canary, DEFAULT_DEMO_SEED).await?;
-                // Let the simulated app run up to now first, as the window does.
-                crate::demo::Simulator::new(DEFAULT_DEMO_SEED).advance_to(&world, now).await?;
+        let (store, world) = open_store(paths, &args.profile, now).await?;
+        let env = match &world {
+            Some(world) => {
                 world.advance_deployments(now).await?;
-                demo_store = world.store().await?;
-                (&demo_store, Some(world.env_snapshot().await?))
-            } else {
+                Some(world.env_snapshot().await?)
+            }
+            None => {
                 let m = manager(paths);
                 let profile = m.get(&args.profile)?;
-                let url = m.keyring.require(&args.profile, SecretKey::DatabaseUrl).map_err(anyhow::Error::msg)?;
-                pg = crate::adapters::store::PgStore::connect(url.expose()).await?;
                 let env = match m.keyring.require(&args.profile, SecretKey::VercelToken) {
                     Ok(token) => {
                         let client = crate::adapters::vercel::VercelClient::new(&profile.vercel_api, &profile.vercel_project, profile.vercel_team.as_deref(), token)?;
@@ -712,11 +709,11 @@ fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<ExitCode> {
                     }
                     Err(e) => Err(e),
                 };
-                let env = env
-                    .inspect_err(|e| eprintln!("warning: the Vercel env cannot be read ({e}); the kill-switch alarms are not evaluated"))
-                    .ok();
-                (&pg, env)
-            };
+                env.inspect_err(|e| eprintln!("warning: the Vercel env cannot be read ({e}); the kill-switch alarms are not evaluated"))
+                    .ok()
+            }
+        };
+        let store = store.as_ref();
         let entries = audit.list(&args.profile, 1000).await?;
         let report = crate::metrics_report::gather(
             store,
@@ -757,12 +754,7 @@ async fn open_store(
         let store = world.store().await?;
         Ok((Box::new(store), Some(world)))
     } else {
-        let m = manager(paths);
-        m.get(profile)?;
-        let url = m
-            .keyring
-            .require(profile, SecretKey::DatabaseUrl)
-            .map_err(anyhow::Error::msg)?;
+        let url = database_url(paths, profile)?;
         Ok((
             Box::new(crate::adapters::store::PgStore::connect(url.expose()).await?),
             None,
