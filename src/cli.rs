@@ -73,6 +73,9 @@ pub enum Cmd {
     Metrics(MetricsArgs),
     /// Export a reproducible sample of revised drafts as CSV (runbook step 6).
     Export(ExportArgs),
+    /// Panics on purpose (tests the crash report).
+    #[command(hide = true)]
+    DebugPanic,
 }
 
 /// `export`.
@@ -424,6 +427,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::Audit(args)) => run_audit(&paths, &args),
         Some(Cmd::Metrics(args)) => run_metrics(&paths, &args),
         Some(Cmd::Export(args)) => run_export(&paths, &args),
+        Some(Cmd::DebugPanic) => {
+            tracing::info!("about to panic on purpose");
+            panic!("a panic on purpose (rollout-panel debug-panic)")
+        }
         Some(Cmd::Check(args)) => Ok(run_check(&paths, &args).unwrap_or_else(|e| {
             // A check that cannot even start is a failure (2), not "warnings only".
             eprintln!("error: {e:#}");
@@ -1264,6 +1271,12 @@ fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
         }
         _ => name,
     };
+    if let Some(crash) = crate::diagnostics::LAST_CRASH.get() {
+        notice = Some(match notice {
+            Some(n) => format!("{n}; {crash}"),
+            None => crash.clone(),
+        });
+    }
     let profile = file.as_ref().and_then(|f| f.profiles.get(&name));
     tracing::info!("opening profile {name}");
     let config = launcher.config_for(&name, profile);

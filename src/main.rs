@@ -1,19 +1,20 @@
-//! rollout-panel's entry point: parse the command line, set up logging, run.
+//! rollout-panel's entry point: parse the command line, set up logging (stderr
+//! and a daily file) and the crash reporter, run.
 
 use clap::Parser;
 use rollout_panel::cli::{Cli, run};
+use rollout_panel::diagnostics;
+use rollout_panel::paths::Paths;
 use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&cli.log_level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    let paths = Paths::resolve(cli.data_dir.as_deref()).ok();
+    diagnostics::init_logging(paths.as_ref(), &cli.log_level);
+    if let Some(p) = &paths {
+        diagnostics::install_crash_reporter(p);
+        diagnostics::announce_crash_reports(p);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -44,6 +44,16 @@ impl Paths {
     pub fn demo_db(&self) -> PathBuf {
         self.data_dir.join("demo").join("demo.sqlite")
     }
+
+    /// The daily-rotated log files.
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+
+    /// Crash reports (written by the panic hook, never uploaded).
+    pub fn crash_dir(&self) -> PathBuf {
+        self.data_dir.join("crash-reports")
+    }
 }
 
 #[cfg(test)]

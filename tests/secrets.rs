@@ -292,7 +292,16 @@ async fn the_cli_sets_up_a_profile_tests_it_and_leaks_no_secret() {
         out(&o)
     );
 
-    // Nothing the panel wrote or printed holds either secret.
+    // Nothing the panel wrote or printed holds either secret — the daily log
+    // files under <data dir>/logs included (they exist: checked here).
+    let logs = std::fs::read_dir(d.join("logs"))
+        .map(|r| r.count())
+        .unwrap_or(0);
+    assert!(
+        logs > 0,
+        "the panel wrote no log file under {}",
+        d.display()
+    );
     let outputs_now = outputs.clone();
     for needle in [DB_PASSWORD, TOKEN, url.as_str()] {
         let found = hits(d, &outputs_now, needle);
