@@ -1277,6 +1277,8 @@ fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
             None => crash.clone(),
         });
     }
+    // One window per profile: a second one is refused before it opens.
+    let _instance = crate::instance::lock(paths, &name).map_err(anyhow::Error::msg)?;
     let profile = file.as_ref().and_then(|f| f.profiles.get(&name));
     tracing::info!("opening profile {name}");
     let config = launcher.config_for(&name, profile);

@@ -20,6 +20,7 @@ pub mod core;
 pub mod demo;
 pub mod diagnostics;
 pub mod export;
+pub mod instance;
 pub mod levers;
 pub mod metrics_report;
 pub mod paths;
