@@ -127,6 +127,8 @@ pub struct App {
     dialog: Arc<dyn SaveDialog>,
     /// Where exports go when no dialog can be shown.
     export_dir: std::path::PathBuf,
+    /// Whether the About dialog is open.
+    about: bool,
     /// Finished exports, from their background threads.
     exports: (
         std::sync::mpsc::Sender<FinishedExport>,
@@ -179,6 +181,7 @@ impl App {
             metrics: MetricsPanel::default(),
             drafts: DraftsPanel::default(),
             dialog: Arc::new(NativeDialog),
+            about: false,
             export_dir,
             exports: std::sync::mpsc::channel(),
         }
@@ -231,6 +234,48 @@ impl App {
                 }),
             ));
         }
+    }
+
+    /// The About dialog: version, commit, the panel's folders, the keyring.
+    fn about_ui(&mut self, ctx: &egui::Context) {
+        let mut open = self.about;
+        let data_dir = self.launcher.as_ref().map(|l| l.paths.clone());
+        egui::Window::new("About rollout-panel")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "rollout-panel {} (git {})",
+                    env!("CARGO_PKG_VERSION"),
+                    env!("ROLLOUT_PANEL_GIT_HASH")
+                ));
+                egui::Grid::new("about").num_columns(2).show(ui, |ui| {
+                    let mut row = |k: &str, v: String| {
+                        ui.label(k);
+                        ui.monospace(v);
+                        ui.end_row();
+                    };
+                    match &data_dir {
+                        Some(p) => {
+                            row("Data", p.data_dir.display().to_string());
+                            row("Config", p.config_dir.display().to_string());
+                            row("Logs", p.log_dir().display().to_string());
+                            row("Crash reports", p.crash_dir().display().to_string());
+                        }
+                        None => row("Data", self.export_dir.display().to_string()),
+                    }
+                    row(
+                        "Exports without a dialog",
+                        self.export_dir.display().to_string(),
+                    );
+                    row(
+                        "Keyring",
+                        crate::adapters::secrets::backend_name().to_owned(),
+                    );
+                });
+            });
+        self.about = open;
     }
 
     /// The profile jobs' runner (tests wait on it).
@@ -339,6 +384,7 @@ impl App {
             }
             Command::ShowTab(tab) => self.state.tab = tab,
             Command::SetWindow(w) => self.state.window = w,
+            Command::ShowAbout => self.about = true,
         }
     }
 }
@@ -524,6 +570,10 @@ impl eframe::App for App {
                 DraftsAction::Draw(req) => self.worker.send(Request::DrawSample(req)),
                 DraftsAction::Export { sample, name } => self.start_export(sample, name),
             }
+        }
+        if self.about {
+            let ctx = ui.ctx().clone();
+            self.about_ui(&ctx);
         }
         lever_actions.extend(self.levers.dialog_ui(ui.ctx()));
         for a in lever_actions {

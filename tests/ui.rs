@@ -326,3 +326,17 @@ fn the_audit_tab_tells_the_story_of_a_lever_run() {
     // The rest of the window sees the rollback too.
     has_label(&h, "Stage: kill switch off, no workspace enabled");
 }
+
+#[test]
+fn the_about_dialog_shows_version_commit_and_the_keyring() {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(ts(T0));
+    let mut h = harness(&dir, &clock);
+    h.get_by_role_and_label(Role::Button, "About").click();
+    h.run_steps(4);
+    let head = label_containing(&h, "rollout-panel 0.");
+    assert!(head.contains(" (git "), "{head}");
+    assert!(!head.contains("(git )"), "{head}");
+    has_label(&h, "Keyring");
+    label_containing(&h, "Secret Service");
+}

@@ -215,6 +215,17 @@ pub fn not_set_message(profile: &str, key: SecretKey) -> String {
     )
 }
 
+/// The OS keyring this build uses (keyring 4's platform store).
+pub fn backend_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "macOS Keychain"
+    } else if cfg!(target_os = "windows") {
+        "Windows Credential Manager"
+    } else {
+        "Secret Service over D-Bus (GNOME Keyring, KWallet, KeePassXC)"
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

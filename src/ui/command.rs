@@ -113,6 +113,8 @@ pub enum Command {
     ShowTab(Tab),
     /// Change the metrics window.
     SetWindow(MetricsWindow),
+    /// Show the About dialog.
+    ShowAbout,
 }
 
 impl Command {
@@ -130,6 +132,7 @@ impl Command {
             Command::Recheck => "Re-check".to_owned(),
             Command::ShowTab(tab) => tab.label().to_owned(),
             Command::SetWindow(w) => w.label().to_owned(),
+            Command::ShowAbout => "About".to_owned(),
         }
     }
 
@@ -150,6 +153,9 @@ impl Command {
             Command::ShowTab(Tab::Drafts) => "Sampled revised drafts and the CSV export",
             Command::ShowTab(Tab::Audit) => "Every action taken from this panel",
             Command::SetWindow(_) => "How far back the plots reach",
+            Command::ShowAbout => {
+                "Version, git commit, where the panel keeps its files, the keyring in use"
+            }
         }
     }
 
@@ -159,7 +165,7 @@ impl Command {
             Command::Refresh => Some(KeyboardShortcut::new(Modifiers::NONE, Key::F5)),
             Command::Recheck => Some(KeyboardShortcut::new(Modifiers::NONE, Key::F6)),
             Command::ShowTab(tab) => Some(KeyboardShortcut::new(Modifiers::COMMAND, tab.key())),
-            Command::SetWindow(_) => None,
+            Command::SetWindow(_) | Command::ShowAbout => None,
         }
     }
 

@@ -89,13 +89,14 @@ pub fn tabs_ui(ui: &mut Ui, current: Tab, slow_read: bool) -> Vec<Command> {
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let cmd = Command::Refresh;
-            if ui
-                .button(cmd.label())
-                .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
-                .clicked()
-            {
-                commands.push(cmd);
+            for cmd in [Command::Refresh, Command::ShowAbout] {
+                if ui
+                    .button(cmd.label())
+                    .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
+                    .clicked()
+                {
+                    commands.push(cmd);
+                }
             }
             if slow_read {
                 ui.spinner();
