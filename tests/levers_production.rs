@@ -200,30 +200,7 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     let name = format!("lever-{variant}-{}", std::process::id());
     let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
     let api = server.uri();
-    assert!(
-        run(
-            &[
-                "profile",
-                "add",
-                &name,
-                "--vercel-project",
-                "zrg",
-                "--vercel-api",
-                &api
-            ],
-            ""
-        )
-        .status
-        .success()
-    );
-    assert!(
-        run(
-            &["secrets", "set", "--profile", &name, "database-url"],
-            &db.url
-        )
-        .status
-        .success()
-    );
+    common::add_db_profile(d, &name, &api, &db.url);
     assert!(
         run(
             &["secrets", "set", "--profile", &name, "vercel-token"],

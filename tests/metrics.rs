@@ -136,30 +136,7 @@ async fn metrics_json_on_postgres_matches_the_admin_definitions_and_lists_every_
         let d = dir.path();
         let name = format!("metrics-{variant}-{}", std::process::id());
         let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
-        assert!(
-            run(
-                &[
-                    "profile",
-                    "add",
-                    &name,
-                    "--vercel-project",
-                    "zrg",
-                    "--vercel-api",
-                    "http://127.0.0.1:9"
-                ],
-                ""
-            )
-            .status
-            .success()
-        );
-        assert!(
-            run(
-                &["secrets", "set", "--profile", &name, "database-url"],
-                &db.url
-            )
-            .status
-            .success()
-        );
+        common::add_db_profile(d, &name, "http://127.0.0.1:9", &db.url);
         // The fixtures are from February 2026: a window that reaches them.
         let o = run(
             &["metrics", "--profile", &name, "--window", "400d", "--json"],

@@ -304,6 +304,37 @@ pub fn panel_env(
     run_with_stdin(&mut cmd, stdin)
 }
 
+/// Adds profile `name` (Vercel project "zrg" at `api`) to a data dir and
+/// stores `db_url` as its database URL in the keyring; each step must succeed.
+pub fn add_db_profile(data_dir: &std::path::Path, name: &str, api: &str, db_url: &str) {
+    let steps: [(&[&str], &str); 2] = [
+        (
+            &[
+                "profile",
+                "add",
+                name,
+                "--vercel-project",
+                "zrg",
+                "--vercel-api",
+                api,
+            ],
+            "",
+        ),
+        (
+            &["secrets", "set", "--profile", name, "database-url"],
+            db_url,
+        ),
+    ];
+    for (args, stdin) in steps {
+        let o = panel_env(data_dir, args, stdin, &[]);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
 /// Keyring tests must run, not skip: without a session bus they fail and say why.
 pub fn require_secret_service() {
     let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
