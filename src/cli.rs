@@ -1282,12 +1282,16 @@ fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
     let profile = file.as_ref().and_then(|f| f.profiles.get(&name));
     tracing::info!("opening profile {name}");
     let config = launcher.config_for(&name, profile);
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("rollout-panel")
+        .with_app_id(crate::desktop::APP_ID)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([900.0, 560.0]);
+    if let Some(icon) = crate::desktop::window_icon() {
+        viewport = viewport.with_icon(icon);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("rollout-panel")
-            .with_app_id("rollout-panel")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([900.0, 560.0]),
+        viewport,
         persistence_path: Some(paths.data_dir.join("ui-state.ron")),
         ..Default::default()
     };

@@ -18,6 +18,7 @@ pub mod checks;
 pub mod cli;
 pub mod core;
 pub mod demo;
+pub mod desktop;
 pub mod diagnostics;
 pub mod export;
 pub mod instance;
