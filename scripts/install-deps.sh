@@ -7,7 +7,8 @@ packages=(
   xvfb xauth libgl1 libegl1 libgl1-mesa-dri libvulkan1 mesa-vulkan-drivers
   libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2 libx11-xcb1
   dbus gnome-keyring libsecret-tools postgresql-15
-  x11-apps imagemagick xdotool zenity
+  x11-apps x11-utils imagemagick xdotool zenity
+  desktop-file-utils appstream file libgtk-3-bin
 )
 
 missing=()

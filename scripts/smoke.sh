@@ -3,10 +3,18 @@
 # checks it is still alive after 10 s, takes a screenshot and checks it is not
 # blank. Leaves target/smoke/demo.png for a person to look at.
 #   scripts/smoke.sh [path/to/rollout-panel]
+#   scripts/smoke.sh --desktop-entry com.zrg.RolloutPanel
+# The second form starts an installed panel the way a desktop launcher does:
+# gtk-launch finds the entry by its id in the XDG data dirs and runs its Exec
+# line (the panel's data and config dirs then point into a scratch folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+entry=""
 bin=${1:-target/release/rollout-panel}
+if [ "$bin" = "--desktop-entry" ]; then
+  entry=${2:?"--desktop-entry needs the entry's id"}
+fi
 out=target/smoke
 mkdir -p "$out"
 data=$(mktemp -d -t rollout-smoke-XXXXXX)
@@ -21,25 +29,58 @@ panel=""
 cleanup() {
   [ -n "$panel" ] && kill "$panel" 2>/dev/null || true
   kill "$xvfb" 2>/dev/null || true
+  wait "$xvfb" 2>/dev/null || true
   rm -rf "$data"
 }
 trap cleanup EXIT
 
-for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
-[ -e "/tmp/.X11-unix/X$n" ] || { echo "smoke: Xvfb did not start" >&2; cat "$out/xvfb.log" >&2; exit 1; }
+# Ready means a client can connect (the socket file alone can be a stale one).
+for _ in $(seq 1 100); do
+  kill -0 "$xvfb" 2>/dev/null || { echo "smoke: Xvfb exited" >&2; cat "$out/xvfb.log" >&2; exit 1; }
+  DISPLAY=$display xdotool getdisplaygeometry >/dev/null 2>&1 && break
+  sleep 0.1
+done
+DISPLAY=$display xdotool getdisplaygeometry >/dev/null 2>&1 \
+  || { echo "smoke: Xvfb on $display accepts no connection" >&2; cat "$out/xvfb.log" >&2; exit 1; }
 
-DISPLAY=$display "$bin" --data-dir "$data" >"$out/panel.log" 2>&1 &
-panel=$!
+if [ -n "$entry" ]; then
+  # gtk-launch returns once the panel is spawned; the panel is found by its window.
+  DISPLAY=$display XDG_DATA_HOME="$data/share" XDG_CONFIG_HOME="$data/config" \
+    gtk-launch "$entry" >"$out/panel.log" 2>&1 \
+    || { echo "smoke: gtk-launch could not start $entry" >&2; cat "$out/panel.log" >&2; exit 1; }
+else
+  DISPLAY=$display "$bin" --data-dir "$data" >"$out/panel.log" 2>&1 &
+  panel=$!
+fi
 
 window=""
 for _ in $(seq 1 120); do
   window=$(DISPLAY=$display xdotool search --name '^rollout-panel$' 2>/dev/null | head -1 || true)
   [ -n "$window" ] && break
-  kill -0 "$panel" 2>/dev/null || { echo "smoke: the panel exited early" >&2; cat "$out/panel.log" >&2; exit 1; }
+  if [ -n "$panel" ]; then
+    kill -0 "$panel" 2>/dev/null || { echo "smoke: the panel exited early" >&2; cat "$out/panel.log" >&2; exit 1; }
+  fi
   sleep 0.5
 done
 [ -n "$window" ] || { echo "smoke: no window titled rollout-panel after 60 s" >&2; cat "$out/panel.log" >&2; exit 1; }
-echo "smoke: window $window is up"
+if [ -n "$entry" ]; then
+  panel=$(DISPLAY=$display xdotool getwindowpid "$window")
+  echo "smoke: window $window is up, launched from the desktop entry $entry: $(readlink "/proc/$panel/exe") $(tr '\0' ' ' <"/proc/$panel/cmdline")"
+else
+  echo "smoke: window $window is up"
+fi
+
+# The window carries the app icon (_NET_WM_ICON, 256x256 first) and a class a
+# launcher can match to the desktop entry (StartupWMClass).
+# (eframe's own default icon is 512x512; xprop prints the icon's width,height.)
+props=$(DISPLAY=$display xprop -id "$window" -f _NET_WM_ICON 32c '=$0,$1' WM_CLASS _NET_WM_ICON 2>&1 | head -c 400)
+grep -q '^_NET_WM_ICON(CARDINAL)=256,256$' <<<"$props" \
+  || { echo "smoke: the window has no 256x256 icon: $props" >&2; exit 1; }
+wm_class=$(sed -n 's/^WM_CLASS(STRING) = //p' <<<"$props")
+want_class=$(sed -n 's/^StartupWMClass=//p' packaging/com.zrg.RolloutPanel.desktop)
+grep -q "\"$want_class\"" <<<"$wm_class" \
+  || { echo "smoke: WM_CLASS $wm_class does not match the desktop entry's StartupWMClass=$want_class" >&2; exit 1; }
+echo "smoke: window icon 256x256 set; WM_CLASS $wm_class matches StartupWMClass"
 
 sleep 10
 kill -0 "$panel" 2>/dev/null || { echo "smoke: the panel died within 10 s" >&2; cat "$out/panel.log" >&2; exit 1; }
