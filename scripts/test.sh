@@ -2,7 +2,10 @@
 # The whole test suite, as CI runs it on a fresh machine:
 #   1. system packages (apt-get), 2. cargo fmt --check, 3. clippy -D warnings,
 #   4. every test, with a throwaway PostgreSQL and a real Secret Service,
-#   5. a release build launched under Xvfb (scripts/smoke.sh).
+#   5. the Debian package (packaging/build-deb.sh builds the release binary and
+#      the .deb), checked, installed and launched under Xvfb (packaging/check-deb.sh,
+#      which runs scripts/smoke.sh on the installed binary), and the macOS/Windows
+#      packaging configuration as far as Linux can check it (packaging/check-packager.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-always}
@@ -26,10 +29,13 @@ else
 fi
 scripts/with-keyring.sh scripts/with-postgres.sh "${runner[@]}"
 
-step "release build"
-cargo build --release --locked
+step "release build + Debian package"
+packaging/build-deb.sh
 
-step "Xvfb smoke"
-scripts/smoke.sh target/release/rollout-panel
+step "package checks, install, Xvfb smoke of the installed binary"
+packaging/check-deb.sh "$(cat target/debian/LATEST)"
+
+step "macOS/Windows packaging configuration (as far as Linux goes)"
+packaging/check-packager.sh
 
 step "all passed"
