@@ -9,11 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo_deb_version=3.8.0
-if ! cargo deb --version 2>/dev/null | grep -q "^cargo-deb $cargo_deb_version\$"; then
-  echo "build-deb: installing cargo-deb $cargo_deb_version"
-  cargo install --locked cargo-deb --version "$cargo_deb_version"
-fi
+packaging/cargo-tool.sh cargo-deb 3.8.0
 
 # cargo-deb runs `cargo build --release` itself; --locked keeps Cargo.lock as committed.
 # --no-strip keeps the symbol table (cargo already dropped the debug info): a crash
@@ -22,5 +18,5 @@ fi
 deb=$(cargo deb --locked --no-strip --output target/debian/ | tail -1)
 [ -f "$deb" ] || { echo "build-deb: cargo deb did not report a package (got: $deb)" >&2; exit 1; }
 size=$(stat -c %s "$deb")
-echo "build-deb: $deb ($size bytes, $(numfmt --to=iec-i --suffix=B "$size"))"
+echo "build-deb: $deb ($size bytes, $(numfmt --to=iec-i --suffix=B --format=%.1f --round=nearest "$size"))"
 echo "$deb" > target/debian/LATEST

@@ -8,11 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-version=0.11.8
-if ! cargo packager --version 2>/dev/null | grep -q "^cargo-packager $version\$"; then
-  echo "check-packager: installing cargo-packager $version"
-  cargo install --locked cargo-packager --version "$version"
-fi
+packaging/cargo-tool.sh cargo-packager 0.11.8
 rm -rf target/packager/rollout-panel.app
 cargo packager -c packaging/packager.toml --formats app
 app=target/packager/rollout-panel.app/Contents
