@@ -129,6 +129,9 @@ pub struct App {
     export_dir: std::path::PathBuf,
     /// Whether the About dialog is open.
     about: bool,
+    /// The open profile's one-window lock (`None` when the window was built
+    /// without one, as in most tests); a profile switch moves it.
+    instance: Option<crate::instance::InstanceLock>,
     /// Finished exports, from their background threads.
     exports: (
         std::sync::mpsc::Sender<FinishedExport>,
@@ -182,6 +185,7 @@ impl App {
             drafts: DraftsPanel::default(),
             dialog: Arc::new(NativeDialog),
             about: false,
+            instance: None,
             export_dir,
             exports: std::sync::mpsc::channel(),
         }
@@ -190,6 +194,14 @@ impl App {
     /// Shows a lasting notice in the status bar (e.g. why the demo opened).
     pub fn with_notice(mut self, notice: Option<String>) -> Self {
         self.notice = notice;
+        self
+    }
+
+    /// Holds the open profile's one-window lock; switching profiles then
+    /// takes the new profile's lock first and refuses when another window
+    /// holds it.
+    pub fn with_instance_lock(mut self, lock: crate::instance::InstanceLock) -> Self {
+        self.instance = Some(lock);
         self
     }
 
@@ -296,9 +308,6 @@ impl App {
             ));
             return;
         }
-        self.levers = LeversPanel::default();
-        self.metrics = MetricsPanel::default();
-        self.drafts = DraftsPanel::default();
         let profile = if name == DEMO_PROFILE {
             None
         } else {
@@ -316,6 +325,24 @@ impl App {
                 }
             }
         };
+        // One window per profile: take the new profile's lock before letting
+        // go of the old one; another window on it means no switch.
+        if let Some(held) = &self.instance
+            && held.profile != name
+        {
+            match crate::instance::lock(&launcher.paths, name) {
+                Ok(lock) => self.instance = Some(lock),
+                Err(why) => {
+                    let why = format!("not switching to {name}: {why}");
+                    self.profiles_window.say(Err(why.clone()));
+                    self.notice = Some(why);
+                    return;
+                }
+            }
+        }
+        self.levers = LeversPanel::default();
+        self.metrics = MetricsPanel::default();
+        self.drafts = DraftsPanel::default();
         let config = launcher.config_for(name, profile.as_ref());
         self.worker = spawn_worker(&self.ctx, config);
         self.snapshot = Arc::new(Snapshot::for_profile(name));

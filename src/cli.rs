@@ -1278,7 +1278,7 @@ fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
         });
     }
     // One window per profile: a second one is refused before it opens.
-    let _instance = crate::instance::lock(paths, &name).map_err(anyhow::Error::msg)?;
+    let instance = crate::instance::lock(paths, &name).map_err(anyhow::Error::msg)?;
     let profile = file.as_ref().and_then(|f| f.profiles.get(&name));
     tracing::info!("opening profile {name}");
     let config = launcher.config_for(&name, profile);
@@ -1300,7 +1300,9 @@ fn run_gui(paths: &Paths, args: &GuiArgs) -> anyhow::Result<ExitCode> {
         options,
         Box::new(move |cc| {
             Ok(Box::new(
-                crate::app::App::new(cc, config, Some(launcher)).with_notice(notice),
+                crate::app::App::new(cc, config, Some(launcher))
+                    .with_notice(notice)
+                    .with_instance_lock(instance),
             ))
         }),
     )

@@ -1,7 +1,8 @@
 //! One panel per profile on a machine: the window holds a lock file per
 //! profile (`<data dir>/locks/<profile>.lock`, an OS file lock that dies with
 //! the process), and a second window for the same profile is refused with a
-//! message instead of racing the first.
+//! message instead of racing the first. A window that switches profiles takes
+//! the new profile's lock before it lets go of the old one (`App::open_profile`).
 
 use crate::paths::Paths;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -14,6 +15,8 @@ pub struct InstanceLock {
     _file: File,
     /// The lock file.
     pub path: PathBuf,
+    /// The profile it locks.
+    pub profile: String,
 }
 
 /// Takes the profile's lock, or says who holds it.
@@ -36,7 +39,11 @@ pub fn lock(paths: &Paths, profile: &str) -> Result<InstanceLock, String> {
                 .and_then(|()| file.rewind())
                 .and_then(|()| write!(file, "{}", std::process::id()))
                 .and_then(|()| file.flush());
-            Ok(InstanceLock { _file: file, path })
+            Ok(InstanceLock {
+                _file: file,
+                path,
+                profile: profile.to_owned(),
+            })
         }
         Err(TryLockError::WouldBlock) => {
             let mut pid = String::new();
