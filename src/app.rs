@@ -129,6 +129,10 @@ pub struct App {
     export_dir: std::path::PathBuf,
     /// Whether the About dialog is open.
     about: bool,
+    /// The window was asked to close while a lever runs: ask first.
+    quit_asked: bool,
+    /// The user chose to quit although a lever runs.
+    quit_confirmed: bool,
     /// The open profile's one-window lock (`None` when the window was built
     /// without one, as in most tests); a profile switch moves it.
     instance: Option<crate::instance::InstanceLock>,
@@ -185,6 +189,8 @@ impl App {
             drafts: DraftsPanel::default(),
             dialog: Arc::new(NativeDialog),
             about: false,
+            quit_asked: false,
+            quit_confirmed: false,
             instance: None,
             export_dir,
             exports: std::sync::mpsc::channel(),
@@ -249,6 +255,59 @@ impl App {
     }
 
     /// The About dialog: version, commit, the panel's folders, the keyring.
+    /// Asked when the window is closed while a lever runs: quitting stops
+    /// the run mid-way (it then shows as interrupted on the next start).
+    fn quit_ui(&mut self, ctx: &egui::Context) {
+        let running = self.levers.running_titles();
+        let mut stay = false;
+        let mut quit = false;
+        egui::Modal::new(egui::Id::unique("quit-while-running")).show(ctx, |ui| {
+            ui.set_max_width(560.0);
+            if running.is_empty() {
+                ui.heading("The lever run has ended");
+                ui.label("Nothing is running any more; the panel can close.");
+            } else {
+                ui.heading("A lever is still running");
+                for title in &running {
+                    ui.label(format!("· {title}"));
+                }
+                ui.label(
+                    "Quitting now stops it mid-way: the steps done so far stay done, the rest \
+                     does not happen, and the action shows as interrupted on the next start \
+                     (Finish… or Abandon). Waiting for it to end is safer.",
+                );
+            }
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                // The safe choice first, and the one Esc takes.
+                if ui.button("Keep the panel open").clicked() {
+                    stay = true;
+                }
+                let label = if running.is_empty() {
+                    "Quit"
+                } else {
+                    "Quit anyway"
+                };
+                if ui.button(label).clicked() {
+                    quit = true;
+                }
+            });
+            if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                stay = true;
+            }
+        });
+        if quit {
+            if !running.is_empty() {
+                tracing::warn!("quitting while a lever runs: {}", running.join("; "));
+            }
+            self.quit_asked = false;
+            self.quit_confirmed = true;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        } else if stay {
+            self.quit_asked = false;
+        }
+    }
+
     fn about_ui(&mut self, ctx: &egui::Context) {
         let mut open = self.about;
         let data_dir = self.launcher.as_ref().map(|l| l.paths.clone());
@@ -389,6 +448,11 @@ impl App {
         &self.worker
     }
 
+    /// Whether a lever run of this window is still going.
+    pub fn levers_running(&self) -> bool {
+        self.levers.running()
+    }
+
     /// The latest snapshot drawn.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
@@ -418,6 +482,14 @@ impl App {
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // Closing the window mid-lever would stop the run: ask first.
+        if ctx.input(|i| i.viewport().close_requested())
+            && self.levers.running()
+            && !self.quit_confirmed
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.quit_asked = true;
+        }
         loop {
             let event = match self.worker.try_recv() {
                 Ok(Some(e)) => e,
@@ -603,6 +675,10 @@ impl eframe::App for App {
             self.about_ui(&ctx);
         }
         lever_actions.extend(self.levers.dialog_ui(ui.ctx()));
+        if self.quit_asked {
+            let ctx = ui.ctx().clone();
+            self.quit_ui(&ctx);
+        }
         for a in lever_actions {
             self.worker.send(match a {
                 LeverAction::Run(run) => Request::RunLever(run),

@@ -635,3 +635,71 @@ fn a_needs_review_spike_latches_harm_until_acknowledged() {
         "the live state is still shown"
     );
 }
+
+/// Did the last frame ask the OS window for `want` (Close / CancelClose)?
+fn last_frame_asked(h: &Harness<'static, App>, want: &egui::ViewportCommand) -> bool {
+    h.output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .is_some_and(|v| v.commands.iter().any(|c| c == want))
+}
+
+/// The OS asks the window to close (the title bar's ✕, Alt+F4).
+fn close_window(h: &mut Harness<'static, App>) {
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.step();
+}
+
+#[test]
+fn closing_the_window_mid_lever_asks_first() {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(SystemClock.now());
+    let mut h = harness(dir.path(), DemoStage::Canary, &clock);
+
+    // Nothing running: a close goes through without a question.
+    close_window(&mut h);
+    assert!(!last_frame_asked(&h, &egui::ViewportCommand::CancelClose));
+    frames(&mut h);
+    assert!(h.query_by_label("A lever is still running").is_none());
+
+    // The fast rollback runs; its redeploy waits (the clock stands still).
+    open_fast_rollback(&mut h);
+    type_into(&mut h, "Reason", "quit test");
+    h.get_by_role_and_label(Role::Button, "Confirm").click();
+    frames(&mut h);
+    close_window(&mut h);
+    assert!(
+        last_frame_asked(&h, &egui::ViewportCommand::CancelClose),
+        "the close is held back"
+    );
+    frames(&mut h);
+    h.get_by_label("A lever is still running");
+    assert!(
+        has_label_containing(&h, "Revision kill switch ON"),
+        "{:#?}",
+        labels(&h)
+    );
+    // Keep the panel open: the question goes, nothing closes, the run goes on.
+    h.get_by_role_and_label(Role::Button, "Keep the panel open")
+        .click();
+    h.step();
+    assert!(!last_frame_asked(&h, &egui::ViewportCommand::Close));
+    frames(&mut h);
+    assert!(h.query_by_label("A lever is still running").is_none());
+    assert!(h.state().levers_running());
+
+    // Asked again, Quit anyway closes it.
+    close_window(&mut h);
+    frames(&mut h);
+    h.get_by_role_and_label(Role::Button, "Quit anyway").click();
+    h.step();
+    assert!(last_frame_asked(&h, &egui::ViewportCommand::Close));
+    // That close is not held back again.
+    close_window(&mut h);
+    assert!(!last_frame_asked(&h, &egui::ViewportCommand::CancelClose));
+}

@@ -206,6 +206,15 @@ impl LeversPanel {
         self.runs.iter().any(|r| r.done.is_none())
     }
 
+    /// The titles of the runs still going.
+    pub fn running_titles(&self) -> Vec<String> {
+        self.runs
+            .iter()
+            .filter(|r| r.done.is_none())
+            .map(|r| r.plan.title.clone())
+            .collect()
+    }
+
     /// The confirm dialog, drawn over everything; returns the confirmed run.
     pub fn dialog_ui(&mut self, ctx: &egui::Context) -> Option<LeverAction> {
         let dialog = self.dialog.as_mut()?;
