@@ -228,33 +228,21 @@ impl App {
         let dir = self.export_dir.clone();
         let tx = self.exports.0.clone();
         let ctx = self.ctx.clone();
+        let exported = Arc::clone(&sample);
         let spawned = std::thread::Builder::new()
             .name("rollout-export".into())
             .spawn(move || {
                 let outcome =
-                    crate::export::export_with(dialog.as_ref(), &dir, &name, &sample.rows);
-                let _ = tx.send((outcome, sample));
+                    crate::export::export_with(dialog.as_ref(), &dir, &name, &exported.rows);
+                let _ = tx.send((outcome, exported));
                 ctx.request_repaint();
             });
         if let Err(e) = spawned {
-            let _ = self.exports.0.send((
-                ExportOutcome::Failed(format!("cannot start the export: {e}")),
-                Arc::new(Sample {
-                    request: crate::export::SampleRequest {
-                        start: self.clock.now(),
-                        end: self.clock.now(),
-                        workspace_id: None,
-                        n: 0,
-                        seed: 0,
-                    },
-                    population: 0,
-                    rows: Vec::new(),
-                }),
-            ));
+            let failed = ExportOutcome::Failed(format!("cannot start the export: {e}"));
+            let _ = self.exports.0.send((failed, sample));
         }
     }
 
-    /// The About dialog: version, commit, the panel's folders, the keyring.
     /// Asked when the window is closed while a lever runs: quitting stops
     /// the run mid-way (it then shows as interrupted on the next start).
     fn quit_ui(&mut self, ctx: &egui::Context) {
@@ -308,6 +296,7 @@ impl App {
         }
     }
 
+    /// The About dialog: version, commit, the panel's folders, the keyring.
     fn about_ui(&mut self, ctx: &egui::Context) {
         let mut open = self.about;
         let data_dir = self.launcher.as_ref().map(|l| l.paths.clone());
