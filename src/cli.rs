@@ -677,7 +677,7 @@ fn run_audit(paths: &Paths, args: &AuditArgs) -> anyhow::Result<ExitCode> {
                     format!("{:?}", r.status).to_lowercase(),
                     r.lever,
                     r.summary,
-                    &r.action_id[..8.min(r.action_id.len())],
+                    crate::adapters::audit::short_id(&r.action_id),
                     r.reason
                 );
             }

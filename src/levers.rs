@@ -225,11 +225,7 @@ pub async fn run_plan(
     let mut ok = true;
     for change in &plan.changes {
         let report = run_change(change, plan, target, ctx, &action_id, progress).await;
-        let status = if report.ok {
-            EntryStatus::Ok
-        } else {
-            EntryStatus::Failed
-        };
+        let status = EntryStatus::of(report.ok);
         let audit = ctx
             .audit
             .step(
@@ -269,11 +265,7 @@ pub async fn run_plan(
         .result(
             &action_id,
             ctx.clock.now(),
-            if ok {
-                EntryStatus::Ok
-            } else {
-                EntryStatus::Failed
-            },
+            EntryStatus::of(ok),
             &summary,
             &serde_json::json!({"steps": steps}),
         )
@@ -374,7 +366,7 @@ async fn who_changed(ctx: &RunContext<'_>, action_id: &str, needle: &str) -> Str
             e.summary,
             e.operator,
             e.at.format("%Y-%m-%d %H:%M:%S"),
-            &e.action_id[..8.min(e.action_id.len())]
+            crate::adapters::audit::short_id(&e.action_id)
         ),
         Ok(None) => {
             "; the audit log has no action on it, so it was changed outside this panel".to_owned()

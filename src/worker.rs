@@ -865,11 +865,7 @@ impl Worker {
                         .result(
                             &id,
                             now,
-                            if ok {
-                                EntryStatus::Ok
-                            } else {
-                                EntryStatus::Failed
-                            },
+                            EntryStatus::of(ok),
                             summary,
                             &serde_json::json!({}),
                         )
@@ -1052,14 +1048,10 @@ impl LeverJob {
             }
         };
         if let Some(old) = &self.lever.finishes {
-            let status = if report.ok {
-                EntryStatus::Ok
-            } else {
-                EntryStatus::Failed
-            };
+            let status = EntryStatus::of(report.ok);
             let note = format!(
                 "finished by action {}: {}",
-                &report.action_id[..8.min(report.action_id.len())],
+                crate::adapters::audit::short_id(&report.action_id),
                 if report.ok {
                     "done and verified"
                 } else {

@@ -74,6 +74,11 @@ pub enum EntryStatus {
 }
 
 impl EntryStatus {
+    /// `Ok` when the thing succeeded, else `Failed`.
+    pub fn of(ok: bool) -> Self {
+        if ok { Self::Ok } else { Self::Failed }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -170,6 +175,11 @@ pub fn operator() -> String {
 /// A new, unique action id.
 pub fn new_action_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// The first 8 characters of an action id, as messages show it.
+pub fn short_id(action_id: &str) -> &str {
+    action_id.get(..8).unwrap_or(action_id)
 }
 
 /// The audit log file, and the shared table when one is attached.
