@@ -788,14 +788,7 @@ fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         let workspaces = store.workspaces().await?;
         let workspace_id = match &args.workspace {
             None => None,
-            Some(w) => Some(
-                workspaces
-                    .iter()
-                    .find(|x| &x.id == w || &x.name == w)
-                    .map(|x| x.id.clone())
-                    .ok_or_else(|| anyhow::anyhow!("no workspace {w:?}; the workspaces are: {}",
-                        workspaces.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")))?,
-            ),
+            Some(w) => Some(crate::core::workspace::find(&workspaces, w).map_err(anyhow::Error::msg)?.id.clone()),
         };
         let entries = audit.list(&args.profile, 1000).await?;
         let start = match window {

@@ -153,17 +153,14 @@ pub fn canary_start(
         .iter()
         .filter(|e| e.kind == EntryKind::Intent && ok.contains(e.action_id.as_str()))
         .filter(|e| {
-            e.detail
-                .pointer("/plan/changes")
-                .and_then(|c| c.as_array())
-                .is_some_and(|changes| {
-                    changes.iter().any(|c| {
-                        c.get("after").and_then(|a| a.as_bool()) == Some(true)
-                            && c.get("workspace_id")
-                                .and_then(|w| w.as_str())
-                                .is_some_and(|w| enabled.contains(w))
-                    })
+            e.plan_changes().is_some_and(|changes| {
+                changes.iter().any(|c| {
+                    c.get("after").and_then(|a| a.as_bool()) == Some(true)
+                        && c.get("workspace_id")
+                            .and_then(|w| w.as_str())
+                            .is_some_and(|w| enabled.contains(w))
                 })
+            })
         })
         .map(|e| e.at)
         .max();
@@ -203,20 +200,7 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
     let workspaces = store.workspaces().await.map_err(|e| e.to_string())?;
     let listed: Vec<&Workspace> = match req.workspace {
         None => workspaces.iter().collect(),
-        Some(w) => {
-            let found: Vec<&Workspace> = workspaces
-                .iter()
-                .filter(|x| x.id == w || x.name == w)
-                .collect();
-            if found.is_empty() {
-                let names: Vec<&str> = workspaces.iter().map(|x| x.name.as_str()).collect();
-                return Err(format!(
-                    "no workspace {w:?}; the workspaces are: {}",
-                    names.join(", ")
-                ));
-            }
-            found
-        }
+        Some(w) => crate::core::workspace::matching(&workspaces, w)?,
     };
     let chunk = store
         .revision_series(start, now)

@@ -140,6 +140,17 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+impl AuditEntry {
+    /// The changes of the plan an intent recorded (`detail.plan.changes`),
+    /// when it recorded one.
+    pub fn plan_changes(&self) -> Option<&[serde_json::Value]> {
+        self.detail
+            .pointer("/plan/changes")?
+            .as_array()
+            .map(Vec::as_slice)
+    }
+}
+
 /// What an intent records.
 #[derive(Clone, Debug)]
 pub struct Intent<'a> {

@@ -24,6 +24,19 @@ pub enum LeverKind {
 }
 
 impl LeverKind {
+    /// Every lever, in runbook order.
+    pub const ALL: [Self; 4] = [
+        Self::CanaryEnable,
+        Self::WorkspaceRollback,
+        Self::RevisionKillSwitch,
+        Self::AutoSendKillSwitch,
+    ];
+
+    /// The lever of a CLI name (as the audit log records it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The CLI name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -209,17 +222,7 @@ fn workspace<'a>(req: &LeverRequest, state: LeverState<'a>) -> Result<&'a Worksp
         .workspace
         .as_deref()
         .ok_or("this lever needs a workspace (--workspace ID or exact name)")?;
-    state
-        .workspaces
-        .iter()
-        .find(|w| w.id == wanted || w.name == wanted)
-        .ok_or_else(|| {
-            let names: Vec<&str> = state.workspaces.iter().map(|w| w.name.as_str()).collect();
-            format!(
-                "no workspace {wanted:?}; the workspaces are: {}",
-                names.join(", ")
-            )
-        })
+    crate::core::workspace::find(state.workspaces, wanted)
 }
 
 /// The `updatedAt` of a configured env record, if it is set.

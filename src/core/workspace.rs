@@ -64,6 +64,31 @@ pub struct Workspace {
     pub settings_updated_at: Option<UtcNaive>,
 }
 
+/// The workspaces whose id or exact name is `wanted` (how the command line
+/// and the levers name a workspace), or an error that lists the names.
+pub fn matching<'a>(
+    workspaces: &'a [Workspace],
+    wanted: &str,
+) -> Result<Vec<&'a Workspace>, String> {
+    let found: Vec<&Workspace> = workspaces
+        .iter()
+        .filter(|w| w.id == wanted || w.name == wanted)
+        .collect();
+    if found.is_empty() {
+        let names: Vec<&str> = workspaces.iter().map(|w| w.name.as_str()).collect();
+        return Err(format!(
+            "no workspace {wanted:?}; the workspaces are: {}",
+            names.join(", ")
+        ));
+    }
+    Ok(found)
+}
+
+/// The first workspace whose id or exact name is `wanted` (see [`matching`]).
+pub fn find<'a>(workspaces: &'a [Workspace], wanted: &str) -> Result<&'a Workspace, String> {
+    matching(workspaces, wanted).map(|found| found[0])
+}
+
 /// The admin page's 72-hour numbers for one workspace (contract §3.5).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RevisionCounts {

@@ -104,17 +104,10 @@ pub fn plan_from(snapshot: &Snapshot, source: &PlanSource) -> Result<Plan, Strin
 /// What an interrupted intent asked for, from its recorded plan.
 pub fn source_of_intent(intent: &AuditEntry) -> Option<PlanSource> {
     let plan = intent.detail.get("plan")?;
-    let kind = match plan.get("lever")?.as_str()? {
-        "canary-enable" => LeverKind::CanaryEnable,
-        "workspace-rollback" => LeverKind::WorkspaceRollback,
-        "revision-kill-switch" => LeverKind::RevisionKillSwitch,
-        "auto-send-kill-switch" => LeverKind::AutoSendKillSwitch,
-        _ => return None,
-    };
+    let kind = LeverKind::parse(plan.get("lever")?.as_str()?)?;
     let on = plan.get("on")?.as_bool()?;
-    let toggles: Vec<String> = plan
-        .get("changes")?
-        .as_array()?
+    let toggles: Vec<String> = intent
+        .plan_changes()?
         .iter()
         .filter_map(|c| c.get("workspace_id")?.as_str().map(str::to_owned))
         .collect();
@@ -149,9 +142,7 @@ fn rolled_back_here(snapshot: &Snapshot, workspace_id: &str) -> bool {
         .iter()
         .filter(|e| e.kind == EntryKind::Intent)
         .find_map(|e| {
-            e.detail
-                .pointer("/plan/changes")?
-                .as_array()?
+            e.plan_changes()?
                 .iter()
                 .find(|c| c.get("workspace_id").and_then(|v| v.as_str()) == Some(workspace_id))?
                 .get("after")?
@@ -654,11 +645,7 @@ impl LeversPanel {
 /// The true current state of what an intent touches.
 fn now_line(snapshot: &Snapshot, intent: &AuditEntry) -> String {
     let mut parts = Vec::new();
-    if let Some(changes) = intent
-        .detail
-        .pointer("/plan/changes")
-        .and_then(|c| c.as_array())
-    {
+    if let Some(changes) = intent.plan_changes() {
         for c in changes {
             if let Some(id) = c.get("workspace_id").and_then(|v| v.as_str()) {
                 let w = snapshot.workspaces.iter().find(|w| w.id == id);
