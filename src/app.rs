@@ -526,14 +526,7 @@ impl eframe::App for App {
             };
             self.worker.send(Request::RecordExport {
                 summary,
-                detail: serde_json::json!({
-                    "rows": sample.rows.len(),
-                    "population": sample.population,
-                    "seed": sample.request.seed,
-                    "window_start": crate::metrics_report::rfc3339(sample.request.start),
-                    "workspace": sample.request.workspace_id,
-                    "out": path,
-                }),
+                detail: sample.audit_detail(path),
                 ok,
             });
         }

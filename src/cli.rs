@@ -788,7 +788,12 @@ fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         let workspaces = store.workspaces().await?;
         let workspace_id = match &args.workspace {
             None => None,
-            Some(w) => Some(crate::core::workspace::find(&workspaces, w).map_err(anyhow::Error::msg)?.id.clone()),
+            Some(w) => Some(
+                crate::core::workspace::find(&workspaces, w)
+                    .map_err(anyhow::Error::msg)?
+                    .id
+                    .clone(),
+            ),
         };
         let entries = audit.list(&args.profile, 1000).await?;
         let start = match window {
@@ -801,7 +806,7 @@ fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             crate::export::SampleRequest {
                 start,
                 end: now + chrono::Duration::milliseconds(1),
-                workspace_id: workspace_id.clone(),
+                workspace_id,
                 n: args.sample,
                 seed,
             },
@@ -809,7 +814,11 @@ fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(anyhow::Error::msg)?;
         let to_stdout = args.out.as_os_str() == "-";
-        let where_to = if to_stdout { "standard output".to_owned() } else { args.out.display().to_string() };
+        let where_to = if to_stdout {
+            "standard output".to_owned()
+        } else {
+            args.out.display().to_string()
+        };
         let action = audit
             .intent(
                 now,
@@ -818,29 +827,37 @@ fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<ExitCode> {
                     lever: "export",
                     reason: "quality review sample",
                     summary: &format!("Export {} (seed {seed}) to {where_to}", sample.describe()),
-                    detail: serde_json::json!({
-                        "rows": sample.rows.len(), "population": sample.population, "seed": seed,
-                        "window_start": crate::metrics_report::rfc3339(start), "workspace": workspace_id,
-                        "out": where_to,
-                    }),
+                    detail: sample.audit_detail(Some(where_to.clone())),
                 },
             )
             .await?;
         let written = if to_stdout {
-            crate::core::export::write_csv(std::io::stdout().lock(), &sample.rows).map_err(|e| e.to_string())
+            crate::core::export::write_csv(std::io::stdout().lock(), &sample.rows)
+                .map_err(|e| e.to_string())
         } else {
             crate::export::write_atomic(&args.out, &sample.rows)
         };
         let (status, summary) = match &written {
-            Ok(()) => (EntryStatus::Ok, format!("wrote {} rows to {where_to}", sample.rows.len())),
+            Ok(()) => (
+                EntryStatus::Ok,
+                format!("wrote {} rows to {where_to}", sample.rows.len()),
+            ),
             Err(e) => (EntryStatus::Failed, format!("export failed: {e}")),
         };
-        audit.result(&action, SystemClock.now(), status, &summary, &serde_json::json!({})).await?;
+        audit
+            .result(
+                &action,
+                SystemClock.now(),
+                status,
+                &summary,
+                &serde_json::json!({}),
+            )
+            .await?;
         written.map_err(anyhow::Error::msg)?;
         eprintln!(
             "exported {} (seed {seed}, revisions since {}) to {where_to}",
             sample.describe(),
-            crate::metrics_report::rfc3339(start)
+            crate::core::time::rfc3339(start)
         );
         Ok(ExitCode::SUCCESS)
     })

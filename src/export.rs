@@ -45,6 +45,19 @@ impl Sample {
             format!("{} of {} revised drafts", self.rows.len(), self.population)
         }
     }
+
+    /// What the audit log records of an export of this sample (never the
+    /// content): rows, population, seed, window, workspace, where it went.
+    pub fn audit_detail(&self, out: Option<String>) -> serde_json::Value {
+        serde_json::json!({
+            "rows": self.rows.len(),
+            "population": self.population,
+            "seed": self.request.seed,
+            "window_start": crate::core::time::rfc3339(self.request.start),
+            "workspace": self.request.workspace_id,
+            "out": out,
+        })
+    }
 }
 
 /// Draws the sample: every candidate id, the seeded choice, then the rows.

@@ -114,11 +114,7 @@ pub struct MetricsReport {
     pub alarms: Vec<crate::core::alarms::Alarm>,
 }
 
-/// RFC 3339 UTC with milliseconds.
-pub fn rfc3339(t: UtcNaive) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
+use crate::core::time::rfc3339;
 
 /// Levers the audit log records as done and verified: (lever, result time).
 pub fn verified_levers(audit: &[AuditEntry]) -> Vec<(String, UtcNaive)> {

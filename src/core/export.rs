@@ -7,7 +7,7 @@
 //! replacement by a generator seeded with the shown seed, so the same seed and
 //! the same data give the same rows everywhere.
 
-use crate::core::time::UtcNaive;
+use crate::core::time::{UtcNaive, rfc3339};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::Serialize;
@@ -100,11 +100,6 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn time(t: UtcNaive) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 fn num(v: Option<f64>) -> String {
     v.map_or_else(String::new, |x| {
         // Round away float noise (0.7 − 0.6 = 0.09999999999999998).
@@ -122,8 +117,8 @@ pub fn cells(r: &DraftRow) -> [String; 16] {
         text(&r.workspace_name),
         text(&r.lead_id),
         text(&r.channel),
-        time(r.created_at),
-        time(r.attempted_at),
+        rfc3339(r.created_at),
+        rfc3339(r.attempted_at),
         num(r.original_confidence),
         num(r.revised_confidence),
         num(r.uplift()),

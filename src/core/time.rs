@@ -28,6 +28,13 @@ pub fn naive(t: DateTime<Utc>) -> UtcNaive {
     to_millis(t.naive_utc())
 }
 
+/// RFC 3339 UTC with milliseconds (`2026-11-26T05:02:44.123Z`), as reports,
+/// CSV files and audit details write times.
+pub fn rfc3339(t: UtcNaive) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// Seconds since the Unix epoch, as the plots use on their x axis.
 pub fn epoch_seconds(t: UtcNaive) -> f64 {
     t.and_utc().timestamp_millis() as f64 / 1000.0
