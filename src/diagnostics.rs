@@ -7,6 +7,7 @@
 use crate::paths::Paths;
 use std::path::{Path, PathBuf};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -27,7 +28,7 @@ pub fn init_logging(paths: Option<&Paths>, level: &str) {
     };
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_filter_fn(filter());
+        .with_filter(filter());
     let file = paths.and_then(|p| {
         std::fs::create_dir_all(p.log_dir()).ok()?;
         Some(tracing_appender::rolling::daily(p.log_dir(), LOG_PREFIX))
@@ -37,7 +38,7 @@ pub fn init_logging(paths: Option<&Paths>, level: &str) {
             let file_layer = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(writer)
-                .with_filter_fn(filter());
+                .with_filter(filter());
             tracing_subscriber::registry()
                 .with(stderr)
                 .with(file_layer)
@@ -46,21 +47,6 @@ pub fn init_logging(paths: Option<&Paths>, level: &str) {
         None => tracing_subscriber::registry().with(stderr).init(),
     }
 }
-
-/// `with_filter` for any layer, so both outputs honour the same level.
-trait WithFilterFn<S>: tracing_subscriber::Layer<S> + Sized
-where
-    S: tracing::Subscriber,
-{
-    fn with_filter_fn(
-        self,
-        f: EnvFilter,
-    ) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S> {
-        tracing_subscriber::Layer::with_filter(self, f)
-    }
-}
-
-impl<S: tracing::Subscriber, L: tracing_subscriber::Layer<S>> WithFilterFn<S> for L {}
 
 /// The newest log file, if any.
 pub fn newest_log(dir: &Path) -> Option<PathBuf> {
