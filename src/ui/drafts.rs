@@ -62,6 +62,9 @@ pub struct DraftsPanel {
     open_folder: Option<PathBuf>,
     sort: SortKey,
     descending: bool,
+    /// The sample's rows in the table's order (indices), sorted when the
+    /// sample or the sort changes, not on every frame.
+    order: Vec<usize>,
 }
 
 impl Default for DraftsPanel {
@@ -79,6 +82,7 @@ impl Default for DraftsPanel {
             open_folder: None,
             sort: SortKey::default(),
             descending: false,
+            order: Vec::new(),
         }
     }
 }
@@ -91,6 +95,7 @@ impl DraftsPanel {
             Ok(s) => {
                 self.sample = Some(s);
                 self.error = None;
+                self.resort();
             }
             Err(e) => self.error = Some(e),
         }
@@ -246,11 +251,17 @@ impl DraftsPanel {
         actions
     }
 
-    fn table_ui(&mut self, ui: &mut Ui, rows: &[DraftRow]) {
-        use egui_extras::{Column, TableBuilder};
-        let mut order: Vec<&DraftRow> = rows.iter().collect();
+    /// Puts the sample's rows in the table's order.
+    fn resort(&mut self) {
+        let Some(sample) = &self.sample else {
+            self.order.clear();
+            return;
+        };
+        let rows = &sample.rows;
         let key = self.sort;
-        order.sort_by(|a, b| {
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&rows[a], &rows[b]);
             let o = match key {
                 SortKey::Revised => a.attempted_at.cmp(&b.attempted_at),
                 SortKey::Workspace => a.workspace_name.cmp(&b.workspace_name),
@@ -265,6 +276,11 @@ impl DraftsPanel {
         if self.descending {
             order.reverse();
         }
+        self.order = order;
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui, rows: &[DraftRow]) {
+        use egui_extras::{Column, TableBuilder};
         let height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let mut clicked = None;
         TableBuilder::new(ui)
@@ -306,8 +322,8 @@ impl DraftsPanel {
                 }
             })
             .body(|body| {
-                body.rows(height, order.len(), |mut r| {
-                    let d = order[r.index()];
+                body.rows(height, self.order.len(), |mut r| {
+                    let d = &rows[self.order[r.index()]];
                     r.col(|ui| {
                         ui.label(d.attempted_at.format("%m-%d %H:%M:%S").to_string());
                     });
@@ -355,6 +371,7 @@ impl DraftsPanel {
                 self.sort = k;
                 self.descending = false;
             }
+            self.resort();
         }
     }
 }
