@@ -901,19 +901,11 @@ fn print_metrics(r: &crate::metrics_report::MetricsReport, window: &str) {
     }
     row("total", "", &r.totals);
     let v = &r.verdict.verdict;
-    let pp = |x: f64| format!("{:+.1} pp", x * 100.0);
     println!(
         "verdict: {}{}",
         v.state.label(),
-        match (v.estimate, v.interval) {
-            (Some(e), Some((lo, hi))) => format!(
-                " — needs_review {} (interval {} to {})",
-                pp(e),
-                pp(lo),
-                pp(hi)
-            ),
-            _ => String::new(),
-        }
+        v.estimate_text()
+            .map_or_else(String::new, |t| format!(" — {t}"))
     );
     for c in &v.comparisons {
         println!(

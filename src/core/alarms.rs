@@ -5,7 +5,7 @@
 
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, Live};
 use crate::core::time::UtcNaive;
-use crate::core::verdict::{Verdict, VerdictState};
+use crate::core::verdict::{Verdict, VerdictState, pp};
 use crate::core::workspace::{RevisionToggle, Workspace};
 use chrono::Duration;
 use serde::Serialize;
@@ -187,7 +187,6 @@ pub fn evaluate(f: &Facts<'_>, claims: &[ClaimFact]) -> Vec<Alarm> {
     if let Some(v) = f.verdict
         && v.state == VerdictState::HarmDetected
     {
-        let pct = |x: f64| format!("{:+.1} pp", x * 100.0);
         out.push(Alarm {
             id: "needs-review-harm".to_owned(),
             kind: AlarmKind::NeedsReviewHarm,
@@ -195,9 +194,9 @@ pub fn evaluate(f: &Facts<'_>, claims: &[ClaimFact]) -> Vec<Alarm> {
             draft_ids: Vec::new(),
             finding: format!(
                 "the canary's needs_review share is above its baseline: {} (interval {}); harm line +{:.0} pp",
-                v.estimate.map_or("?".to_owned(), pct),
+                v.estimate.map_or("?".to_owned(), pp),
                 v.interval
-                    .map_or("?".to_owned(), |(lo, hi)| format!("{} to {}", pct(lo), pct(hi))),
+                    .map_or("?".to_owned(), |(lo, hi)| format!("{} to {}", pp(lo), pp(hi))),
                 v.settings.tolerance * 100.0
             ),
             suggested_lever: "workspace-rollback".to_owned(),

@@ -147,6 +147,25 @@ pub struct Verdict {
     pub recommendation: Option<String>,
 }
 
+/// A difference of shares in signed percentage points: "+4.3 pp".
+pub fn pp(x: f64) -> String {
+    format!("{:+.1} pp", x * 100.0)
+}
+
+impl Verdict {
+    /// "needs_review +4.3 pp (interval -1.2 pp to +9.8 pp)", when the
+    /// headline has an estimate and an interval.
+    pub fn estimate_text(&self) -> Option<String> {
+        let (e, (lo, hi)) = (self.estimate?, self.interval?);
+        Some(format!(
+            "needs_review {} (interval {} to {})",
+            pp(e),
+            pp(lo),
+            pp(hi)
+        ))
+    }
+}
+
 /// The anytime-valid interval of `canary − base` at level `alpha`, or `None`
 /// when an arm is empty.
 pub fn interval(canary: Arm, base: Arm, alpha: f64, tau: f64) -> Option<(f64, f64)> {

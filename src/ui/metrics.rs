@@ -441,17 +441,11 @@ fn verdict_card_ui(
             VerdictState::Inconclusive => colors::WARN,
             VerdictState::InsufficientData => colors::UNKNOWN,
         };
-        let pp = |x: f64| format!("{:+.1} pp", x * 100.0);
         ui.horizontal_wrapped(|ui| {
             ui.strong("Canary verdict:");
             ui.colored_label(color, RichText::new(shown.label()).strong().size(18.0));
-            if let (Some(e), Some((lo, hi))) = (v.estimate, v.interval) {
-                ui.label(format!(
-                    "needs_review {} (interval {} to {})",
-                    pp(e),
-                    pp(lo),
-                    pp(hi)
-                ));
+            if let Some(text) = v.estimate_text() {
+                ui.label(text);
             }
         });
         if let Some(since) = panel.harm_since {
