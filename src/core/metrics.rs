@@ -50,6 +50,15 @@ pub struct MinuteStats {
     pub uplift_n: u64,
 }
 
+impl<'a> std::iter::Sum<&'a MinuteStats> for MinuteStats {
+    fn sum<I: Iterator<Item = &'a MinuteStats>>(iter: I) -> Self {
+        iter.fold(MinuteStats::default(), |mut acc, c| {
+            acc.add(*c);
+            acc
+        })
+    }
+}
+
 impl MinuteStats {
     /// Adds another minute (or workspace) to this one.
     pub fn add(&mut self, o: MinuteStats) {
@@ -142,13 +151,7 @@ pub struct SplitSeries {
 impl SplitSeries {
     /// Totals over the window: (canary, rest).
     pub fn totals(&self) -> (MinuteStats, MinuteStats) {
-        let sum = |v: &[MinuteStats]| {
-            v.iter().fold(MinuteStats::default(), |mut acc, c| {
-                acc.add(*c);
-                acc
-            })
-        };
-        (sum(&self.canary), sum(&self.rest))
+        (self.canary.iter().sum(), self.rest.iter().sum())
     }
 }
 
@@ -181,14 +184,7 @@ impl SplitSeries {
         let mut len = first_len.min(n);
         while start < n {
             let end = (start + len).min(n);
-            let sum = |v: &[MinuteStats]| {
-                v[start..end]
-                    .iter()
-                    .fold(MinuteStats::default(), |mut acc, c| {
-                        acc.add(*c);
-                        acc
-                    })
-            };
+            let sum = |v: &[MinuteStats]| v[start..end].iter().sum();
             out.minutes.push(self.minutes[start]);
             out.canary.push(sum(&self.canary));
             out.rest.push(sum(&self.rest));
