@@ -186,9 +186,9 @@ async fn measure(admin_url: &str, drafts: usize) -> Row {
     // The quality-review export: 10 000 sampled revised drafts of the last
     // 30 days, drawn and written as CSV.
     let t = Instant::now();
-    let sample = rollout_panel::export::draw(
+    let sample = rollout_panel::ops::export::draw(
         &store,
-        rollout_panel::export::SampleRequest {
+        rollout_panel::ops::export::SampleRequest {
             start: now - Duration::days(31),
             end: now + Duration::minutes(1),
             workspace_id: None,
@@ -199,7 +199,7 @@ async fn measure(admin_url: &str, drafts: usize) -> Row {
     .await
     .expect("sample");
     let file = tempfile::NamedTempFile::new().expect("temp");
-    rollout_panel::export::write_atomic(file.path(), &sample.rows).expect("csv");
+    rollout_panel::ops::export::write_atomic(file.path(), &sample.rows).expect("csv");
     let export_10k = t.elapsed().as_secs_f64() * 1000.0;
     eprintln!(
         "export: {} of {} revised drafts in {export_10k:.0} ms",
@@ -268,8 +268,8 @@ fn big_snapshot(now: UtcNaive) -> rollout_panel::worker::Snapshot {
 }
 
 fn ui_frames() -> (f64, f64) {
-    use rollout_panel::ui::MetricsWindow;
-    use rollout_panel::ui::metrics::{MetricsPanel, VerdictPrefs, metrics_ui};
+    use rollout_panel::gui::MetricsWindow;
+    use rollout_panel::gui::panels::metrics::{MetricsPanel, VerdictPrefs, metrics_ui};
     let now = floor_minute(rollout_panel::core::time::naive(chrono::Utc::now()));
     let mut snapshot = big_snapshot(now);
     // The bench draws the plots, so the schema must read as revision-capable.

@@ -6,7 +6,7 @@ mod common;
 
 use common::{DATA_BASE, DATA_METRICS, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, TestDb, ts};
 use rollout_panel::adapters::store::{PgStore, SqliteStore, Store};
-use rollout_panel::export::{SampleRequest, draw, write_atomic};
+use rollout_panel::ops::export::{SampleRequest, draw, write_atomic};
 
 const FIXED_CREATED_AT: &str = r#"UPDATE "AIDraft" SET "createdAt" = '2026-02-20 09:00:00.125';"#;
 
@@ -205,7 +205,7 @@ fn the_cli_exports_the_demo_reproducibly_prints_to_stdout_and_audits() {
 
 #[test]
 fn without_portal_or_zenity_no_dialog_is_offered_and_the_export_falls_back() {
-    use rollout_panel::export::{
+    use rollout_panel::ops::export::{
         DialogOutcome, ExportOutcome, SaveDialog, dialog_unavailable_in, export_with,
     };
     let empty = common::temp_dir();

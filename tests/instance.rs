@@ -6,18 +6,18 @@ mod common;
 #[test]
 fn a_second_window_on_the_same_profile_is_refused_with_a_message() {
     let dir = common::temp_dir();
-    let paths = rollout_panel::paths::Paths::resolve(Some(dir.path())).expect("paths");
+    let paths = rollout_panel::platform::paths::Paths::resolve(Some(dir.path())).expect("paths");
     // This process stands in for the first window.
-    let held = rollout_panel::instance::lock(&paths, "demo").expect("first lock");
+    let held = rollout_panel::platform::instance::lock(&paths, "demo").expect("first lock");
     // Within one process a second lock on the same file is refused too.
-    let again = rollout_panel::instance::lock(&paths, "demo").expect_err("held");
+    let again = rollout_panel::platform::instance::lock(&paths, "demo").expect_err("held");
     assert!(again.contains("already open for profile demo"), "{again}");
     assert!(
         again.contains(&format!("process {}", std::process::id())),
         "{again}"
     );
     // Another profile is free.
-    drop(rollout_panel::instance::lock(&paths, "other").expect("another profile"));
+    drop(rollout_panel::platform::instance::lock(&paths, "other").expect("another profile"));
 
     // The real second window: no display either, so only the lock can be
     // what stops it (the message tells which).
@@ -37,7 +37,7 @@ fn a_second_window_on_the_same_profile_is_refused_with_a_message() {
     );
     drop(held);
     // Released with the holder: the next one takes it.
-    rollout_panel::instance::lock(&paths, "demo").expect("free again");
+    rollout_panel::platform::instance::lock(&paths, "demo").expect("free again");
 }
 
 /// A window that switches profiles moves its lock: it refuses to switch onto
@@ -51,8 +51,8 @@ async fn switching_profiles_in_the_window_moves_the_lock_and_refuses_a_held_prof
     use rollout_panel::adapters::clock::SystemClock;
     use rollout_panel::adapters::config::ConfigStore;
     use rollout_panel::adapters::secrets::Keyring;
-    use rollout_panel::app::{App, Launcher};
-    use rollout_panel::profiles::ProfileManager;
+    use rollout_panel::gui::app::{App, Launcher};
+    use rollout_panel::ops::profiles::ProfileManager;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -65,7 +65,7 @@ async fn switching_profiles_in_the_window_moves_the_lock_and_refuses_a_held_prof
         &[],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let paths = rollout_panel::paths::Paths::resolve(Some(dir.path())).expect("paths");
+    let paths = rollout_panel::platform::paths::Paths::resolve(Some(dir.path())).expect("paths");
     let launcher = Launcher {
         paths: paths.clone(),
         manager: ProfileManager {
@@ -78,9 +78,11 @@ async fn switching_profiles_in_the_window_moves_the_lock_and_refuses_a_held_prof
         refresh_override: None,
     };
     let config = launcher.config_for("demo", None);
-    let demo_lock = rollout_panel::instance::lock(&paths, "demo").expect("the window's lock");
+    let demo_lock =
+        rollout_panel::platform::instance::lock(&paths, "demo").expect("the window's lock");
     // Another window (this test) has production open.
-    let other = rollout_panel::instance::lock(&paths, "production").expect("the other window");
+    let other =
+        rollout_panel::platform::instance::lock(&paths, "production").expect("the other window");
 
     let mut h = Harness::builder()
         .with_size([1280.0, 800.0])
@@ -88,7 +90,7 @@ async fn switching_profiles_in_the_window_moves_the_lock_and_refuses_a_held_prof
     let wait = |h: &mut Harness<'static, App>| {
         h.step();
         let deadline = Duration::from_secs(120);
-        assert!(h.state().profile_jobs().expect("jobs").wait_idle(deadline));
+        assert!(h.state().jobs().wait_idle(deadline));
         assert!(h.state().worker().wait_idle(deadline));
         h.run_steps(5);
     };
@@ -113,17 +115,17 @@ async fn switching_profiles_in_the_window_moves_the_lock_and_refuses_a_held_prof
         .count();
     assert!(said > 0, "the window says why it did not switch");
     // Still holds demo.
-    rollout_panel::instance::lock(&paths, "demo").expect_err("demo is still held");
+    rollout_panel::platform::instance::lock(&paths, "demo").expect_err("demo is still held");
 
     drop(other);
     switch_to(&mut h, "production");
     wait(&mut h);
     assert_eq!(h.state().snapshot().profile, "production");
-    let held = rollout_panel::instance::lock(&paths, "production").expect_err("now held");
+    let held = rollout_panel::platform::instance::lock(&paths, "production").expect_err("now held");
     assert!(
         held.contains("already open for profile production"),
         "{held}"
     );
     // The profile it left is free for another window.
-    drop(rollout_panel::instance::lock(&paths, "demo").expect("demo released"));
+    drop(rollout_panel::platform::instance::lock(&paths, "demo").expect("demo released"));
 }

@@ -9,7 +9,7 @@ use rollout_panel::adapters::clock::{Clock, SystemClock};
 use rollout_panel::core::env::{AUTO_SEND_REVISION_DISABLED, Live};
 use rollout_panel::core::lever::{LeverKind, LeverRequest, LeverState, Plan, plan};
 use rollout_panel::demo::{DemoStage, DemoWorld, Faults};
-use rollout_panel::levers::{DemoTarget, RunContext, RunReport, Waits, run_plan};
+use rollout_panel::ops::levers::{RunContext, RunReport, Waits, run_plan};
 use std::time::Duration;
 
 const PILOT: &str = "Acme Solar (pilot)";
@@ -58,10 +58,6 @@ async fn make_plan(world: &DemoWorld, kind: LeverKind, on: bool, ws: Option<&str
 
 async fn run(world: &DemoWorld, audit: &AuditLog, p: &Plan) -> RunReport {
     let store = world.store().await.expect("store");
-    let target = DemoTarget {
-        world,
-        store: &store,
-    };
     let ctx = RunContext {
         audit,
         profile: "demo",
@@ -73,7 +69,9 @@ async fn run(world: &DemoWorld, audit: &AuditLog, p: &Plan) -> RunReport {
         },
         action_id: None,
     };
-    run_plan(p, &target, &ctx, &|_| {}).await.expect("run")
+    run_plan(p, &store, world, &ctx, &|_| {})
+        .await
+        .expect("run")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,7 +439,7 @@ async fn the_whole_runbook_through_the_levers_and_the_simulator_follows() {
                 },
                 action_id: None,
             };
-            let r = run_plan(&p, &DemoTarget { world, store }, &ctx, &|_| {})
+            let r = run_plan(&p, store, world, &ctx, &|_| {})
                 .await
                 .expect("run");
             assert!(r.ok, "{r:#?}");

@@ -10,7 +10,7 @@ use common::{DATA_BASE, DATA_METRICS, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, TestD
 use rollout_panel::core::alarms::AlarmKind;
 use rollout_panel::core::verdict::{VerdictSettings, VerdictState};
 use rollout_panel::demo::{DemoStage, DemoWorld, Faults, Simulator};
-use rollout_panel::metrics_report::{Request, gather};
+use rollout_panel::ops::metrics::{Request, gather};
 use serde_json::Value;
 
 const T0: &str = "2026-03-02 15:00:00";

@@ -11,9 +11,9 @@ use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use rollout_panel::adapters::clock::{Clock, ManualClock};
-use rollout_panel::app::App;
 use rollout_panel::demo::DemoStage;
-use rollout_panel::ui::Tab;
+use rollout_panel::gui::app::App;
+use rollout_panel::gui::{AppCommand, Tab};
 use rollout_panel::worker::{Target, WorkerConfig};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -32,7 +32,7 @@ fn harness(dir: &tempfile::TempDir, clock: &ManualClock) -> Harness<'static, App
         auto_refresh: None,
         read_timeout: StdDuration::from_secs(60),
         audit_path: Some(dir.path().join("audit.sqlite")),
-        waits: rollout_panel::levers::Waits {
+        waits: rollout_panel::ops::levers::Waits {
             poll_every: StdDuration::from_millis(50),
             deadline: StdDuration::from_secs(120),
         },
@@ -238,7 +238,7 @@ fn the_audit_tab_tells_the_story_of_a_lever_run() {
     use rollout_panel::adapters::store::Store;
     use rollout_panel::core::lever::{LeverKind, LeverRequest, LeverState, plan};
     use rollout_panel::demo::DemoWorld;
-    use rollout_panel::levers::{DemoTarget, RunContext, Waits, run_plan};
+    use rollout_panel::ops::levers::{RunContext, Waits, run_plan};
     let dir = common::temp_dir();
     let clock = ManualClock::new(ts(T0));
     let mut h = harness(&dir, &clock);
@@ -285,17 +285,9 @@ fn the_audit_tab_tells_the_story_of_a_lever_run() {
             waits: Waits::default(),
             action_id: None,
         };
-        let r = run_plan(
-            &p,
-            &DemoTarget {
-                world: &world,
-                store: &store,
-            },
-            &ctx,
-            &|_| {},
-        )
-        .await
-        .expect("run");
+        let r = run_plan(&p, &store, &world, &ctx, &|_| {})
+            .await
+            .expect("run");
         assert!(r.ok, "{r:#?}");
         audit.close().await;
         world.close().await;
@@ -339,4 +331,49 @@ fn the_about_dialog_shows_version_commit_and_the_keyring() {
     assert!(!head.contains("(git )"), "{head}");
     has_label(&h, "Keyring");
     label_containing(&h, "Secret Service");
+}
+
+#[test]
+fn every_command_with_a_shortcut_fires_from_its_shortcut() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(ts(T0));
+    let mut h = harness(&dir, &clock);
+    let checked_at = |h: &Harness<'static, App>| {
+        h.state()
+            .snapshot()
+            .readiness
+            .as_ref()
+            .map(|r| r.checked_at)
+    };
+    let commands = AppCommand::with_shortcuts();
+    assert!(commands.len() >= 7, "{commands:?}");
+    for command in commands {
+        let shortcut = command.shortcut().expect("listed with a shortcut");
+        let sent = h.state().worker().requests_sent();
+        // Time passes, but not enough for the checklist to be due by itself.
+        clock.advance(Duration::seconds(10));
+        let checked_before = checked_at(&h);
+        if let AppCommand::ShowTab(tab) = &command {
+            assert_ne!(h.state().state().tab, *tab, "{command:?}: already there");
+        }
+        h.key_press_modifiers(shortcut.modifiers, shortcut.logical_key);
+        h.step();
+        assert!(h.state().worker().wait_idle(WORKER_DEADLINE), "{command:?}");
+        h.run();
+        match command {
+            AppCommand::ShowTab(tab) => {
+                assert_eq!(h.state().state().tab, tab, "{command:?}");
+            }
+            AppCommand::Refresh => {
+                assert_eq!(h.state().worker().requests_sent(), sent + 1, "{command:?}");
+                assert_eq!(h.state().snapshot().made_at, Some(clock.now()));
+                assert_eq!(checked_at(&h), checked_before, "a refresh is no re-check");
+            }
+            AppCommand::Recheck => {
+                assert_eq!(h.state().worker().requests_sent(), sent + 1, "{command:?}");
+                assert_eq!(checked_at(&h), Some(clock.now()), "the checklist ran now");
+            }
+            other => panic!("{other:?} has a shortcut but no check here"),
+        }
+    }
 }

@@ -10,9 +10,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use rollout_panel::adapters::audit::AuditLog;
 use rollout_panel::adapters::clock::{Clock, ManualClock, SystemClock};
-use rollout_panel::app::App;
 use rollout_panel::demo::DemoStage;
-use rollout_panel::export::{DialogOutcome, SaveDialog};
+use rollout_panel::gui::app::App;
+use rollout_panel::ops::export::{DialogOutcome, SaveDialog};
 use rollout_panel::worker::{Target, WorkerConfig};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -45,7 +45,7 @@ fn harness(dir: &Path, dialog: Arc<Scripted>, fallback: PathBuf) -> Harness<'sta
         auto_refresh: None,
         read_timeout: Duration::from_secs(60),
         audit_path: Some(AuditLog::path_in(dir)),
-        waits: rollout_panel::levers::Waits::default(),
+        waits: rollout_panel::ops::levers::Waits::default(),
     };
     let mut h = Harness::builder()
         .with_size([1280.0, 900.0])

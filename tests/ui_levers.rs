@@ -13,10 +13,10 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use rollout_panel::adapters::audit::{AuditLog, EntryKind, EntryStatus};
 use rollout_panel::adapters::clock::{Clock, ManualClock, SystemClock};
 use rollout_panel::adapters::store::Store;
-use rollout_panel::app::App;
 use rollout_panel::core::env::{AUTO_SEND_REVISION_DISABLED, Live};
 use rollout_panel::core::workspace::RevisionToggle;
 use rollout_panel::demo::{DemoStage, DemoWorld};
+use rollout_panel::gui::app::App;
 use rollout_panel::worker::{Target, WorkerConfig};
 use std::path::Path;
 use std::sync::Arc;
@@ -41,7 +41,7 @@ fn harness(data_dir: &Path, stage: DemoStage, clock: &ManualClock) -> Harness<'s
         auto_refresh: None,
         read_timeout: Duration::from_secs(60),
         audit_path: Some(AuditLog::path_in(data_dir)),
-        waits: rollout_panel::levers::Waits {
+        waits: rollout_panel::ops::levers::Waits {
             poll_every: Duration::from_millis(50),
             deadline: DEADLINE,
         },

@@ -13,10 +13,10 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use rollout_panel::adapters::clock::SystemClock;
 use rollout_panel::adapters::config::ConfigStore;
 use rollout_panel::adapters::secrets::Keyring;
-use rollout_panel::app::{App, Launcher};
 use rollout_panel::core::secret::SecretKey;
-use rollout_panel::paths::Paths;
-use rollout_panel::profiles::ProfileManager;
+use rollout_panel::gui::app::{App, Launcher};
+use rollout_panel::ops::profiles::ProfileManager;
+use rollout_panel::platform::paths::Paths;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ const PASSWORD: &str = "kittest-Pa55word-must-not-show";
 fn wait(h: &mut Harness<'static, App>) {
     h.step();
     assert!(
-        h.state().profile_jobs().expect("jobs").wait_idle(DEADLINE),
+        h.state().jobs().wait_idle(DEADLINE),
         "profile job timed out"
     );
     assert!(h.state().worker().wait_idle(DEADLINE), "worker timed out");

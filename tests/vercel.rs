@@ -3,8 +3,8 @@
 //! `decrypted: false`, `sensitive`, preview-only keys, several records per
 //! key, 401, 404, 429 with and without `Retry-After`, 500, a slow answer.
 
-use rollout_panel::adapters::vercel::{MAX_RETRIES, VercelClient, VercelError};
-use rollout_panel::checks::read_vercel_env;
+use rollout_panel::adapters::env::vercel::read_env;
+use rollout_panel::adapters::env::vercel::{MAX_RETRIES, VercelClient, VercelError};
 use rollout_panel::core::secret::Secret;
 use serde_json::json;
 use std::time::Duration;
@@ -98,7 +98,7 @@ async fn env_is_read_across_pages_with_every_trap_handled() {
         .mount(&server)
         .await;
 
-    let env = read_vercel_env(&client(&server)).await.expect("env");
+    let env = read_env(&client(&server)).await.expect("env");
     let direct = &env.configured["DIRECT_URL"];
     assert_eq!(
         direct.value.as_deref(),

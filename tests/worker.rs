@@ -21,7 +21,7 @@ fn config(db_path: std::path::PathBuf, clock: &ManualClock) -> WorkerConfig {
         auto_refresh: None,
         read_timeout: Duration::from_secs(60),
         audit_path: None,
-        waits: rollout_panel::levers::Waits {
+        waits: rollout_panel::ops::levers::Waits {
             poll_every: Duration::from_millis(50),
             deadline: Duration::from_secs(120),
         },

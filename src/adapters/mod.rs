@@ -3,6 +3,6 @@
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod env;
 pub mod secrets;
 pub mod store;
-pub mod vercel;

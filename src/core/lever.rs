@@ -3,14 +3,127 @@
 //! confirm dialog and `rollout-panel lever` show a plan; nothing changes
 //! before the operator confirms it.
 
-use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, Live};
+use crate::core::env::{
+    AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, Live, flag_is_on,
+};
 use crate::core::readiness::{CheckStatus, Item};
 use crate::core::schema::SchemaReport;
 use crate::core::workspace::{RevisionToggle, Workspace};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Why no plan can be made.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The state already is what the lever would make it.
+    #[error("{0}")]
+    NothingToDo(String),
+    /// What the plan is made from has not been read (or cannot be read now).
+    #[error("{0}")]
+    NotRead(String),
+    /// The request cannot be planned (no such workspace, none given).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// How one step of a lever run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    /// Done, and read back as planned.
+    Verified,
+    /// Someone else changed it first: nothing was overwritten.
+    Conflict,
+    /// The redeploy ended CANCELED or ERROR: the env change is NOT live.
+    FailedFlip,
+    /// The redeploy is READY, but production does not run the new values.
+    NotServing,
+    /// No final state within the deadline.
+    TimedOut,
+    /// A call failed; what is known is in the detail.
+    Failed,
+}
+
+impl StepOutcome {
+    /// The step's mark for people: `done`, or what went wrong.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Verified => "done",
+            Self::Conflict => "CONFLICT",
+            Self::FailedFlip => "FAILED FLIP",
+            Self::NotServing => "NOT SERVING",
+            Self::TimedOut => "TIMED OUT",
+            Self::Failed => "FAILED",
+        }
+    }
+}
+
+/// How a step stands, for the progress view and the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// What the step does.
+    pub label: String,
+    /// Done and verified, or not (`outcome == Some(Verified)`).
+    pub ok: bool,
+    /// What was found (never a secret).
+    pub detail: String,
+    /// `true` while the step is still going (e.g. "redeploy BUILDING"); its
+    /// final report follows with `running = false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub running: bool,
+    /// How it ended (`None` while running).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<StepOutcome>,
+}
+
+impl StepReport {
+    /// A step still going.
+    pub fn running(label: &str, detail: String) -> Self {
+        Self {
+            label: label.to_owned(),
+            ok: false,
+            detail,
+            running: true,
+            outcome: None,
+        }
+    }
+
+    /// A step that ended.
+    pub fn ended(label: &str, outcome: StepOutcome, detail: String) -> Self {
+        Self {
+            label: label.to_owned(),
+            ok: outcome == StepOutcome::Verified,
+            detail,
+            running: false,
+            outcome: Some(outcome),
+        }
+    }
+}
+
+/// The end of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    /// The audit action id.
+    pub action_id: String,
+    /// Every step that ran, in order.
+    pub steps: Vec<StepReport>,
+    /// Whether every change is done and verified.
+    pub ok: bool,
+}
+
+impl RunReport {
+    /// Whether a redeploy of this run ended without going live.
+    pub fn failed_flip(&self) -> bool {
+        self.steps.iter().any(|s| {
+            matches!(
+                s.outcome,
+                Some(StepOutcome::FailedFlip | StepOutcome::NotServing)
+            )
+        })
+    }
+}
 
 /// The four levers of the runbook.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LeverKind {
     /// Turn a workspace's revision toggle on (and the kill switch off if needed).
@@ -60,7 +173,7 @@ pub struct LeverRequest {
 }
 
 /// One change a plan makes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "system", rename_all = "snake_case")]
 pub enum Change {
     /// `WorkspaceSettings.autoSendRevisionEnabled` in the production database.
@@ -121,7 +234,7 @@ impl Change {
 }
 
 /// A condition checked before the lever runs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Precondition {
     /// What is checked.
     pub name: String,
@@ -134,7 +247,7 @@ pub struct Precondition {
 }
 
 /// How the operator confirms.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "word", rename_all = "snake_case")]
 pub enum Guard {
     /// One confirm (speed matters).
@@ -144,7 +257,7 @@ pub enum Guard {
 }
 
 /// A lever's plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// Which lever, which direction.
     pub lever: LeverKind,
@@ -184,6 +297,71 @@ impl Plan {
             Guard::Type(word) => typed.trim() == word,
         }
     }
+
+    /// Whether the state read now is this plan's after-state: every toggle
+    /// as planned, every env flag configured and live as planned. `Err` lists
+    /// what differs (an interrupted action is closed `ok` only on `Ok`).
+    pub fn after_state_reached(
+        &self,
+        workspaces: &[Workspace],
+        env: &EnvSnapshot,
+    ) -> Result<(), Vec<String>> {
+        let mut differs = Vec::new();
+        let mut flags: Vec<(&str, bool)> = Vec::new();
+        for change in &self.changes {
+            match change {
+                Change::Toggle {
+                    workspace_id,
+                    workspace_name,
+                    after,
+                    ..
+                } => match workspaces.iter().find(|w| &w.id == workspace_id) {
+                    Some(w) if w.toggle.is_on() == *after => {}
+                    Some(w) => differs.push(format!(
+                        "{}'s revision toggle is {}, the action wanted {}",
+                        w.name,
+                        w.toggle.label(),
+                        if *after { "ON" } else { "OFF" }
+                    )),
+                    None => differs.push(format!("workspace {workspace_name} is not found")),
+                },
+                Change::Env { key, after, .. } => flags.push((key, flag_is_on(Some(after)))),
+                Change::Redeploy => {}
+            }
+        }
+        let redeploys = self.changes.contains(&Change::Redeploy);
+        if redeploys && flags.is_empty() {
+            // A redeploy alone makes the configured value live.
+            flags.push(match self.lever {
+                LeverKind::AutoSendKillSwitch => (AUTO_SEND_DISABLED, self.on),
+                LeverKind::RevisionKillSwitch => (AUTO_SEND_REVISION_DISABLED, self.on),
+                LeverKind::CanaryEnable | LeverKind::WorkspaceRollback => {
+                    (AUTO_SEND_REVISION_DISABLED, false)
+                }
+            });
+        }
+        for (key, on) in flags {
+            let key = if key == AUTO_SEND_DISABLED {
+                AUTO_SEND_DISABLED
+            } else {
+                AUTO_SEND_REVISION_DISABLED
+            };
+            let flag = env.flag(key);
+            if flag.configured_on != on || (redeploys && flag.live != Live::Known(on)) {
+                differs.push(format!(
+                    "{key} is configured {} and live {}, the action wanted {}",
+                    if flag.configured_on { "ON" } else { "OFF" },
+                    flag.live.label("ON", "OFF"),
+                    if on { "ON" } else { "OFF" }
+                ));
+            }
+        }
+        if differs.is_empty() {
+            Ok(())
+        } else {
+            Err(differs)
+        }
+    }
 }
 
 /// What a plan is computed from.
@@ -203,7 +381,7 @@ const INSTANT_ROLLBACK: &str = "A Vercel Instant Rollback or promote to an older
 deployment's env and can silently undo this flip; after one, check the kill switches again.";
 
 /// Computes a lever's plan, or says why there is nothing to do.
-pub fn plan(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, String> {
+pub fn plan(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, PlanError> {
     match (req.kind, req.on) {
         (LeverKind::CanaryEnable, true) => canary_enable(req, state),
         (LeverKind::CanaryEnable, false) | (LeverKind::WorkspaceRollback, true) => {
@@ -217,12 +395,11 @@ pub fn plan(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, String> {
     }
 }
 
-fn workspace<'a>(req: &LeverRequest, state: LeverState<'a>) -> Result<&'a Workspace, String> {
-    let wanted = req
-        .workspace
-        .as_deref()
-        .ok_or("this lever needs a workspace (--workspace ID or exact name)")?;
-    crate::core::workspace::find(state.workspaces, wanted)
+fn workspace<'a>(req: &LeverRequest, state: LeverState<'a>) -> Result<&'a Workspace, PlanError> {
+    let wanted = req.workspace.as_deref().ok_or_else(|| {
+        PlanError::Invalid("this lever needs a workspace (--workspace ID or exact name)".to_owned())
+    })?;
+    crate::core::workspace::find(state.workspaces, wanted).map_err(PlanError::Invalid)
 }
 
 /// The `updatedAt` of a configured env record, if it is set.
@@ -244,10 +421,13 @@ fn schema_precondition(state: LeverState<'_>) -> Precondition {
     }
 }
 
-fn canary_enable(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, String> {
+fn canary_enable(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, PlanError> {
     let w = workspace(req, state)?;
     if w.toggle == RevisionToggle::Enabled {
-        return Err(format!("{}'s revision toggle is already ON", w.name));
+        return Err(PlanError::NothingToDo(format!(
+            "{}'s revision toggle is already ON",
+            w.name
+        )));
     }
     let others: Vec<&str> = state
         .workspaces
@@ -331,14 +511,14 @@ fn canary_enable(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, Stri
     })
 }
 
-fn toggle_plan(req: &LeverRequest, state: LeverState<'_>, after: bool) -> Result<Plan, String> {
+fn toggle_plan(req: &LeverRequest, state: LeverState<'_>, after: bool) -> Result<Plan, PlanError> {
     let w = workspace(req, state)?;
     if w.toggle.is_on() == after {
-        return Err(format!(
+        return Err(PlanError::NothingToDo(format!(
             "{}'s revision toggle is already {}",
             w.name,
             w.toggle.label()
-        ));
+        )));
     }
     let restore = after;
     Ok(Plan {
@@ -371,14 +551,16 @@ fn toggle_plan(req: &LeverRequest, state: LeverState<'_>, after: bool) -> Result
 /// workspace that has it on, because that stops new revisions at once while
 /// the kill switch's redeploy builds. Audited and restorable like any
 /// workspace rollback (each workspace's restore brings it back).
-pub fn complement_plan(state: LeverState<'_>) -> Result<Plan, String> {
+pub fn complement_plan(state: LeverState<'_>) -> Result<Plan, PlanError> {
     let enabled: Vec<&Workspace> = state
         .workspaces
         .iter()
         .filter(|w| w.toggle.is_on())
         .collect();
     if enabled.is_empty() {
-        return Err("no workspace has the revision toggle on".to_owned());
+        return Err(PlanError::NothingToDo(
+            "no workspace has the revision toggle on".to_owned(),
+        ));
     }
     let names: Vec<&str> = enabled.iter().map(|w| w.name.as_str()).collect();
     Ok(Plan {
@@ -412,12 +594,14 @@ fn env_plan(
     state: LeverState<'_>,
     key: &'static str,
     on: bool,
-) -> Result<Plan, String> {
+) -> Result<Plan, PlanError> {
     let flag = state.env.flag(key);
     let target = if on { "1" } else { "0" };
     let settled = flag.configured_on == on && flag.live == Live::Known(on);
     if settled {
-        return Err(format!("{key} is already {target:?}, configured and live"));
+        return Err(PlanError::NothingToDo(format!(
+            "{key} is already {target:?}, configured and live"
+        )));
     }
     let mut changes = Vec::new();
     if flag.configured_on != on {

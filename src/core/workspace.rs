@@ -1,10 +1,10 @@
 //! Workspaces (the app's `Client` rows) and their revision toggle.
 
 use crate::core::time::UtcNaive;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `WorkspaceSettings.autoSendRevisionEnabled` as the panel sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RevisionToggle {
     /// The row exists and the toggle is on.
     Enabled,

@@ -5,6 +5,7 @@
 //! Vercel: each deployment captures the env when it is created, and the app
 //! runs with the env of the deployment that serves production.
 
+mod env;
 mod seed;
 mod simulator;
 
@@ -58,6 +59,9 @@ impl From<sqlx::Error> for DemoError {
         Self::Db(describe(&e))
     }
 }
+
+/// The seed of a new demo world (and of its simulator) unless one is given.
+pub const DEFAULT_SEED: u64 = 116;
 
 /// The demo world on disk.
 #[derive(Clone, Debug)]
@@ -240,6 +244,26 @@ impl DemoWorld {
     pub async fn advance_deployments(&self, now: UtcNaive) -> Result<(), DemoError> {
         let mut conn = self.pool.acquire().await?;
         advance_deployments(&mut conn, now).await
+    }
+
+    /// Makes a READY deployment the one that serves production (as Vercel's
+    /// promote does: no rebuild, its own env). The demo serves the deployment
+    /// that became READY last, so a promote marks it READY now.
+    pub async fn promote(&self, id: &str, now: UtcNaive) -> Result<(), DemoError> {
+        let done = sqlx::query(
+            r#"UPDATE "_demo_deployment" SET "readyAt" = ? WHERE "id" = ? AND "readyState" = 'READY'"#,
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(DemoError::Invalid(format!(
+                "deployment {id} is not a READY deployment of the demo"
+            )))
+        }
     }
 
     /// Sets a workspace's revision toggle the way the app's rollout action does:

@@ -131,6 +131,9 @@ pub trait Store: Send + Sync {
 
     /// Whether the connection is encrypted (`None` where the backend has no TLS).
     async fn tls_in_use(&self) -> Result<Option<bool>, StoreError>;
+
+    /// Closes the connections (a later call opens none again).
+    async fn close(&self) {}
 }
 
 /// Fails with [`StoreError::SchemaMissing`] unless the revision columns can be read.

@@ -434,6 +434,10 @@ macro_rules! impl_store {
                 Ok(row.map(|(b,)| b))
             }
 
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
             async fn revised_draft_ids(
                 &self,
                 start: $crate::core::time::UtcNaive,

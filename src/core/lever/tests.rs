@@ -204,16 +204,19 @@ fn canary_enable_preconditions() {
     assert!(
         plan(&req(LeverKind::CanaryEnable, true, Some("b")), s)
             .unwrap_err()
+            .to_string()
             .contains("already ON")
     );
     assert!(
         plan(&req(LeverKind::CanaryEnable, true, Some("zz")), s)
             .unwrap_err()
+            .to_string()
             .contains("the workspaces are: b Inc")
     );
     assert!(
         plan(&req(LeverKind::CanaryEnable, true, None), s)
             .unwrap_err()
+            .to_string()
             .contains("needs a workspace")
     );
 }
@@ -243,6 +246,7 @@ fn workspace_rollback_and_restore_need_one_confirm() {
     assert!(
         plan(&req(LeverKind::WorkspaceRollback, false, Some("a")), s)
             .unwrap_err()
+            .to_string()
             .contains("already ON")
     );
     let off = [ws("a", RevisionToggle::Disabled)];
@@ -315,6 +319,7 @@ fn kill_switch_plans_flip_the_env_and_redeploy() {
     assert!(
         plan(&req(LeverKind::RevisionKillSwitch, true, None), s)
             .unwrap_err()
+            .to_string()
             .contains("already")
     );
     // Configured "1" but not live yet (changed after the build): redeploy only.
@@ -384,7 +389,12 @@ fn the_instant_complement_turns_off_every_enabled_toggle() {
         schema: &v2,
         readiness: None,
     };
-    assert!(complement_plan(s).unwrap_err().contains("no workspace"));
+    assert!(
+        complement_plan(s)
+            .unwrap_err()
+            .to_string()
+            .contains("no workspace")
+    );
     let some = [
         ws("a", RevisionToggle::Enabled),
         ws("b", RevisionToggle::Disabled),

@@ -2,13 +2,13 @@
 //! series (canary against the rest) with markers at audited actions, the
 //! admin page's 72-hour numbers, and a 24-hour review per workspace.
 
-use super::colors;
-use super::command::{Command, MetricsWindow};
 use crate::core::alarms::Alarm;
 use crate::core::metrics::MinuteStats;
 use crate::core::metrics::SplitSeries;
 use crate::core::time::{UtcNaive, epoch_seconds};
 use crate::core::verdict::{Verdict, VerdictSettings, VerdictState};
+use crate::gui::colors;
+use crate::gui::command::{AppCommand, MetricsWindow};
 use crate::worker::Snapshot;
 use chrono::DateTime;
 use egui::{RichText, Ui};
@@ -96,14 +96,14 @@ pub fn metrics_ui(
     snapshot: &Snapshot,
     window: MetricsWindow,
     now: UtcNaive,
-) -> Vec<Command> {
+) -> Vec<AppCommand> {
     let mut commands = Vec::new();
     ui.horizontal(|ui| {
         ui.heading("Revision metrics");
         ui.add_space(12.0);
         ui.label("Window:");
         for w in MetricsWindow::ALL {
-            let cmd = Command::SetWindow(w);
+            let cmd = AppCommand::SetWindow(w);
             if ui
                 .selectable_label(w == window && !panel.review, cmd.label())
                 .on_hover_text(cmd.tooltip())
@@ -230,7 +230,7 @@ pub fn metrics_ui(
 
 fn summary_ui(ui: &mut Ui, who: &str, c: MinuteStats, window: MetricsWindow, color: egui::Color32) {
     ui.horizontal(|ui| {
-        super::swatch(ui, color);
+        crate::gui::swatch(ui, color);
         ui.label(format!(
             "{who} — last {}: {} attempted · {} applied ({})",
             window.label(),

@@ -1,11 +1,10 @@
 //! The top bar: profile, source health with the data's age, runbook stage,
 //! and the two kill switches as configured vs live.
 
-use super::colors;
-use super::command::{Command, Tab};
-use super::profiles::ProfileAction;
 use crate::core::env::FlagState;
 use crate::core::time::{UtcNaive, format_age};
+use crate::gui::colors;
+use crate::gui::command::{AppCommand, Tab};
 use crate::worker::{Health, Snapshot};
 use egui::{Color32, Ui};
 
@@ -16,7 +15,7 @@ pub fn top_bar_ui(
     now: UtcNaive,
     profiles: &[String],
     can_switch: bool,
-) -> Option<ProfileAction> {
+) -> Option<AppCommand> {
     let mut action = None;
     ui.horizontal_wrapped(|ui| {
         ui.strong("rollout-panel");
@@ -35,7 +34,7 @@ pub fn top_bar_ui(
                 .labelled_by(l.id)
                 .on_hover_text(&snapshot.source);
             if chosen != snapshot.profile {
-                action = Some(ProfileAction::Open(chosen));
+                action = Some(AppCommand::OpenProfile(chosen));
             }
             if ui
                 .button("Profiles…")
@@ -44,7 +43,7 @@ pub fn top_bar_ui(
                 )
                 .clicked()
             {
-                action = Some(ProfileAction::ShowWindow);
+                action = Some(AppCommand::ShowProfiles);
             }
         } else {
             ui.label(format!("Profile: {}", snapshot.profile))
@@ -75,11 +74,11 @@ pub fn top_bar_ui(
 }
 
 /// The tab row, with Refresh (and a spinner while a read is slow) on the right.
-pub fn tabs_ui(ui: &mut Ui, current: Tab, slow_read: bool) -> Vec<Command> {
+pub fn tabs_ui(ui: &mut Ui, current: Tab, slow_read: bool) -> Vec<AppCommand> {
     let mut commands = Vec::new();
     ui.horizontal(|ui| {
         for tab in Tab::ALL {
-            let cmd = Command::ShowTab(tab);
+            let cmd = AppCommand::ShowTab(tab);
             if ui
                 .selectable_label(current == tab, cmd.label())
                 .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
@@ -89,7 +88,7 @@ pub fn tabs_ui(ui: &mut Ui, current: Tab, slow_read: bool) -> Vec<Command> {
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            for cmd in [Command::Refresh, Command::ShowAbout] {
+            for cmd in [AppCommand::Refresh, AppCommand::ShowAbout] {
                 if ui
                     .button(cmd.label())
                     .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
@@ -108,7 +107,7 @@ pub fn tabs_ui(ui: &mut Ui, current: Tab, slow_read: bool) -> Vec<Command> {
 }
 
 fn dot(ui: &mut Ui, color: Color32) {
-    super::status_dot(ui, color);
+    crate::gui::status_dot(ui, color);
 }
 
 /// "DB ok · 3 s ago" / "DB error · last good 2 min ago", with details on hover.

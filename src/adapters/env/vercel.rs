@@ -2,8 +2,12 @@
 //! panel makes. The token travels only in the `Authorization` header (marked
 //! sensitive) and never appears in an error.
 
+use super::{EnvError, EnvSource};
+use crate::core::env::{Deployment, EnvSnapshot, EnvVar, ReadyState};
 use crate::core::secret::Secret;
+use crate::core::time::UtcNaive;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// How long one call may take.
@@ -215,7 +219,13 @@ impl VercelClient {
         let headers = response.headers().clone();
         let body = response.text().await.map_err(network)?;
         if (200..300).contains(&status) {
-            return serde_json::from_str(&body)
+            // A 201/202 may come without a body (promote): read it as `null`.
+            let body = if body.trim().is_empty() {
+                "null"
+            } else {
+                &body
+            };
+            return serde_json::from_str(body)
                 .map_err(|e| VercelError::BadResponse(format!("{what}: {e}")));
         }
         let message = serde_json::from_str::<ErrorBody>(&body)
@@ -347,6 +357,16 @@ impl VercelClient {
     pub async fn deployment(&self, id: &str) -> Result<DeploymentState, VercelError> {
         let url = self.url(&["v13", "deployments", id]);
         self.get_json(url, "deployment").await
+    }
+
+    /// Points production at a READY deployment without rebuilding it
+    /// (`POST /v10/projects/{idOrName}/promote/{deploymentId}`, 201/202).
+    pub async fn promote(&self, id: &str) -> Result<(), VercelError> {
+        let url = self.url(&["v10", "projects", &self.project, "promote", id]);
+        let _: serde_json::Value = self
+            .call_json(url, Some(&serde_json::json!({})), "promote")
+            .await?;
+        Ok(())
     }
 
     /// Shortens the backoff of unannounced 429s (tests).
@@ -559,6 +579,140 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
         kind.to_owned()
     } else {
         format!("{kind} ({cause})")
+    }
+}
+
+/// How long the serving deployment's URL may take to answer.
+pub const URL_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn from_millis(ms: i64) -> Option<crate::core::time::UtcNaive> {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc())
+}
+
+/// Reads the production env and deployments from Vercel into the shape the
+/// rules use: only `production` records count; sensitive and undecrypted
+/// values are never judged (an undecrypted one is fetched once by id).
+pub async fn read_env(client: &VercelClient) -> Result<EnvSnapshot, VercelError> {
+    let records = client.env_records().await?;
+    let mut production: BTreeMap<String, Vec<EnvRecord>> = BTreeMap::new();
+    let mut elsewhere = std::collections::BTreeSet::new();
+    for r in records {
+        if r.target.iter().any(|t| t == "production") && r.git_branch.is_none() {
+            production.entry(r.key.clone()).or_default().push(r);
+        } else {
+            elsewhere.insert(r.key.clone());
+        }
+    }
+    let mut env = EnvSnapshot::default();
+    for (key, mut recs) in production {
+        if recs.len() > 1 {
+            env.duplicates.insert(key.clone(), recs.len());
+        }
+        recs.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
+        let mut r = recs.swap_remove(0);
+        if !r.readable() && r.kind != "sensitive" {
+            // decrypt=true can still return ciphertext: ask for the one record.
+            match client.env_record(&r.id).await {
+                Ok(one) => r = one,
+                Err(e) => tracing::warn!("reading {key} by id failed: {e}"),
+            }
+        }
+        let updated_at = r.updated_at.and_then(from_millis).unwrap_or_default();
+        let var = if r.readable() {
+            EnvVar {
+                value: r.value.clone(),
+                updated_at,
+                unreadable: None,
+            }
+        } else {
+            EnvVar {
+                value: None,
+                updated_at,
+                unreadable: Some(if r.kind == "sensitive" {
+                    "sensitive".to_owned()
+                } else {
+                    "not decrypted".to_owned()
+                }),
+            }
+        };
+        env.configured.insert(key, var);
+    }
+    env.other_targets_only = elsewhere
+        .into_iter()
+        .filter(|k| !env.configured.contains_key(k))
+        .collect();
+    let mut deployments = client.production_deployments().await?;
+    deployments.sort_by_key(|d| std::cmp::Reverse(d.created));
+    let to_dep = |d: &DeploymentInfo| {
+        Some(Deployment {
+            id: d.uid.clone(),
+            created_at: from_millis(d.created)?,
+            state: d.ready()?,
+            env: None,
+        })
+    };
+    env.latest = deployments.first().and_then(to_dep);
+    let serving = deployments
+        .iter()
+        .find(|d| d.ready() == Some(ReadyState::Ready));
+    env.serving = serving.and_then(to_dep);
+    env.serving_url = serving.and_then(|d| d.url.clone());
+    Ok(env)
+}
+
+#[async_trait::async_trait]
+impl EnvSource for VercelClient {
+    fn label(&self) -> String {
+        format!("Vercel project {}", self.project)
+    }
+
+    async fn read(&self, _now: UtcNaive) -> Result<EnvSnapshot, EnvError> {
+        Ok(read_env(self).await?)
+    }
+
+    async fn write_unchecked(
+        &self,
+        key: &str,
+        value: &str,
+        _now: UtcNaive,
+    ) -> Result<(), EnvError> {
+        Ok(self.upsert_env(key, value).await?)
+    }
+
+    async fn redeploy(&self, now: UtcNaive) -> Result<String, EnvError> {
+        let from = self
+            .read(now)
+            .await?
+            .serving
+            .ok_or(EnvError::NothingServes)?;
+        let name = self
+            .production_deployments()
+            .await?
+            .into_iter()
+            .find(|d| d.uid == from.id)
+            .and_then(|d| d.name)
+            .ok_or_else(|| EnvError::Deployment {
+                id: from.id.clone(),
+                problem: "it has no name to redeploy under".to_owned(),
+            })?;
+        Ok(VercelClient::redeploy(self, &from.id, &name).await?.id)
+    }
+
+    async fn deployment_state(&self, id: &str, _now: UtcNaive) -> Result<ReadyState, EnvError> {
+        let d = self.deployment(id).await?;
+        d.ready().ok_or_else(|| EnvError::Deployment {
+            id: id.to_owned(),
+            problem: format!("unknown state {:?}", d.ready_state),
+        })
+    }
+
+    async fn promote(&self, id: &str, _now: UtcNaive) -> Result<(), EnvError> {
+        Ok(VercelClient::promote(self, id).await?)
+    }
+
+    async fn probe_serving(&self, env: &EnvSnapshot) -> Option<Result<u16, String>> {
+        let url = env.serving_url.as_ref()?;
+        Some(self.probe(url, URL_TIMEOUT).await)
     }
 }
 

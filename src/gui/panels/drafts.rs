@@ -2,10 +2,11 @@
 //! as a sortable table, its seed, Resample, and Export CSV… through the
 //! native save dialog (or a fallback folder when none can be shown).
 
-use super::colors;
 use crate::core::export::DraftRow;
 use crate::core::time::UtcNaive;
-use crate::export::{ExportOutcome, Sample, SampleRequest};
+use crate::gui::colors;
+use crate::gui::command::AppCommand;
+use crate::ops::export::{ExportOutcome, Sample, SampleRequest};
 use crate::worker::Snapshot;
 use egui::{RichText, Ui};
 use std::path::PathBuf;
@@ -31,20 +32,6 @@ enum SortKey {
     Workspace,
     Uplift,
     Action,
-}
-
-/// What the tab asks the app to do.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DraftsAction {
-    /// Draw this sample on the worker.
-    Draw(SampleRequest),
-    /// Export these rows (dialog, write, audit) off the UI thread.
-    Export {
-        /// The rows.
-        sample: Arc<Sample>,
-        /// The default file name.
-        name: String,
-    },
 }
 
 /// The tab's state.
@@ -153,7 +140,7 @@ impl DraftsPanel {
         ui: &mut Ui,
         snapshot: &Snapshot,
         now: UtcNaive,
-    ) -> Vec<DraftsAction> {
+    ) -> Vec<AppCommand> {
         let mut actions = Vec::new();
         let mut draw = self.sample.is_none() && !self.drawing && self.error.is_none();
         ui.heading("Revised drafts");
@@ -181,6 +168,7 @@ impl DraftsPanel {
                 .as_ref()
                 .and_then(|id| snapshot.workspaces.iter().find(|w| &w.id == id))
                 .map_or("all workspaces".to_owned(), |w| w.name.clone());
+            let l = ui.label("Workspace:");
             egui::ComboBox::from_id_salt("drafts_workspace")
                 .selected_text(current)
                 .show_ui(ui, |ui| {
@@ -192,7 +180,9 @@ impl DraftsPanel {
                             .selectable_value(&mut self.workspace, Some(w.id.clone()), &w.name)
                             .clicked();
                     }
-                });
+                })
+                .response
+                .labelled_by(l.id);
         });
         ui.horizontal(|ui| {
             ui.label(format!("Seed {}", self.seed));
@@ -214,7 +204,7 @@ impl DraftsPanel {
                 self.exporting = true;
                 self.status = None;
                 let name = crate::core::export::file_name(&snapshot.profile, now, sample.request.seed);
-                actions.push(DraftsAction::Export {
+                actions.push(AppCommand::Export {
                     sample: Arc::clone(sample),
                     name,
                 });
@@ -229,7 +219,7 @@ impl DraftsPanel {
                 if let Some(dir) = &self.open_folder
                     && ui.small_button("Open folder").clicked()
                 {
-                    open_folder(dir);
+                    actions.push(AppCommand::OpenFolder(dir.clone()));
                 }
             });
         }
@@ -242,7 +232,7 @@ impl DraftsPanel {
         if draw && !self.drawing {
             self.drawing = true;
             self.error = None;
-            actions.push(DraftsAction::Draw(self.request(snapshot, now)));
+            actions.push(AppCommand::DrawSample(self.request(snapshot, now)));
         }
         if let Some(sample) = self.sample.clone() {
             ui.label(RichText::new(sample.describe()).strong());
@@ -373,19 +363,5 @@ impl DraftsPanel {
             }
             self.resort();
         }
-    }
-}
-
-/// Opens a folder in the desktop's file manager (best effort).
-fn open_folder(dir: &std::path::Path) {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(target_os = "windows") {
-        "explorer"
-    } else {
-        "xdg-open"
-    };
-    if let Err(e) = std::process::Command::new(opener).arg(dir).spawn() {
-        tracing::warn!("cannot open {}: {e}", dir.display());
     }
 }

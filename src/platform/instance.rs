@@ -4,7 +4,7 @@
 //! message instead of racing the first. A window that switches profiles takes
 //! the new profile's lock before it lets go of the old one (`App::open_profile`).
 
-use crate::paths::Paths;
+use crate::platform::paths::Paths;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;

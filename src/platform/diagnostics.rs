@@ -4,7 +4,7 @@
 //! `~`, the last log lines) to the data dir — never uploaded — and the next
 //! start says where it is.
 
-use crate::paths::Paths;
+use crate::platform::paths::Paths;
 use std::path::{Path, PathBuf};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer as _;

@@ -14,11 +14,11 @@ pub const APP_ID: &str = "com.zrg.RolloutPanel";
 
 /// The icon PNGs by size in pixels, as committed under `assets/`.
 pub const ICON_PNGS: [(u32, &[u8]); 5] = [
-    (32, include_bytes!("../assets/icon-32.png")),
-    (48, include_bytes!("../assets/icon-48.png")),
-    (64, include_bytes!("../assets/icon-64.png")),
-    (128, include_bytes!("../assets/icon-128.png")),
-    (256, include_bytes!("../assets/icon-256.png")),
+    (32, include_bytes!("../../assets/icon-32.png")),
+    (48, include_bytes!("../../assets/icon-48.png")),
+    (64, include_bytes!("../../assets/icon-64.png")),
+    (128, include_bytes!("../../assets/icon-128.png")),
+    (256, include_bytes!("../../assets/icon-256.png")),
 ];
 
 /// The window icon (the 256 px PNG), or `None` with a warning in the log when

@@ -4,18 +4,18 @@
 use crate::adapters::clock::Clock;
 use crate::core::profile::{DEMO_PROFILE, Profile};
 use crate::core::secret::SecretKey;
-use crate::demo::DemoStage;
-use crate::export::{ExportOutcome, NativeDialog, Sample, SaveDialog};
-use crate::paths::Paths;
-use crate::profiles::{ProfileJob, ProfileJobs, ProfileManager, ProfilesView};
-use crate::ui::audit::audit_ui;
-use crate::ui::drafts::{DraftsAction, DraftsPanel};
-use crate::ui::levers::{LeverAction, LeversPanel};
-use crate::ui::metrics::{MetricsPanel, VerdictPrefs, metrics_ui};
-use crate::ui::profiles::{ProfileAction, ProfilesWindow};
-use crate::ui::readiness::readiness_ui;
-use crate::ui::top_bar::{tabs_ui, top_bar_ui};
-use crate::ui::{Command, MetricsWindow, Tab};
+use crate::gui::panels::audit::audit_ui;
+use crate::gui::panels::drafts::DraftsPanel;
+use crate::gui::panels::levers::LeversPanel;
+use crate::gui::panels::metrics::{MetricsPanel, VerdictPrefs, metrics_ui};
+use crate::gui::panels::profiles::ProfilesWindow;
+use crate::gui::panels::readiness::readiness_ui;
+use crate::gui::panels::top_bar::{tabs_ui, top_bar_ui};
+use crate::gui::{AppCommand, MetricsWindow, Tab};
+use crate::ops::export::{ExportOutcome, NativeDialog, SaveDialog};
+use crate::ops::profiles::{ProfileJob, ProfileManager, ProfilesView};
+use crate::platform::paths::Paths;
+use crate::worker::jobs::{Job, JobDone, Jobs};
 use crate::worker::{Event, Request, Snapshot, Target, WorkerConfig, WorkerHandle};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -57,24 +57,8 @@ pub struct Launcher {
 impl Launcher {
     /// The worker configuration of a profile (`None` settings = the demo).
     pub fn config_for(&self, name: &str, profile: Option<&Profile>) -> WorkerConfig {
-        let (target, refresh) = match profile {
-            Some(p) if name != DEMO_PROFILE => (
-                Target::Profile {
-                    name: name.to_owned(),
-                    profile: p.clone(),
-                    keyring: self.manager.keyring.clone(),
-                },
-                p.refresh_secs(),
-            ),
-            _ => (
-                Target::Demo {
-                    db_path: self.paths.demo_db(),
-                    stage: DemoStage::Canary,
-                    seed: crate::cli::DEFAULT_DEMO_SEED,
-                },
-                2,
-            ),
-        };
+        let target = Target::of(&self.paths, &self.manager.keyring, name, profile);
+        let refresh = target.refresh_secs();
         let every = self.refresh_override.unwrap_or(refresh);
         WorkerConfig {
             target,
@@ -84,7 +68,7 @@ impl Launcher {
             audit_path: Some(crate::adapters::audit::AuditLog::path_in(
                 &self.paths.data_dir,
             )),
-            waits: crate::levers::Waits::default(),
+            waits: crate::ops::levers::Waits::default(),
         }
     }
 }
@@ -94,9 +78,6 @@ fn spawn_worker(ctx: &egui::Context, config: WorkerConfig) -> WorkerHandle {
     let ctx = ctx.clone();
     WorkerHandle::spawn(config, move || ctx.request_repaint())
 }
-
-/// An export's outcome and what it exported.
-type FinishedExport = (ExportOutcome, Arc<Sample>);
 
 /// The application.
 pub struct App {
@@ -110,7 +91,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     ctx: egui::Context,
     launcher: Option<Launcher>,
-    jobs: Option<ProfileJobs>,
+    /// Background work: profile jobs, exports, opening a folder.
+    jobs: Jobs,
     profiles_view: Option<ProfilesView>,
     profiles_window: ProfilesWindow,
     /// Reopen the current profile once the queued profile jobs are done.
@@ -135,12 +117,7 @@ pub struct App {
     quit_confirmed: bool,
     /// The open profile's one-window lock (`None` when the window was built
     /// without one, as in most tests); a profile switch moves it.
-    instance: Option<crate::instance::InstanceLock>,
-    /// Finished exports, from their background threads.
-    exports: (
-        std::sync::mpsc::Sender<FinishedExport>,
-        std::sync::mpsc::Receiver<FinishedExport>,
-    ),
+    instance: Option<crate::platform::instance::InstanceLock>,
 }
 
 impl App {
@@ -162,14 +139,15 @@ impl App {
             .audit_path
             .as_deref()
             .and_then(std::path::Path::parent)
-            .map_or_else(std::env::temp_dir, crate::export::fallback_dir);
+            .map_or_else(std::env::temp_dir, crate::ops::export::fallback_dir);
         let worker = spawn_worker(&ctx, config);
-        let jobs = launcher.as_ref().map(|l| {
-            let repaint_ctx = ctx.clone();
-            let jobs = ProfileJobs::spawn(l.manager.clone(), move || repaint_ctx.request_repaint());
-            jobs.send(ProfileJob::Reload);
-            jobs
+        let repaint_ctx = ctx.clone();
+        let jobs = Jobs::spawn(launcher.as_ref().map(|l| l.manager.clone()), move || {
+            repaint_ctx.request_repaint()
         });
+        if launcher.is_some() {
+            jobs.send(Job::Profile(ProfileJob::Reload));
+        }
         Self {
             state,
             worker,
@@ -193,7 +171,6 @@ impl App {
             quit_confirmed: false,
             instance: None,
             export_dir,
-            exports: std::sync::mpsc::channel(),
         }
     }
 
@@ -206,7 +183,7 @@ impl App {
     /// Holds the open profile's one-window lock; switching profiles then
     /// takes the new profile's lock first and refuses when another window
     /// holds it.
-    pub fn with_instance_lock(mut self, lock: crate::instance::InstanceLock) -> Self {
+    pub fn with_instance_lock(mut self, lock: crate::platform::instance::InstanceLock) -> Self {
         self.instance = Some(lock);
         self
     }
@@ -220,27 +197,6 @@ impl App {
         self.dialog = dialog;
         self.export_dir = export_dir;
         self
-    }
-
-    /// Starts an export off the UI thread: the dialog, then the atomic write.
-    fn start_export(&self, sample: Arc<Sample>, name: String) {
-        let dialog = Arc::clone(&self.dialog);
-        let dir = self.export_dir.clone();
-        let tx = self.exports.0.clone();
-        let ctx = self.ctx.clone();
-        let exported = Arc::clone(&sample);
-        let spawned = std::thread::Builder::new()
-            .name("rollout-export".into())
-            .spawn(move || {
-                let outcome =
-                    crate::export::export_with(dialog.as_ref(), &dir, &name, &exported.rows);
-                let _ = tx.send((outcome, exported));
-                ctx.request_repaint();
-            });
-        if let Err(e) = spawned {
-            let failed = ExportOutcome::Failed(format!("cannot start the export: {e}"));
-            let _ = self.exports.0.send((failed, sample));
-        }
     }
 
     /// Asked when the window is closed while a lever runs: quitting stops
@@ -338,9 +294,9 @@ impl App {
         self.about = open;
     }
 
-    /// The profile jobs' runner (tests wait on it).
-    pub fn profile_jobs(&self) -> Option<&ProfileJobs> {
-        self.jobs.as_ref()
+    /// The background jobs' runner (tests wait on it).
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
     }
 
     /// Switches the panel to another profile: a new worker reads it from now
@@ -378,7 +334,7 @@ impl App {
         if let Some(held) = &self.instance
             && held.profile != name
         {
-            match crate::instance::lock(&launcher.paths, name) {
+            match crate::platform::instance::lock(&launcher.paths, name) {
                 Ok(lock) => self.instance = Some(lock),
                 Err(why) => {
                     let why = format!("not switching to {name}: {why}");
@@ -397,38 +353,9 @@ impl App {
         self.busy_since = Some(Instant::now());
         self.worker_error = None;
         self.notice = None;
-        if let Some(jobs) = &self.jobs {
-            jobs.send(ProfileJob::SetDefault(name.to_owned()));
-        }
-    }
-
-    fn apply_profile_action(&mut self, action: ProfileAction) {
-        match action {
-            ProfileAction::Job(job) => {
-                // A changed database URL or setting of the open profile takes
-                // effect at once: reconnect once the job is done.
-                let touches_open = match &job {
-                    ProfileJob::SetSecret { profile, key, .. }
-                    | ProfileJob::DeleteSecret { profile, key } => {
-                        *key == SecretKey::DatabaseUrl && *profile == self.snapshot.profile
-                    }
-                    ProfileJob::Save { name, .. } => *name == self.snapshot.profile,
-                    _ => false,
-                };
-                self.reconnect_after_jobs |= touches_open;
-                if let Some(jobs) = &self.jobs {
-                    jobs.send(job);
-                }
-            }
-            ProfileAction::Open(name) => self.open_profile(&name),
-            ProfileAction::ShowWindow => {
-                let current = self.snapshot.profile.clone();
-                self.profiles_window
-                    .show(&current, self.profiles_view.as_ref());
-                if let Some(jobs) = &self.jobs {
-                    jobs.send(ProfileJob::Reload);
-                }
-            }
+        if self.launcher.is_some() {
+            self.jobs
+                .send(Job::Profile(ProfileJob::SetDefault(name.to_owned())));
         }
     }
 
@@ -452,19 +379,100 @@ impl App {
         &self.state
     }
 
-    fn apply(&mut self, command: Command) {
+    /// Applies one user action (after drawing, or from a shortcut).
+    fn apply(&mut self, command: AppCommand) {
         match command {
-            Command::Refresh => {
+            AppCommand::Refresh => {
                 self.busy_since.get_or_insert_with(Instant::now);
                 self.worker.send(Request::Refresh);
             }
-            Command::Recheck => {
+            AppCommand::Recheck => {
                 self.busy_since.get_or_insert_with(Instant::now);
                 self.worker.send(Request::Recheck);
             }
-            Command::ShowTab(tab) => self.state.tab = tab,
-            Command::SetWindow(w) => self.state.window = w,
-            Command::ShowAbout => self.about = true,
+            AppCommand::ShowTab(tab) => self.state.tab = tab,
+            AppCommand::SetWindow(w) => self.state.window = w,
+            AppCommand::ShowAbout => self.about = true,
+            AppCommand::ShowProfiles => {
+                let current = self.snapshot.profile.clone();
+                self.profiles_window
+                    .show(&current, self.profiles_view.as_ref());
+                if self.launcher.is_some() {
+                    self.jobs.send(Job::Profile(ProfileJob::Reload));
+                }
+            }
+            AppCommand::OpenProfile(name) => self.open_profile(&name),
+            AppCommand::ProfileJob(job) => {
+                // A changed database URL or setting of the open profile takes
+                // effect at once: reconnect once the job is done.
+                let touches_open = match &job {
+                    ProfileJob::SetSecret { profile, key, .. }
+                    | ProfileJob::DeleteSecret { profile, key } => {
+                        *key == SecretKey::DatabaseUrl && *profile == self.snapshot.profile
+                    }
+                    ProfileJob::Save { name, .. } => *name == self.snapshot.profile,
+                    _ => false,
+                };
+                self.reconnect_after_jobs |= touches_open;
+                if self.launcher.is_some() {
+                    self.jobs.send(Job::Profile(job));
+                }
+            }
+            AppCommand::RunLever(run) => self.worker.send(Request::RunLever(run)),
+            AppCommand::CloseUnfinished {
+                action_id,
+                status,
+                note,
+            } => self.worker.send(Request::CloseUnfinished {
+                action_id,
+                status,
+                note,
+            }),
+            AppCommand::DrawSample(req) => self.worker.send(Request::DrawSample(req)),
+            AppCommand::Export { sample, name } => self.jobs.send(Job::Export {
+                dialog: Arc::clone(&self.dialog),
+                fallback_dir: self.export_dir.clone(),
+                name,
+                sample,
+            }),
+            AppCommand::OpenFolder(dir) => self.jobs.send(Job::OpenFolder(dir)),
+        }
+    }
+
+    /// A finished background job.
+    fn job_done(&mut self, done: JobDone) {
+        match done {
+            JobDone::Export(outcome, sample) => {
+                self.drafts.export_done(&outcome);
+                let (ok, summary, path) = match &outcome {
+                    ExportOutcome::Written { path, rows, .. } => (
+                        true,
+                        format!(
+                            "Exported {rows} revised drafts (seed {}) to {}",
+                            sample.request.seed,
+                            path.display()
+                        ),
+                        Some(path.display().to_string()),
+                    ),
+                    ExportOutcome::Failed(e) => (false, format!("Export failed: {e}"), None),
+                    ExportOutcome::Cancelled => return,
+                };
+                self.worker.send(Request::RecordExport {
+                    summary,
+                    detail: sample.audit_detail(path),
+                    ok,
+                });
+            }
+            JobDone::Profile(done) => {
+                let done = *done;
+                self.profiles_window.job_done(&done);
+                let removed_open = done.removed.as_deref() == Some(self.snapshot.profile.as_str());
+                self.profiles_view = Some(done.view);
+                if removed_open {
+                    // The open profile is gone: fall back to the demo.
+                    self.open_profile(DEMO_PROFILE);
+                }
+            }
         }
     }
 }
@@ -509,43 +517,16 @@ impl eframe::App for App {
                 }
             }
         }
-        while let Ok((outcome, sample)) = self.exports.1.try_recv() {
-            self.drafts.export_done(&outcome);
-            let (ok, summary, path) = match &outcome {
-                ExportOutcome::Written { path, rows, .. } => (
-                    true,
-                    format!(
-                        "Exported {rows} revised drafts (seed {}) to {}",
-                        sample.request.seed,
-                        path.display()
-                    ),
-                    Some(path.display().to_string()),
-                ),
-                ExportOutcome::Failed(e) => (false, format!("Export failed: {e}"), None),
-                ExportOutcome::Cancelled => continue,
-            };
-            self.worker.send(Request::RecordExport {
-                summary,
-                detail: sample.audit_detail(path),
-                ok,
-            });
+        while let Some(done) = self.jobs.try_recv() {
+            self.job_done(done);
         }
-        while let Some(done) = self.jobs.as_ref().and_then(ProfileJobs::try_recv) {
-            self.profiles_window.job_done(&done);
-            let removed_open = done.removed.as_deref() == Some(self.snapshot.profile.as_str());
-            self.profiles_view = Some(done.view);
-            if removed_open {
-                // The open profile is gone: fall back to the demo.
-                self.open_profile(DEMO_PROFILE);
-            }
-        }
-        if self.reconnect_after_jobs && !self.jobs.as_ref().is_some_and(ProfileJobs::busy) {
+        if self.reconnect_after_jobs && !self.jobs.busy() {
             self.reconnect_after_jobs = false;
             let current = self.snapshot.profile.clone();
             tracing::info!("profile {current} changed; reconnecting");
             self.open_profile(&current);
         }
-        let shortcuts: Vec<Command> = Command::with_shortcuts()
+        let shortcuts: Vec<AppCommand> = AppCommand::with_shortcuts()
             .into_iter()
             .filter(|c| {
                 c.shortcut()
@@ -577,11 +558,8 @@ impl eframe::App for App {
             .and_then(|v| v.file.as_ref().ok())
             .map(|f| f.names_with_demo())
             .unwrap_or_else(|| vec![snapshot.profile.clone()]);
-        let mut profile_actions = Vec::new();
-        let mut lever_actions = Vec::new();
-        let mut drafts_actions = Vec::new();
         egui::Panel::top("top_bar").show(ui, |ui| {
-            profile_actions.extend(top_bar_ui(
+            commands.extend(top_bar_ui(
                 ui,
                 &snapshot,
                 now,
@@ -610,13 +588,13 @@ impl eframe::App for App {
                 .or(snapshot.db.error.as_ref())
                 .or(snapshot.env.error.as_ref());
             if let Some(e) = error {
-                ui.colored_label(crate::ui::colors::FAIL, e);
+                ui.colored_label(crate::gui::colors::FAIL, e);
             }
             if let Some(Err(e)) = self.profiles_view.as_ref().map(|v| &v.file) {
-                ui.colored_label(crate::ui::colors::WARN, e);
+                ui.colored_label(crate::gui::colors::WARN, e);
             }
             if let Some(n) = &self.notice {
-                ui.colored_label(crate::ui::colors::WARN, n);
+                ui.colored_label(crate::gui::colors::WARN, n);
             }
         });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -633,53 +611,30 @@ impl eframe::App for App {
                     )),
                     Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
                     Tab::Audit => audit_ui(ui, &snapshot),
-                    Tab::Levers => lever_actions.extend(self.levers.levers_ui(ui, &snapshot)),
-                    Tab::Drafts => drafts_actions.extend(self.drafts.drafts_ui(ui, &snapshot, now)),
+                    Tab::Levers => commands.extend(self.levers.levers_ui(ui, &snapshot)),
+                    Tab::Drafts => commands.extend(self.drafts.drafts_ui(ui, &snapshot, now)),
                 });
         });
-        let busy = self.jobs.as_ref().is_some_and(ProfileJobs::busy);
+        let busy = self.jobs.busy();
         if self.profiles_window.open {
             let ctx = ui.ctx().clone();
-            profile_actions.extend(self.profiles_window.window_ui(
+            commands.extend(self.profiles_window.window_ui(
                 &ctx,
                 self.profiles_view.as_ref(),
                 busy,
             ));
         }
-        for a in drafts_actions {
-            match a {
-                DraftsAction::Draw(req) => self.worker.send(Request::DrawSample(req)),
-                DraftsAction::Export { sample, name } => self.start_export(sample, name),
-            }
-        }
         if self.about {
             let ctx = ui.ctx().clone();
             self.about_ui(&ctx);
         }
-        lever_actions.extend(self.levers.dialog_ui(ui.ctx()));
+        commands.extend(self.levers.dialog_ui(ui.ctx()));
         if self.quit_asked {
             let ctx = ui.ctx().clone();
             self.quit_ui(&ctx);
         }
-        for a in lever_actions {
-            self.worker.send(match a {
-                LeverAction::Run(run) => Request::RunLever(run),
-                LeverAction::CloseUnfinished {
-                    action_id,
-                    status,
-                    note,
-                } => Request::CloseUnfinished {
-                    action_id,
-                    status,
-                    note,
-                },
-            });
-        }
         for c in commands {
             self.apply(c);
-        }
-        for a in profile_actions {
-            self.apply_profile_action(a);
         }
     }
 

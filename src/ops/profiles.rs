@@ -4,14 +4,13 @@
 //! call them from the CLI or a background thread, never from the UI thread.
 
 use crate::adapters::config::{ConfigError, ConfigStore};
+use crate::adapters::env::vercel::VercelClient;
 use crate::adapters::secrets::{Keyring, KeyringError, SecretStatus};
 use crate::adapters::store::{PgStore, Store, describe};
-use crate::adapters::vercel::VercelClient;
 use crate::core::profile::{Profile, ProfilesFile, check_profile_name};
 use crate::core::secret::{CheckedSecret, Secret, SecretKey, check_secret_input};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// The deadline of one connection test.
@@ -152,16 +151,22 @@ impl ProfileManager {
         Ok(self.keyring.status(profile)?)
     }
 
-    /// Tests every connection of a profile (blocking; runs its own runtime).
-    pub fn test_all(&self, profile_name: &str) -> Result<Vec<TestResult>, ProfileError> {
-        SecretKey::ALL
-            .into_iter()
-            .map(|key| self.test_key(profile_name, key))
-            .collect()
+    /// Tests every connection of a profile, one after the other.
+    pub async fn test_all(&self, profile_name: &str) -> Result<Vec<TestResult>, ProfileError> {
+        let mut results = Vec::new();
+        for key in SecretKey::ALL {
+            results.push(self.test_key(profile_name, key).await?);
+        }
+        Ok(results)
     }
 
-    /// Tests one secret of a profile (blocking; runs its own runtime).
-    pub fn test_key(&self, profile_name: &str, key: SecretKey) -> Result<TestResult, ProfileError> {
+    /// Tests one secret of a profile (the keyring read blocks: call it off
+    /// the async threads, as the jobs runner does).
+    pub async fn test_key(
+        &self,
+        profile_name: &str,
+        key: SecretKey,
+    ) -> Result<TestResult, ProfileError> {
         let profile = self.get(profile_name)?;
         let secret = match self.keyring.get(profile_name, key)? {
             None if key == SecretKey::PooledDatabaseUrl => {
@@ -180,11 +185,7 @@ impl ProfileManager {
             }
             Some(s) => s,
         };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| ProfileError::Invalid(format!("cannot start the async runtime: {e}")))?;
-        let result = rt.block_on(test_one(&profile, key, &secret));
+        let result = test_one(&profile, key, &secret).await;
         Ok(TestResult::from(key, result))
     }
 
@@ -214,7 +215,7 @@ impl ProfileManager {
     }
 
     /// Runs one job of the window and reloads the view.
-    pub fn run_job(&self, job: ProfileJob) -> JobDone {
+    pub async fn run_job(&self, job: ProfileJob) -> JobDone {
         let mut test = None;
         let mut saved = None;
         let mut removed = None;
@@ -256,7 +257,7 @@ impl ProfileManager {
                     }
                 }))
             }
-            ProfileJob::Test { profile, key } => match self.test_key(&profile, key) {
+            ProfileJob::Test { profile, key } => match self.test_key(&profile, key).await {
                 Ok(r) => {
                     test = Some((profile, r));
                     None
@@ -358,66 +359,6 @@ pub struct JobDone {
     pub removed: Option<String>,
     /// The reloaded view.
     pub view: ProfilesView,
-}
-
-/// Runs the window's profile jobs one at a time on a background thread.
-pub struct ProfileJobs {
-    tx: std::sync::mpsc::Sender<ProfileJob>,
-    rx: std::sync::mpsc::Receiver<JobDone>,
-    pending: Arc<(Mutex<usize>, Condvar)>,
-}
-
-impl ProfileJobs {
-    /// Starts the thread; `repaint` wakes the UI after each job.
-    pub fn spawn(manager: ProfileManager, repaint: impl Fn() + Send + 'static) -> Self {
-        let (tx, job_rx) = std::sync::mpsc::channel::<ProfileJob>();
-        let (done_tx, rx) = std::sync::mpsc::channel();
-        let pending = Arc::new((Mutex::new(0usize), Condvar::new()));
-        let pending_w = Arc::clone(&pending);
-        let spawned = std::thread::Builder::new()
-            .name("rollout-profiles".into())
-            .spawn(move || {
-                for job in job_rx {
-                    let done = manager.run_job(job);
-                    let _ = done_tx.send(done);
-                    let (lock, cvar) = &*pending_w;
-                    let mut n = lock.lock().unwrap_or_else(|e| e.into_inner());
-                    *n = n.saturating_sub(1);
-                    cvar.notify_all();
-                    drop(n);
-                    repaint();
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!("cannot start the profiles thread: {e}");
-        }
-        Self { tx, rx, pending }
-    }
-
-    /// Queues a job; never blocks.
-    pub fn send(&self, job: ProfileJob) {
-        let (lock, _) = &*self.pending;
-        *lock.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        if self.tx.send(job).is_err() {
-            *lock.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-            tracing::error!("the profiles thread has stopped; job dropped");
-        }
-    }
-
-    /// A finished job, if any.
-    pub fn try_recv(&self) -> Option<JobDone> {
-        self.rx.try_recv().ok()
-    }
-
-    /// Whether jobs are queued or running.
-    pub fn busy(&self) -> bool {
-        *self.pending.0.lock().unwrap_or_else(|e| e.into_inner()) > 0
-    }
-
-    /// Blocks until every job sent so far is done (tests only).
-    pub fn wait_idle(&self, timeout: Duration) -> bool {
-        crate::worker::wait_until(&self.pending, timeout, |n| *n == 0)
-    }
 }
 
 /// How one connection test ended.
@@ -614,7 +555,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let m = manager(dir.path(), kr);
         m.save("production", Profile::new("zrg"), true).unwrap();
-        let results = m.test_all("production").unwrap();
+        let results = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(m.test_all("production"))
+            .unwrap();
         assert_eq!(results[0].outcome, Outcome::Failed);
         assert!(
             results[0]

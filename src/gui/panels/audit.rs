@@ -1,8 +1,8 @@
 //! The Audit tab: every lever run from this machine for the open profile,
 //! newest first — who, when, what, why, and how each step ended.
 
-use super::colors;
 use crate::adapters::audit::{EntryKind, EntryStatus};
+use crate::gui::colors;
 use crate::worker::Snapshot;
 use egui::{RichText, Ui};
 

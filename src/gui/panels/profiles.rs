@@ -1,26 +1,16 @@
 //! The Profiles window: add or edit a profile, paste each secret into a
 //! masked field, see stored secrets only as "set (•••• abcd)", replace or
 //! delete them, and test each connection. Draws a [`ProfilesView`] from the
-//! background thread and returns [`ProfileAction`]s; it does no IO itself.
+//! background thread and returns [`AppCommand`]s; it does no IO itself.
 
-use super::colors;
 use crate::adapters::secrets::SecretStatus;
 use crate::core::profile::{DEFAULT_VERCEL_API, DEMO_PROFILE, Profile};
 use crate::core::secret::{Secret, SecretKey};
-use crate::profiles::{JobDone, Outcome, ProfileJob, ProfilesView, TestResult};
+use crate::gui::colors;
+use crate::gui::command::AppCommand;
+use crate::ops::profiles::{JobDone, Outcome, ProfileJob, ProfilesView, TestResult};
 use egui::Ui;
 use std::collections::BTreeMap;
-
-/// What the window asks the app to do.
-#[derive(Clone, Debug)]
-pub enum ProfileAction {
-    /// Run a job on the background thread.
-    Job(ProfileJob),
-    /// Switch the panel to this profile.
-    Open(String),
-    /// Open the Profiles window.
-    ShowWindow,
-}
 
 /// The settings form, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -178,7 +168,7 @@ impl ProfilesWindow {
         ctx: &egui::Context,
         view: Option<&ProfilesView>,
         busy: bool,
-    ) -> Vec<ProfileAction> {
+    ) -> Vec<AppCommand> {
         let mut actions = Vec::new();
         let mut open = self.open;
         egui::Window::new("Profiles")
@@ -195,7 +185,7 @@ impl ProfilesWindow {
         ui: &mut Ui,
         view: Option<&ProfilesView>,
         busy: bool,
-        actions: &mut Vec<ProfileAction>,
+        actions: &mut Vec<AppCommand>,
     ) {
         let Some(view) = view else {
             ui.horizontal(|ui| {
@@ -219,7 +209,7 @@ impl ProfilesWindow {
                     "Profiles cannot be changed until the file is fixed; the demo keeps working.",
                 );
                 if ui.button("Read the file again").clicked() {
-                    actions.push(ProfileAction::Job(ProfileJob::Reload));
+                    actions.push(AppCommand::ProfileJob(ProfileJob::Reload));
                 }
                 return;
             }
@@ -260,7 +250,7 @@ impl ProfilesWindow {
                          and a simulated app. It has no settings and no secrets.",
                     );
                     if ui.button("Open demo").clicked() {
-                        actions.push(ProfileAction::Open(DEMO_PROFILE.to_owned()));
+                        actions.push(AppCommand::OpenProfile(DEMO_PROFILE.to_owned()));
                     }
                 }
                 Selected::New => self.form_ui(ui, None, busy, actions),
@@ -286,7 +276,7 @@ impl ProfilesWindow {
         ui: &mut Ui,
         base: Option<&Profile>,
         busy: bool,
-        actions: &mut Vec<ProfileAction>,
+        actions: &mut Vec<AppCommand>,
     ) {
         let is_new = base.is_none();
         egui::Grid::new("profile_form")
@@ -328,7 +318,7 @@ impl ProfilesWindow {
             };
             if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
                 match self.form.to_profile(base) {
-                    Ok(profile) => actions.push(ProfileAction::Job(ProfileJob::Save {
+                    Ok(profile) => actions.push(AppCommand::ProfileJob(ProfileJob::Save {
                         name: self.form.name.trim().to_owned(),
                         profile,
                         create: is_new,
@@ -338,12 +328,12 @@ impl ProfilesWindow {
             }
             if !is_new {
                 if ui.button("Open this profile").clicked() {
-                    actions.push(ProfileAction::Open(self.form.name.clone()));
+                    actions.push(AppCommand::OpenProfile(self.form.name.clone()));
                 }
                 if self.confirm_remove {
                     ui.colored_label(colors::WARN, "Remove it and its keyring entries?");
                     if ui.button("Yes, remove").clicked() {
-                        actions.push(ProfileAction::Job(ProfileJob::Remove(
+                        actions.push(AppCommand::ProfileJob(ProfileJob::Remove(
                             self.form.name.clone(),
                         )));
                         self.confirm_remove = false;
@@ -369,7 +359,7 @@ impl ProfilesWindow {
         profile: &str,
         view: &ProfilesView,
         busy: bool,
-        actions: &mut Vec<ProfileAction>,
+        actions: &mut Vec<AppCommand>,
     ) {
         ui.strong("Secrets (OS keyring, service rollout-panel)");
         let statuses = match view.secrets.get(profile) {
@@ -420,7 +410,7 @@ impl ProfilesWindow {
                                 )
                                 .clicked()
                             {
-                                actions.push(ProfileAction::Job(ProfileJob::SetSecret {
+                                actions.push(AppCommand::ProfileJob(ProfileJob::SetSecret {
                                     profile: profile.to_owned(),
                                     key,
                                     value: Secret::new(std::mem::take(&mut field.text)),
@@ -435,7 +425,7 @@ impl ProfilesWindow {
                         } else if field.confirm_delete {
                             ui.colored_label(colors::WARN, "Delete it from the keyring?");
                             if ui.button(format!("Yes, delete {key}")).clicked() {
-                                actions.push(ProfileAction::Job(ProfileJob::DeleteSecret {
+                                actions.push(AppCommand::ProfileJob(ProfileJob::DeleteSecret {
                                     profile: profile.to_owned(),
                                     key,
                                 }));
@@ -466,7 +456,7 @@ impl ProfilesWindow {
                             )
                             .clicked()
                         {
-                            actions.push(ProfileAction::Job(ProfileJob::Test {
+                            actions.push(AppCommand::ProfileJob(ProfileJob::Test {
                                 profile: profile.to_owned(),
                                 key,
                             }));

@@ -3,33 +3,18 @@
 //! actions found in the audit log, with Finish and Abandon.
 //!
 //! Nothing here changes anything: a confirmed plan is returned as a
-//! [`LeverAction`] and the app hands it to the worker.
+//! [`AppCommand`] and the app hands it to the worker.
 
-use super::colors;
 use crate::adapters::audit::{AuditEntry, EntryKind, EntryStatus};
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, FlagState};
 use crate::core::lever::{
-    Change, Guard, LeverKind, LeverRequest, LeverState, Plan, complement_plan, plan as make_plan,
+    Change, Guard, LeverKind, LeverRequest, LeverState, Plan, PlanError, RunReport, StepReport,
+    complement_plan, plan as make_plan,
 };
-use crate::levers::{RunReport, StepReport};
+use crate::gui::colors;
+use crate::gui::command::AppCommand;
 use crate::worker::{LeverRun, Snapshot};
 use egui::{Key, RichText, Ui};
-
-/// What the tab asks the app to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LeverAction {
-    /// Run a confirmed plan.
-    Run(Box<LeverRun>),
-    /// End an interrupted action without changing anything.
-    CloseUnfinished {
-        /// The action.
-        action_id: String,
-        /// `Abandoned`, or `Ok` when it was found already done.
-        status: EntryStatus,
-        /// Why.
-        note: String,
-    },
-}
 
 /// Where a dialog's plan comes from (so it can be re-made from fresh data).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,15 +65,16 @@ pub struct LeversPanel {
 }
 
 /// The plan of `source` from what the snapshot shows.
-pub fn plan_from(snapshot: &Snapshot, source: &PlanSource) -> Result<Plan, String> {
-    let env = snapshot
-        .env_snapshot
-        .as_ref()
-        .ok_or("the Vercel env has not been read yet; wait for the readiness check")?;
+pub fn plan_from(snapshot: &Snapshot, source: &PlanSource) -> Result<Plan, PlanError> {
+    let env = snapshot.env_snapshot.as_ref().ok_or_else(|| {
+        PlanError::NotRead(
+            "the Vercel env has not been read yet; wait for the readiness check".to_owned(),
+        )
+    })?;
     let schema = snapshot
         .schema
         .as_ref()
-        .ok_or("the database has not been read yet")?;
+        .ok_or_else(|| PlanError::NotRead("the database has not been read yet".to_owned()))?;
     let state = LeverState {
         workspaces: &snapshot.workspaces,
         env,
@@ -171,7 +157,7 @@ impl LeversPanel {
                     focused: false,
                 });
             }
-            Err(e) => self.note = Some((false, e)),
+            Err(e) => self.note = Some((false, e.to_string())),
         }
     }
 
@@ -207,7 +193,7 @@ impl LeversPanel {
     }
 
     /// The confirm dialog, drawn over everything; returns the confirmed run.
-    pub fn dialog_ui(&mut self, ctx: &egui::Context) -> Option<LeverAction> {
+    pub fn dialog_ui(&mut self, ctx: &egui::Context) -> Option<AppCommand> {
         let dialog = self.dialog.as_mut()?;
         let mut confirmed = false;
         let mut cancelled = false;
@@ -312,7 +298,7 @@ impl LeversPanel {
             steps: Vec::new(),
             done: None,
         });
-        Some(LeverAction::Run(Box::new(LeverRun {
+        Some(AppCommand::RunLever(Box::new(LeverRun {
             run,
             plan: dialog.plan,
             reason: dialog.reason.trim().to_owned(),
@@ -321,7 +307,7 @@ impl LeversPanel {
     }
 
     /// The tab.
-    pub fn levers_ui(&mut self, ui: &mut Ui, snapshot: &Snapshot) -> Vec<LeverAction> {
+    pub fn levers_ui(&mut self, ui: &mut Ui, snapshot: &Snapshot) -> Vec<AppCommand> {
         let mut actions = Vec::new();
         ui.heading("Levers");
         ui.label(
@@ -438,12 +424,14 @@ impl LeversPanel {
     /// A button that opens the confirm dialog of `source`; disabled, with
     /// the reason on hover, when there is nothing to do.
     fn lever_button(&mut self, ui: &mut Ui, snapshot: &Snapshot, label: &str, source: &PlanSource) {
-        let plan = plan_from(snapshot, source).and_then(|p| match self.busy_with(&p) {
-            Some(title) => Err(format!(
-                "wait: \"{title}\" is still running and touches the same thing"
-            )),
-            None => Ok(p),
-        });
+        let plan = plan_from(snapshot, source)
+            .map_err(|e| e.to_string())
+            .and_then(|p| match self.busy_with(&p) {
+                Some(title) => Err(format!(
+                    "wait: \"{title}\" is still running and touches the same thing"
+                )),
+                None => Ok(p),
+            });
         let enabled = plan.is_ok() && !self.dialog_open();
         let mut r = ui.add_enabled(enabled, egui::Button::new(label));
         match &plan {
@@ -492,10 +480,12 @@ impl LeversPanel {
                 ui.strong(&r.plan.title);
                 for s in &r.steps {
                     ui.horizontal_wrapped(|ui| {
-                        let (mark, color) = match (s.running, s.ok) {
+                        let (mark, color) = match (s.running, s.outcome) {
                             (true, _) => ("...", colors::UNKNOWN),
-                            (false, true) => ("done", colors::OK),
-                            (false, false) => ("FAILED", colors::FAIL),
+                            (false, Some(o)) if s.ok => (o.label(), colors::OK),
+                            (false, Some(o)) => (o.label(), colors::FAIL),
+                            (false, None) if s.ok => ("done", colors::OK),
+                            (false, None) => ("FAILED", colors::FAIL),
                         };
                         ui.colored_label(color, mark);
                         ui.label(format!("{}: {}", s.label, s.detail));
@@ -535,11 +525,7 @@ impl LeversPanel {
                     Some(outcome) => {
                         let text = match outcome {
                             Ok(report) => {
-                                let flip = report
-                                    .steps
-                                    .iter()
-                                    .any(|s| s.detail.contains("FAILED FLIP"));
-                                if flip {
+                                if report.failed_flip() {
                                     "FAILED FLIP: the redeploy did not go live"
                                 } else {
                                     "FAILED: see the step above; nothing after it ran"
@@ -574,7 +560,7 @@ impl LeversPanel {
         ui: &mut Ui,
         snapshot: &Snapshot,
         intent: &AuditEntry,
-    ) -> Option<LeverAction> {
+    ) -> Option<AppCommand> {
         let mut action = None;
         egui::Frame::group(ui.style())
             .stroke(egui::Stroke::new(1.5, colors::WARN))
@@ -602,7 +588,7 @@ impl LeversPanel {
                 ui.label(format!("Now: {}", now_line(snapshot, intent)));
                 let source = source_of_intent(intent);
                 ui.horizontal(|ui| {
-                    let finish = ui
+                    let finish_button = ui
                         .add_enabled(
                             source.is_some() && self.dialog.is_none(),
                             egui::Button::new("Finish…"),
@@ -610,18 +596,23 @@ impl LeversPanel {
                         .on_hover_text(
                             "Make the plan again from the current state: only what is not done yet, confirmed as usual",
                         );
-                    if finish.clicked()
+                    if finish_button.clicked()
                         && let Some(source) = &source
                     {
-                        match plan_from(snapshot, source) {
-                            Ok(_) => self.open(snapshot, source, Some(intent.action_id.clone())),
-                            Err(e) => {
-                                action = Some(LeverAction::CloseUnfinished {
+                        match finish(snapshot, intent, source) {
+                            Finish::Plan => {
+                                self.open(snapshot, source, Some(intent.action_id.clone()));
+                            }
+                            Finish::Done(why) => {
+                                action = Some(AppCommand::CloseUnfinished {
                                     action_id: intent.action_id.clone(),
                                     status: EntryStatus::Ok,
-                                    note: format!("found done on finishing: {e}"),
+                                    note: format!("found done on finishing: {why}"),
                                 });
-                                self.note = Some((true, format!("Nothing left to do ({e}); the interrupted action is closed as done.")));
+                                self.note = Some((true, format!("Nothing left to do ({why}); the interrupted action is closed as done.")));
+                            }
+                            Finish::KeepOpen(why) => {
+                                self.note = Some((false, format!("Cannot finish it now: {why}. The interrupted action stays open.")));
                             }
                         }
                     }
@@ -630,7 +621,7 @@ impl LeversPanel {
                         .on_hover_text("Close it in the audit log as abandoned; nothing changes in production")
                         .clicked()
                     {
-                        action = Some(LeverAction::CloseUnfinished {
+                        action = Some(AppCommand::CloseUnfinished {
                             action_id: intent.action_id.clone(),
                             status: EntryStatus::Abandoned,
                             note: "abandoned by the operator after an interruption".to_owned(),
@@ -639,6 +630,53 @@ impl LeversPanel {
                 });
             });
         action
+    }
+}
+
+/// What Finish… does with an interrupted action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finish {
+    /// Something is left to do: open the confirm dialog of the new plan.
+    Plan,
+    /// The state read now is the action's after-state: close it `ok`.
+    Done(String),
+    /// Neither can be shown now (a part unread, the state differs): leave
+    /// it open, for this reason.
+    KeepOpen(String),
+}
+
+/// Decides Finish… from the state read now: a new plan when one can be
+/// made; closed `ok` only when the fresh state equals the recorded plan's
+/// after-state; otherwise the action stays open and the reason says why.
+pub fn finish(snapshot: &Snapshot, intent: &AuditEntry, source: &PlanSource) -> Finish {
+    let why = match plan_from(snapshot, source) {
+        Ok(_) => return Finish::Plan,
+        Err(PlanError::NothingToDo(why)) => why,
+        Err(e) => return Finish::KeepOpen(e.to_string()),
+    };
+    // Only a fresh read can show it is done: last-good data is not "now".
+    if let Some(e) = &snapshot.env.error {
+        return Finish::KeepOpen(format!("the env cannot be read now ({e})"));
+    }
+    if let Some(e) = &snapshot.db.error {
+        return Finish::KeepOpen(format!("the database cannot be read now ({e})"));
+    }
+    let Some(env) = &snapshot.env_snapshot else {
+        return Finish::KeepOpen("the env has not been read yet".to_owned());
+    };
+    let Some(plan) = intent
+        .detail
+        .get("plan")
+        .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok())
+    else {
+        return Finish::KeepOpen("the recorded plan cannot be read".to_owned());
+    };
+    match plan.after_state_reached(&snapshot.workspaces, env) {
+        Ok(()) => Finish::Done(why),
+        Err(differs) => Finish::KeepOpen(format!(
+            "nothing can be planned ({why}), but the state is not what the action wanted: {}",
+            differs.join("; ")
+        )),
     }
 }
 

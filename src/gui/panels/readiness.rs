@@ -1,10 +1,10 @@
 //! The Readiness tab: the checklist, grouped, each row with its status, what
 //! was found and what to do; when it was checked and against which stage.
 
-use super::colors;
-use super::command::Command;
 use crate::core::readiness::{CheckStatus, Group, counts};
 use crate::core::time::{UtcNaive, format_age};
+use crate::gui::colors;
+use crate::gui::command::AppCommand;
 use crate::worker::Snapshot;
 use egui::{Color32, RichText, Ui};
 
@@ -18,11 +18,11 @@ fn color(status: CheckStatus) -> Color32 {
 }
 
 /// Draws the Readiness tab; returns Re-check when clicked.
-pub fn readiness_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) -> Vec<Command> {
+pub fn readiness_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) -> Vec<AppCommand> {
     let mut commands = Vec::new();
     ui.horizontal(|ui| {
         ui.heading("Readiness");
-        let cmd = Command::Recheck;
+        let cmd = AppCommand::Recheck;
         if ui
             .button(cmd.label())
             .on_hover_text(cmd.tooltip_with_shortcut(ui.ctx()))
@@ -67,7 +67,7 @@ pub fn readiness_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) -> Vec<Comm
                 for item in items {
                     ui.horizontal(|ui| {
                         ui.spacing_mut().item_spacing.x = 3.0;
-                        super::status_dot(ui, color(item.status));
+                        crate::gui::status_dot(ui, color(item.status));
                         ui.label(
                             RichText::new(item.status.as_str().to_uppercase())
                                 .color(color(item.status))

@@ -1,0 +1,397 @@
+//! The command line's arguments (clap): every subcommand, flag and default.
+//! Scripts depend on them: add, never rename.
+
+use crate::core::lever::LeverKind;
+use crate::core::readiness::JudgeStage;
+use crate::core::secret::SecretKey;
+use crate::demo::DemoStage;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// The default seed of a new demo world.
+pub const DEFAULT_DEMO_SEED: u64 = crate::demo::DEFAULT_SEED;
+
+/// rollout-panel: ship the ZRG Dashboard's auto-send revision safely.
+///
+/// With no command, opens the panel window. With no profile configured it
+/// opens the embedded demo: a rehearsal world that needs no server.
+#[derive(Debug, Parser)]
+#[command(name = "rollout-panel", version, about, long_about)]
+pub struct Cli {
+    /// Directory for the panel's data (default: the OS data dir; env ROLLOUT_PANEL_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Log level for stderr: error, warn, info, debug or trace (env RUST_LOG also works).
+    #[arg(long, global = true, value_name = "LEVEL", default_value = "info")]
+    pub log_level: String,
+
+    /// What to do (default: open the window).
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Open the panel window (the default).
+    Gui(GuiArgs),
+    /// Inspect or steer the embedded rehearsal world.
+    Demo(DemoArgs),
+    /// Manage profiles (named targets: production, staging, …).
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Manage a profile's secrets in the OS keyring.
+    #[command(subcommand)]
+    Secrets(SecretsCmd),
+    /// Test a profile's connections: database (version, schema), pooled URL, Vercel.
+    TestConnection(TestConnectionArgs),
+    /// The readiness checklist. Exit 0 = all pass, 1 = warnings only, 2 = any failure or unknown.
+    Check(CheckArgs),
+    /// Pull a lever: prints the plan, asks for the guard word, runs it audited. Exit 0 only when every step is verified.
+    Lever(LeverArgs),
+    /// The audit log of a profile, newest first.
+    Audit(AuditArgs),
+    /// Revision metrics per workspace, the canary verdict and the alarms.
+    Metrics(MetricsArgs),
+    /// Export a reproducible sample of revised drafts as CSV (runbook step 6).
+    Export(ExportArgs),
+    /// Panics on purpose (tests the crash report).
+    #[command(hide = true)]
+    DebugPanic,
+}
+
+/// `export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The profile (`demo` reads the rehearsal world).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// Where to write the CSV (`-` = standard output). Written atomically.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// How many drafts.
+    #[arg(long, default_value_t = 25)]
+    pub sample: usize,
+    /// The seed (default: a new random one, printed); the same seed and data give the same rows.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// How far back (m, h or d). Default: since the canary started, else 24h.
+    #[arg(long)]
+    pub window: Option<String>,
+    /// One workspace (id or exact name).
+    #[arg(long, value_name = "W")]
+    pub workspace: Option<String>,
+}
+
+/// `metrics`.
+#[derive(Debug, clap::Args)]
+pub struct MetricsArgs {
+    /// The profile (`demo` reads the rehearsal world).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// How far back: a whole number and m, h or d.
+    #[arg(long, default_value = "72h")]
+    pub window: String,
+    /// One workspace (id or exact name).
+    #[arg(long, value_name = "W")]
+    pub workspace: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The verdict's harm tolerance in percentage points.
+    #[arg(long, default_value_t = 10.0, value_name = "PP")]
+    pub tolerance: f64,
+    /// The verdict's error level.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+}
+
+/// `lever`.
+#[derive(Debug, clap::Args)]
+pub struct LeverArgs {
+    /// Which lever.
+    #[arg(value_enum)]
+    pub lever: LeverArg,
+    /// on = the lever, off = its restore.
+    #[arg(value_enum, default_value_t = OnOff::On)]
+    pub state: OnOff,
+    /// The profile (`demo` pulls the rehearsal world's levers).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// The workspace (id or exact name), for the workspace levers.
+    #[arg(long, value_name = "W")]
+    pub workspace: Option<String>,
+    /// Why (goes to the audit log).
+    #[arg(long)]
+    pub reason: String,
+    /// Do not ask on the terminal (then --confirm must carry the guard word).
+    #[arg(long)]
+    pub yes: bool,
+    /// The guard word with --yes: the workspace name, DISABLE or ENABLE.
+    #[arg(long, value_name = "WORD")]
+    pub confirm: Option<String>,
+    /// Go on although an overridable precondition fails (another canary on, readiness failures).
+    #[arg(long = "override")]
+    pub override_preconditions: bool,
+}
+
+/// The levers on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LeverArg {
+    /// Revision on for one workspace (and the kill switch off if needed).
+    CanaryEnable,
+    /// Revision off for one workspace.
+    WorkspaceRollback,
+    /// AUTO_SEND_REVISION_DISABLED = "1" (on) or "0" (off).
+    RevisionKillSwitch,
+    /// AUTO_SEND_DISABLED = "1" (on) or "0" (off).
+    AutoSendKillSwitch,
+}
+
+impl From<LeverArg> for LeverKind {
+    fn from(l: LeverArg) -> Self {
+        match l {
+            LeverArg::CanaryEnable => LeverKind::CanaryEnable,
+            LeverArg::WorkspaceRollback => LeverKind::WorkspaceRollback,
+            LeverArg::RevisionKillSwitch => LeverKind::RevisionKillSwitch,
+            LeverArg::AutoSendKillSwitch => LeverKind::AutoSendKillSwitch,
+        }
+    }
+}
+
+/// `audit`.
+#[derive(Debug, clap::Args)]
+#[command(subcommand_negates_reqs = true)]
+pub struct AuditArgs {
+    /// `init`: create the shared audit table; none: list the log.
+    #[command(subcommand)]
+    pub action: Option<AuditCmd>,
+    /// The profile.
+    #[arg(long, value_name = "NAME", required = true)]
+    pub profile: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How many rows.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Create the optional shared audit table in the profile's production
+    /// Postgres: one table in its own schema (rollout_panel), by a sqlx
+    /// migration; the app's tables are never touched. Every panel that finds
+    /// it writes there too and reads it, so operators see each other's actions.
+    Init {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+    },
+}
+
+/// `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The profile (`demo` checks the rehearsal world).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Judge against this stage instead of the one derived from the real state.
+    #[arg(long, value_enum)]
+    pub stage: Option<StageArg>,
+}
+
+/// `--stage` of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StageArg {
+    /// Before the canary.
+    PreCanary,
+    /// During the canary.
+    Canary,
+    /// After a rollback.
+    RolledBack,
+}
+
+impl From<StageArg> for JudgeStage {
+    fn from(s: StageArg) -> Self {
+        match s {
+            StageArg::PreCanary => JudgeStage::PreCanary,
+            StageArg::Canary => JudgeStage::Canary,
+            StageArg::RolledBack => JudgeStage::RolledBack,
+        }
+    }
+}
+
+/// `profile …`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// Add a profile (the first one added becomes the window's default).
+    Add {
+        /// The profile's name (a-z, 0-9, '-', '_'), e.g. production.
+        name: String,
+        /// The Vercel project id or name.
+        #[arg(long, value_name = "ID_OR_NAME")]
+        vercel_project: String,
+        /// The Vercel team id (team_…) or slug, for team-owned projects.
+        #[arg(long, value_name = "ID_OR_SLUG")]
+        vercel_team: Option<String>,
+        /// The Vercel API base URL.
+        #[arg(long, value_name = "URL", default_value = crate::core::profile::DEFAULT_VERCEL_API)]
+        vercel_api: String,
+        /// Seconds between the window's automatic refreshes.
+        #[arg(long, value_name = "N")]
+        refresh_secs: Option<u64>,
+    },
+    /// List the profiles.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a profile's settings and which secrets are set.
+    Show {
+        /// The profile.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a profile and its keyring entries.
+    Remove {
+        /// The profile.
+        name: String,
+    },
+}
+
+/// `secrets …`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCmd {
+    /// Store a secret read from stdin (hidden on a terminal; a trailing newline is dropped).
+    Set {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// database-url (the app's DIRECT_URL), pooled-database-url or vercel-token.
+        #[arg(value_parser = parse_secret_key)]
+        key: SecretKey,
+    },
+    /// Print each key and whether it is set (never a value).
+    List {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a secret from the keyring.
+    Delete {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// The key.
+        #[arg(value_parser = parse_secret_key)]
+        key: SecretKey,
+    },
+}
+
+/// `test-connection`.
+#[derive(Debug, clap::Args)]
+pub struct TestConnectionArgs {
+    /// The profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_secret_key(s: &str) -> Result<SecretKey, String> {
+    s.parse::<SecretKey>().map_err(|e| e.to_string())
+}
+
+/// Options of the window.
+#[derive(Debug, Default, clap::Args)]
+pub struct GuiArgs {
+    /// Seconds between automatic refreshes (default: the profile's, else 2 for the demo).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub refresh_secs: Option<u64>,
+    /// Open this profile (default: the one chosen last, else the demo).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// `demo`: with no action, prints the world's state.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Start the world afresh: delete it and seed a new day of history.
+    #[arg(long)]
+    pub reset: bool,
+    /// With --reset: where the new history leaves the runbook.
+    #[arg(long, value_enum, default_value_t = DemoStage::Canary, requires = "reset")]
+    pub stage: DemoStage,
+    /// With --reset: the seed of the new world.
+    #[arg(long, default_value_t = DEFAULT_DEMO_SEED, requires = "reset")]
+    pub seed: u64,
+    /// Print the status as JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// An action on the world.
+    #[command(subcommand)]
+    pub action: Option<DemoAction>,
+}
+
+/// Actions on the demo world (rehearsal by hand).
+#[derive(Debug, Subcommand)]
+pub enum DemoAction {
+    /// Set a production env variable of the demo (it applies after a redeploy).
+    SetEnv {
+        /// The variable, e.g. AUTO_SEND_REVISION_DISABLED.
+        key: String,
+        /// The value; omit it to unset the variable.
+        value: Option<String>,
+    },
+    /// Redeploy demo production with the current env.
+    Redeploy,
+    /// Turn a workspace's revision toggle on or off (by exact name).
+    Toggle {
+        /// The workspace name.
+        workspace: String,
+        /// on or off.
+        state: OnOff,
+    },
+    /// Inject or clear a fault.
+    Fault {
+        /// Which fault.
+        fault: FaultName,
+        /// on or off.
+        state: OnOff,
+    },
+}
+
+/// on / off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
+/// The faults a rehearsal can inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FaultName {
+    /// The canary's revisions get worse; needs_review spikes.
+    NeedsReviewSpike,
+    /// Half the revisions time out.
+    Timeouts,
+    /// A third of the revisions fail with an AI error.
+    AiErrors,
+    /// The next redeploy ends CANCELED.
+    CancelRedeploy,
+}

@@ -1,0 +1,108 @@
+//! `lever`: prints the plan, asks for the guard word, runs it audited.
+
+use super::args::{LeverArgs, OnOff};
+use super::print;
+use crate::adapters::clock::{Clock, SystemClock};
+use crate::core::lever::{Guard, LeverRequest, LeverState, Plan, StepReport, plan as plan_lever};
+use crate::ops::levers::{RunContext, Waits, run_plan};
+use crate::platform::paths::Paths;
+use anyhow::bail;
+use std::process::ExitCode;
+
+/// Asks for the guard word on the terminal, or checks --yes/--confirm.
+fn confirmed(plan: &Plan, args: &LeverArgs) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let word = match &plan.guard {
+        Guard::Confirm => None,
+        Guard::Type(w) => Some(w.as_str()),
+    };
+    if args.yes {
+        return match (word, args.confirm.as_deref()) {
+            (None, _) => Ok(true),
+            (Some(w), Some(c)) if c.trim() == w => Ok(true),
+            (Some(w), _) => {
+                bail!("this lever's guard is typing {w:?}: pass --confirm {w:?} with --yes")
+            }
+        };
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "not a terminal: pass --yes{}",
+            word.map_or(String::new(), |w| format!(" --confirm {w:?}"))
+        );
+    }
+    match word {
+        Some(w) => eprint!("type {w:?} to go on (anything else cancels): "),
+        None => eprint!("go on? type yes (anything else cancels): "),
+    }
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(match word {
+        Some(_) => plan.guard_satisfied(&line),
+        None => line.trim() == "yes",
+    })
+}
+
+pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitCode> {
+    let request = LeverRequest {
+        kind: args.lever.into(),
+        on: args.state == OnOff::On,
+        workspace: args.workspace.clone(),
+    };
+    if args.reason.trim().is_empty() {
+        bail!("--reason must say why (it goes to the audit log)");
+    }
+    let mut session = super::session(paths, &args.profile)?;
+    super::runtime()?.block_on(async {
+        let now = SystemClock.now();
+        // The state the plan is made from.
+        let store = session.store().await?;
+        let env = session.env().await?;
+        let report = crate::ops::readiness::check(&mut session, now, None).await;
+        let audit = session.audit().await?;
+        let env_now = report.env.clone().map_err(|e| anyhow::anyhow!("cannot read the env: {e}"))?;
+        let workspaces = store.workspaces().await?;
+        let plan = plan_lever(
+            &request,
+            LeverState {
+                workspaces: &workspaces,
+                env: &env_now,
+                schema: store.schema(),
+                readiness: Some(&report.items),
+            },
+        )?;
+        print::plan(&plan);
+        if plan.blocked() {
+            eprintln!("refused: a precondition fails that cannot be overridden; nothing was changed");
+            return Ok(ExitCode::from(1));
+        }
+        if plan.needs_override() && !args.override_preconditions {
+            eprintln!("refused: a precondition fails; pass --override to go on anyway; nothing was changed");
+            return Ok(ExitCode::from(1));
+        }
+        if !confirmed(&plan, args)? {
+            eprintln!("cancelled; nothing was changed");
+            return Ok(ExitCode::from(1));
+        }
+        let ctx = RunContext {
+            audit: &audit,
+            profile: &args.profile,
+            reason: &args.reason,
+            clock: &SystemClock,
+            waits: Waits::default(),
+            action_id: None,
+        };
+        let progress = |s: &StepReport| print::step(s);
+        let r = run_plan(&plan, store.as_ref(), env.as_ref(), &ctx, &progress).await?;
+        println!(
+            "{} (audit action {})",
+            if r.ok { "verified" } else { "FAILED: see the steps above" },
+            r.action_id
+        );
+        if let Some(problem) = audit.shared_problem() {
+            eprintln!("warning: the shared audit table could not be written ({problem}); this machine's log has every row");
+        }
+        Ok(if r.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    })
+}

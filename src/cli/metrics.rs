@@ -1,0 +1,167 @@
+//! `metrics` and `export`: the revision numbers, the verdict and the
+//! alarms; a reproducible sample of revised drafts as CSV.
+
+use super::args::{ExportArgs, MetricsArgs};
+use super::print;
+use crate::adapters::audit::{EntryStatus, Intent};
+use crate::adapters::clock::{Clock, SystemClock};
+use crate::core::time::UtcNaive;
+use crate::ops::session::Session;
+use crate::platform::paths::Paths;
+use anyhow::bail;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The store of a session, with the demo's simulated app run up to now.
+async fn store_now(
+    session: &mut Session,
+    now: UtcNaive,
+) -> anyhow::Result<std::sync::Arc<dyn crate::adapters::store::Store>> {
+    let store = session.store().await?;
+    session
+        .advance(now, Duration::from_secs(300))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok(store)
+}
+
+pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<ExitCode> {
+    use crate::core::verdict::VerdictSettings;
+    let window = crate::core::time::parse_window(&args.window).map_err(anyhow::Error::msg)?;
+    if !((0.0..100.0).contains(&args.tolerance) && 0.0 < args.alpha && args.alpha < 1.0) {
+        bail!("--tolerance is in percentage points (0-100) and --alpha between 0 and 1");
+    }
+    let settings = VerdictSettings {
+        tolerance: args.tolerance / 100.0,
+        alpha: args.alpha,
+        ..VerdictSettings::default()
+    };
+    let mut session = super::session(paths, &args.profile)?;
+    super::runtime()?.block_on(async {
+        let now = SystemClock.now();
+        let audit = session.local_audit().await?;
+        let store = store_now(&mut session, now).await?;
+        let env = match session.env().await {
+            Ok(source) => source.read(now).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let env = env
+            .inspect_err(|e| eprintln!("warning: the Vercel env cannot be read ({e}); the kill-switch alarms are not evaluated"))
+            .ok();
+        let entries = audit.list(&args.profile, 1000).await?;
+        let report = crate::ops::metrics::gather(
+            store.as_ref(),
+            &crate::ops::metrics::Request {
+                profile: &args.profile,
+                now,
+                window,
+                workspace: args.workspace.as_deref(),
+                settings,
+                audit: &entries,
+                env: env.as_ref(),
+            },
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+        if args.json {
+            print::json(&report)?;
+        } else {
+            print::metrics(&report, &args.window);
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    if args.sample == 0 {
+        bail!("--sample must be at least 1");
+    }
+    let window = args
+        .window
+        .as_deref()
+        .map(crate::core::time::parse_window)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let seed = args.seed.unwrap_or_else(rand::random::<u64>);
+    let mut session = super::session(paths, &args.profile)?;
+    super::runtime()?.block_on(async {
+        let now = SystemClock.now();
+        let audit = session.local_audit().await?;
+        let store = store_now(&mut session, now).await?;
+        let workspaces = store.workspaces().await?;
+        let workspace_id = match &args.workspace {
+            None => None,
+            Some(w) => Some(
+                crate::core::workspace::find(&workspaces, w)
+                    .map_err(anyhow::Error::msg)?
+                    .id
+                    .clone(),
+            ),
+        };
+        let entries = audit.list(&args.profile, 1000).await?;
+        let start = match window {
+            Some(w) => now - w,
+            None => crate::ops::metrics::canary_start(&workspaces, &entries)
+                .map_or(now - chrono::Duration::hours(24), |(t, _)| t),
+        };
+        let sample = crate::ops::export::draw(
+            store.as_ref(),
+            crate::ops::export::SampleRequest {
+                start,
+                end: now + chrono::Duration::milliseconds(1),
+                workspace_id,
+                n: args.sample,
+                seed,
+            },
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+        let to_stdout = args.out.as_os_str() == "-";
+        let where_to = if to_stdout {
+            "standard output".to_owned()
+        } else {
+            args.out.display().to_string()
+        };
+        let action = audit
+            .intent(
+                now,
+                &Intent {
+                    profile: &args.profile,
+                    lever: "export",
+                    reason: "quality review sample",
+                    summary: &format!("Export {} (seed {seed}) to {where_to}", sample.describe()),
+                    detail: sample.audit_detail(Some(where_to.clone())),
+                },
+            )
+            .await?;
+        let written = if to_stdout {
+            crate::core::export::write_csv(std::io::stdout().lock(), &sample.rows)
+                .map_err(|e| e.to_string())
+        } else {
+            crate::ops::export::write_atomic(&args.out, &sample.rows)
+        };
+        let (status, summary) = match &written {
+            Ok(()) => (
+                EntryStatus::Ok,
+                format!("wrote {} rows to {where_to}", sample.rows.len()),
+            ),
+            Err(e) => (EntryStatus::Failed, format!("export failed: {e}")),
+        };
+        audit
+            .result(
+                &action,
+                SystemClock.now(),
+                status,
+                &summary,
+                &serde_json::json!({}),
+            )
+            .await?;
+        written.map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "exported {} (seed {seed}, revisions since {}) to {where_to}",
+            sample.describe(),
+            crate::core::time::rfc3339(start)
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,79 @@
+//! The command line: subcommands for headless use (the window itself is
+//! [`gui::run`](crate::gui::run)). Each subcommand computes a report over the
+//! same `ops` functions the window uses; [`print`] renders it as text or JSON.
+//!
+//! Exit codes: 0 success, 1 the command failed (the message says why), 2 usage error.
+
+pub mod args;
+mod audit;
+mod check;
+mod demo;
+mod lever;
+mod metrics;
+mod print;
+mod profile;
+
+pub use args::*;
+
+use crate::adapters::clock::SystemClock;
+use crate::adapters::config::ConfigStore;
+use crate::adapters::secrets::Keyring;
+use crate::ops::profiles::ProfileManager;
+use crate::ops::session::{Session, SessionOptions, Target};
+use crate::platform::paths::Paths;
+use anyhow::{Context, bail};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long the command line waits for a connect.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Runs a subcommand (`gui` is the window's: `main` hands it to `gui::run`).
+pub fn run(paths: &Paths, command: Cmd) -> anyhow::Result<ExitCode> {
+    match command {
+        Cmd::Gui(_) => bail!("the window is opened by `rollout-panel gui`"),
+        Cmd::Demo(args) => demo::run_demo(paths, args),
+        Cmd::Profile(cmd) => profile::run_profile(&manager(paths), cmd),
+        Cmd::Secrets(cmd) => profile::run_secrets(&manager(paths), cmd),
+        Cmd::TestConnection(args) => profile::run_test_connection(&manager(paths), &args),
+        Cmd::Lever(args) => lever::run_lever(paths, &args),
+        Cmd::Audit(args) => audit::run_audit(paths, &args),
+        Cmd::Metrics(args) => metrics::run_metrics(paths, &args),
+        Cmd::Export(args) => metrics::run_export(paths, &args),
+        Cmd::DebugPanic => {
+            tracing::info!("about to panic on purpose");
+            panic!("a panic on purpose (rollout-panel debug-panic)")
+        }
+        Cmd::Check(args) => Ok(check::run_check(paths, &args).unwrap_or_else(|e| {
+            // A check that cannot even start is a failure (2), not "warnings only".
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        })),
+    }
+}
+
+/// One async runtime for one command.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// The profiles file and the OS keyring.
+pub fn manager(paths: &Paths) -> ProfileManager {
+    ProfileManager {
+        config: ConfigStore::new(&paths.config_dir),
+        keyring: Keyring::native(),
+    }
+}
+
+/// A session on a profile by name (`demo` = the rehearsal world).
+fn session(paths: &Paths, profile: &str) -> anyhow::Result<Session> {
+    let target = Target::resolve(paths, &manager(paths), profile)?;
+    Ok(Session::open(
+        target,
+        SessionOptions::new(paths, Arc::new(SystemClock), CONNECT_TIMEOUT),
+    ))
+}

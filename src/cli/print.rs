@@ -1,0 +1,184 @@
+//! The one printer: every report of the command line as text tables or
+//! JSON. The subcommands compute; this renders.
+
+use crate::adapters::audit::AuditEntry;
+use crate::core::lever::{Plan, StepReport};
+use crate::ops::profiles::{Outcome, TestResult};
+use crate::ops::readiness::Report;
+
+/// Any report as pretty JSON on stdout.
+pub(super) fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A lever's plan.
+pub(super) fn plan(plan: &Plan) {
+    println!("{}", plan.title);
+    println!("changes:");
+    for c in &plan.changes {
+        println!("  - {}", c.describe());
+    }
+    if !plan.preconditions.is_empty() {
+        println!("preconditions:");
+        for p in &plan.preconditions {
+            let mark = match (p.ok, p.overridable) {
+                (true, _) => "ok  ",
+                (false, true) => "WARN",
+                (false, false) => "FAIL",
+            };
+            println!("  {mark} {}: {}", p.name, p.detail);
+        }
+    }
+    println!("takes effect: {}", plan.takes_effect);
+    for w in &plan.warnings {
+        println!("note: {w}");
+    }
+}
+
+/// One step of a lever run, as it moves.
+pub(super) fn step(s: &StepReport) {
+    let mark = match (s.running, s.ok) {
+        (true, _) => "...   ",
+        (false, true) => "done  ",
+        (false, false) => "FAILED",
+    };
+    println!("{mark} {} — {}", s.label, s.detail);
+}
+
+/// The metrics report as a table.
+pub(super) fn metrics(r: &crate::ops::metrics::MetricsReport, window: &str) {
+    use crate::ops::metrics::Counts;
+    let pct = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0));
+    let row = |name: &str, toggle: &str, c: &Counts| {
+        println!(
+            "{name:<28} {toggle:<6} {:>9} {:>7} {:>5} {:>9} {:>12} {:>6} {:>9} {:>5}",
+            c.attempted,
+            c.applied,
+            pct(c.applied_rate),
+            c.evaluated,
+            c.needs_review,
+            pct(c.needs_review_share),
+            c.ai_errors.map_or("n/a".to_owned(), |n| n.to_string()),
+            c.stuck_claims
+        );
+    };
+    println!(
+        "profile {} · window {window}: {} to {}",
+        r.profile, r.window.start, r.window.end
+    );
+    println!(
+        "{:<28} {:<6} {:>9} {:>7} {:>5} {:>9} {:>12} {:>6} {:>9} {:>5}",
+        "workspace",
+        "toggle",
+        "attempted",
+        "applied",
+        "rate",
+        "evaluated",
+        "needs_review",
+        "share",
+        "ai_errors",
+        "stuck"
+    );
+    for w in &r.workspaces {
+        row(&w.name, if w.toggle { "ON" } else { "OFF" }, &w.counts);
+    }
+    row("total", "", &r.totals);
+    let v = &r.verdict.verdict;
+    println!(
+        "verdict: {}{}",
+        v.state.label(),
+        v.estimate_text()
+            .map_or_else(String::new, |t| format!(" — {t}"))
+    );
+    for c in &v.comparisons {
+        println!(
+            "  vs {}: canary {}/{} needs_review, baseline {}/{} — {}",
+            c.baseline.label(),
+            c.canary.needs_review,
+            c.canary.evaluated,
+            c.base.needs_review,
+            c.base.evaluated,
+            c.state.label()
+        );
+    }
+    if let Some(note) = &r.verdict.note {
+        println!("  {note}");
+    }
+    if let Some(rec) = &v.recommendation {
+        println!("  recommended: {rec}");
+    }
+    if r.alarms.is_empty() {
+        println!("alarms: none");
+    } else {
+        println!("alarms:");
+        for a in &r.alarms {
+            println!(
+                "  [{}] {} (suggested lever: {})",
+                a.id, a.finding, a.suggested_lever
+            );
+        }
+    }
+}
+
+/// The readiness checklist, grouped.
+pub(super) fn readiness(report: &Report) {
+    println!(
+        "readiness of {} at {} — judged as {} (derived stage: {})",
+        report.profile,
+        report.checked_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        report.stage.as_str(),
+        report.derived_stage.label()
+    );
+    let mut group = None;
+    for i in &report.items {
+        if group != Some(i.group) {
+            println!("\n{}", i.group.label());
+            group = Some(i.group);
+        }
+        println!(
+            "  {:<7} {:<42} {}",
+            i.status.as_str().to_uppercase(),
+            i.id,
+            i.finding
+        );
+        if !i.fix.is_empty() && i.status != crate::core::readiness::CheckStatus::Pass {
+            println!("  {:<7} {:<42} fix: {}", "", "", i.fix);
+        }
+    }
+    let counts = crate::core::readiness::counts(&report.items);
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    println!("\n{}", summary.join(" · "));
+}
+
+/// Audit rows, newest first.
+pub(super) fn audit_rows(rows: &[AuditEntry]) {
+    for r in rows {
+        println!(
+            "{}  {:<8} {:<7} {:<9} {:<22} {}  [{}; reason: {}]",
+            r.at.format("%Y-%m-%d %H:%M:%S"),
+            r.operator,
+            format!("{:?}", r.kind).to_lowercase(),
+            format!("{:?}", r.status).to_lowercase(),
+            r.lever,
+            r.summary,
+            crate::adapters::audit::short_id(&r.action_id),
+            r.reason
+        );
+    }
+}
+
+/// Connection test results.
+pub(super) fn test_results(results: &[TestResult]) {
+    for r in results {
+        let o = match r.outcome {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "FAILED",
+            Outcome::Skipped => "skipped",
+        };
+        println!("{:<20} {:<8} {}", r.key.as_str(), o, r.detail);
+    }
+}

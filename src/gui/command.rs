@@ -1,0 +1,275 @@
+//! Every user action, in one place: its label, tooltip, shortcut and whether
+//! it is guarded (changes production and needs a confirm dialog). Every panel
+//! returns [`AppCommand`]s; the app applies them after drawing.
+
+use crate::adapters::audit::EntryStatus;
+use crate::ops::export::{Sample, SampleRequest};
+use crate::ops::profiles::ProfileJob;
+use crate::worker::LeverRun;
+use egui::{Key, KeyboardShortcut, Modifiers};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The five screens of DESIGN.md.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    /// The environment checklist.
+    Readiness,
+    /// The guarded levers.
+    Levers,
+    /// Live revision metrics.
+    #[default]
+    Metrics,
+    /// Sampled revised drafts.
+    Drafts,
+    /// The audit log.
+    Audit,
+}
+
+impl Tab {
+    /// All tabs in display order.
+    pub const ALL: [Tab; 5] = [
+        Tab::Readiness,
+        Tab::Levers,
+        Tab::Metrics,
+        Tab::Drafts,
+        Tab::Audit,
+    ];
+
+    /// The tab's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Readiness => "Readiness",
+            Tab::Levers => "Levers",
+            Tab::Metrics => "Metrics",
+            Tab::Drafts => "Drafts",
+            Tab::Audit => "Audit",
+        }
+    }
+
+    fn key(self) -> Key {
+        match self {
+            Tab::Readiness => Key::Num1,
+            Tab::Levers => Key::Num2,
+            Tab::Metrics => Key::Num3,
+            Tab::Drafts => Key::Num4,
+            Tab::Audit => Key::Num5,
+        }
+    }
+}
+
+/// The time window of the metrics plots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetricsWindow {
+    /// The last hour.
+    #[default]
+    Hour1,
+    /// The last 6 hours.
+    Hours6,
+    /// The last 24 hours.
+    Hours24,
+    /// The last 72 hours (the admin page's window).
+    Hours72,
+}
+
+impl MetricsWindow {
+    /// All windows in display order.
+    pub const ALL: [MetricsWindow; 4] = [Self::Hour1, Self::Hours6, Self::Hours24, Self::Hours72];
+
+    /// "1 h", "6 h", …
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hour1 => "1 h",
+            Self::Hours6 => "6 h",
+            Self::Hours24 => "24 h",
+            Self::Hours72 => "72 h",
+        }
+    }
+
+    /// Length in minutes.
+    pub fn minutes(self) -> i64 {
+        match self {
+            Self::Hour1 => 60,
+            Self::Hours6 => 360,
+            Self::Hours24 => 1440,
+            Self::Hours72 => 4320,
+        }
+    }
+
+    /// Minutes per plotted point: long windows are binned for drawing (the
+    /// numbers are still computed from every minute).
+    pub fn bin_minutes(self) -> usize {
+        match self {
+            Self::Hour1 => 1,
+            Self::Hours6 => 2,
+            Self::Hours24 => 5,
+            Self::Hours72 => 15,
+        }
+    }
+}
+
+/// A user action: everything a panel, a shortcut or a menu can ask for.
+#[derive(Clone, Debug)]
+pub enum AppCommand {
+    /// Read everything now.
+    Refresh,
+    /// Run the readiness checklist now.
+    Recheck,
+    /// Switch screen.
+    ShowTab(Tab),
+    /// Change the metrics window.
+    SetWindow(MetricsWindow),
+    /// Show the About dialog.
+    ShowAbout,
+    /// Open the Profiles window.
+    ShowProfiles,
+    /// Switch the panel to this profile.
+    OpenProfile(String),
+    /// A Profiles-window job (save, secrets, connection test, remove).
+    ProfileJob(ProfileJob),
+    /// Run a lever plan the operator confirmed in its dialog.
+    RunLever(Box<LeverRun>),
+    /// End an interrupted action without changing anything.
+    CloseUnfinished {
+        /// The action.
+        action_id: String,
+        /// `Abandoned`, or `Ok` when it was found already done.
+        status: EntryStatus,
+        /// Why.
+        note: String,
+    },
+    /// Draw a sample of revised drafts (the Drafts tab).
+    DrawSample(SampleRequest),
+    /// Export a sample as CSV (save dialog, atomic write, audit).
+    Export {
+        /// The rows.
+        sample: Arc<Sample>,
+        /// The default file name.
+        name: String,
+    },
+    /// Open a folder in the desktop's file manager.
+    OpenFolder(PathBuf),
+}
+
+impl AppCommand {
+    /// Commands that have a keyboard shortcut.
+    pub fn with_shortcuts() -> Vec<AppCommand> {
+        let mut v = vec![AppCommand::Refresh, AppCommand::Recheck];
+        v.extend(Tab::ALL.map(AppCommand::ShowTab));
+        v
+    }
+
+    /// The label on its button or menu entry.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Refresh => "Refresh".to_owned(),
+            Self::Recheck => "Re-check".to_owned(),
+            Self::ShowTab(tab) => tab.label().to_owned(),
+            Self::SetWindow(w) => w.label().to_owned(),
+            Self::ShowAbout => "About".to_owned(),
+            Self::ShowProfiles => "Profiles…".to_owned(),
+            Self::OpenProfile(name) => name.clone(),
+            Self::ProfileJob(_) => "Profile change".to_owned(),
+            Self::RunLever(run) => format!("{}…", run.plan.title),
+            Self::CloseUnfinished {
+                status: EntryStatus::Abandoned,
+                ..
+            } => "Abandon".to_owned(),
+            Self::CloseUnfinished { .. } => "Finish…".to_owned(),
+            Self::DrawSample(_) => "Resample".to_owned(),
+            Self::Export { .. } => "Export CSV…".to_owned(),
+            Self::OpenFolder(_) => "Open folder".to_owned(),
+        }
+    }
+
+    /// What it does, for the tooltip.
+    pub fn tooltip(&self) -> &'static str {
+        match self {
+            Self::Refresh => {
+                "Read the database and the env now instead of waiting for the next poll"
+            }
+            Self::Recheck => {
+                "Run the readiness checklist now (it also runs on its own every minute)"
+            }
+            Self::ShowTab(Tab::Readiness) => "The environment checklist: is production ready?",
+            Self::ShowTab(Tab::Levers) => "Enable the canary and roll back at the right level",
+            Self::ShowTab(Tab::Metrics) => {
+                "Revision attempts and applies, live, canary against the rest"
+            }
+            Self::ShowTab(Tab::Drafts) => "Sampled revised drafts and the CSV export",
+            Self::ShowTab(Tab::Audit) => "Every action taken from this panel",
+            Self::SetWindow(_) => "How far back the plots reach",
+            Self::ShowAbout => {
+                "Version, git commit, where the panel keeps its files, the keyring in use"
+            }
+            Self::ShowProfiles => "Add, edit, test and remove profiles and their secrets",
+            Self::OpenProfile(_) => "Switch the panel to this profile",
+            Self::ProfileJob(_) => "Change a profile or its secrets (runs in the background)",
+            Self::RunLever(_) => "Run the confirmed plan: audited, each step read back",
+            Self::CloseUnfinished {
+                status: EntryStatus::Abandoned,
+                ..
+            } => "Close it in the audit log as abandoned; nothing changes in production",
+            Self::CloseUnfinished { .. } => {
+                "Close the interrupted action: its changes are found done"
+            }
+            Self::DrawSample(_) => "Draw a new sample of revised drafts",
+            Self::Export { .. } => "Save the sample as CSV through the native save dialog",
+            Self::OpenFolder(_) => "Open the folder in the file manager",
+        }
+    }
+
+    /// Its keyboard shortcut.
+    pub fn shortcut(&self) -> Option<KeyboardShortcut> {
+        match self {
+            Self::Refresh => Some(KeyboardShortcut::new(Modifiers::NONE, Key::F5)),
+            Self::Recheck => Some(KeyboardShortcut::new(Modifiers::NONE, Key::F6)),
+            Self::ShowTab(tab) => Some(KeyboardShortcut::new(Modifiers::COMMAND, tab.key())),
+            _ => None,
+        }
+    }
+
+    /// Whether it changes production (it only comes from a confirm dialog).
+    pub fn guarded(&self) -> bool {
+        matches!(self, Self::RunLever(_))
+    }
+
+    /// The tooltip with the shortcut appended.
+    pub fn tooltip_with_shortcut(&self, ctx: &egui::Context) -> String {
+        match self.shortcut() {
+            Some(s) => format!("{} ({})", self.tooltip(), ctx.format_shortcut(&s)),
+            None => self.tooltip().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortcuts_are_unique() {
+        let all = AppCommand::with_shortcuts();
+        let shortcuts: Vec<_> = all.iter().filter_map(|c| c.shortcut()).collect();
+        assert_eq!(shortcuts.len(), all.len());
+        for (i, a) in shortcuts.iter().enumerate() {
+            for b in &shortcuts[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn only_lever_runs_are_guarded() {
+        assert!(!AppCommand::Refresh.guarded());
+        assert!(AppCommand::with_shortcuts().iter().all(|c| !c.guarded()));
+    }
+
+    #[test]
+    fn windows_bin_evenly() {
+        for w in MetricsWindow::ALL {
+            assert_eq!(w.minutes() as usize % w.bin_minutes(), 0, "{w:?}");
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The window's panels: each draws a snapshot of state and returns what the
+//! user asked for. No IO here.
+
+pub mod audit;
+pub mod drafts;
+pub mod levers;
+pub mod metrics;
+pub mod profiles;
+pub mod readiness;
+pub mod top_bar;

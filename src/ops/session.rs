@@ -1,0 +1,434 @@
+//! A session on one profile: its store (the database), its env source and its
+//! audit log. [`Session::open`] is the one place that tells the demo from
+//! production; everything after it works through the traits.
+//!
+//! Every part is opened on first use, so a part that is down only fails what
+//! needs it: a kill switch needs the env source, not the database.
+
+use crate::adapters::audit::{AuditError, AuditLog, SharedAudit};
+use crate::adapters::clock::Clock;
+use crate::adapters::env::EnvSource;
+use crate::adapters::env::vercel::VercelClient;
+use crate::adapters::secrets::Keyring;
+use crate::adapters::store::{PgStore, Store};
+use crate::core::dburl::DbTarget;
+use crate::core::profile::{DEMO_PROFILE, Profile};
+use crate::core::secret::{Secret, SecretKey};
+use crate::core::time::UtcNaive;
+use crate::demo::{DemoStage, DemoWorld, Simulator};
+use crate::ops::profiles::{ProfileError, ProfileManager};
+use crate::platform::paths::Paths;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a session opens: the embedded rehearsal world or a configured profile.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// The embedded rehearsal world.
+    Demo {
+        /// The SQLite file (created and seeded when missing).
+        db_path: PathBuf,
+        /// Where a new world's history leaves the runbook.
+        stage: DemoStage,
+        /// Seed of a new world and of the simulator.
+        seed: u64,
+    },
+    /// A configured profile: its secrets are read from the keyring when a
+    /// part is opened (the UI never holds them).
+    Profile {
+        /// The profile's name.
+        name: String,
+        /// Its settings.
+        profile: Profile,
+        /// Where its secrets are.
+        keyring: Keyring,
+    },
+}
+
+impl Target {
+    /// The profile name.
+    pub fn profile_name(&self) -> &str {
+        match self {
+            Self::Demo { .. } => DEMO_PROFILE,
+            Self::Profile { name, .. } => name,
+        }
+    }
+
+    /// Seconds between the window's automatic refreshes.
+    pub fn refresh_secs(&self) -> u64 {
+        match self {
+            Self::Demo { .. } => 2,
+            Self::Profile { profile, .. } => profile.refresh_secs(),
+        }
+    }
+
+    /// The demo world in the panel's data dir.
+    pub fn demo(paths: &Paths) -> Self {
+        Self::Demo {
+            db_path: paths.demo_db(),
+            stage: DemoStage::Canary,
+            seed: crate::demo::DEFAULT_SEED,
+        }
+    }
+
+    /// The target of a profile by name (`demo` = the rehearsal world).
+    pub fn resolve(
+        paths: &Paths,
+        manager: &ProfileManager,
+        name: &str,
+    ) -> Result<Self, ProfileError> {
+        if name == DEMO_PROFILE {
+            return Ok(Self::demo(paths));
+        }
+        Ok(Self::Profile {
+            name: name.to_owned(),
+            profile: manager.get(name)?,
+            keyring: manager.keyring.clone(),
+        })
+    }
+
+    /// The target of a profile whose settings are known (`None` = the demo).
+    pub fn of(paths: &Paths, keyring: &Keyring, name: &str, profile: Option<&Profile>) -> Self {
+        match profile {
+            Some(p) if name != DEMO_PROFILE => Self::Profile {
+                name: name.to_owned(),
+                profile: p.clone(),
+                keyring: keyring.clone(),
+            },
+            _ => Self::demo(paths),
+        }
+    }
+}
+
+/// Why a part of a session could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// A secret could not be read from the keyring.
+    #[error("{0}")]
+    Secret(String),
+    /// The database could not be reached in time or refused.
+    #[error("{0}")]
+    Database(String),
+    /// The Vercel client could not be set up.
+    #[error("{0}")]
+    Env(String),
+    /// The demo world could not be opened.
+    #[error("{0}")]
+    Demo(#[from] crate::demo::DemoError),
+    /// The audit log could not be opened.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// This session keeps no audit log.
+    #[error("this panel has no audit log configured")]
+    NoAudit,
+}
+
+/// How a session opens its parts.
+#[derive(Clone)]
+pub struct SessionOptions {
+    /// The clock (a new demo world's history ends at its now).
+    pub clock: Arc<dyn Clock>,
+    /// The deadline of a connect.
+    pub connect_timeout: Duration,
+    /// The local audit log (`None` = none, in some tests).
+    pub audit_path: Option<PathBuf>,
+}
+
+impl SessionOptions {
+    /// The panel's own audit log in `paths`, connects bounded by `connect_timeout`.
+    pub fn new(paths: &Paths, clock: Arc<dyn Clock>, connect_timeout: Duration) -> Self {
+        Self {
+            clock,
+            connect_timeout,
+            audit_path: Some(AuditLog::path_in(&paths.data_dir)),
+        }
+    }
+}
+
+/// One profile's store, env source and audit log.
+pub struct Session {
+    target: Target,
+    options: SessionOptions,
+    demo: Option<(DemoWorld, Simulator)>,
+    store: Option<Arc<dyn Store>>,
+    audit: Option<AuditLog>,
+    shared_audit: Option<SharedAudit>,
+    source: String,
+}
+
+/// Runs `fut` with a deadline; its error, or the timeout, as a message.
+async fn bounded<T, E: std::fmt::Display>(
+    timeout: Duration,
+    what: &str,
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "{what} did not answer within {} s",
+            timeout.as_secs()
+        )),
+    }
+}
+
+impl Session {
+    /// A session on `target`; nothing is connected before a part is used.
+    pub fn open(target: Target, options: SessionOptions) -> Self {
+        Self {
+            target,
+            options,
+            demo: None,
+            store: None,
+            audit: None,
+            shared_audit: None,
+            source: String::new(),
+        }
+    }
+
+    /// The profile's name.
+    pub fn profile(&self) -> &str {
+        self.target.profile_name()
+    }
+
+    /// What it opened.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Whether this is the rehearsal world.
+    pub fn is_demo(&self) -> bool {
+        matches!(self.target, Target::Demo { .. })
+    }
+
+    /// Whether env reads are cheap enough to make on every refresh (the demo's
+    /// are; Vercel's are made with the readiness check, to spare its rate limit).
+    pub fn polls_env(&self) -> bool {
+        self.is_demo()
+    }
+
+    /// Where the data comes from, for people (set once the store is open).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// A secret of the profile, read off the async threads (the keyring
+    /// blocks on D-Bus).
+    pub async fn secret(&self, key: SecretKey) -> Result<Option<Secret>, SessionError> {
+        let Target::Profile { name, keyring, .. } = &self.target else {
+            return Ok(None);
+        };
+        let (name, keyring) = (name.clone(), keyring.clone());
+        tokio::task::spawn_blocking(move || keyring.get(&name, key))
+            .await
+            .map_err(|e| SessionError::Secret(format!("reading the keyring failed: {e}")))?
+            .map_err(|e| SessionError::Secret(e.to_string()))
+    }
+
+    /// A secret that must be set.
+    async fn required(&self, key: SecretKey) -> Result<Secret, SessionError> {
+        match self.secret(key).await? {
+            Some(s) => Ok(s),
+            None => Err(SessionError::Secret(
+                crate::adapters::secrets::not_set_message(self.profile(), key),
+            )),
+        }
+    }
+
+    /// Opens the demo world once.
+    async fn world(&mut self) -> Result<Option<&(DemoWorld, Simulator)>, SessionError> {
+        let Target::Demo {
+            db_path,
+            stage,
+            seed,
+        } = &self.target
+        else {
+            return Ok(None);
+        };
+        if self.demo.is_none() {
+            let now = self.options.clock.now();
+            let world = bounded(
+                self.options.connect_timeout.max(Duration::from_secs(60)),
+                "creating the demo world",
+                DemoWorld::open_or_create(db_path, now, *stage, *seed),
+            )
+            .await
+            .map_err(SessionError::Database)?;
+            self.source = format!("demo world {}", db_path.display());
+            self.demo = Some((world, Simulator::new(*seed)));
+        }
+        Ok(self.demo.as_ref())
+    }
+
+    /// The demo world, when this session is on it.
+    pub async fn demo_world(&mut self) -> Result<Option<DemoWorld>, SessionError> {
+        Ok(self.world().await?.map(|(w, _)| w.clone()))
+    }
+
+    /// The database (connected on first use, bounded by the connect deadline).
+    pub async fn store(&mut self) -> Result<Arc<dyn Store>, SessionError> {
+        if let Some(store) = &self.store {
+            return Ok(Arc::clone(store));
+        }
+        let timeout = self.options.connect_timeout;
+        let store: Arc<dyn Store> = match self.world().await? {
+            Some((world, _)) => Arc::new(
+                bounded(timeout, "the demo database", world.store())
+                    .await
+                    .map_err(SessionError::Database)?,
+            ),
+            None => {
+                let url = self.required(SecretKey::DatabaseUrl).await?;
+                self.source = match DbTarget::parse(url.expose()) {
+                    Ok(t) => format!("database {}", t.label()),
+                    Err(e) => format!("database (URL not usable: {e})"),
+                };
+                let pg = bounded(
+                    timeout,
+                    "connecting to the database",
+                    PgStore::connect(url.expose()),
+                )
+                .await
+                .map_err(SessionError::Database)?;
+                // Operators see each other's actions when `audit init` made
+                // the shared table.
+                match SharedAudit::find(pg.pool()).await {
+                    Ok(found) => self.shared_audit = found,
+                    Err(e) => tracing::warn!("the shared audit table cannot be read: {e}"),
+                }
+                Arc::new(pg)
+            }
+        };
+        self.store = Some(Arc::clone(&store));
+        Ok(store)
+    }
+
+    /// Connects a production database to find its shared audit table (the
+    /// demo has none); the audit log then writes and reads it too.
+    pub async fn find_shared_audit(&mut self) -> Result<(), SessionError> {
+        if self.is_demo() {
+            return Ok(());
+        }
+        self.store().await.map(|_| ())
+    }
+
+    /// The env source: the demo world's env store, or a Vercel client made
+    /// with the token read now (so a changed token is used at once).
+    pub async fn env(&mut self) -> Result<Arc<dyn EnvSource>, SessionError> {
+        if let Some((world, _)) = self.world().await? {
+            return Ok(Arc::new(world.clone()));
+        }
+        let Target::Profile { profile, .. } = &self.target else {
+            return Err(SessionError::Env("no env source".to_owned()));
+        };
+        let profile = profile.clone();
+        let token = self.required(SecretKey::VercelToken).await?;
+        let client = VercelClient::new(
+            &profile.vercel_api,
+            &profile.vercel_project,
+            profile.vercel_team.as_deref(),
+            token,
+        )
+        .map_err(|e| SessionError::Env(e.to_string()))?;
+        Ok(Arc::new(client))
+    }
+
+    /// The audit log: this machine's, plus the shared table once the
+    /// database has shown one.
+    pub async fn audit(&mut self) -> Result<AuditLog, SessionError> {
+        if let Some(log) = &self.audit {
+            if let Some(shared) = &self.shared_audit
+                && !log.has_shared()
+            {
+                let log = log.clone().with_shared(shared.clone());
+                self.audit = Some(log.clone());
+                return Ok(log);
+            }
+            return Ok(log.clone());
+        }
+        let path = self
+            .options
+            .audit_path
+            .clone()
+            .ok_or(SessionError::NoAudit)?;
+        let mut log = AuditLog::open(&path).await?;
+        if let Some(shared) = &self.shared_audit {
+            log = log.with_shared(shared.clone());
+        }
+        self.audit = Some(log.clone());
+        Ok(log)
+    }
+
+    /// This machine's audit log alone, without the shared table (the
+    /// read-only reports use it).
+    pub async fn local_audit(&self) -> Result<AuditLog, SessionError> {
+        let path = self
+            .options
+            .audit_path
+            .as_deref()
+            .ok_or(SessionError::NoAudit)?;
+        Ok(AuditLog::open(path).await?)
+    }
+
+    /// Whether a session keeps an audit log at all.
+    pub fn has_audit(&self) -> bool {
+        self.options.audit_path.is_some()
+    }
+
+    /// Lets the world move on to `now`: in the demo, the simulated app runs up
+    /// to now; production moves by itself.
+    pub async fn advance(&mut self, now: UtcNaive, timeout: Duration) -> Result<(), String> {
+        let Some((world, sim)) = &mut self.demo else {
+            return Ok(());
+        };
+        let world = world.clone();
+        bounded(timeout, "the demo simulator", sim.advance_to(&world, now))
+            .await
+            .map(|_| ())
+    }
+
+    /// Whether the demo world was reset or removed on disk since it was
+    /// opened; then [`Session::reopen`] starts over on the new one.
+    pub fn replaced(&self) -> bool {
+        self.demo.as_ref().is_some_and(|(w, _)| w.is_replaced())
+    }
+
+    /// Closes every part; the next use opens them again.
+    pub async fn reopen(&mut self) {
+        if let Some((world, _)) = self.demo.take() {
+            world.close().await;
+        }
+        self.store = None;
+    }
+
+    /// The monitored database (host, port, name) of a production profile:
+    /// `None` in the demo or when the URL cannot be read.
+    pub async fn monitored_db(&self) -> Option<DbTarget> {
+        let url = self.secret(SecretKey::DatabaseUrl).await.ok()??;
+        DbTarget::parse(url.expose()).ok()
+    }
+
+    /// The pooled URL's reachability, when a production profile stores one.
+    pub async fn pooled_check(&self) -> Option<Result<String, String>> {
+        match self.secret(SecretKey::PooledDatabaseUrl).await {
+            Ok(Some(url)) => Some(crate::ops::profiles::test_reachable(&url).await),
+            Ok(None) => None,
+            Err(e) => Some(Err(e.to_string())),
+        }
+    }
+
+    /// Closes the connections.
+    pub async fn close(self) {
+        if let Some((world, _)) = &self.demo {
+            world.close().await;
+        }
+        if let Some(store) = &self.store {
+            store.close().await;
+        }
+        if let Some(audit) = &self.audit {
+            audit.close().await;
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! Background work of the window, in one place:
+//! - lever runs: a confirmed lever runs on its own task of the worker,
+//!   reports each step as an event, and refreshes go on meanwhile;
+//! - [`Jobs`]: the window's other jobs on one thread with one runtime —
+//!   profile edits and connection tests (one at a time, in order), exports
+//!   (the save dialog and the atomic write), opening a folder.
+
+use crate::adapters::audit::{AuditLog, EntryStatus};
+use crate::adapters::clock::Clock;
+use crate::adapters::env::EnvSource;
+use crate::adapters::store::Store;
+use crate::core::lever::{RunReport, StepReport};
+use crate::ops::export::{ExportOutcome, Sample, SaveDialog};
+use crate::ops::levers::{RunContext, Waits, run_plan};
+use crate::ops::profiles::{JobDone as ProfileJobDone, ProfileJob, ProfileManager};
+use crate::worker::handle::Emit;
+use crate::worker::protocol::{Event, LeverRun};
+use crate::worker::refresh::Worker;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+
+impl Worker {
+    /// Starts a confirmed lever on its own task; its progress and end are
+    /// emitted as events while refreshes go on.
+    pub(crate) async fn start_lever(&mut self, lever: LeverRun, emit: &Emit) {
+        let run = lever.run;
+        let ended = Arc::clone(&self.levers_done);
+        let fail = move |e: String| {
+            emit(Event::LeverDone {
+                run,
+                result: Err(format!("nothing was changed: {e}")),
+            });
+            bump(&ended);
+        };
+        let store = match self.store().await {
+            Ok(store) => store,
+            Err(e) => return fail(e),
+        };
+        let audit = match self.audit_log().await {
+            Ok(log) => log,
+            Err(e) => return fail(format!("the audit log cannot be written: {e}")),
+        };
+        let env = match self.session.env().await {
+            Ok(env) => env,
+            Err(e) => return fail(e.to_string()),
+        };
+        let action_id = crate::adapters::audit::new_action_id();
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(action_id.clone());
+        }
+        let job = LeverJob {
+            lever,
+            action_id,
+            store,
+            env,
+            audit,
+            clock: Arc::clone(&self.config.clock),
+            waits: self.config.waits,
+            profile: self.snapshot.profile.clone(),
+        };
+        let emit = Arc::clone(emit);
+        let running = Arc::clone(&self.running);
+        let done = Arc::clone(&self.levers_done);
+        tokio::spawn(async move {
+            let result = job.run(&emit).await;
+            if let Ok(mut r) = running.lock() {
+                r.remove(&job.action_id);
+            }
+            emit(Event::LeverDone { run, result });
+            bump(&done);
+        });
+    }
+}
+
+/// Counts one more ended lever run and wakes `wait_levers`.
+fn bump(done: &(Mutex<u64>, Condvar)) {
+    let (lock, cvar) = done;
+    let mut d = lock.lock().unwrap_or_else(|e| e.into_inner());
+    *d += 1;
+    cvar.notify_all();
+}
+
+/// Everything a background lever run needs.
+struct LeverJob {
+    lever: LeverRun,
+    action_id: String,
+    store: Arc<dyn Store>,
+    env: Arc<dyn EnvSource>,
+    audit: AuditLog,
+    clock: Arc<dyn Clock>,
+    waits: Waits,
+    profile: String,
+}
+
+impl LeverJob {
+    async fn run(&self, emit: &Emit) -> Result<RunReport, String> {
+        let run = self.lever.run;
+        let progress = |s: &StepReport| {
+            emit(Event::LeverStep {
+                run,
+                step: s.clone(),
+            });
+        };
+        let ctx = RunContext {
+            audit: &self.audit,
+            profile: &self.profile,
+            reason: &self.lever.reason,
+            clock: self.clock.as_ref(),
+            waits: self.waits,
+            action_id: Some(&self.action_id),
+        };
+        let report = run_plan(
+            &self.lever.plan,
+            self.store.as_ref(),
+            self.env.as_ref(),
+            &ctx,
+            &progress,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        if let Some(old) = &self.lever.finishes {
+            let status = EntryStatus::of(report.ok);
+            let note = format!(
+                "finished by action {}: {}",
+                crate::adapters::audit::short_id(&report.action_id),
+                if report.ok {
+                    "done and verified"
+                } else {
+                    "FAILED"
+                }
+            );
+            self.audit
+                .close_unfinished(
+                    old,
+                    self.clock.now(),
+                    status,
+                    &note,
+                    &serde_json::json!({"finished_by": report.action_id}),
+                )
+                .await
+                .map_err(|e| {
+                    format!(
+                        "the lever ran, but the interrupted action {old} could not be closed: {e}"
+                    )
+                })?;
+        }
+        Ok(report)
+    }
+}
+
+/// A job of the window that is not a read of the open profile.
+pub enum Job {
+    /// A Profiles-window job (run one at a time, in order).
+    Profile(ProfileJob),
+    /// An export: the save dialog, then the atomic write.
+    Export {
+        /// The dialog to ask (native, or the tests').
+        dialog: Arc<dyn SaveDialog>,
+        /// Where the file goes when no dialog can be shown.
+        fallback_dir: PathBuf,
+        /// The suggested file name.
+        name: String,
+        /// What to write.
+        sample: Arc<Sample>,
+    },
+    /// Open a folder in the desktop's file manager (best effort).
+    OpenFolder(PathBuf),
+}
+
+/// A finished job.
+pub enum JobDone {
+    /// A Profiles-window job.
+    Profile(Box<ProfileJobDone>),
+    /// An export, with what it exported.
+    Export(ExportOutcome, Arc<Sample>),
+}
+
+/// Runs the window's jobs on one background thread with one runtime.
+pub struct Jobs {
+    tx: tokio::sync::mpsc::UnboundedSender<Job>,
+    rx: std::sync::mpsc::Receiver<JobDone>,
+    /// Profile jobs queued or running.
+    pending: Arc<(Mutex<usize>, Condvar)>,
+}
+
+impl Jobs {
+    /// Starts the thread; `repaint` wakes the UI after each job. Without a
+    /// profile manager, profile jobs answer with an error.
+    pub fn spawn(
+        manager: Option<ProfileManager>,
+        repaint: impl Fn() + Send + Sync + 'static,
+    ) -> Self {
+        let (tx, mut jobs) = tokio::sync::mpsc::unbounded_channel::<Job>();
+        let (done_tx, rx) = std::sync::mpsc::channel();
+        let pending = Arc::new((Mutex::new(0usize), Condvar::new()));
+        let pending_w = Arc::clone(&pending);
+        let spawned = std::thread::Builder::new()
+            .name("rollout-jobs".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!("cannot start the jobs runtime: {e}");
+                        return;
+                    }
+                };
+                let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(repaint);
+                runtime.block_on(async move {
+                    // Profile jobs one at a time, in order; the rest at once.
+                    let (profile_tx, mut profile_rx) =
+                        tokio::sync::mpsc::unbounded_channel::<ProfileJob>();
+                    let done = done_tx.clone();
+                    let wake = Arc::clone(&repaint);
+                    let profiles = tokio::spawn(async move {
+                        while let Some(job) = profile_rx.recv().await {
+                            if let Some(finished) = run_profile_job(manager.clone(), job).await {
+                                let _ = done.send(JobDone::Profile(Box::new(finished)));
+                            }
+                            let (lock, cvar) = &*pending_w;
+                            let mut n = lock.lock().unwrap_or_else(|e| e.into_inner());
+                            *n = n.saturating_sub(1);
+                            cvar.notify_all();
+                            drop(n);
+                            wake();
+                        }
+                    });
+                    while let Some(job) = jobs.recv().await {
+                        match job {
+                            Job::Profile(job) => {
+                                let _ = profile_tx.send(job);
+                            }
+                            Job::Export {
+                                dialog,
+                                fallback_dir,
+                                name,
+                                sample,
+                            } => {
+                                let done = done_tx.clone();
+                                let wake = Arc::clone(&repaint);
+                                tokio::task::spawn_blocking(move || {
+                                    let outcome = crate::ops::export::export_with(
+                                        dialog.as_ref(),
+                                        &fallback_dir,
+                                        &name,
+                                        &sample.rows,
+                                    );
+                                    let _ = done.send(JobDone::Export(outcome, sample));
+                                    wake();
+                                });
+                            }
+                            Job::OpenFolder(dir) => {
+                                tokio::task::spawn_blocking(move || open_folder(&dir));
+                            }
+                        }
+                    }
+                    drop(profile_tx);
+                    let _ = profiles.await;
+                });
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the jobs thread: {e}");
+        }
+        Self { tx, rx, pending }
+    }
+
+    /// Queues a job; never blocks.
+    pub fn send(&self, job: Job) {
+        let profile = matches!(job, Job::Profile(_));
+        let (lock, _) = &*self.pending;
+        if profile {
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        }
+        if self.tx.send(job).is_err() {
+            if profile {
+                *lock.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+            }
+            tracing::error!("the jobs thread has stopped; job dropped");
+        }
+    }
+
+    /// A finished job, if any.
+    pub fn try_recv(&self) -> Option<JobDone> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Whether profile jobs are queued or running.
+    pub fn busy(&self) -> bool {
+        *self.pending.0.lock().unwrap_or_else(|e| e.into_inner()) > 0
+    }
+
+    /// Blocks until every profile job sent so far is done (tests only).
+    pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
+        crate::worker::handle::wait_until(&self.pending, timeout, |n| *n == 0)
+    }
+}
+
+/// One profile job: the keyring and the file block, so the job runs on a
+/// blocking thread; its connection test is awaited there.
+/// `None` when it could not run (no profiles in this window, or it panicked:
+/// the log says which).
+async fn run_profile_job(
+    manager: Option<ProfileManager>,
+    job: ProfileJob,
+) -> Option<ProfileJobDone> {
+    let Some(manager) = manager else {
+        tracing::error!("a profile job in a window without profiles; dropped");
+        return None;
+    };
+    let handle = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || handle.block_on(manager.run_job(job))).await {
+        Ok(done) => Some(done),
+        Err(e) => {
+            tracing::error!("the profile job failed: {e}");
+            None
+        }
+    }
+}
+
+/// Opens a folder in the desktop's file manager (best effort).
+fn open_folder(dir: &std::path::Path) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(opener).arg(dir).spawn() {
+        tracing::warn!("cannot open {}: {e}", dir.display());
+    }
+}

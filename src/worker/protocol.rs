@@ -1,0 +1,79 @@
+//! What the window and the worker say to each other: requests in, events out.
+
+use crate::adapters::audit::EntryStatus;
+use crate::core::lever::{Plan, RunReport, StepReport};
+use crate::ops::export::{Sample, SampleRequest};
+use crate::worker::snapshot::Snapshot;
+use std::sync::Arc;
+
+/// A request from the UI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Read everything now (in demo mode, first let the simulated app run up to now).
+    Refresh,
+    /// Read everything and run the readiness checklist now.
+    Recheck,
+    /// Run a confirmed lever plan in the background; refreshes go on meanwhile.
+    RunLever(Box<LeverRun>),
+    /// End an interrupted action (an intent without a result) without
+    /// changing anything, with the operator's note and the state they saw.
+    CloseUnfinished {
+        /// The interrupted action.
+        action_id: String,
+        /// `Abandoned` (given up) or `Ok` (found already done).
+        status: EntryStatus,
+        /// Why, for the audit log.
+        note: String,
+    },
+    /// Draw a sample of revised drafts (the Drafts tab).
+    DrawSample(SampleRequest),
+    /// Record a finished export in the audit log (who, what, how many, where;
+    /// never the content).
+    RecordExport {
+        /// One line.
+        summary: String,
+        /// Rows, seed, window, file.
+        detail: serde_json::Value,
+        /// Whether it was written.
+        ok: bool,
+    },
+}
+
+/// A confirmed lever, as the UI hands it to the worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeverRun {
+    /// The UI's number for this run (progress events carry it).
+    pub run: u64,
+    /// The plan the operator confirmed (its before values are what they saw).
+    pub plan: Plan,
+    /// Why (the audit log's reason).
+    pub reason: String,
+    /// An interrupted action this run finishes: it gets a result pointing
+    /// here once this run ends.
+    pub finishes: Option<String>,
+}
+
+/// A message from the worker.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A read started (the UI shows a spinner).
+    RefreshStarted,
+    /// A read finished; the new state of everything.
+    Snapshot(Arc<Snapshot>),
+    /// A lever run's step moved (running, done or failed).
+    LeverStep {
+        /// The UI's run number.
+        run: u64,
+        /// The step.
+        step: StepReport,
+    },
+    /// A sample was drawn (or could not be).
+    Sample(Result<Arc<Sample>, String>),
+    /// A lever run ended; `Err` = it could not start or be audited.
+    LeverDone {
+        /// The UI's run number.
+        run: u64,
+        /// Its report.
+        result: Result<RunReport, String>,
+    },
+}

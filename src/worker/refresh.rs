@@ -1,0 +1,420 @@
+//! The worker's own state and its reads: one refresh reads the database, the
+//! env and the audit log through the session, runs the readiness checklist
+//! when due, and derives what the Metrics tab draws.
+
+use crate::adapters::audit::{AuditLog, EntryStatus};
+use crate::adapters::store::Store;
+use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, FlagState};
+use crate::core::runbook::Stage;
+use crate::core::time::UtcNaive;
+use crate::ops::session::Session;
+use crate::worker::WorkerConfig;
+use crate::worker::handle::Emit;
+use crate::worker::protocol::Event;
+use crate::worker::snapshot::{CanaryArms, Snapshot};
+use chrono::Duration as ChronoDuration;
+use std::future::Future;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often the admin page's exact 72-hour counts are read again.
+pub const COUNTS_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+
+/// How often the readiness checklist runs on its own.
+pub const RECHECK_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+/// The longest a readiness check may take (Vercel calls, the URL probe).
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs a read with a deadline; its error, or the timeout, as a message for people.
+pub(crate) async fn timed<T, E: std::fmt::Display>(
+    timeout: Duration,
+    what: &str,
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "{what} did not answer within {} s",
+            timeout.as_secs()
+        )),
+    }
+}
+
+/// One read of the database into the snapshot; on error the snapshot keeps
+/// what it had.
+async fn read_db_once(
+    store: &dyn Store,
+    timeout: Duration,
+    now: UtcNaive,
+    snapshot: &mut Snapshot,
+) -> Result<(), String> {
+    let started = Instant::now();
+    if snapshot.server_version.is_none() {
+        snapshot.server_version =
+            Some(timed(timeout, "the database", store.server_version()).await?);
+    }
+    let workspaces = timed(timeout, "the database", store.workspaces()).await?;
+    let latency = started.elapsed();
+    snapshot.schema = Some(store.schema().clone());
+    snapshot.workspaces = workspaces;
+    if store.schema().revision_readable() {
+        // The admin page's exact 72-hour counts scan the whole window: once a
+        // minute, not on every poll (the poll reads only the series' tail).
+        let counts_due = snapshot
+            .counts_72h_at
+            .is_none_or(|at| now - at >= COUNTS_EVERY);
+        if counts_due {
+            snapshot.counts_72h = timed(
+                timeout,
+                "the database",
+                store.revision_counts(now - ChronoDuration::hours(72)),
+            )
+            .await?;
+            snapshot.claims = Arc::new(
+                timed(
+                    timeout,
+                    "the database",
+                    store.claims_since(now - ChronoDuration::hours(72)),
+                )
+                .await?,
+            );
+            snapshot.counts_72h_at = Some(now);
+        }
+        let since = snapshot.series.next_since(now);
+        let chunk = timed(timeout, "the database", store.revision_series(since, now)).await?;
+        snapshot.series.apply(chunk, now);
+    }
+    snapshot.db.latency_ms = Some(latency.as_millis() as u64);
+    Ok(())
+}
+
+/// The worker's own state (lives on the worker thread).
+pub(crate) struct Worker {
+    pub(crate) config: WorkerConfig,
+    pub(crate) session: Session,
+    pub(crate) snapshot: Snapshot,
+    /// Run the checklist on the next refresh even if it is not due.
+    pub(crate) force_check: bool,
+    /// Action ids of the levers running now (not "unfinished").
+    pub(crate) running: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// Counts ended lever runs (for `WorkerHandle::wait_levers`).
+    pub(crate) levers_done: Arc<(Mutex<u64>, Condvar)>,
+}
+
+impl Worker {
+    pub(crate) fn new(config: WorkerConfig, levers_done: Arc<(Mutex<u64>, Condvar)>) -> Self {
+        let session = crate::ops::session::Session::open(
+            config.target.clone(),
+            crate::ops::session::SessionOptions {
+                clock: Arc::clone(&config.clock),
+                connect_timeout: config.read_timeout,
+                audit_path: config.audit_path.clone(),
+            },
+        );
+        let snapshot = Snapshot::for_profile(config.target.profile_name());
+        Self {
+            config,
+            session,
+            snapshot,
+            force_check: false,
+            running: Arc::default(),
+            levers_done,
+        }
+    }
+
+    /// The store, connected on first use.
+    pub(crate) async fn store(&mut self) -> Result<Arc<dyn Store>, String> {
+        let store = self.session.store().await.map_err(|e| e.to_string())?;
+        self.snapshot.source = self.session.source().to_owned();
+        Ok(store)
+    }
+
+    /// The audit log, opened once.
+    pub(crate) async fn audit_log(&mut self) -> Result<AuditLog, String> {
+        self.session.audit().await.map_err(|e| e.to_string())
+    }
+
+    pub(crate) async fn refresh(&mut self, emit: &Emit) {
+        emit(Event::RefreshStarted);
+        let now = self.config.clock.now();
+        if self.session.replaced() {
+            tracing::info!("the demo world was reset or removed on disk; reopening it");
+            self.session.reopen().await;
+            self.snapshot = Snapshot::for_profile(&self.snapshot.profile);
+        }
+        self.snapshot.made_at = Some(now);
+        let store = match self.store().await {
+            Ok(store) => store,
+            Err(e) => {
+                self.snapshot.db.error = Some(e);
+                emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
+                return;
+            }
+        };
+        let sim_error = self
+            .session
+            .advance(now, self.config.read_timeout)
+            .await
+            .err();
+        self.read_db(store.as_ref(), now, sim_error).await;
+        self.read_env(now).await;
+        self.check_if_due(now).await;
+        self.read_audit().await;
+        self.derive_metrics(now);
+        self.snapshot.stage = match (&self.snapshot.revision_flag, &self.snapshot.auto_send_flag) {
+            (Some(rev), Some(all)) => Some(Stage::derive(
+                rev,
+                all,
+                self.snapshot.enabled_workspaces().count(),
+            )),
+            _ => None,
+        };
+        emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
+    }
+
+    async fn read_db(&mut self, store: &dyn Store, now: UtcNaive, sim_error: Option<String>) {
+        let result = read_db_once(store, self.config.read_timeout, now, &mut self.snapshot).await;
+        match result.and(sim_error.map_or(Ok(()), Err)) {
+            Ok(()) => {
+                self.snapshot.db.last_ok = Some(now);
+                self.snapshot.db.error = None;
+            }
+            Err(e) => {
+                tracing::warn!("database read failed: {e}");
+                self.snapshot.db.error = Some(e);
+            }
+        }
+    }
+
+    /// The env as read now: the top bar's configured and live state.
+    fn env_read(&mut self, env: EnvSnapshot, now: UtcNaive) {
+        self.snapshot.revision_flag = Some(env.flag(AUTO_SEND_REVISION_DISABLED));
+        self.snapshot.auto_send_flag = Some(env.flag(AUTO_SEND_DISABLED));
+        self.snapshot.env_snapshot = Some(env);
+        self.snapshot.env.last_ok = Some(now);
+        self.snapshot.env.error = None;
+        self.snapshot.env.note = None;
+    }
+
+    async fn read_env(&mut self, now: UtcNaive) {
+        if !self.session.polls_env() {
+            // Vercel's env is read with the readiness check.
+            if self.snapshot.env.last_ok.is_none() && self.snapshot.env.error.is_none() {
+                self.snapshot.env.note = Some(
+                    "the Vercel env is read with the readiness check (every minute)".to_owned(),
+                );
+            }
+            return;
+        }
+        let started = Instant::now();
+        let read = match self.session.env().await {
+            Ok(source) => timed(self.config.read_timeout, "the demo env", source.read(now)).await,
+            Err(e) => Err(e.to_string()),
+        };
+        match read {
+            Ok(env) => {
+                self.env_read(env, now);
+                self.snapshot.env.latency_ms = Some(started.elapsed().as_millis() as u64);
+            }
+            Err(e) => {
+                tracing::warn!("env read failed: {e}");
+                self.snapshot.env.error = Some(e);
+            }
+        }
+    }
+
+    /// Runs the readiness checklist when asked or when the last one is old.
+    async fn check_if_due(&mut self, now: UtcNaive) {
+        let due = self.force_check
+            || self
+                .snapshot
+                .readiness
+                .as_ref()
+                .is_none_or(|r| now - r.checked_at >= RECHECK_EVERY);
+        if !due {
+            return;
+        }
+        self.force_check = false;
+        let run = crate::ops::readiness::check(&mut self.session, now, None);
+        match tokio::time::timeout(CHECK_TIMEOUT, run).await {
+            Ok(report) => {
+                // The check read the env source: the top bar shows what it found.
+                match &report.env {
+                    Ok(env) => self.env_read(env.clone(), now),
+                    Err(e) => self.snapshot.env.error = Some(e.clone()),
+                }
+                self.snapshot.readiness = Some(Arc::new(report));
+                self.snapshot.readiness_error = None;
+            }
+            Err(_) => {
+                self.snapshot.readiness_error = Some(format!(
+                    "the readiness check did not finish within {} s",
+                    CHECK_TIMEOUT.as_secs()
+                ));
+            }
+        }
+    }
+
+    /// Reads the newest rows of this profile's audit log and its interrupted
+    /// actions.
+    async fn read_audit(&mut self) {
+        if !self.session.has_audit() {
+            return;
+        }
+        let log = match self.audit_log().await {
+            Ok(log) => log,
+            Err(e) => {
+                self.snapshot.audit_error = Some(e);
+                return;
+            }
+        };
+        let profile = self.snapshot.profile.clone();
+        let read = async {
+            let rows = log.list(&profile, 200).await?;
+            let unfinished = log.unfinished(&profile).await?;
+            Ok::<_, crate::adapters::audit::AuditError>((rows, unfinished))
+        };
+        match read.await {
+            Ok((rows, unfinished)) => {
+                let running = self.running.lock().map(|r| r.clone()).unwrap_or_default();
+                self.snapshot.audit = rows;
+                self.snapshot.audit_shared = log.has_shared();
+                self.snapshot.unfinished = unfinished
+                    .into_iter()
+                    .filter(|e| !running.contains(&e.action_id))
+                    .collect();
+                self.snapshot.audit_error = log.shared_problem().map(|p| {
+                    format!("the shared audit table failed ({p}); this machine's log is shown")
+                });
+            }
+            Err(e) => self.snapshot.audit_error = Some(e.to_string()),
+        }
+    }
+
+    /// The canary's arms and the alarms, from what this refresh read.
+    fn derive_metrics(&mut self, now: UtcNaive) {
+        let snap = &mut self.snapshot;
+        let canary: std::collections::BTreeSet<String> =
+            snap.enabled_workspaces().map(|w| w.id.clone()).collect();
+        snap.canary = crate::ops::metrics::canary_start(&snap.workspaces, &snap.audit).map(
+            |(start, start_from)| {
+                let (after, before, others) = snap.series.canary_arms(&canary, start, now);
+                CanaryArms {
+                    start,
+                    start_from,
+                    workspace_ids: canary.iter().cloned().collect(),
+                    after,
+                    before,
+                    others,
+                }
+            },
+        );
+        snap.derive_views(now);
+        let verified = crate::ops::metrics::verified_levers(&snap.audit);
+        let ids: Vec<String> = canary.into_iter().collect();
+        let facts = crate::core::alarms::Facts {
+            now,
+            window_start: now - ChronoDuration::hours(72),
+            workspaces: &snap.workspaces,
+            env: snap.env_snapshot.as_ref(),
+            verdict: None,
+            canary_ids: &ids,
+            verified: &verified,
+        };
+        snap.alarms = crate::core::alarms::evaluate(&facts, &snap.claims);
+    }
+
+    /// Ends an interrupted action without changing anything, recording the
+    /// state the operator saw.
+    pub(crate) async fn close_unfinished(
+        &mut self,
+        action_id: &str,
+        status: EntryStatus,
+        note: &str,
+    ) {
+        let seen = self.state_seen();
+        let result = match self.audit_log().await {
+            Ok(log) => log
+                .close_unfinished(action_id, self.config.clock.now(), status, note, &seen)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            self.snapshot.audit_error = Some(e);
+        }
+    }
+
+    /// Draws a sample of revised drafts from the open store.
+    pub(crate) async fn draw_sample(
+        &mut self,
+        req: crate::ops::export::SampleRequest,
+    ) -> Result<Arc<crate::ops::export::Sample>, String> {
+        let store = self.store().await?;
+        timed(
+            self.config.read_timeout.max(Duration::from_secs(60)),
+            "drawing the sample",
+            crate::ops::export::draw(store.as_ref(), req),
+        )
+        .await
+        .map(Arc::new)
+    }
+
+    /// An export as an intent and its result in the audit log.
+    pub(crate) async fn record_export(
+        &mut self,
+        summary: &str,
+        detail: serde_json::Value,
+        ok: bool,
+    ) {
+        let now = self.config.clock.now();
+        let profile = self.snapshot.profile.clone();
+        let result = match self.audit_log().await {
+            Ok(log) => {
+                let intent = crate::adapters::audit::Intent {
+                    profile: &profile,
+                    lever: "export",
+                    reason: "quality review sample",
+                    summary,
+                    detail,
+                };
+                match log.intent(now, &intent).await {
+                    Ok(id) => log
+                        .result(
+                            &id,
+                            now,
+                            EntryStatus::of(ok),
+                            summary,
+                            &serde_json::json!({}),
+                        )
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            self.snapshot.audit_error = Some(format!("the export could not be audited: {e}"));
+        }
+    }
+
+    /// The toggles and switches as last read, for an audit row.
+    pub(crate) fn state_seen(&self) -> serde_json::Value {
+        let flag = |f: &Option<FlagState>| {
+            f.as_ref().map(|f| {
+                serde_json::json!({
+                    "configured": f.configured_value,
+                    "live": format!("{:?}", f.live),
+                })
+            })
+        };
+        serde_json::json!({
+            "toggles_on": self.snapshot.enabled_workspaces().map(|w| &w.id).collect::<Vec<_>>(),
+            AUTO_SEND_REVISION_DISABLED: flag(&self.snapshot.revision_flag),
+            AUTO_SEND_DISABLED: flag(&self.snapshot.auto_send_flag),
+            "read_at": self.snapshot.made_at,
+        })
+    }
+}
