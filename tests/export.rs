@@ -112,7 +112,7 @@ fn a_failed_write_leaves_the_target_as_it_was() {
     // The parent folder does not exist: nothing is created.
     let missing = dir.path().join("no-such-dir").join("out.csv");
     let e = write_atomic(&missing, &rows).expect_err("no folder");
-    assert!(e.contains("cannot write"), "{e}");
+    assert!(e.to_string().contains("cannot write"), "{e}");
     assert!(!missing.exists());
     // The target is a directory: the rename fails, the directory stays, and
     // no temporary file is left behind.
@@ -120,7 +120,7 @@ fn a_failed_write_leaves_the_target_as_it_was() {
     std::fs::create_dir(&target).unwrap();
     std::fs::write(target.join("keep"), "x").unwrap();
     let e = write_atomic(&target, &rows).expect_err("a directory");
-    assert!(e.contains("moving it into place failed"), "{e}");
+    assert!(e.to_string().contains("moving it into place failed"), "{e}");
     assert!(target.join("keep").exists());
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -27,6 +27,9 @@ pub enum AuditError {
     /// A read or write failed.
     #[error("the audit log failed: {0}")]
     Query(String),
+    /// The shared table in the production database failed (URLs redacted).
+    #[error("{0}")]
+    Shared(String),
 }
 
 /// What an entry is.
@@ -312,12 +315,12 @@ impl AuditLog {
             .unwrap_or_default()
     }
 
-    fn note_shared(&self, result: Result<(), String>) {
+    fn note_shared(&self, result: Result<(), AuditError>) {
         if let Err(e) = &result {
             tracing::warn!("the shared audit table failed: {e}");
         }
         if let Ok(mut p) = self.shared_problem.lock() {
-            *p = result.err();
+            *p = result.err().map(|e| e.to_string());
         }
     }
 
@@ -608,8 +611,8 @@ pub enum SharedInit {
     AlreadyThere,
 }
 
-fn pg_error(e: impl std::fmt::Display) -> String {
-    redact_urls(&e.to_string())
+fn pg_error(e: impl std::fmt::Display) -> AuditError {
+    AuditError::Shared(redact_urls(&e.to_string()))
 }
 
 impl SharedAudit {
@@ -623,7 +626,7 @@ impl SharedAudit {
         migrator
             .run(pool)
             .await
-            .map_err(|e| AuditError::Query(pg_error(e)))?;
+            .map_err(|e| AuditError::Query(redact_urls(&e.to_string())))?;
         Ok(if existed {
             SharedInit::AlreadyThere
         } else {
@@ -636,7 +639,7 @@ impl SharedAudit {
             sqlx::query_as("SELECT to_regclass('rollout_panel.audit_entry') IS NOT NULL")
                 .fetch_one(pool)
                 .await
-                .map_err(|e| AuditError::Query(pg_error(e)))?;
+                .map_err(|e| AuditError::Query(redact_urls(&e.to_string())))?;
         Ok(found)
     }
 
@@ -647,7 +650,7 @@ impl SharedAudit {
             .then(|| Self { pool: pool.clone() }))
     }
 
-    async fn insert(&self, e: &AuditEntry, detail: &str) -> Result<(), String> {
+    async fn insert(&self, e: &AuditEntry, detail: &str) -> Result<(), AuditError> {
         sqlx::query(
             "INSERT INTO rollout_panel.audit_entry
                (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
@@ -670,7 +673,7 @@ impl SharedAudit {
         Ok(())
     }
 
-    async fn list(&self, limit: u32) -> Result<Vec<AuditEntry>, String> {
+    async fn list(&self, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM rollout_panel.audit_entry ORDER BY at DESC, id DESC LIMIT $1"
         )))
@@ -685,7 +688,7 @@ impl SharedAudit {
         &self,
         needle: &str,
         except: &str,
-    ) -> Result<Option<AuditEntry>, String> {
+    ) -> Result<Option<AuditEntry>, AuditError> {
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM rollout_panel.audit_entry
              WHERE kind = 'intent' AND action_id <> $1 AND strpos(detail, $2) > 0

@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod deadline;
 pub mod env;
+pub mod files;
 pub mod secrets;
 pub mod store;

@@ -61,8 +61,7 @@ pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<E
                 env: env.as_ref(),
             },
         )
-        .await
-        .map_err(anyhow::Error::msg)?;
+        .await?;
         if args.json {
             print::json(&report)?;
         } else {
@@ -138,7 +137,7 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
             crate::core::export::write_csv(std::io::stdout().lock(), &sample.rows)
                 .map_err(|e| e.to_string())
         } else {
-            crate::ops::export::write_atomic(&args.out, &sample.rows)
+            crate::ops::export::write_atomic(&args.out, &sample.rows).map_err(|e| e.to_string())
         };
         let (status, summary) = match &written {
             Ok(()) => (

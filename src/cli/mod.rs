@@ -1,5 +1,5 @@
 //! The command line: subcommands for headless use (the window itself is
-//! [`gui::run`](crate::gui::run)). Each subcommand computes a report over the
+//! `gui::run`). Each subcommand computes a report over the
 //! same `ops` functions the window uses; [`print`] renders it as text or JSON.
 //!
 //! Exit codes: 0 success, 1 the command failed (the message says why), 2 usage error.

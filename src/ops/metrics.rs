@@ -4,7 +4,7 @@
 //! Gathers from a [`Store`] and the audit log; the arithmetic is in `core`.
 
 use crate::adapters::audit::{AuditEntry, EntryKind, EntryStatus};
-use crate::adapters::store::Store;
+use crate::adapters::store::{Store, StoreError};
 use crate::core::metrics::MinuteStats;
 use crate::core::time::UtcNaive;
 use crate::core::verdict::{Arm, Verdict, VerdictSettings, verdict};
@@ -189,19 +189,29 @@ pub struct Request<'a> {
     pub env: Option<&'a crate::core::env::EnvSnapshot>,
 }
 
+/// Why the report could not be gathered.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    /// A read failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No workspace by that id or name (the message lists them).
+    #[error("{0}")]
+    NoWorkspace(String),
+}
+
 /// Gathers the report.
-pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsReport, String> {
+pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsReport, MetricsError> {
     let now = req.now;
     let start = now - req.window;
-    let workspaces = store.workspaces().await.map_err(|e| e.to_string())?;
+    let workspaces = store.workspaces().await?;
     let listed: Vec<&Workspace> = match req.workspace {
         None => workspaces.iter().collect(),
-        Some(w) => crate::core::workspace::matching(&workspaces, w)?,
+        Some(w) => {
+            crate::core::workspace::matching(&workspaces, w).map_err(MetricsError::NoWorkspace)?
+        }
     };
-    let chunk = store
-        .revision_series(start, now)
-        .await
-        .map_err(|e| e.to_string())?;
+    let chunk = store.revision_series(start, now).await?;
     let readable = store.schema().ai_interaction;
     let totals_by = chunk.totals_by_workspace();
     let mut total = MinuteStats::default();
@@ -229,7 +239,7 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
         canary_ids: &verdict.canary.workspace_ids,
         verified: &verified,
     };
-    let claims = store.claims_since(start).await.map_err(|e| e.to_string())?;
+    let claims = store.claims_since(start).await?;
     let alarms = crate::core::alarms::evaluate(&alarm_facts, &claims);
     Ok(MetricsReport {
         profile: req.profile.to_owned(),
@@ -248,7 +258,7 @@ async fn verdict_report(
     store: &dyn Store,
     workspaces: &[Workspace],
     req: &Request<'_>,
-) -> Result<VerdictReport, String> {
+) -> Result<VerdictReport, StoreError> {
     let canary: BTreeSet<String> = workspaces
         .iter()
         .filter(|w| w.toggle.is_on())
@@ -276,10 +286,7 @@ async fn verdict_report(
     };
     let (start, _) = started;
     let length = (req.now - start).max(chrono::Duration::zero());
-    let chunk = store
-        .revision_series(start - length, req.now)
-        .await
-        .map_err(|e| e.to_string())?;
+    let chunk = store.revision_series(start - length, req.now).await?;
     let (after, before, others) = crate::core::metrics::canary_arms(
         chunk
             .buckets

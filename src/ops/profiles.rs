@@ -4,9 +4,9 @@
 //! call them from the CLI or a background thread, never from the UI thread.
 
 use crate::adapters::config::{ConfigError, ConfigStore};
-use crate::adapters::env::vercel::VercelClient;
+use crate::adapters::env::vercel::{VercelClient, VercelError};
 use crate::adapters::secrets::{Keyring, KeyringError, SecretStatus};
-use crate::adapters::store::{PgStore, Store, describe};
+use crate::adapters::store::{PgStore, Store, StoreError, describe};
 use crate::core::profile::{Profile, ProfilesFile, check_profile_name};
 use crate::core::secret::{CheckedSecret, Secret, SecretKey, check_secret_input};
 use serde::Serialize;
@@ -390,8 +390,8 @@ fn key_name<S: serde::Serializer>(key: &SecretKey, s: S) -> Result<S::Ok, S::Err
 }
 
 impl TestResult {
-    fn from(key: SecretKey, r: Result<String, String>) -> Self {
-        match r {
+    fn from(key: SecretKey, r: Result<String, TestError>) -> Self {
+        match r.map_err(|e| e.to_string()) {
             Ok(detail) => Self {
                 key,
                 outcome: Outcome::Ok,
@@ -407,11 +407,40 @@ impl TestResult {
 }
 
 /// Tests one secret of a profile with a deadline.
+/// Why a connection test failed (never a secret: URLs are redacted).
+#[derive(Debug, thiserror::Error)]
+pub enum TestError {
+    /// The database answered with an error.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The URL cannot be parsed.
+    #[error("the URL is not usable: {0}")]
+    Url(String),
+    /// No connection.
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    /// Connected, but the query failed.
+    #[error("connected, but SELECT 1 failed: {0}")]
+    Select(String),
+    /// Vercel refused or failed.
+    #[error(transparent)]
+    Vercel(#[from] VercelError),
+    /// No answer in time.
+    #[error("{key}: no answer within {secs} s")]
+    TimedOut {
+        /// The secret tested.
+        key: SecretKey,
+        /// The deadline.
+        secs: u64,
+    },
+}
+
+/// Tests one secret of a profile with a deadline; what was found, for people.
 pub async fn test_one(
     profile: &Profile,
     key: SecretKey,
     secret: &Secret,
-) -> Result<String, String> {
+) -> Result<String, TestError> {
     let fut = async {
         match key {
             SecretKey::DatabaseUrl => test_database(secret).await,
@@ -421,19 +450,17 @@ pub async fn test_one(
     };
     match tokio::time::timeout(TEST_TIMEOUT, fut).await {
         Ok(r) => r,
-        Err(_) => Err(format!(
-            "{key}: no answer within {} s",
-            TEST_TIMEOUT.as_secs()
-        )),
+        Err(_) => Err(TestError::TimedOut {
+            key,
+            secs: TEST_TIMEOUT.as_secs(),
+        }),
     }
 }
 
 /// Connects as the panel will, and reads the server version and schema variant.
-pub async fn test_database(url: &Secret) -> Result<String, String> {
-    let store = PgStore::connect(url.expose())
-        .await
-        .map_err(|e| e.to_string())?;
-    let version = store.server_version().await.map_err(|e| e.to_string())?;
+pub async fn test_database(url: &Secret) -> Result<String, TestError> {
+    let store = PgStore::connect(url.expose()).await?;
+    let version = store.server_version().await?;
     let summary = format!(
         "connected · {version} · schema {}",
         store.schema().summary()
@@ -444,34 +471,33 @@ pub async fn test_database(url: &Secret) -> Result<String, String> {
 
 /// Connects once and runs `SELECT 1` with the simple protocol (which a
 /// transaction-mode pooler accepts).
-pub async fn test_reachable(url: &Secret) -> Result<String, String> {
+pub async fn test_reachable(url: &Secret) -> Result<String, TestError> {
     use sqlx::{ConnectOptions, Connection};
     use std::str::FromStr;
     let options = sqlx::postgres::PgConnectOptions::from_str(url.expose())
-        .map_err(|e| format!("the URL is not usable: {}", describe(&e)))?
+        .map_err(|e| TestError::Url(describe(&e)))?
         .application_name("rollout-panel");
     let mut conn = options
         .connect()
         .await
-        .map_err(|e| format!("cannot connect: {}", describe(&e)))?;
+        .map_err(|e| TestError::Connect(describe(&e)))?;
     sqlx::raw_sql("SELECT 1")
         .execute(&mut conn)
         .await
-        .map_err(|e| format!("connected, but SELECT 1 failed: {}", describe(&e)))?;
+        .map_err(|e| TestError::Select(describe(&e)))?;
     let _ = conn.close().await;
     Ok("reachable (SELECT 1 answered)".to_owned())
 }
 
 /// Checks the token against the profile's project.
-pub async fn test_vercel(profile: &Profile, token: &Secret) -> Result<String, String> {
+pub async fn test_vercel(profile: &Profile, token: &Secret) -> Result<String, TestError> {
     let client = VercelClient::new(
         &profile.vercel_api,
         &profile.vercel_project,
         profile.vercel_team.as_deref(),
         token.clone(),
-    )
-    .map_err(|e| e.to_string())?;
-    let project = client.project().await.map_err(|e| e.to_string())?;
+    )?;
+    let project = client.project().await?;
     Ok(format!(
         "token valid · project {} ({})",
         project.name, project.id

@@ -7,6 +7,7 @@
 
 use crate::adapters::audit::{AuditError, AuditLog, SharedAudit};
 use crate::adapters::clock::Clock;
+use crate::adapters::deadline::{Bounded, within};
 use crate::adapters::env::EnvSource;
 use crate::adapters::env::vercel::VercelClient;
 use crate::adapters::secrets::Keyring;
@@ -18,7 +19,6 @@ use crate::core::time::UtcNaive;
 use crate::demo::{DemoStage, DemoWorld, Simulator};
 use crate::ops::profiles::{ProfileError, ProfileManager};
 use crate::platform::paths::Paths;
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -158,22 +158,6 @@ pub struct Session {
     source: String,
 }
 
-/// Runs `fut` with a deadline; its error, or the timeout, as a message.
-async fn bounded<T, E: std::fmt::Display>(
-    timeout: Duration,
-    what: &str,
-    fut: impl Future<Output = Result<T, E>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!(
-            "{what} did not answer within {} s",
-            timeout.as_secs()
-        )),
-    }
-}
-
 impl Session {
     /// A session on `target`; nothing is connected before a part is used.
     pub fn open(target: Target, options: SessionOptions) -> Self {
@@ -249,13 +233,13 @@ impl Session {
         };
         if self.demo.is_none() {
             let now = self.options.clock.now();
-            let world = bounded(
+            let world = within(
                 self.options.connect_timeout.max(Duration::from_secs(60)),
                 "creating the demo world",
                 DemoWorld::open_or_create(db_path, now, *stage, *seed),
             )
             .await
-            .map_err(SessionError::Database)?;
+            .map_err(|e| SessionError::Database(e.to_string()))?;
             self.source = format!("demo world {}", db_path.display());
             self.demo = Some((world, Simulator::new(*seed)));
         }
@@ -275,9 +259,9 @@ impl Session {
         let timeout = self.options.connect_timeout;
         let store: Arc<dyn Store> = match self.world().await? {
             Some((world, _)) => Arc::new(
-                bounded(timeout, "the demo database", world.store())
+                within(timeout, "the demo database", world.store())
                     .await
-                    .map_err(SessionError::Database)?,
+                    .map_err(|e| SessionError::Database(e.to_string()))?,
             ),
             None => {
                 let url = self.required(SecretKey::DatabaseUrl).await?;
@@ -285,13 +269,13 @@ impl Session {
                     Ok(t) => format!("database {}", t.label()),
                     Err(e) => format!("database (URL not usable: {e})"),
                 };
-                let pg = bounded(
+                let pg = within(
                     timeout,
                     "connecting to the database",
                     PgStore::connect(url.expose()),
                 )
                 .await
-                .map_err(SessionError::Database)?;
+                .map_err(|e| SessionError::Database(e.to_string()))?;
                 // Operators see each other's actions when `audit init` made
                 // the shared table.
                 match SharedAudit::find(pg.pool()).await {
@@ -379,12 +363,16 @@ impl Session {
 
     /// Lets the world move on to `now`: in the demo, the simulated app runs up
     /// to now; production moves by itself.
-    pub async fn advance(&mut self, now: UtcNaive, timeout: Duration) -> Result<(), String> {
+    pub async fn advance(
+        &mut self,
+        now: UtcNaive,
+        timeout: Duration,
+    ) -> Result<(), Bounded<crate::demo::DemoError>> {
         let Some((world, sim)) = &mut self.demo else {
             return Ok(());
         };
         let world = world.clone();
-        bounded(timeout, "the demo simulator", sim.advance_to(&world, now))
+        within(timeout, "the demo simulator", sim.advance_to(&world, now))
             .await
             .map(|_| ())
     }
@@ -413,7 +401,11 @@ impl Session {
     /// The pooled URL's reachability, when a production profile stores one.
     pub async fn pooled_check(&self) -> Option<Result<String, String>> {
         match self.secret(SecretKey::PooledDatabaseUrl).await {
-            Ok(Some(url)) => Some(crate::ops::profiles::test_reachable(&url).await),
+            Ok(Some(url)) => Some(
+                crate::ops::profiles::test_reachable(&url)
+                    .await
+                    .map_err(|e| e.to_string()),
+            ),
             Ok(None) => None,
             Err(e) => Some(Err(e.to_string())),
         }

@@ -107,7 +107,7 @@ impl WorkerHandle {
                                 Some(Request::DrawSample(req)) => {
                                     seq += 1;
                                     let result = worker.draw_sample(req).await;
-                                    emit(Event::Sample(result));
+                                    emit(Event::Sample(result.map_err(|e| e.to_string())));
                                     mark_done(seq);
                                 }
                                 Some(Request::RecordExport { summary, detail, ok }) => {

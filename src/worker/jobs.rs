@@ -34,7 +34,7 @@ impl Worker {
         };
         let store = match self.store().await {
             Ok(store) => store,
-            Err(e) => return fail(e),
+            Err(e) => return fail(e.to_string()),
         };
         let audit = match self.audit_log().await {
             Ok(log) => log,
@@ -62,7 +62,7 @@ impl Worker {
         let running = Arc::clone(&self.running);
         let done = Arc::clone(&self.levers_done);
         tokio::spawn(async move {
-            let result = job.run(&emit).await;
+            let result = job.run(&emit).await.map_err(|e| e.to_string());
             if let Ok(mut r) = running.lock() {
                 r.remove(&job.action_id);
             }
@@ -80,6 +80,22 @@ fn bump(done: &(Mutex<u64>, Condvar)) {
     cvar.notify_all();
 }
 
+/// Why a lever run ended without a report.
+#[derive(Debug, thiserror::Error)]
+enum LeverJobError {
+    /// The run could not start, or its result could not be audited.
+    #[error(transparent)]
+    Run(#[from] crate::ops::levers::RunError),
+    /// The run ended, but the interrupted action it finishes stays open.
+    #[error("the lever ran, but the interrupted action {old} could not be closed: {source}")]
+    NotClosed {
+        /// The interrupted action.
+        old: String,
+        /// Why.
+        source: crate::adapters::audit::AuditError,
+    },
+}
+
 /// Everything a background lever run needs.
 struct LeverJob {
     lever: LeverRun,
@@ -93,7 +109,7 @@ struct LeverJob {
 }
 
 impl LeverJob {
-    async fn run(&self, emit: &Emit) -> Result<RunReport, String> {
+    async fn run(&self, emit: &Emit) -> Result<RunReport, LeverJobError> {
         let run = self.lever.run;
         let progress = |s: &StepReport| {
             emit(Event::LeverStep {
@@ -116,8 +132,7 @@ impl LeverJob {
             &ctx,
             &progress,
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         if let Some(old) = &self.lever.finishes {
             let status = EntryStatus::of(report.ok);
             let note = format!(
@@ -138,10 +153,9 @@ impl LeverJob {
                     &serde_json::json!({"finished_by": report.action_id}),
                 )
                 .await
-                .map_err(|e| {
-                    format!(
-                        "the lever ran, but the interrupted action {old} could not be closed: {e}"
-                    )
+                .map_err(|source| LeverJobError::NotClosed {
+                    old: old.clone(),
+                    source,
                 })?;
         }
         Ok(report)
@@ -252,7 +266,9 @@ impl Jobs {
                                 });
                             }
                             Job::OpenFolder(dir) => {
-                                tokio::task::spawn_blocking(move || open_folder(&dir));
+                                tokio::task::spawn_blocking(move || {
+                                    crate::adapters::files::open_folder(&dir)
+                                });
                             }
                         }
                     }
@@ -316,19 +332,5 @@ async fn run_profile_job(
             tracing::error!("the profile job failed: {e}");
             None
         }
-    }
-}
-
-/// Opens a folder in the desktop's file manager (best effort).
-fn open_folder(dir: &std::path::Path) {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(target_os = "windows") {
-        "explorer"
-    } else {
-        "xdg-open"
-    };
-    if let Err(e) = std::process::Command::new(opener).arg(dir).spawn() {
-        tracing::warn!("cannot open {}: {e}", dir.display());
     }
 }

@@ -3,17 +3,19 @@
 //! when due, and derives what the Metrics tab draws.
 
 use crate::adapters::audit::{AuditLog, EntryStatus};
+use crate::adapters::deadline::{Bounded, within};
 use crate::adapters::store::Store;
+use crate::adapters::store::StoreError;
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, FlagState};
 use crate::core::runbook::Stage;
 use crate::core::time::UtcNaive;
 use crate::ops::session::Session;
+use crate::ops::session::SessionError;
 use crate::worker::WorkerConfig;
 use crate::worker::handle::Emit;
 use crate::worker::protocol::Event;
 use crate::worker::snapshot::{CanaryArms, Snapshot};
 use chrono::Duration as ChronoDuration;
-use std::future::Future;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,22 +27,6 @@ pub const RECHECK_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 /// The longest a readiness check may take (Vercel calls, the URL probe).
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Runs a read with a deadline; its error, or the timeout, as a message for people.
-pub(crate) async fn timed<T, E: std::fmt::Display>(
-    timeout: Duration,
-    what: &str,
-    fut: impl Future<Output = Result<T, E>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!(
-            "{what} did not answer within {} s",
-            timeout.as_secs()
-        )),
-    }
-}
-
 /// One read of the database into the snapshot; on error the snapshot keeps
 /// what it had.
 async fn read_db_once(
@@ -48,13 +34,13 @@ async fn read_db_once(
     timeout: Duration,
     now: UtcNaive,
     snapshot: &mut Snapshot,
-) -> Result<(), String> {
+) -> Result<(), Bounded<StoreError>> {
     let started = Instant::now();
     if snapshot.server_version.is_none() {
         snapshot.server_version =
-            Some(timed(timeout, "the database", store.server_version()).await?);
+            Some(within(timeout, "the database", store.server_version()).await?);
     }
-    let workspaces = timed(timeout, "the database", store.workspaces()).await?;
+    let workspaces = within(timeout, "the database", store.workspaces()).await?;
     let latency = started.elapsed();
     snapshot.schema = Some(store.schema().clone());
     snapshot.workspaces = workspaces;
@@ -65,14 +51,14 @@ async fn read_db_once(
             .counts_72h_at
             .is_none_or(|at| now - at >= COUNTS_EVERY);
         if counts_due {
-            snapshot.counts_72h = timed(
+            snapshot.counts_72h = within(
                 timeout,
                 "the database",
                 store.revision_counts(now - ChronoDuration::hours(72)),
             )
             .await?;
             snapshot.claims = Arc::new(
-                timed(
+                within(
                     timeout,
                     "the database",
                     store.claims_since(now - ChronoDuration::hours(72)),
@@ -82,11 +68,22 @@ async fn read_db_once(
             snapshot.counts_72h_at = Some(now);
         }
         let since = snapshot.series.next_since(now);
-        let chunk = timed(timeout, "the database", store.revision_series(since, now)).await?;
+        let chunk = within(timeout, "the database", store.revision_series(since, now)).await?;
         snapshot.series.apply(chunk, now);
     }
     snapshot.db.latency_ms = Some(latency.as_millis() as u64);
     Ok(())
+}
+
+/// Why a sample could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SampleError {
+    /// The database is not connected.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// The read failed or took too long.
+    #[error(transparent)]
+    Read(#[from] Bounded<StoreError>),
 }
 
 /// The worker's own state (lives on the worker thread).
@@ -124,15 +121,15 @@ impl Worker {
     }
 
     /// The store, connected on first use.
-    pub(crate) async fn store(&mut self) -> Result<Arc<dyn Store>, String> {
-        let store = self.session.store().await.map_err(|e| e.to_string())?;
+    pub(crate) async fn store(&mut self) -> Result<Arc<dyn Store>, SessionError> {
+        let store = self.session.store().await?;
         self.snapshot.source = self.session.source().to_owned();
         Ok(store)
     }
 
     /// The audit log, opened once.
-    pub(crate) async fn audit_log(&mut self) -> Result<AuditLog, String> {
-        self.session.audit().await.map_err(|e| e.to_string())
+    pub(crate) async fn audit_log(&mut self) -> Result<AuditLog, SessionError> {
+        self.session.audit().await
     }
 
     pub(crate) async fn refresh(&mut self, emit: &Emit) {
@@ -147,7 +144,7 @@ impl Worker {
         let store = match self.store().await {
             Ok(store) => store,
             Err(e) => {
-                self.snapshot.db.error = Some(e);
+                self.snapshot.db.error = Some(e.to_string());
                 emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
                 return;
             }
@@ -156,7 +153,8 @@ impl Worker {
             .session
             .advance(now, self.config.read_timeout)
             .await
-            .err();
+            .err()
+            .map(|e| e.to_string());
         self.read_db(store.as_ref(), now, sim_error).await;
         self.read_env(now).await;
         self.check_if_due(now).await;
@@ -174,7 +172,9 @@ impl Worker {
     }
 
     async fn read_db(&mut self, store: &dyn Store, now: UtcNaive, sim_error: Option<String>) {
-        let result = read_db_once(store, self.config.read_timeout, now, &mut self.snapshot).await;
+        let result = read_db_once(store, self.config.read_timeout, now, &mut self.snapshot)
+            .await
+            .map_err(|e| e.to_string());
         match result.and(sim_error.map_or(Ok(()), Err)) {
             Ok(()) => {
                 self.snapshot.db.last_ok = Some(now);
@@ -209,7 +209,9 @@ impl Worker {
         }
         let started = Instant::now();
         let read = match self.session.env().await {
-            Ok(source) => timed(self.config.read_timeout, "the demo env", source.read(now)).await,
+            Ok(source) => within(self.config.read_timeout, "the demo env", source.read(now))
+                .await
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         match read {
@@ -265,7 +267,7 @@ impl Worker {
         let log = match self.audit_log().await {
             Ok(log) => log,
             Err(e) => {
-                self.snapshot.audit_error = Some(e);
+                self.snapshot.audit_error = Some(e.to_string());
                 return;
             }
         };
@@ -339,7 +341,7 @@ impl Worker {
                 .close_unfinished(action_id, self.config.clock.now(), status, note, &seen)
                 .await
                 .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+            Err(e) => Err(e.to_string()),
         };
         if let Err(e) = result {
             self.snapshot.audit_error = Some(e);
@@ -350,15 +352,15 @@ impl Worker {
     pub(crate) async fn draw_sample(
         &mut self,
         req: crate::ops::export::SampleRequest,
-    ) -> Result<Arc<crate::ops::export::Sample>, String> {
+    ) -> Result<Arc<crate::ops::export::Sample>, SampleError> {
         let store = self.store().await?;
-        timed(
+        Ok(within(
             self.config.read_timeout.max(Duration::from_secs(60)),
             "drawing the sample",
             crate::ops::export::draw(store.as_ref(), req),
         )
         .await
-        .map(Arc::new)
+        .map(Arc::new)?)
     }
 
     /// An export as an intent and its result in the audit log.
@@ -393,7 +395,7 @@ impl Worker {
                     Err(e) => Err(e.to_string()),
                 }
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.to_string()),
         };
         if let Err(e) = result {
             self.snapshot.audit_error = Some(format!("the export could not be audited: {e}"));
