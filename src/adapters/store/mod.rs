@@ -6,6 +6,7 @@
 //! missing column is reported as data ([`SchemaReport`]), never as a SQL error.
 
 mod postgres;
+pub(crate) mod rows;
 pub mod sql;
 mod sqlite;
 

@@ -310,15 +310,14 @@ macro_rules! impl_store {
                 use $crate::adapters::store::{StoreError, sql, workspace_from_row};
                 let column_present = self.report.variant.has_revision_columns();
                 let q = if column_present { sql::WORKSPACES } else { sql::WORKSPACES_V0 };
-                let rows: Vec<(String, String, bool, Option<bool>, Option<chrono::NaiveDateTime>)> =
-                    sqlx::query_as(q)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(|e| StoreError::query("workspaces", e))?;
+                let rows: Vec<$crate::adapters::store::rows::WorkspaceRow> = sqlx::query_as(q)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| StoreError::query("workspaces", e))?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, name, has_row, enabled, updated)| {
-                        workspace_from_row(id, name, has_row, enabled, updated, column_present)
+                    .map(|r| {
+                        workspace_from_row(r.id, r.name, r.has_row, r.enabled, r.updated_at, column_present)
                     })
                     .collect())
             }
@@ -332,19 +331,19 @@ macro_rules! impl_store {
             > {
                 use $crate::adapters::store::{StoreError, require_revision_columns};
                 require_revision_columns(&self.report)?;
-                let rows: Vec<(String, i64, i64)> = sqlx::query_as($counts)
+                let rows: Vec<$crate::adapters::store::rows::CountsRow> = sqlx::query_as($counts)
                     .bind(since)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(|e| StoreError::query("revision counts", e))?;
                 Ok(rows
                     .into_iter()
-                    .map(|(client, attempted, applied)| {
+                    .map(|r| {
                         (
-                            client,
+                            r.client_id,
                             $crate::core::workspace::RevisionCounts {
-                                attempted: attempted.max(0) as u64,
-                                applied: applied.max(0) as u64,
+                                attempted: r.attempted.max(0) as u64,
+                                applied: r.applied.max(0) as u64,
                             },
                         )
                     })
@@ -465,39 +464,17 @@ macro_rules! impl_store {
                 require_revision_columns(&self.report)?;
                 let (_, [v1, v2]) = $revised;
                 let q = if self.report.variant.has_iterations() { v2 } else { v1 };
-                type Row = (
-                    String, String, String, String, String,
-                    chrono::NaiveDateTime, chrono::NaiveDateTime,
-                    Option<f64>, Option<f64>, Option<f64>, Option<String>, String,
-                    Option<i64>, Option<bool>, String,
-                );
                 let mut out = Vec::with_capacity(ids.len());
                 // In chunks, so a large sample is not one huge statement.
                 for chunk in ids.chunks(1000) {
                     // Serialising strings cannot fail; "[]" would read nothing.
                     let json = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".to_owned());
-                    let rows: Vec<Row> = sqlx::query_as(q)
+                    let rows: Vec<$crate::adapters::store::rows::DraftRow> = sqlx::query_as(q)
                         .bind(json)
                         .fetch_all(&self.pool)
                         .await
                         .map_err(|e| StoreError::query("the sampled drafts", e))?;
-                    out.extend(rows.into_iter().map(|r| $crate::core::export::DraftRow {
-                        draft_id: r.0,
-                        workspace_id: r.1,
-                        workspace_name: r.2,
-                        lead_id: r.3,
-                        channel: r.4,
-                        created_at: r.5,
-                        attempted_at: r.6,
-                        original_confidence: r.7,
-                        revised_confidence: r.8,
-                        threshold: r.9,
-                        action: r.10,
-                        status: r.11,
-                        iterations: r.12,
-                        selector_used: r.13,
-                        content: r.14,
-                    }));
+                    out.extend(rows.into_iter().map($crate::core::export::DraftRow::from));
                 }
                 out.sort_by(|a, b| a.attempted_at.cmp(&b.attempted_at).then_with(|| a.draft_id.cmp(&b.draft_id)));
                 Ok(out)
@@ -511,25 +488,12 @@ macro_rules! impl_store {
                 require_revision_columns(&self.report)?;
                 let [v1, v2] = $claims;
                 let q = if self.report.variant.has_iterations() { v2 } else { v1 };
-                let rows: Vec<(String, String, chrono::NaiveDateTime, String, Option<i64>, Option<i64>)> =
-                    sqlx::query_as(q)
-                        .bind(since)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(|e| StoreError::query("the claims", e))?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(draft_id, client_id, stamp, channel, iterations, max_iterations)| {
-                        $crate::core::alarms::ClaimFact {
-                            draft_id,
-                            client_id,
-                            stamp,
-                            channel,
-                            iterations,
-                            max_iterations,
-                        }
-                    })
-                    .collect())
+                let rows: Vec<$crate::adapters::store::rows::ClaimRow> = sqlx::query_as(q)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| StoreError::query("the claims", e))?;
+                Ok(rows.into_iter().map($crate::core::alarms::ClaimFact::from).collect())
             }
 
             async fn revision_series(
@@ -545,20 +509,20 @@ macro_rules! impl_store {
                 // The workspace comes from a per-row lookup of the draft's lead
                 // (an index probe each: cheap for the re-read tail); a draft
                 // without a lead (impossible with the FK) is skipped.
-                let claims: Vec<(NaiveDateTime, Option<String>, i64, i64, i64, f64, i64, NaiveDateTime)> =
+                let claims: Vec<$crate::adapters::store::rows::ClaimMinuteRow> =
                     sqlx::query_as(claims_sql)
                         .bind(since)
                         .bind(now - STUCK_AFTER)
                         .fetch_all(&self.pool)
                         .await
                         .map_err(|e| StoreError::query("revision series", e))?;
-                let evaluated: Vec<(NaiveDateTime, Option<String>, i64, i64, NaiveDateTime)> =
+                let evaluated: Vec<$crate::adapters::store::rows::EvaluatedMinuteRow> =
                     sqlx::query_as(evaluated_sql)
                         .bind(since)
                         .fetch_all(&self.pool)
                         .await
                         .map_err(|e| StoreError::query("evaluation series", e))?;
-                let errors: Vec<(NaiveDateTime, String, i64, NaiveDateTime)> =
+                let errors: Vec<$crate::adapters::store::rows::ErrorMinuteRow> =
                     if self.report.ai_interaction {
                         sqlx::query_as(errors_sql)
                             .bind(since)
@@ -571,29 +535,29 @@ macro_rules! impl_store {
                 let n = |v: i64| v.max(0) as u64;
                 let max_stamp = claims
                     .iter()
-                    .map(|r| r.7)
-                    .chain(evaluated.iter().map(|r| r.4))
-                    .chain(errors.iter().map(|r| r.3))
+                    .map(|r| r.max_stamp)
+                    .chain(evaluated.iter().map(|r| r.max_stamp))
+                    .chain(errors.iter().map(|r| r.max_stamp))
                     .max();
                 let mut merged: std::collections::BTreeMap<(NaiveDateTime, String), MinuteStats> =
                     std::collections::BTreeMap::new();
-                for (minute, client, attempted, applied, stuck, uplift_sum, uplift_n, _) in claims {
-                    let Some(client) = client else { continue };
-                    let e = merged.entry((minute, client)).or_default();
-                    e.attempted = n(attempted);
-                    e.applied = n(applied);
-                    e.stuck = n(stuck);
-                    e.uplift_sum = uplift_sum;
-                    e.uplift_n = n(uplift_n);
+                for r in claims {
+                    let Some(client) = r.client else { continue };
+                    let e = merged.entry((r.minute, client)).or_default();
+                    e.attempted = n(r.attempted);
+                    e.applied = n(r.applied);
+                    e.stuck = n(r.stuck);
+                    e.uplift_sum = r.uplift_sum;
+                    e.uplift_n = n(r.uplift_n);
                 }
-                for (minute, client, evaluated, needs_review, _) in evaluated {
-                    let Some(client) = client else { continue };
-                    let e = merged.entry((minute, client)).or_default();
-                    e.evaluated = n(evaluated);
-                    e.needs_review = n(needs_review);
+                for r in evaluated {
+                    let Some(client) = r.client else { continue };
+                    let e = merged.entry((r.minute, client)).or_default();
+                    e.evaluated = n(r.evaluated);
+                    e.needs_review = n(r.needs_review);
                 }
-                for (minute, client, errors, _) in errors {
-                    merged.entry((minute, client)).or_default().ai_errors = n(errors);
+                for r in errors {
+                    merged.entry((r.minute, r.client)).or_default().ai_errors = n(r.errors);
                 }
                 let buckets = merged
                     .into_iter()

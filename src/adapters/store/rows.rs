@@ -1,0 +1,135 @@
+//! The rows the store's statements return, by column name (`FromRow`), so
+//! a reordered SELECT cannot silently shift a value into the wrong field.
+//! The column names are the SQL's (Prisma's quoted camelCase or the aliases
+//! in `sql.rs`).
+
+use chrono::NaiveDateTime;
+
+/// A workspace with its settings row (`WORKSPACES`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct WorkspaceRow {
+    pub id: String,
+    pub name: String,
+    pub has_row: bool,
+    pub enabled: Option<bool>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// The admin page's counts of one workspace (`COUNTS`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct CountsRow {
+    #[sqlx(rename = "clientId")]
+    pub client_id: String,
+    pub attempted: i64,
+    pub applied: i64,
+}
+
+/// One claim stamp, for the alarms (`CLAIMS`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ClaimRow {
+    pub id: String,
+    #[sqlx(rename = "clientId")]
+    pub client_id: String,
+    #[sqlx(rename = "autoSendRevisionAttemptedAt")]
+    pub stamp: NaiveDateTime,
+    pub channel: String,
+    pub iterations: Option<i64>,
+    pub max_iterations: Option<i64>,
+}
+
+/// Claims of one minute and workspace (`SERIES[0]`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ClaimMinuteRow {
+    pub minute: NaiveDateTime,
+    pub client: Option<String>,
+    pub attempted: i64,
+    pub applied: i64,
+    pub stuck: i64,
+    pub uplift_sum: f64,
+    pub uplift_n: i64,
+    pub max_stamp: NaiveDateTime,
+}
+
+/// Evaluations of one minute and workspace (`SERIES[1]`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EvaluatedMinuteRow {
+    pub minute: NaiveDateTime,
+    pub client: Option<String>,
+    pub evaluated: i64,
+    pub needs_review: i64,
+    pub max_stamp: NaiveDateTime,
+}
+
+/// AI errors of the revision path in one minute and workspace (`SERIES[2]`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ErrorMinuteRow {
+    pub minute: NaiveDateTime,
+    #[sqlx(rename = "clientId")]
+    pub client: String,
+    pub errors: i64,
+    pub max_stamp: NaiveDateTime,
+}
+
+/// A sampled revised draft (`DRAFTS_BY_IDS`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct DraftRow {
+    pub id: String,
+    #[sqlx(rename = "clientId")]
+    pub client_id: String,
+    pub name: String,
+    #[sqlx(rename = "leadId")]
+    pub lead_id: String,
+    pub channel: String,
+    #[sqlx(rename = "createdAt")]
+    pub created_at: NaiveDateTime,
+    #[sqlx(rename = "autoSendRevisionAttemptedAt")]
+    pub attempted_at: NaiveDateTime,
+    #[sqlx(rename = "autoSendOriginalConfidence")]
+    pub original_confidence: Option<f64>,
+    #[sqlx(rename = "autoSendRevisionConfidence")]
+    pub revised_confidence: Option<f64>,
+    #[sqlx(rename = "autoSendThreshold")]
+    pub threshold: Option<f64>,
+    #[sqlx(rename = "autoSendAction")]
+    pub action: Option<String>,
+    pub status: String,
+    pub iterations: Option<i64>,
+    #[sqlx(rename = "autoSendRevisionSelectorUsed")]
+    pub selector_used: Option<bool>,
+    pub content: String,
+}
+
+impl From<DraftRow> for crate::core::export::DraftRow {
+    fn from(r: DraftRow) -> Self {
+        Self {
+            draft_id: r.id,
+            workspace_id: r.client_id,
+            workspace_name: r.name,
+            lead_id: r.lead_id,
+            channel: r.channel,
+            created_at: r.created_at,
+            attempted_at: r.attempted_at,
+            original_confidence: r.original_confidence,
+            revised_confidence: r.revised_confidence,
+            threshold: r.threshold,
+            action: r.action,
+            status: r.status,
+            iterations: r.iterations,
+            selector_used: r.selector_used,
+            content: r.content,
+        }
+    }
+}
+
+impl From<ClaimRow> for crate::core::alarms::ClaimFact {
+    fn from(r: ClaimRow) -> Self {
+        Self {
+            draft_id: r.id,
+            client_id: r.client_id,
+            stamp: r.stamp,
+            channel: r.channel,
+            iterations: r.iterations,
+            max_iterations: r.max_iterations,
+        }
+    }
+}
