@@ -1,14 +1,20 @@
 //! `demo`: inspect or steer the embedded rehearsal world by hand.
 
 use super::args::{DEFAULT_DEMO_SEED, DemoAction, DemoArgs, FaultName, OnOff};
+use super::print;
 use crate::adapters::clock::{Clock, SystemClock};
 use crate::core::env::{
-    AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, RUNBOOK_VARS, is_secret_var,
+    AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, FlagState, Live, RUNBOOK_VARS,
+    ReadyState,
 };
 use crate::core::runbook::Stage;
+use crate::core::schema::SchemaReport;
+use crate::core::workspace::{RevisionCounts, RevisionToggle};
 use crate::demo::{DemoStage, DemoWorld, Faults};
 use crate::platform::paths::Paths;
 use anyhow::bail;
+use serde::Serialize;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -64,13 +70,75 @@ pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode
                 world.set_faults(&f).await?;
             }
         }
-        print_status(&world, args.json).await?;
+        let status = status(&world).await?;
+        if args.json {
+            // Through a `Value`: keys sorted at every level, as this command
+            // has always printed them.
+            print::json(&serde_json::to_value(&status)?)?;
+        } else {
+            print::demo_status(&status);
+        }
         world.close().await;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-async fn print_status(world: &DemoWorld, json: bool) -> anyhow::Result<()> {
+/// A kill switch in the status: configured, and live when known.
+#[derive(Debug, Serialize)]
+pub(super) struct SwitchStatus {
+    pub configured: bool,
+    pub live: Option<bool>,
+}
+
+impl SwitchStatus {
+    fn of(f: &FlagState) -> Self {
+        Self {
+            configured: f.configured_on,
+            live: match f.live {
+                Live::Known(on) => Some(on),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A deployment in the status.
+#[derive(Debug, Serialize)]
+pub(super) struct DeploymentStatus {
+    pub id: String,
+    pub state: ReadyState,
+}
+
+/// A workspace in the status (the admin page's 72 h numbers).
+#[derive(Debug, Serialize)]
+pub(super) struct WorkspaceStatus {
+    pub applied_72h: u64,
+    pub attempted_72h: u64,
+    pub id: String,
+    pub name: String,
+    pub toggle: RevisionToggle,
+    #[serde(skip)]
+    pub counts: RevisionCounts,
+}
+
+/// The demo world's state (`rollout-panel demo`); the JSON fields print in
+/// this (alphabetical) order.
+#[derive(Debug, Serialize)]
+pub(super) struct DemoStatus {
+    pub auto_send_disabled: SwitchStatus,
+    pub faults: Faults,
+    pub latest_deployment: Option<DeploymentStatus>,
+    pub path: PathBuf,
+    pub revision_kill_switch: SwitchStatus,
+    pub schema: SchemaReport,
+    pub stage: Stage,
+    pub workspaces: Vec<WorkspaceStatus>,
+    /// The env as read, for the text view (secrets shown as set/unset only).
+    #[serde(skip)]
+    pub env: EnvSnapshot,
+}
+
+async fn status(world: &DemoWorld) -> anyhow::Result<DemoStatus> {
     use crate::adapters::store::Store;
     let now = SystemClock.now();
     world.advance_deployments(now).await?;
@@ -80,76 +148,34 @@ async fn print_status(world: &DemoWorld, json: bool) -> anyhow::Result<()> {
     let counts = store
         .revision_counts(now - chrono::Duration::hours(72))
         .await?;
-    let faults: Faults = world.faults().await?;
     let revision = env.flag(AUTO_SEND_REVISION_DISABLED);
     let auto_send = env.flag(AUTO_SEND_DISABLED);
     let enabled = workspaces.iter().filter(|w| w.toggle.is_on()).count();
-    let stage = Stage::derive(&revision, &auto_send, enabled);
-    let shown = |key: &str, v: Option<&str>| match v {
-        None => "unset".to_owned(),
-        Some(_) if is_secret_var(key) => "set (hidden)".to_owned(),
-        Some(v) => format!("{v:?}"),
-    };
-    if json {
-        let ws: Vec<_> = workspaces
+    Ok(DemoStatus {
+        auto_send_disabled: SwitchStatus::of(&auto_send),
+        faults: world.faults().await?,
+        latest_deployment: env.latest.as_ref().map(|d| DeploymentStatus {
+            id: d.id.clone(),
+            state: d.state,
+        }),
+        path: world.path().to_path_buf(),
+        revision_kill_switch: SwitchStatus::of(&revision),
+        schema: store.schema().clone(),
+        stage: Stage::derive(&revision, &auto_send, enabled),
+        workspaces: workspaces
             .iter()
             .map(|w| {
                 let c = counts.get(&w.id).copied().unwrap_or_default();
-                serde_json::json!({
-                    "id": w.id, "name": w.name, "toggle": w.toggle,
-                    "attempted_72h": c.attempted, "applied_72h": c.applied,
-                })
+                WorkspaceStatus {
+                    applied_72h: c.applied,
+                    attempted_72h: c.attempted,
+                    id: w.id.clone(),
+                    name: w.name.clone(),
+                    toggle: w.toggle,
+                    counts: c,
+                }
             })
-            .collect();
-        let live = |f: &crate::core::env::FlagState| match f.live {
-            crate::core::env::Live::Known(on) => serde_json::json!(on),
-            _ => serde_json::Value::Null,
-        };
-        let out = serde_json::json!({
-            "path": world.path(),
-            "stage": stage,
-            "schema": store.schema(),
-            "revision_kill_switch": {"configured": revision.configured_on, "live": live(&revision)},
-            "auto_send_disabled": {"configured": auto_send.configured_on, "live": live(&auto_send)},
-            "latest_deployment": env.latest.as_ref().map(|d| serde_json::json!({"id": d.id, "state": d.state})),
-            "faults": faults,
-            "workspaces": ws,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
-    }
-    println!("demo world: {}", world.path().display());
-    println!("stage: {}", stage.label());
-    println!("schema: {}", store.schema().summary());
-    println!("env (production, configured):");
-    for key in RUNBOOK_VARS {
-        let v = env.configured.get(key).and_then(|v| v.value.as_deref());
-        println!("  {key} = {}", shown(key, v));
-    }
-    if let Some(d) = &env.latest {
-        println!("latest deployment: {} {}", d.id, d.state.as_str());
-    }
-    if let Some(d) = &env.serving {
-        println!(
-            "serving deployment: {} (built {})",
-            d.id,
-            d.created_at.format("%Y-%m-%d %H:%M:%S UTC")
-        );
-    }
-    println!("workspaces (revision toggle, last 72 h attempted / applied):");
-    for w in &workspaces {
-        let c = counts.get(&w.id).copied().unwrap_or_default();
-        println!(
-            "  {:<24} {:<22} {:>5} / {:<5} ({})",
-            w.name,
-            w.toggle.label(),
-            c.attempted,
-            c.applied,
-            c.applied_rate_label()
-        );
-    }
-    if faults != Faults::default() {
-        println!("faults: {}", serde_json::to_string(&faults)?);
-    }
-    Ok(())
+            .collect(),
+        env,
+    })
 }

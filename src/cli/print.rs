@@ -2,7 +2,9 @@
 //! JSON. The subcommands compute; this renders.
 
 use crate::adapters::audit::AuditEntry;
+use crate::core::env::{RUNBOOK_VARS, is_secret_var};
 use crate::core::lever::{Plan, StepReport};
+use crate::demo::Faults;
 use crate::ops::profiles::{Outcome, TestResult};
 use crate::ops::readiness::Report;
 
@@ -180,5 +182,48 @@ pub(super) fn test_results(results: &[TestResult]) {
             Outcome::Skipped => "skipped",
         };
         println!("{:<20} {:<8} {}", r.key.as_str(), o, r.detail);
+    }
+}
+
+/// The demo world's state as text.
+pub(super) fn demo_status(s: &super::demo::DemoStatus) {
+    let shown = |key: &str, v: Option<&str>| match v {
+        None => "unset".to_owned(),
+        Some(_) if is_secret_var(key) => "set (hidden)".to_owned(),
+        Some(v) => format!("{v:?}"),
+    };
+    println!("demo world: {}", s.path.display());
+    println!("stage: {}", s.stage.label());
+    println!("schema: {}", s.schema.summary());
+    println!("env (production, configured):");
+    for key in RUNBOOK_VARS {
+        let v = s.env.configured.get(key).and_then(|v| v.value.as_deref());
+        println!("  {key} = {}", shown(key, v));
+    }
+    if let Some(d) = &s.env.latest {
+        println!("latest deployment: {} {}", d.id, d.state.as_str());
+    }
+    if let Some(d) = &s.env.serving {
+        println!(
+            "serving deployment: {} (built {})",
+            d.id,
+            d.created_at.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+    }
+    println!("workspaces (revision toggle, last 72 h attempted / applied):");
+    for w in &s.workspaces {
+        println!(
+            "  {:<24} {:<22} {:>5} / {:<5} ({})",
+            w.name,
+            w.toggle.label(),
+            w.counts.attempted,
+            w.counts.applied,
+            w.counts.applied_rate_label()
+        );
+    }
+    if s.faults != Faults::default()
+        && let Ok(text) = serde_json::to_string(&s.faults)
+    {
+        println!("faults: {text}");
     }
 }
