@@ -10,8 +10,9 @@
 //! `AIInteraction` rows with ~2 % revision errors), it measures side by side:
 //! (a) one live poll of the panel (workspaces + the series' re-read tail),
 //! (b) the admin page's equivalent (per workspace, the two 72-hour counts with
-//! the lead → client relation filter, as Prisma issues them), and the panel's
-//! first poll (the whole 72 h). Then the UI: CPU time per frame of the Metrics
+//! the lead → client relation filter, as Prisma issues them), (c) the psql
+//! floor — one `GROUP BY` over the 72 h window through the stamp index, the
+//! best a person with psql could do — and the panel's first poll (the whole 72 h). Then the UI: CPU time per frame of the Metrics
 //! tab with 24 h of per-minute series for 500 workspaces (kittest harness).
 //! Prints a table of medians; asserts nothing (numbers belong here, not in tests).
 
@@ -105,7 +106,21 @@ struct Row {
     poll_median: f64,
     poll_p95: f64,
     admin_median: f64,
+    floor_median: f64,
     first_poll: f64,
+}
+
+/// The psql floor: the best a person with psql could do for the 72 h
+/// numbers — one `GROUP BY` statement over the window through the stamp
+/// index (the admin page's counts for every workspace at once).
+async fn floor_poll(pool: &sqlx::PgPool, start: UtcNaive) {
+    let rows: Vec<(String, i64, i64)> =
+        sqlx::query_as(rollout_panel::adapters::store::sql::PG_COUNTS)
+            .bind(start)
+            .fetch_all(pool)
+            .await
+            .expect("floor");
+    assert!(!rows.is_empty(), "the floor statement read nothing");
 }
 
 async fn measure(admin_url: &str, drafts: usize) -> Row {
@@ -183,6 +198,12 @@ async fn measure(admin_url: &str, drafts: usize) -> Row {
         admin_poll(&pool, &clients, now - Duration::hours(72)).await;
         admin_polls.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+    let mut floor_polls = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        floor_poll(&pool, now - Duration::hours(72)).await;
+        floor_polls.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
     // The quality-review export: 10 000 sampled revised drafts of the last
     // 30 days, drawn and written as CSV.
     let t = Instant::now();
@@ -213,6 +234,7 @@ async fn measure(admin_url: &str, drafts: usize) -> Row {
         poll_median: median(polls.clone()),
         poll_p95: p95(polls),
         admin_median: median(admin_polls),
+        floor_median: median(floor_polls),
         first_poll,
     }
 }
@@ -329,17 +351,19 @@ fn main() {
     let (ui_median, ui_p95) = ui_frames();
     println!();
     println!(
-        "| AIDraft rows | panel live poll median | p95 | admin equivalent (500 ws x 2 counts) median | ratio | panel first poll (72 h) | export of 10 000 sampled drafts |"
+        "| AIDraft rows | panel live poll median | p95 | admin equivalent (500 ws x 2 counts) median | ratio | psql floor (one GROUP BY, 72 h) median | floor / poll | panel first poll (72 h) | export of 10 000 sampled drafts |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
-            "| {} | {:.2} ms | {:.2} ms | {:.1} ms | {:.0}x | {:.1} ms | {:.0} ms |",
+            "| {} | {:.2} ms | {:.2} ms | {:.1} ms | {:.0}x | {:.2} ms | {:.2}x | {:.1} ms | {:.0} ms |",
             r.drafts,
             r.poll_median,
             r.poll_p95,
             r.admin_median,
             r.admin_median / r.poll_median,
+            r.floor_median,
+            r.floor_median / r.poll_median,
             r.first_poll,
             r.export_10k
         );
