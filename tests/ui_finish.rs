@@ -163,15 +163,9 @@ fn finish(snapshot: Snapshot) -> Harness<'static, State> {
 }
 
 fn closed_ok(h: &Harness<'static, State>) -> bool {
-    h.state().commands.iter().any(|c| {
-        matches!(
-            c,
-            AppCommand::CloseUnfinished {
-                status: EntryStatus::Ok,
-                ..
-            }
-        )
-    })
+    h.state().commands.iter().any(
+        |c| matches!(c, AppCommand::CloseUnfinished(closing) if closing.status == EntryStatus::Ok),
+    )
 }
 
 fn note_containing(h: &Harness<'static, State>, needle: &str) -> String {

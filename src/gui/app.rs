@@ -419,15 +419,9 @@ impl App {
                 }
             }
             AppCommand::RunLever(run) => self.worker.send(Request::RunLever(run)),
-            AppCommand::CloseUnfinished {
-                action_id,
-                status,
-                note,
-            } => self.worker.send(Request::CloseUnfinished {
-                action_id,
-                status,
-                note,
-            }),
+            AppCommand::CloseUnfinished(closing) => {
+                self.worker.send(Request::CloseUnfinished(closing));
+            }
             AppCommand::DrawSample(req) => self.worker.send(Request::DrawSample(req)),
             AppCommand::Export { sample, name } => self.jobs.send(Job::Export {
                 dialog: Arc::clone(&self.dialog),

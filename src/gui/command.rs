@@ -5,7 +5,7 @@
 use crate::adapters::audit::EntryStatus;
 use crate::ops::export::{Sample, SampleRequest};
 use crate::ops::profiles::ProfileJob;
-use crate::worker::LeverRun;
+use crate::worker::{Closing, LeverRun};
 use egui::{Key, KeyboardShortcut, Modifiers};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -131,14 +131,7 @@ pub enum AppCommand {
     /// Run a lever plan the operator confirmed in its dialog.
     RunLever(Box<LeverRun>),
     /// End an interrupted action without changing anything.
-    CloseUnfinished {
-        /// The action.
-        action_id: String,
-        /// `Abandoned`, or `Ok` when it was found already done.
-        status: EntryStatus,
-        /// Why.
-        note: String,
-    },
+    CloseUnfinished(Closing),
     /// Draw a sample of revised drafts (the Drafts tab).
     DrawSample(SampleRequest),
     /// Export a sample as CSV (save dialog, atomic write, audit).
@@ -172,11 +165,8 @@ impl AppCommand {
             Self::OpenProfile(name) => name.clone(),
             Self::ProfileJob(_) => "Profile change".to_owned(),
             Self::RunLever(run) => format!("{}…", run.plan.title),
-            Self::CloseUnfinished {
-                status: EntryStatus::Abandoned,
-                ..
-            } => "Abandon".to_owned(),
-            Self::CloseUnfinished { .. } => "Finish…".to_owned(),
+            Self::CloseUnfinished(c) if c.status == EntryStatus::Abandoned => "Abandon".to_owned(),
+            Self::CloseUnfinished(_) => "Finish…".to_owned(),
             Self::DrawSample(_) => "Resample".to_owned(),
             Self::Export { .. } => "Export CSV…".to_owned(),
             Self::OpenFolder(_) => "Open folder".to_owned(),
@@ -207,13 +197,10 @@ impl AppCommand {
             Self::OpenProfile(_) => "Switch the panel to this profile",
             Self::ProfileJob(_) => "Change a profile or its secrets (runs in the background)",
             Self::RunLever(_) => "Run the confirmed plan: audited, each step read back",
-            Self::CloseUnfinished {
-                status: EntryStatus::Abandoned,
-                ..
-            } => "Close it in the audit log as abandoned; nothing changes in production",
-            Self::CloseUnfinished { .. } => {
-                "Close the interrupted action: its changes are found done"
+            Self::CloseUnfinished(c) if c.status == EntryStatus::Abandoned => {
+                "Close it in the audit log as abandoned; nothing changes in production"
             }
+            Self::CloseUnfinished(_) => "Close the interrupted action: its changes are found done",
             Self::DrawSample(_) => "Draw a new sample of revised drafts",
             Self::Export { .. } => "Save the sample as CSV through the native save dialog",
             Self::OpenFolder(_) => "Open the folder in the file manager",

@@ -116,9 +116,9 @@ impl WorkerHandle {
                                     worker.refresh(&emit).await;
                                     mark_done(seq);
                                 }
-                                Some(Request::CloseUnfinished { action_id, status, note }) => {
+                                Some(Request::CloseUnfinished(c)) => {
                                     seq += 1;
-                                    worker.close_unfinished(&action_id, status, &note).await;
+                                    worker.close_unfinished(&c.action_id, c.status, &c.note).await;
                                     worker.refresh(&emit).await;
                                     mark_done(seq);
                                 }

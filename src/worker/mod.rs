@@ -20,7 +20,7 @@ pub mod snapshot;
 
 pub use crate::ops::session::Target;
 pub use handle::{WorkerHandle, WorkerStopped};
-pub use protocol::{Event, LeverRun, Request};
+pub use protocol::{Closing, Event, LeverRun, Request};
 pub use refresh::{CHECK_TIMEOUT, COUNTS_EVERY, RECHECK_EVERY};
 pub use snapshot::{CanaryArms, Health, Snapshot};
 

@@ -17,14 +17,7 @@ pub enum Request {
     RunLever(Box<LeverRun>),
     /// End an interrupted action (an intent without a result) without
     /// changing anything, with the operator's note and the state they saw.
-    CloseUnfinished {
-        /// The interrupted action.
-        action_id: String,
-        /// `Abandoned` (given up) or `Ok` (found already done).
-        status: EntryStatus,
-        /// Why, for the audit log.
-        note: String,
-    },
+    CloseUnfinished(Closing),
     /// Draw a sample of revised drafts (the Drafts tab).
     DrawSample(SampleRequest),
     /// Record a finished export in the audit log (who, what, how many, where;
@@ -37,6 +30,17 @@ pub enum Request {
         /// Whether it was written.
         ok: bool,
     },
+}
+
+/// An interrupted action to close without changing anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Closing {
+    /// The interrupted action.
+    pub action_id: String,
+    /// `Abandoned` (given up) or `Ok` (found already done).
+    pub status: EntryStatus,
+    /// Why, for the audit log.
+    pub note: String,
 }
 
 /// A confirmed lever, as the UI hands it to the worker.

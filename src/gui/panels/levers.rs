@@ -13,7 +13,7 @@ use crate::core::lever::{
 };
 use crate::gui::colors;
 use crate::gui::command::AppCommand;
-use crate::worker::{LeverRun, Snapshot};
+use crate::worker::{Closing, LeverRun, Snapshot};
 use egui::{Key, RichText, Ui};
 
 /// Where a dialog's plan comes from (so it can be re-made from fresh data).
@@ -604,11 +604,11 @@ impl LeversPanel {
                                 self.open(snapshot, source, Some(intent.action_id.clone()));
                             }
                             Finish::Done(why) => {
-                                action = Some(AppCommand::CloseUnfinished {
+                                action = Some(AppCommand::CloseUnfinished(Closing {
                                     action_id: intent.action_id.clone(),
                                     status: EntryStatus::Ok,
                                     note: format!("found done on finishing: {why}"),
-                                });
+                                }));
                                 self.note = Some((true, format!("Nothing left to do ({why}); the interrupted action is closed as done.")));
                             }
                             Finish::KeepOpen(why) => {
@@ -621,11 +621,11 @@ impl LeversPanel {
                         .on_hover_text("Close it in the audit log as abandoned; nothing changes in production")
                         .clicked()
                     {
-                        action = Some(AppCommand::CloseUnfinished {
+                        action = Some(AppCommand::CloseUnfinished(Closing {
                             action_id: intent.action_id.clone(),
                             status: EntryStatus::Abandoned,
                             note: "abandoned by the operator after an interruption".to_owned(),
-                        });
+                        }));
                     }
                 });
             });
