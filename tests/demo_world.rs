@@ -281,3 +281,79 @@ async fn opening_a_file_that_is_not_a_demo_world_says_so() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_as_an_env_source_writes_compare_and_set_and_promotes_an_older_build() {
+    use rollout_panel::adapters::env::{EnvSource, EnvWrite, Expected};
+    let (_dir, w) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    let env = w.read(t0).await.expect("read");
+    let before = env.configured.get(AUTO_SEND_REVISION_DISABLED).cloned();
+    let old_build = env.serving.clone().expect("something serves").id;
+    // A write against a record that changed since it was read is refused.
+    let stale = Expected {
+        value: Some("something else"),
+        updated_at: before.as_ref().map(|v| v.updated_at),
+    };
+    let refused = w
+        .write_checked(AUTO_SEND_REVISION_DISABLED, stale, "1", t0)
+        .await
+        .expect("answered");
+    assert!(matches!(refused, EnvWrite::Conflict { .. }), "{refused:?}");
+    assert_eq!(
+        w.read(t0)
+            .await
+            .expect("read")
+            .configured
+            .get(AUTO_SEND_REVISION_DISABLED),
+        before.as_ref(),
+        "nothing was written"
+    );
+    // The record as read: written and read back.
+    let seen = Expected {
+        value: before.as_ref().and_then(|v| v.value.as_deref()),
+        updated_at: before.as_ref().map(|v| v.updated_at),
+    };
+    let t1 = t0 + Duration::seconds(10);
+    let written = w
+        .write_checked(AUTO_SEND_REVISION_DISABLED, seen, "1", t1)
+        .await
+        .expect("written");
+    assert_eq!(written, EnvWrite::Written);
+    // Redeploy: the new build serves "1" once READY.
+    let new_build = EnvSource::redeploy(&w, t1).await.expect("redeploy");
+    let t2 = t1 + Duration::seconds(30);
+    assert_eq!(
+        w.deployment_state(&new_build, t2).await.expect("state"),
+        ReadyState::Ready
+    );
+    let now = w.read(t2).await.expect("read");
+    assert_eq!(
+        now.serving.as_ref().map(|d| d.id.as_str()),
+        Some(new_build.as_str())
+    );
+    assert_eq!(
+        now.flag(AUTO_SEND_REVISION_DISABLED).live,
+        Live::Known(true)
+    );
+    // Promoting the older build brings back its env: the flip is silently
+    // undone, and "live" says so (configured "1", live OFF).
+    let t3 = t2 + Duration::seconds(10);
+    EnvSource::promote(&w, &old_build, t3)
+        .await
+        .expect("promote");
+    let after = w.read(t3).await.expect("read");
+    assert_eq!(
+        after.serving.as_ref().map(|d| d.id.as_str()),
+        Some(old_build.as_str())
+    );
+    let flag = after.flag(AUTO_SEND_REVISION_DISABLED);
+    assert!(flag.configured_on);
+    assert_eq!(flag.live, Live::Known(false));
+    assert_eq!(
+        w.serving(t3).await.expect("serving").map(|d| d.id),
+        Some(old_build.clone())
+    );
+    // Only a READY deployment can be promoted.
+    assert!(EnvSource::promote(&w, "dpl_nope", t3).await.is_err());
+}

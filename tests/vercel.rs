@@ -333,3 +333,38 @@ async fn a_redeploy_is_requested_like_the_cli_and_its_state_read_back() {
     assert_eq!(last, Some(ReadyState::Canceled));
     assert!(last.is_some_and(ReadyState::is_final));
 }
+
+#[tokio::test]
+async fn promote_points_production_at_a_build_and_a_refusal_is_an_error() {
+    use rollout_panel::adapters::env::{EnvError, EnvSource};
+    let server = MockServer::start().await;
+    // 202 without a body, as Vercel answers a promote.
+    Mock::given(method("POST"))
+        .and(path("/v10/projects/zrg/promote/dpl_old"))
+        .and(query_param("teamId", "team_1"))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v10/projects/zrg/promote/dpl_gone"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!({"error": {"code": "not_found", "message": "Deployment not found"}}),
+        ))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    c.promote("dpl_old").await.expect("promoted");
+    let now = rollout_panel::core::time::naive(chrono::Utc::now());
+    EnvSource::promote(&c, "dpl_old", now)
+        .await
+        .expect("promoted through the env source");
+    let e = EnvSource::promote(&c, "dpl_gone", now)
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(e, EnvError::Vercel(VercelError::NotFound { .. })),
+        "{e:?}"
+    );
+    assert!(!format!("{e} {e:?}").contains(TOKEN));
+}

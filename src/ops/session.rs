@@ -177,11 +177,6 @@ impl Session {
         self.target.profile_name()
     }
 
-    /// What it opened.
-    pub fn target(&self) -> &Target {
-        &self.target
-    }
-
     /// Whether this is the rehearsal world.
     pub fn is_demo(&self) -> bool {
         matches!(self.target, Target::Demo { .. })
@@ -244,11 +239,6 @@ impl Session {
             self.demo = Some((world, Simulator::new(*seed)));
         }
         Ok(self.demo.as_ref())
-    }
-
-    /// The demo world, when this session is on it.
-    pub async fn demo_world(&mut self) -> Result<Option<DemoWorld>, SessionError> {
-        Ok(self.world().await?.map(|(w, _)| w.clone()))
     }
 
     /// The database (connected on first use, bounded by the connect deadline).
