@@ -370,6 +370,50 @@ impl AuditLog {
         Ok(())
     }
 
+    /// Copies this machine's newest `limit` rows of `profile` that the shared
+    /// table does not have yet (written while the database was down: a kill
+    /// switch needs no database, so its rows were only local). Returns how many
+    /// were copied; without a shared table, 0.
+    pub async fn catch_up_shared(&self, profile: &str, limit: u32) -> Result<usize, AuditError> {
+        let Some(shared) = &self.shared else {
+            return Ok(0);
+        };
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM audit_entry WHERE profile = ? ORDER BY id DESC LIMIT ?"
+        )))
+        .bind(profile)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| AuditError::Query(e.to_string()))?;
+        let mine: Vec<AuditEntry> = rows.into_iter().map(|r| entry(r, Origin::Local)).collect();
+        let ids: Vec<String> = mine.iter().map(|e| e.entry_id.clone()).collect();
+        let present = match shared.present(&ids).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.note_shared(Err(AuditError::Shared(e.to_string())));
+                return Err(e);
+            }
+        };
+        let mut copied = 0;
+        // Oldest first, so the shared table's order follows what happened.
+        for e in mine.iter().rev().filter(|e| !present.contains(&e.entry_id)) {
+            let result = shared.insert(e, &e.detail.to_string()).await;
+            let failed = result.is_err();
+            self.note_shared(result);
+            if failed {
+                break;
+            }
+            copied += 1;
+        }
+        if copied > 0 {
+            tracing::info!(
+                "copied {copied} audit rows written while the database was away to the shared table"
+            );
+        }
+        Ok(copied)
+    }
+
     /// Records an intent before anything changes; returns the new action's id.
     pub async fn intent(&self, now: UtcNaive, intent: &Intent<'_>) -> Result<String, AuditError> {
         let action_id = new_action_id();
@@ -654,7 +698,8 @@ impl SharedAudit {
         sqlx::query(
             "INSERT INTO rollout_panel.audit_entry
                (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (entry_id) DO NOTHING",
         )
         .bind(&e.entry_id)
         .bind(&e.action_id)
@@ -671,6 +716,21 @@ impl SharedAudit {
         .await
         .map_err(pg_error)?;
         Ok(())
+    }
+
+    /// Which of `ids` the shared table has.
+    async fn present(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashSet<String>, AuditError> {
+        let found: Vec<(String,)> = sqlx::query_as(
+            "SELECT entry_id FROM rollout_panel.audit_entry WHERE entry_id = ANY($1)",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg_error)?;
+        Ok(found.into_iter().map(|(id,)| id).collect())
     }
 
     async fn list(&self, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {

@@ -3,8 +3,10 @@
 use super::args::{LeverArgs, OnOff};
 use super::print;
 use crate::adapters::clock::{Clock, SystemClock};
-use crate::core::lever::{Guard, LeverRequest, LeverState, Plan, StepReport, plan as plan_lever};
-use crate::ops::levers::{RunContext, Waits, run_plan};
+use crate::core::lever::{
+    Guard, LeverKind, LeverRequest, Parts, Plan, StepReport, plan_from_parts,
+};
+use crate::ops::levers::{RunContext, Targets, Waits, run_plan_with};
 use crate::platform::paths::Paths;
 use anyhow::bail;
 use std::process::ExitCode;
@@ -56,20 +58,40 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
     let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {
         let now = SystemClock.now();
-        // The state the plan is made from.
-        let store = session.store().await?;
-        let env = session.env().await?;
-        let report = crate::ops::readiness::check(&mut session, now, None).await;
+        // Only what this lever changes is connected: a kill switch does not
+        // wait for the database, a workspace lever not for Vercel.
+        let needs = request.needs();
+        let store = match needs.database {
+            true => Some(session.store().await?),
+            false => None,
+        };
+        let env = match needs.env {
+            true => Some(session.env().await?),
+            false => None,
+        };
+        // Enabling the canary is judged against the checklist (it reads both).
+        let report = match request.kind == LeverKind::CanaryEnable && request.on {
+            true => Some(crate::ops::readiness::check(&mut session, now, None).await),
+            false => None,
+        };
+        let env_now = match (&report, &env) {
+            (Some(r), _) => Some(r.env.clone().map_err(|e| anyhow::anyhow!("cannot read the env: {e}"))?),
+            (None, Some(env)) => Some(env.read(now).await.map_err(|e| anyhow::anyhow!("cannot read the env: {e}"))?),
+            (None, None) => None,
+        };
+        let workspaces = match &store {
+            Some(store) => Some(store.workspaces().await?),
+            None => None,
+        };
+        // This machine's log (and the shared table when the database is connected).
         let audit = session.audit().await?;
-        let env_now = report.env.clone().map_err(|e| anyhow::anyhow!("cannot read the env: {e}"))?;
-        let workspaces = store.workspaces().await?;
-        let plan = plan_lever(
+        let plan = plan_from_parts(
             &request,
-            LeverState {
-                workspaces: &workspaces,
-                env: &env_now,
-                schema: store.schema(),
-                readiness: Some(&report.items),
+            Parts {
+                workspaces: workspaces.as_deref(),
+                schema: store.as_ref().map(|s| s.schema()),
+                env: env_now.as_ref(),
+                readiness: report.as_ref().map(|r| r.items.as_slice()),
             },
         )?;
         print::plan(&plan);
@@ -94,12 +116,19 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             action_id: None,
         };
         let progress = |s: &StepReport| print::step(s);
-        let r = run_plan(&plan, store.as_ref(), env.as_ref(), &ctx, &progress).await?;
+        let targets = Targets {
+            store: store.as_deref(),
+            env: env.as_deref(),
+        };
+        let r = run_plan_with(&plan, targets, &ctx, &progress).await?;
         println!(
             "{} (audit action {})",
             if r.ok { "verified" } else { "FAILED: see the steps above" },
             r.action_id
         );
+        for gap in &r.audit_failures {
+            eprintln!("warning: {gap}");
+        }
         if let Some(problem) = audit.shared_problem() {
             eprintln!("warning: the shared audit table could not be written ({problem}); this machine's log has every row");
         }

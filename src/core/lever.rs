@@ -108,6 +108,10 @@ pub struct RunReport {
     pub steps: Vec<StepReport>,
     /// Whether every change is done and verified.
     pub ok: bool,
+    /// Audit rows that could not be written even after retries (the run
+    /// went on without them): shown loudly, never a reason to stop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit_failures: Vec<String>,
 }
 
 impl RunReport {
@@ -246,6 +250,37 @@ pub struct Precondition {
     pub overridable: bool,
 }
 
+/// The parts a lever changes, and so needs connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Needs {
+    /// The production database (a workspace toggle).
+    pub database: bool,
+    /// The env source (an env variable, a redeploy).
+    pub env: bool,
+}
+
+impl LeverRequest {
+    /// The parts the plan of this request may read and change, known before
+    /// it is made: a kill switch needs only the env; a workspace lever only
+    /// the database; enabling the canary both (and the readiness checklist).
+    pub fn needs(&self) -> Needs {
+        match (self.kind, self.on) {
+            (LeverKind::CanaryEnable, true) => Needs {
+                database: true,
+                env: true,
+            },
+            (LeverKind::CanaryEnable, false) | (LeverKind::WorkspaceRollback, _) => Needs {
+                database: true,
+                env: false,
+            },
+            (LeverKind::RevisionKillSwitch | LeverKind::AutoSendKillSwitch, _) => Needs {
+                database: false,
+                env: true,
+            },
+        }
+    }
+}
+
 /// How the operator confirms.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "word", rename_all = "snake_case")]
@@ -288,6 +323,20 @@ impl Plan {
     /// Preconditions that fail but may be overridden explicitly.
     pub fn needs_override(&self) -> bool {
         self.preconditions.iter().any(|p| !p.ok && p.overridable)
+    }
+
+    /// Which parts the plan changes: it runs with only those connected.
+    pub fn needs(&self) -> Needs {
+        Needs {
+            database: self
+                .changes
+                .iter()
+                .any(|c| matches!(c, Change::Toggle { .. })),
+            env: self
+                .changes
+                .iter()
+                .any(|c| matches!(c, Change::Env { .. } | Change::Redeploy)),
+        }
     }
 
     /// Whether `typed` satisfies the guard (exact, after trimming).
@@ -377,11 +426,65 @@ pub struct LeverState<'a> {
     pub readiness: Option<&'a [Item]>,
 }
 
+/// What a plan is made from when a part may be unreadable: each lever needs
+/// only what it changes (a kill switch the env, a workspace lever the
+/// database), so a part that is down fails only the levers that need it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Parts<'a> {
+    /// Workspaces and their toggles (`None` = the database is not read).
+    pub workspaces: Option<&'a [Workspace]>,
+    /// The schema report (`None` = the database is not read).
+    pub schema: Option<&'a SchemaReport>,
+    /// The env (`None` = the env source is not read).
+    pub env: Option<&'a EnvSnapshot>,
+    /// The last readiness items, if a check ran.
+    pub readiness: Option<&'a [Item]>,
+}
+
+impl<'a> From<LeverState<'a>> for Parts<'a> {
+    fn from(s: LeverState<'a>) -> Self {
+        Self {
+            workspaces: Some(s.workspaces),
+            schema: Some(s.schema),
+            env: Some(s.env),
+            readiness: s.readiness,
+        }
+    }
+}
+
+impl<'a> Parts<'a> {
+    /// The database's part, or why the lever cannot be planned without it.
+    fn db(&self) -> Result<(&'a [Workspace], &'a SchemaReport), PlanError> {
+        match (self.workspaces, self.schema) {
+            (Some(w), Some(s)) => Ok((w, s)),
+            _ => Err(PlanError::NotRead(
+                "the database has not been read: this lever changes a workspace toggle".to_owned(),
+            )),
+        }
+    }
+
+    /// The env's part, or why the lever cannot be planned without it.
+    fn env(&self) -> Result<&'a EnvSnapshot, PlanError> {
+        self.env.ok_or_else(|| {
+            PlanError::NotRead(
+                "the Vercel env has not been read: this lever changes a production env variable"
+                    .to_owned(),
+            )
+        })
+    }
+}
+
 const INSTANT_ROLLBACK: &str = "A Vercel Instant Rollback or promote to an older deployment brings back that \
 deployment's env and can silently undo this flip; after one, check the kill switches again.";
 
 /// Computes a lever's plan, or says why there is nothing to do.
 pub fn plan(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, PlanError> {
+    plan_from_parts(req, state.into())
+}
+
+/// Computes a lever's plan from the parts that could be read; a lever whose
+/// part is missing fails with [`PlanError::NotRead`], the others plan as usual.
+pub fn plan_from_parts(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError> {
     match (req.kind, req.on) {
         (LeverKind::CanaryEnable, true) => canary_enable(req, state),
         (LeverKind::CanaryEnable, false) | (LeverKind::WorkspaceRollback, true) => {
@@ -395,11 +498,14 @@ pub fn plan(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, PlanError
     }
 }
 
-fn workspace<'a>(req: &LeverRequest, state: LeverState<'a>) -> Result<&'a Workspace, PlanError> {
+fn workspace<'a>(
+    req: &LeverRequest,
+    workspaces: &'a [Workspace],
+) -> Result<&'a Workspace, PlanError> {
     let wanted = req.workspace.as_deref().ok_or_else(|| {
         PlanError::Invalid("this lever needs a workspace (--workspace ID or exact name)".to_owned())
     })?;
-    crate::core::workspace::find(state.workspaces, wanted).map_err(PlanError::Invalid)
+    crate::core::workspace::find(workspaces, wanted).map_err(PlanError::Invalid)
 }
 
 /// The `updatedAt` of a configured env record, if it is set.
@@ -407,30 +513,31 @@ fn updated_at(env: &EnvSnapshot, key: &str) -> Option<crate::core::time::UtcNaiv
     env.configured.get(key).map(|v| v.updated_at)
 }
 
-fn schema_precondition(state: LeverState<'_>) -> Precondition {
-    let ok = state.schema.revision_readable();
+fn schema_precondition(schema: &SchemaReport) -> Precondition {
+    let ok = schema.revision_readable();
     Precondition {
         name: "schema".to_owned(),
         ok,
         detail: if ok {
-            format!("{} with the revision columns", state.schema.variant.label())
+            format!("{} with the revision columns", schema.variant.label())
         } else {
-            format!("revision columns missing: {}", state.schema.summary())
+            format!("revision columns missing: {}", schema.summary())
         },
         overridable: false,
     }
 }
 
-fn canary_enable(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, PlanError> {
-    let w = workspace(req, state)?;
+fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError> {
+    let (workspaces, schema) = state.db()?;
+    let env = state.env()?;
+    let w = workspace(req, workspaces)?;
     if w.toggle == RevisionToggle::Enabled {
         return Err(PlanError::NothingToDo(format!(
             "{}'s revision toggle is already ON",
             w.name
         )));
     }
-    let others: Vec<&str> = state
-        .workspaces
+    let others: Vec<&str> = workspaces
         .iter()
         .filter(|o| o.id != w.id && o.toggle.is_on())
         .map(|o| o.name.as_str())
@@ -443,7 +550,7 @@ fn canary_enable(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, Plan
         .map(|i| i.id.as_str())
         .collect();
     let mut preconditions = vec![
-        schema_precondition(state),
+        schema_precondition(schema),
         Precondition {
             name: "one canary".to_owned(),
             ok: others.is_empty(),
@@ -479,13 +586,13 @@ fn canary_enable(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, Plan
         before: w.toggle,
         after: true,
     }];
-    let flag = state.env.flag(AUTO_SEND_REVISION_DISABLED);
+    let flag = env.flag(AUTO_SEND_REVISION_DISABLED);
     let mut warnings = Vec::new();
     if flag.configured_on {
         changes.push(Change::Env {
             key: AUTO_SEND_REVISION_DISABLED.to_owned(),
             before: flag.configured_value.clone(),
-            before_updated_at: updated_at(state.env, AUTO_SEND_REVISION_DISABLED),
+            before_updated_at: updated_at(env, AUTO_SEND_REVISION_DISABLED),
             after: "0".to_owned(),
         });
         changes.push(Change::Redeploy);
@@ -511,8 +618,9 @@ fn canary_enable(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, Plan
     })
 }
 
-fn toggle_plan(req: &LeverRequest, state: LeverState<'_>, after: bool) -> Result<Plan, PlanError> {
-    let w = workspace(req, state)?;
+fn toggle_plan(req: &LeverRequest, state: Parts<'_>, after: bool) -> Result<Plan, PlanError> {
+    let (workspaces, schema) = state.db()?;
+    let w = workspace(req, workspaces)?;
     if w.toggle.is_on() == after {
         return Err(PlanError::NothingToDo(format!(
             "{}'s revision toggle is already {}",
@@ -535,7 +643,7 @@ fn toggle_plan(req: &LeverRequest, state: LeverState<'_>, after: bool) -> Result
             before: w.toggle,
             after,
         }],
-        preconditions: vec![schema_precondition(state)],
+        preconditions: vec![schema_precondition(schema)],
         guard: if req.kind == LeverKind::CanaryEnable && after {
             Guard::Type(w.name.clone())
         } else {
@@ -552,11 +660,13 @@ fn toggle_plan(req: &LeverRequest, state: LeverState<'_>, after: bool) -> Result
 /// the kill switch's redeploy builds. Audited and restorable like any
 /// workspace rollback (each workspace's restore brings it back).
 pub fn complement_plan(state: LeverState<'_>) -> Result<Plan, PlanError> {
-    let enabled: Vec<&Workspace> = state
-        .workspaces
-        .iter()
-        .filter(|w| w.toggle.is_on())
-        .collect();
+    complement_from_parts(state.into())
+}
+
+/// [`complement_plan`] from the parts that could be read (it needs the database).
+pub fn complement_from_parts(state: Parts<'_>) -> Result<Plan, PlanError> {
+    let (workspaces, schema) = state.db()?;
+    let enabled: Vec<&Workspace> = workspaces.iter().filter(|w| w.toggle.is_on()).collect();
     if enabled.is_empty() {
         return Err(PlanError::NothingToDo(
             "no workspace has the revision toggle on".to_owned(),
@@ -579,7 +689,7 @@ pub fn complement_plan(state: LeverState<'_>) -> Result<Plan, PlanError> {
                 after: false,
             })
             .collect(),
-        preconditions: vec![schema_precondition(state)],
+        preconditions: vec![schema_precondition(schema)],
         guard: Guard::Confirm,
         needs_redeploy: false,
         takes_effect: "at once (the app reads the toggle per draft)".to_owned(),
@@ -591,11 +701,12 @@ pub fn complement_plan(state: LeverState<'_>) -> Result<Plan, PlanError> {
 
 fn env_plan(
     req: &LeverRequest,
-    state: LeverState<'_>,
+    state: Parts<'_>,
     key: &'static str,
     on: bool,
 ) -> Result<Plan, PlanError> {
-    let flag = state.env.flag(key);
+    let env = state.env()?;
+    let flag = env.flag(key);
     let target = if on { "1" } else { "0" };
     let settled = flag.configured_on == on && flag.live == Live::Known(on);
     if settled {
@@ -608,7 +719,7 @@ fn env_plan(
         changes.push(Change::Env {
             key: key.to_owned(),
             before: flag.configured_value.clone(),
-            before_updated_at: updated_at(state.env, key),
+            before_updated_at: updated_at(env, key),
             after: target.to_owned(),
         });
     }
@@ -616,9 +727,15 @@ fn env_plan(
     let mut warnings = vec![INSTANT_ROLLBACK.to_owned()];
     let enabled: Vec<&Workspace> = state
         .workspaces
+        .unwrap_or_default()
         .iter()
         .filter(|w| w.toggle.is_on())
         .collect();
+    if key == AUTO_SEND_REVISION_DISABLED && on && state.workspaces.is_none() {
+        warnings.push(
+            "The database cannot be read, so which workspaces have the revision toggle on is unknown; this lever does not need it.".to_owned(),
+        );
+    }
     if key == AUTO_SEND_REVISION_DISABLED && on && !enabled.is_empty() {
         let names: Vec<&str> = enabled.iter().map(|w| w.name.as_str()).collect();
         warnings.push(format!(

@@ -22,9 +22,6 @@ pub enum RunError {
     /// The intent could not be written: nothing was changed.
     #[error("nothing was changed: {0}")]
     NotStarted(crate::adapters::audit::AuditError),
-    /// The steps ran, but the result row could not be written.
-    #[error("the lever ran but its result could not be audited: {0}")]
-    ResultNotAudited(crate::adapters::audit::AuditError),
 }
 
 /// How the runner waits for a redeploy.
@@ -61,11 +58,62 @@ pub struct RunContext<'a> {
     pub action_id: Option<&'a str>,
 }
 
-/// Runs a confirmed plan. `progress` is called after every step.
+/// What a run may change: the database and the env source, each only when
+/// the plan needs it (a kill switch runs without the database, a workspace
+/// lever without Vercel). A missing part fails only the steps that need it.
+#[derive(Clone, Copy, Default)]
+pub struct Targets<'a> {
+    /// The production database (or the demo's).
+    pub store: Option<&'a dyn Store>,
+    /// The env source (Vercel, or the demo's).
+    pub env: Option<&'a dyn EnvSource>,
+}
+
+/// How often an audit row is tried before the run goes on without it.
+const AUDIT_TRIES: u32 = 3;
+
+/// Writes an audit row, retrying a failure a few times (bounded).
+async fn audited<F, Fut>(write: F) -> Result<(), crate::adapters::audit::AuditError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), crate::adapters::audit::AuditError>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match write().await {
+            Ok(()) => return Ok(()),
+            Err(e) if tries >= AUDIT_TRIES => return Err(e),
+            Err(e) => {
+                tracing::warn!("an audit row could not be written (try {tries}): {e}");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(tries))).await;
+            }
+        }
+    }
+}
+
+/// Runs a confirmed plan with both parts at hand.
 pub async fn run_plan(
     plan: &Plan,
     store: &dyn Store,
     env: &dyn EnvSource,
+    ctx: &RunContext<'_>,
+    progress: &(dyn Fn(&StepReport) + Sync),
+) -> Result<RunReport, RunError> {
+    let targets = Targets {
+        store: Some(store),
+        env: Some(env),
+    };
+    run_plan_with(plan, targets, ctx, progress).await
+}
+
+/// Runs a confirmed plan. `progress` is called after every step. The intent
+/// is written first (nothing changes if it cannot be); after that, an audit
+/// row that cannot be written is retried, shown loudly in the report, and
+/// never stops the remaining steps: a rollback finishes.
+pub async fn run_plan_with(
+    plan: &Plan,
+    targets: Targets<'_>,
     ctx: &RunContext<'_>,
     progress: &(dyn Fn(&StepReport) + Sync),
 ) -> Result<RunReport, RunError> {
@@ -88,66 +136,85 @@ pub async fn run_plan(
         .await
         .map_err(RunError::NotStarted)?;
     let mut steps = Vec::new();
+    let mut audit_failures = Vec::new();
     let mut ok = true;
     for change in &plan.changes {
-        let report = run_change(change, plan, store, env, ctx, &action_id, progress).await;
+        let report = run_change(change, plan, targets, ctx, &action_id, progress).await;
         let status = EntryStatus::of(report.ok);
-        let audit = ctx
-            .audit
-            .step(
-                &action_id,
-                ctx.clock.now(),
-                status,
-                &report.label,
-                &serde_json::json!({"detail": report.detail}),
-            )
-            .await;
+        let detail = serde_json::json!({"detail": report.detail});
+        let written = audited(|| {
+            ctx.audit
+                .step(&action_id, ctx.clock.now(), status, &report.label, &detail)
+        })
+        .await;
         progress(&report);
         ok &= report.ok;
         steps.push(report);
-        if let Err(e) = audit {
-            ok = false;
-            steps.push(StepReport::ended(
+        if let Err(e) = written {
+            let gap = StepReport::ended(
                 "audit",
                 StepOutcome::Failed,
-                format!("the step's audit row could not be written: {e}"),
-            ));
+                format!(
+                    "AUDIT GAP: the step's audit row could not be written after {AUDIT_TRIES} tries ({e}); the run goes on"
+                ),
+            );
+            progress(&gap);
+            audit_failures.push(gap.detail.clone());
+            steps.push(gap);
         }
         if !ok {
             break;
         }
     }
-    let summary = if ok {
+    let changes_ok = ok;
+    let summary = if changes_ok {
         format!("{}: done and verified", plan.title)
     } else {
         format!(
             "{}: FAILED at {}",
             plan.title,
-            steps.last().map_or("", |s| s.label.as_str())
+            steps
+                .iter()
+                .rev()
+                .find(|s| !s.ok && s.label != "audit")
+                .map_or("", |s| s.label.as_str())
         )
     };
-    ctx.audit
-        .result(
+    let result_detail = serde_json::json!({"steps": steps});
+    if let Err(e) = audited(|| {
+        ctx.audit.result(
             &action_id,
             ctx.clock.now(),
-            EntryStatus::of(ok),
+            EntryStatus::of(changes_ok),
             &summary,
-            &serde_json::json!({"steps": steps}),
+            &result_detail,
         )
-        .await
-        .map_err(RunError::ResultNotAudited)?;
+    })
+    .await
+    {
+        let gap = StepReport::ended(
+            "audit",
+            StepOutcome::Failed,
+            format!(
+                "AUDIT GAP: the result row could not be written after {AUDIT_TRIES} tries ({e}); the action will show as interrupted until it is closed"
+            ),
+        );
+        progress(&gap);
+        audit_failures.push(gap.detail.clone());
+        steps.push(gap);
+    }
     Ok(RunReport {
         action_id,
         steps,
-        ok,
+        ok: changes_ok,
+        audit_failures,
     })
 }
 
 async fn run_change(
     change: &Change,
     plan: &Plan,
-    store: &dyn Store,
-    env: &dyn EnvSource,
+    targets: Targets<'_>,
     ctx: &RunContext<'_>,
     action_id: &str,
     progress: &(dyn Fn(&StepReport) + Sync),
@@ -160,57 +227,90 @@ async fn run_change(
             before,
             after,
             ..
-        } => match store
-            .set_revision_toggle(workspace_id, *before, *after, ctx.clock.now())
-            .await
-        {
-            Ok(ToggleWrite::Written { updated_at }) => (
-                StepOutcome::Verified,
-                format!(
-                    "written and read back (updatedAt {})",
-                    updated_at.format("%H:%M:%S%.3f")
-                ),
+        } => match targets.store {
+            None => (
+                StepOutcome::Failed,
+                "the database is not connected; nothing was written".to_owned(),
             ),
-            Ok(ToggleWrite::Conflict { found, updated_at }) => (
-                StepOutcome::Conflict,
-                format!(
-                    "someone else changed it first: it is now {}{}; nothing was overwritten{}",
-                    found.label(),
-                    updated_at.map_or(String::new(), |t| format!(
-                        " (updatedAt {})",
-                        t.format("%Y-%m-%d %H:%M:%S")
-                    )),
-                    who_changed(ctx, action_id, workspace_id).await
-                ),
-            ),
-            Err(e) => (StepOutcome::Failed, e.to_string()),
+            Some(store) => {
+                set_toggle_checked(store, ctx, action_id, workspace_id, *before, *after).await
+            }
         },
         Change::Env {
             key,
             before,
             before_updated_at,
             after,
-        } => {
-            let expected = Expected {
-                value: before.as_deref(),
-                updated_at: *before_updated_at,
-            };
-            let (outcome, detail) = set_env_checked(env, ctx, key, expected, after).await;
-            if outcome == StepOutcome::Verified {
-                (outcome, detail)
-            } else {
-                (
-                    outcome,
-                    format!("{detail}{}", who_changed(ctx, action_id, key).await),
-                )
+        } => match targets.env {
+            None => (
+                StepOutcome::Failed,
+                "the env source is not connected; nothing was written".to_owned(),
+            ),
+            Some(env) => {
+                let expected = Expected {
+                    value: before.as_deref(),
+                    updated_at: *before_updated_at,
+                };
+                let (outcome, detail) = set_env_checked(env, ctx, key, expected, after).await;
+                if outcome == StepOutcome::Verified {
+                    (outcome, detail)
+                } else {
+                    (
+                        outcome,
+                        format!("{detail}{}", who_changed(ctx, action_id, key).await),
+                    )
+                }
             }
-        }
-        Change::Redeploy => {
-            let report = |detail: String| progress(&StepReport::running(&label, detail));
-            redeploy_verified(plan, env, ctx, &report).await
-        }
+        },
+        Change::Redeploy => match targets.env {
+            None => (
+                StepOutcome::Failed,
+                "the env source is not connected; nothing was redeployed".to_owned(),
+            ),
+            Some(env) => {
+                let report = |detail: String| progress(&StepReport::running(&label, detail));
+                redeploy_verified(plan, env, ctx, &report).await
+            }
+        },
     };
     StepReport::ended(&label, outcome, detail)
+}
+
+/// Writes a workspace toggle compare-and-set on the value the plan saw, and
+/// reads it back.
+async fn set_toggle_checked(
+    store: &dyn Store,
+    ctx: &RunContext<'_>,
+    action_id: &str,
+    workspace_id: &str,
+    before: crate::core::workspace::RevisionToggle,
+    after: bool,
+) -> (StepOutcome, String) {
+    match store
+        .set_revision_toggle(workspace_id, before, after, ctx.clock.now())
+        .await
+    {
+        Ok(ToggleWrite::Written { updated_at }) => (
+            StepOutcome::Verified,
+            format!(
+                "written and read back (updatedAt {})",
+                updated_at.format("%H:%M:%S%.3f")
+            ),
+        ),
+        Ok(ToggleWrite::Conflict { found, updated_at }) => (
+            StepOutcome::Conflict,
+            format!(
+                "someone else changed it first: it is now {}{}; nothing was overwritten{}",
+                found.label(),
+                updated_at.map_or(String::new(), |t| format!(
+                    " (updatedAt {})",
+                    t.format("%Y-%m-%d %H:%M:%S")
+                )),
+                who_changed(ctx, action_id, workspace_id).await
+            ),
+        ),
+        Err(e) => (StepOutcome::Failed, e.to_string()),
+    }
 }
 
 /// "; the audit log's last action on it: … by … at …", when the log knows one

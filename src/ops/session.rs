@@ -23,6 +23,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How many of this machine's newest rows are compared with the shared
+/// table when it comes (back) within reach.
+pub const CATCH_UP_ROWS: u32 = 1000;
+
+/// The longest a keyring read may take (a locked keyring can wait on a prompt).
+pub const KEYRING_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What a session opens: the embedded rehearsal world or a configured profile.
 #[derive(Clone, Debug)]
 pub enum Target {
@@ -200,10 +207,16 @@ impl Session {
             return Ok(None);
         };
         let (name, keyring) = (name.clone(), keyring.clone());
-        tokio::task::spawn_blocking(move || keyring.get(&name, key))
-            .await
-            .map_err(|e| SessionError::Secret(format!("reading the keyring failed: {e}")))?
-            .map_err(|e| SessionError::Secret(e.to_string()))
+        let read = tokio::task::spawn_blocking(move || keyring.get(&name, key));
+        match tokio::time::timeout(KEYRING_TIMEOUT, read).await {
+            Err(_) => Err(SessionError::Secret(format!(
+                "the OS keyring did not answer within {} s (is it locked, waiting for a password prompt?)",
+                KEYRING_TIMEOUT.as_secs()
+            ))),
+            Ok(joined) => joined
+                .map_err(|e| SessionError::Secret(format!("reading the keyring failed: {e}")))?
+                .map_err(|e| SessionError::Secret(e.to_string())),
+        }
     }
 
     /// A secret that must be set.
@@ -317,6 +330,7 @@ impl Session {
                 && !log.has_shared()
             {
                 let log = log.clone().with_shared(shared.clone());
+                self.catch_up(&log).await;
                 self.audit = Some(log.clone());
                 return Ok(log);
             }
@@ -330,9 +344,18 @@ impl Session {
         let mut log = AuditLog::open(&path).await?;
         if let Some(shared) = &self.shared_audit {
             log = log.with_shared(shared.clone());
+            self.catch_up(&log).await;
         }
         self.audit = Some(log.clone());
         Ok(log)
+    }
+
+    /// Copies this machine's rows that the shared table misses (written while
+    /// the database was away); a failure is the log's shared problem.
+    async fn catch_up(&self, log: &AuditLog) {
+        if let Err(e) = log.catch_up_shared(self.profile(), CATCH_UP_ROWS).await {
+            tracing::warn!("the shared audit table could not catch up: {e}");
+        }
     }
 
     /// This machine's audit log alone, without the shared table (the

@@ -2,7 +2,8 @@
 //! drain events, and (tests, CLI) wait until the worker has caught up.
 
 use crate::worker::WorkerConfig;
-use crate::worker::protocol::{Event, Request};
+use crate::worker::jobs::LeverLane;
+use crate::worker::protocol::{Event, LeverRun, Request};
 use crate::worker::refresh::Worker;
 use crate::worker::snapshot::Snapshot;
 use std::sync::mpsc;
@@ -19,6 +20,7 @@ pub struct WorkerStopped;
 /// The UI's handle on the worker.
 pub struct WorkerHandle {
     tx: tokio::sync::mpsc::UnboundedSender<Request>,
+    lever_tx: tokio::sync::mpsc::UnboundedSender<LeverRun>,
     rx: mpsc::Receiver<Event>,
     sent: u64,
     done: Arc<(Mutex<u64>, Condvar)>,
@@ -34,6 +36,9 @@ impl WorkerHandle {
     /// `repaint` is called after every event (egui: `ctx.request_repaint()`).
     pub fn spawn(config: WorkerConfig, repaint: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, mut req_rx) = tokio::sync::mpsc::unbounded_channel();
+        // Levers go straight to their own lane, never behind a refresh.
+        let (lever_tx, lever_rx) = tokio::sync::mpsc::unbounded_channel::<LeverRun>();
+        let lever_tx_w = lever_tx.clone();
         let (ev_tx, rx) = mpsc::channel();
         let spawn_failed_tx = ev_tx.clone();
         let done = Arc::new((Mutex::new(0u64), Condvar::new()));
@@ -65,7 +70,10 @@ impl WorkerHandle {
                     }
                 };
                 runtime.block_on(async move {
-                    let mut worker = Worker::new(config.clone(), levers_done_w);
+                    let running = Arc::default();
+                    let lane = LeverLane::new(config.clone(), Arc::clone(&running), levers_done_w);
+                    tokio::spawn(lane.run(lever_rx, Arc::clone(&emit)));
+                    let mut worker = Worker::new(config.clone(), running);
                     let mut seq = 0u64;
                     // Request 1: the initial connect and read.
                     seq += 1;
@@ -100,9 +108,8 @@ impl WorkerHandle {
                                     mark_done(seq);
                                 }
                                 Some(Request::RunLever(lever)) => {
-                                    seq += 1;
-                                    worker.start_lever(*lever, &emit).await;
-                                    mark_done(seq);
+                                    // Levers have a lane of their own (see `send`).
+                                    let _ = lever_tx_w.send(*lever);
                                 }
                                 Some(Request::DrawSample(req)) => {
                                     seq += 1;
@@ -137,6 +144,7 @@ impl WorkerHandle {
         }
         Self {
             tx,
+            lever_tx,
             rx,
             sent: 1,
             done,
@@ -152,10 +160,17 @@ impl WorkerHandle {
 
     /// Sends a request; never blocks.
     pub fn send(&mut self, request: Request) {
-        let lever = matches!(request, Request::RunLever(_));
+        if let Request::RunLever(lever) = request {
+            // The lever lane: it starts at once, whatever a refresh is doing.
+            if self.lever_tx.send(*lever).is_ok() {
+                self.levers_sent += 1;
+            } else {
+                tracing::error!("the worker has stopped; lever dropped");
+            }
+            return;
+        }
         if self.tx.send(request).is_ok() {
             self.sent += 1;
-            self.levers_sent += u64::from(lever);
         } else {
             tracing::error!("the worker has stopped; request dropped");
         }

@@ -1,6 +1,7 @@
 //! Background work of the window, in one place:
-//! - lever runs: a confirmed lever runs on its own task of the worker,
-//!   reports each step as an event, and refreshes go on meanwhile;
+//! - lever runs: [`LeverLane`] takes confirmed levers on a lane of its own
+//!   (never queued behind a refresh) and runs each on its own task, which
+//!   reports every step as an event;
 //! - [`Jobs`]: the window's other jobs on one thread with one runtime —
 //!   profile edits and connection tests (one at a time, in order), exports
 //!   (the save dialog and the atomic write), opening a folder.
@@ -11,18 +12,64 @@ use crate::adapters::env::EnvSource;
 use crate::adapters::store::Store;
 use crate::core::lever::{RunReport, StepReport};
 use crate::ops::export::{ExportOutcome, Sample, SaveDialog};
-use crate::ops::levers::{RunContext, Waits, run_plan};
+use crate::ops::levers::{RunContext, Targets, Waits, run_plan_with};
 use crate::ops::profiles::{JobDone as ProfileJobDone, ProfileJob, ProfileManager};
+use crate::ops::session::{Session, SessionOptions};
+use crate::worker::WorkerConfig;
 use crate::worker::handle::Emit;
 use crate::worker::protocol::{Event, LeverRun};
-use crate::worker::refresh::Worker;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 
-impl Worker {
-    /// Starts a confirmed lever on its own task; its progress and end are
-    /// emitted as events while refreshes go on.
-    pub(crate) async fn start_lever(&mut self, lever: LeverRun, emit: &Emit) {
+/// The levers' own lane: a task with its own session (its own connections),
+/// so a confirmed lever starts at once even while a refresh is stuck on a
+/// frozen database, and opens only the parts its plan changes.
+pub(crate) struct LeverLane {
+    config: WorkerConfig,
+    session: Session,
+    profile: String,
+    running: Arc<Mutex<HashSet<String>>>,
+    levers_done: Arc<(Mutex<u64>, Condvar)>,
+}
+
+impl LeverLane {
+    pub(crate) fn new(
+        config: WorkerConfig,
+        running: Arc<Mutex<HashSet<String>>>,
+        levers_done: Arc<(Mutex<u64>, Condvar)>,
+    ) -> Self {
+        let session = Session::open(
+            config.target.clone(),
+            SessionOptions {
+                clock: Arc::clone(&config.clock),
+                connect_timeout: config.read_timeout,
+                audit_path: config.audit_path.clone(),
+            },
+        );
+        Self {
+            profile: config.target.profile_name().to_owned(),
+            config,
+            session,
+            running,
+            levers_done,
+        }
+    }
+
+    /// Takes confirmed levers until the window goes away.
+    pub(crate) async fn run(
+        mut self,
+        mut levers: tokio::sync::mpsc::UnboundedReceiver<LeverRun>,
+        emit: Emit,
+    ) {
+        while let Some(lever) = levers.recv().await {
+            self.start(lever, &emit).await;
+        }
+    }
+
+    /// Starts a confirmed lever on its own task, with the parts its plan
+    /// changes; its progress and end are emitted as events.
+    async fn start(&mut self, lever: LeverRun, emit: &Emit) {
         let run = lever.run;
         let ended = Arc::clone(&self.levers_done);
         let fail = move |e: String| {
@@ -32,17 +79,27 @@ impl Worker {
             });
             bump(&ended);
         };
-        let store = match self.store().await {
-            Ok(store) => store,
-            Err(e) => return fail(e.to_string()),
+        let needs = lever.plan.needs();
+        let store = if needs.database {
+            match self.session.store().await {
+                Ok(store) => Some(store),
+                Err(e) => return fail(e.to_string()),
+            }
+        } else {
+            None
         };
-        let audit = match self.audit_log().await {
+        let env = if needs.env {
+            match self.session.env().await {
+                Ok(env) => Some(env),
+                Err(e) => return fail(e.to_string()),
+            }
+        } else {
+            None
+        };
+        // This machine's log first: it does not need the database.
+        let audit = match self.session.audit().await {
             Ok(log) => log,
             Err(e) => return fail(format!("the audit log cannot be written: {e}")),
-        };
-        let env = match self.session.env().await {
-            Ok(env) => env,
-            Err(e) => return fail(e.to_string()),
         };
         let action_id = crate::adapters::audit::new_action_id();
         if let Ok(mut r) = self.running.lock() {
@@ -56,7 +113,7 @@ impl Worker {
             audit,
             clock: Arc::clone(&self.config.clock),
             waits: self.config.waits,
-            profile: self.snapshot.profile.clone(),
+            profile: self.profile.clone(),
         };
         let emit = Arc::clone(emit);
         let running = Arc::clone(&self.running);
@@ -100,8 +157,8 @@ enum LeverJobError {
 struct LeverJob {
     lever: LeverRun,
     action_id: String,
-    store: Arc<dyn Store>,
-    env: Arc<dyn EnvSource>,
+    store: Option<Arc<dyn Store>>,
+    env: Option<Arc<dyn EnvSource>>,
     audit: AuditLog,
     clock: Arc<dyn Clock>,
     waits: Waits,
@@ -125,14 +182,11 @@ impl LeverJob {
             waits: self.waits,
             action_id: Some(&self.action_id),
         };
-        let report = run_plan(
-            &self.lever.plan,
-            self.store.as_ref(),
-            self.env.as_ref(),
-            &ctx,
-            &progress,
-        )
-        .await?;
+        let targets = Targets {
+            store: self.store.as_deref(),
+            env: self.env.as_deref(),
+        };
+        let report = run_plan_with(&self.lever.plan, targets, &ctx, &progress).await?;
         if let Some(old) = &self.lever.finishes {
             let status = EntryStatus::of(report.ok);
             let note = format!(

@@ -16,7 +16,7 @@ use crate::worker::handle::Emit;
 use crate::worker::protocol::Event;
 use crate::worker::snapshot::{CanaryArms, Snapshot};
 use chrono::Duration as ChronoDuration;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often the admin page's exact 72-hour counts are read again.
@@ -93,14 +93,15 @@ pub(crate) struct Worker {
     pub(crate) snapshot: Snapshot,
     /// Run the checklist on the next refresh even if it is not due.
     pub(crate) force_check: bool,
-    /// Action ids of the levers running now (not "unfinished").
+    /// Action ids of the levers running now, on the lever lane (not "unfinished").
     pub(crate) running: Arc<Mutex<std::collections::HashSet<String>>>,
-    /// Counts ended lever runs (for `WorkerHandle::wait_levers`).
-    pub(crate) levers_done: Arc<(Mutex<u64>, Condvar)>,
 }
 
 impl Worker {
-    pub(crate) fn new(config: WorkerConfig, levers_done: Arc<(Mutex<u64>, Condvar)>) -> Self {
+    pub(crate) fn new(
+        config: WorkerConfig,
+        running: Arc<Mutex<std::collections::HashSet<String>>>,
+    ) -> Self {
         let session = crate::ops::session::Session::open(
             config.target.clone(),
             crate::ops::session::SessionOptions {
@@ -115,8 +116,7 @@ impl Worker {
             session,
             snapshot,
             force_check: false,
-            running: Arc::default(),
-            levers_done,
+            running,
         }
     }
 
@@ -141,21 +141,23 @@ impl Worker {
             self.snapshot = Snapshot::for_profile(&self.snapshot.profile);
         }
         self.snapshot.made_at = Some(now);
-        let store = match self.store().await {
-            Ok(store) => store,
-            Err(e) => {
-                self.snapshot.db.error = Some(e.to_string());
-                emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
-                return;
+        // A database that is down fails only what needs it: the env, the
+        // checklist and the audit log are still read.
+        match self.store().await {
+            Ok(store) => {
+                let sim_error = self
+                    .session
+                    .advance(now, self.config.read_timeout)
+                    .await
+                    .err()
+                    .map(|e| e.to_string());
+                self.read_db(store.as_ref(), now, sim_error).await;
             }
-        };
-        let sim_error = self
-            .session
-            .advance(now, self.config.read_timeout)
-            .await
-            .err()
-            .map(|e| e.to_string());
-        self.read_db(store.as_ref(), now, sim_error).await;
+            Err(e) => {
+                tracing::warn!("database connect failed: {e}");
+                self.snapshot.db.error = Some(e.to_string());
+            }
+        }
         self.read_env(now).await;
         self.check_if_due(now).await;
         self.read_audit().await;
@@ -273,6 +275,13 @@ impl Worker {
         };
         let profile = self.snapshot.profile.clone();
         let read = async {
+            // Rows a lever wrote while the database was away reach the
+            // shared table as soon as it is back.
+            if log.has_shared()
+                && let Err(e) = log.catch_up_shared(&profile, 200).await
+            {
+                tracing::warn!("the shared audit table could not catch up: {e}");
+            }
             let rows = log.list(&profile, 200).await?;
             let unfinished = log.unfinished(&profile).await?;
             Ok::<_, crate::adapters::audit::AuditError>((rows, unfinished))

@@ -183,7 +183,17 @@ pub fn describe(e: &sqlx::Error) -> String {
             "no connection to the database within the timeout (is it running and reachable?)"
                 .to_owned()
         }
-        sqlx::Error::Database(db) => match db.code() {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // lock_timeout: someone else holds the row (or table) lock.
+            Some("55P03") => format!(
+                "the row is locked by another transaction; nothing was changed ({} (SQLSTATE 55P03))",
+                db.message()
+            ),
+            // statement_timeout.
+            Some("57014") => format!(
+                "the database did not answer within the statement timeout ({} (SQLSTATE 57014))",
+                db.message()
+            ),
             Some(code) => format!("{} (SQLSTATE {code})", db.message()),
             None => db.message().to_owned(),
         },

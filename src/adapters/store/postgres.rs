@@ -10,6 +10,11 @@ use std::time::Duration;
 
 /// How long to wait for a connection before calling the database unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest one statement of the panel may run (every session sets it).
+pub const STATEMENT_TIMEOUT: &str = "15s";
+/// The longest the panel waits for a row lock someone else holds (the
+/// workspace lever fails within seconds instead of hanging).
+pub const LOCK_TIMEOUT: &str = "3s";
 
 /// A Postgres store.
 #[derive(Clone, Debug)]
@@ -23,7 +28,12 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl(describe(&e)))?
-            .application_name("rollout-panel");
+            .application_name("rollout-panel")
+            // Every statement and every lock wait is bounded, writes included.
+            .options([
+                ("statement_timeout", STATEMENT_TIMEOUT),
+                ("lock_timeout", LOCK_TIMEOUT),
+            ]);
         let pool = PgPoolOptions::new()
             .max_connections(3)
             .acquire_timeout(CONNECT_TIMEOUT)

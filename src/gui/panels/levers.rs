@@ -8,8 +8,8 @@
 use crate::adapters::audit::{AuditEntry, EntryKind, EntryStatus};
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, FlagState};
 use crate::core::lever::{
-    Change, Guard, LeverKind, LeverRequest, LeverState, Plan, PlanError, RunReport, StepReport,
-    complement_plan, plan as make_plan,
+    Change, Guard, LeverKind, LeverRequest, Parts, Plan, PlanError, RunReport, StepReport,
+    complement_from_parts, plan_from_parts,
 };
 use crate::gui::colors;
 use crate::gui::command::AppCommand;
@@ -66,24 +66,20 @@ pub struct LeversPanel {
 
 /// The plan of `source` from what the snapshot shows.
 pub fn plan_from(snapshot: &Snapshot, source: &PlanSource) -> Result<Plan, PlanError> {
-    let env = snapshot.env_snapshot.as_ref().ok_or_else(|| {
-        PlanError::NotRead(
-            "the Vercel env has not been read yet; wait for the readiness check".to_owned(),
-        )
-    })?;
-    let schema = snapshot
-        .schema
-        .as_ref()
-        .ok_or_else(|| PlanError::NotRead("the database has not been read yet".to_owned()))?;
-    let state = LeverState {
-        workspaces: &snapshot.workspaces,
-        env,
-        schema,
+    // Each lever needs only what it changes: a part that was never read
+    // fails only the levers that need it.
+    let state = Parts {
+        workspaces: snapshot
+            .schema
+            .as_ref()
+            .map(|_| snapshot.workspaces.as_slice()),
+        schema: snapshot.schema.as_ref(),
+        env: snapshot.env_snapshot.as_ref(),
         readiness: snapshot.readiness.as_ref().map(|r| r.items.as_slice()),
     };
     match source {
-        PlanSource::Lever(req) => make_plan(req, state),
-        PlanSource::Complement => complement_plan(state),
+        PlanSource::Lever(req) => plan_from_parts(req, state),
+        PlanSource::Complement => complement_from_parts(state),
     }
 }
 
