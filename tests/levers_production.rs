@@ -155,10 +155,9 @@ async fn tables(url: &str, schema: &str) -> Vec<String> {
     rows.into_iter().map(|r| r.0).collect()
 }
 
-async fn every_lever(variant: &str, fixtures: &[&'static str]) {
-    common::require_secret_service();
-    let db = TestDb::create().await;
-    db.apply(fixtures).await;
+/// The stateful fake Vercel with the runbook's env set and one READY
+/// production deployment.
+async fn fake_vercel(db_url: &str) -> (MockServer, Arc<Mutex<State>>) {
     let server = MockServer::start().await;
     let state = Arc::new(Mutex::new(State {
         clock: 1_772_000_000_000,
@@ -168,8 +167,8 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     {
         let mut s = state.lock().unwrap();
         for (k, v) in [
-            ("DATABASE_URL", db.url.as_str()),
-            ("DIRECT_URL", db.url.as_str()),
+            ("DATABASE_URL", db_url),
+            ("DIRECT_URL", db_url),
             ("OPENAI_API_KEY", "sk-test-0123456789abcdefghij"),
             ("CRON_SECRET", "0123456789abcdef0123456789abcdef"),
             (
@@ -195,6 +194,14 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
         .mount(&server)
         .await;
 
+    (server, state)
+}
+
+async fn every_lever(variant: &str, fixtures: &[&'static str]) {
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    db.apply(fixtures).await;
+    let (server, state) = fake_vercel(&db.url).await;
     let dir = common::temp_dir();
     let d = dir.path();
     let name = format!("lever-{variant}-{}", std::process::id());
@@ -436,4 +443,226 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     let mine: Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(mine.as_array().expect("rows").len(), local, "no duplicates");
     assert!(run(&["profile", "remove", &name], "").status.success());
+}
+
+/// A TCP port that accepts connections and never answers (a black-holed
+/// database): every connect to it hangs until the client's own deadline.
+fn black_hole() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        // Bounded: a few hundred connections at most, then the test is over.
+        for conn in listener.incoming().take(500) {
+            match conn {
+                Ok(c) => open.push(c),
+                Err(_) => break,
+            }
+        }
+    });
+    (port, held)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_kill_switches_work_with_the_database_black_holed_and_the_audit_catches_up() {
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
+        .await;
+    let (server, state) = fake_vercel(&db.url).await;
+    let dir = common::temp_dir();
+    let d = dir.path();
+    let name = format!("blackhole-{}", std::process::id());
+    let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
+    common::add_db_profile(d, &name, &server.uri(), &db.url);
+    for (args, stdin) in [
+        (
+            vec!["secrets", "set", "--profile", &name, "vercel-token"],
+            "fake-token-1234567",
+        ),
+        (vec!["audit", "init", "--profile", &name], ""),
+    ] {
+        let o = run(&args, stdin);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+    }
+    // The database goes dark: connects are accepted and never answered.
+    let (port, _held) = black_hole();
+    let dark = format!("postgres://postgres@127.0.0.1:{port}/zrg");
+    let o = run(
+        &["secrets", "set", "--profile", &name, "database-url"],
+        &dark,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let env_value = |k: &str| state.lock().unwrap().env.get(k).map(|(v, _)| v.clone());
+    let mut longest = std::time::Duration::ZERO;
+    for (lever, state_arg, word, key, value) in [
+        (
+            "revision-kill-switch",
+            "on",
+            None,
+            "AUTO_SEND_REVISION_DISABLED",
+            "1",
+        ),
+        (
+            "auto-send-kill-switch",
+            "on",
+            Some("DISABLE"),
+            "AUTO_SEND_DISABLED",
+            "1",
+        ),
+        (
+            "auto-send-kill-switch",
+            "off",
+            Some("ENABLE"),
+            "AUTO_SEND_DISABLED",
+            "0",
+        ),
+        (
+            "revision-kill-switch",
+            "off",
+            None,
+            "AUTO_SEND_REVISION_DISABLED",
+            "0",
+        ),
+    ] {
+        let mut args = vec![
+            "lever",
+            lever,
+            state_arg,
+            "--profile",
+            &name,
+            "--reason",
+            "db is dark",
+            "--yes",
+        ];
+        if let Some(w) = word {
+            args.extend(["--confirm", w]);
+        }
+        let started = std::time::Instant::now();
+        let o = run(&args, "");
+        let took = started.elapsed();
+        longest = longest.max(took);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{lever} {state_arg}: {}",
+            text(&o)
+        );
+        assert!(text(&o).contains("verified"), "{}", text(&o));
+        assert_eq!(
+            env_value(key).as_deref(),
+            Some(value),
+            "{lever} {state_arg}"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(60),
+            "{lever} {state_arg} took {took:?}"
+        );
+    }
+    eprintln!("kill switches with the database black-holed: the longest took {longest:?}");
+    // The database is back: the audit lists all four, and the shared table
+    // caught up with the rows written while it was away.
+    let o = run(
+        &["secrets", "set", "--profile", &name, "database-url"],
+        &db.url,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = run(&["audit", "--profile", &name, "--json"], "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rows: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let results: Vec<(String, String)> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["kind"] == "result")
+        .map(|r| {
+            (
+                r["lever"].as_str().unwrap_or_default().to_owned(),
+                r["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(results.len(), 4, "{rows:#}");
+    assert!(results.iter().all(|(_, s)| s == "ok"), "{results:?}");
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+    let (shared,): (i64,) = sqlx::query_as("SELECT count(*) FROM rollout_panel.audit_entry")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    pool.close().await;
+    assert_eq!(shared as usize, rows.as_array().map_or(0, Vec::len));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workspace_rollback_needs_no_vercel_and_a_held_row_lock_fails_it_fast() {
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
+        .await;
+    let dir = common::temp_dir();
+    let d = dir.path();
+    let name = format!("novercel-{}", std::process::id());
+    let run = |args: &[&str]| panel_env(d, args, "", &[]);
+    // Vercel is down: nothing listens where the profile points.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let api = format!(
+        "http://127.0.0.1:{}",
+        closed.local_addr().expect("addr").port()
+    );
+    drop(closed);
+    common::add_db_profile(d, &name, &api, &db.url);
+    let toggle = || async {
+        let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+        let (on,): (bool,) = sqlx::query_as(
+            r#"SELECT "autoSendRevisionEnabled" FROM "WorkspaceSettings" WHERE "clientId" = 'c-alpha'"#,
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("read");
+        pool.close().await;
+        on
+    };
+    assert!(toggle().await);
+    let rollback = [
+        "lever",
+        "workspace-rollback",
+        "--workspace",
+        "Alpha",
+        "--profile",
+        &name,
+        "--reason",
+        "vercel is down",
+        "--yes",
+    ];
+    // Someone holds the row lock: the lever fails within seconds and says so.
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+    let mut tx = pool.begin().await.expect("begin");
+    sqlx::query(r#"SELECT 1 FROM "WorkspaceSettings" WHERE "clientId" = 'c-alpha' FOR UPDATE"#)
+        .execute(&mut *tx)
+        .await
+        .expect("lock");
+    let started = std::time::Instant::now();
+    let o = run(&rollback);
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("the row is locked by another transaction"),
+        "{}",
+        text(&o)
+    );
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    eprintln!("a held row lock failed the workspace lever in {took:?}");
+    tx.rollback().await.expect("release");
+    pool.close().await;
+    assert!(toggle().await, "nothing was changed");
+    // The lock is gone: the rollback completes without Vercel.
+    let started = std::time::Instant::now();
+    let o = run(&rollback);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("verified"), "{}", text(&o));
+    eprintln!(
+        "confirm -> toggle written with Vercel down: {:?}",
+        started.elapsed()
+    );
+    assert!(!toggle().await);
 }
