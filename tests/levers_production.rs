@@ -666,3 +666,112 @@ async fn a_workspace_rollback_needs_no_vercel_and_a_held_row_lock_fails_it_fast(
     );
     assert!(!toggle().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_the_window_a_lever_starts_at_once_while_a_refresh_is_stuck_on_a_black_holed_database() {
+    use rollout_panel::adapters::clock::{Clock, SystemClock};
+    use rollout_panel::adapters::env::EnvSource;
+    use rollout_panel::adapters::secrets::Keyring;
+    use rollout_panel::core::lever::{LeverKind, LeverRequest, Parts, plan_from_parts};
+    use rollout_panel::core::profile::Profile;
+    use rollout_panel::core::secret::{Secret, SecretKey};
+    use rollout_panel::worker::{Event, LeverRun, Request, Target, WorkerConfig, WorkerHandle};
+    use std::time::{Duration, Instant};
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    let (server, state) = fake_vercel(&db.url).await;
+    let (port, _held) = black_hole();
+    let name = format!("lane-{}", std::process::id());
+    let keyring = Keyring::native();
+    let dark = format!("postgres://postgres@127.0.0.1:{port}/zrg");
+    keyring
+        .set(&name, SecretKey::DatabaseUrl, &Secret::new(&dark))
+        .expect("db url");
+    keyring
+        .set(
+            &name,
+            SecretKey::VercelToken,
+            &Secret::new("fake-token-1234567"),
+        )
+        .expect("token");
+    let profile = Profile {
+        vercel_api: server.uri(),
+        ..Profile::new("zrg")
+    };
+    // The plan, as the confirm dialog would show it.
+    let client = rollout_panel::adapters::env::vercel::VercelClient::new(
+        &server.uri(),
+        "zrg",
+        None,
+        Secret::new("fake-token-1234567"),
+    )
+    .expect("client");
+    let env = client.read(SystemClock.now()).await.expect("env");
+    let plan = plan_from_parts(
+        &LeverRequest {
+            kind: LeverKind::RevisionKillSwitch,
+            on: true,
+            workspace: None,
+        },
+        Parts {
+            env: Some(&env),
+            ..Parts::default()
+        },
+    )
+    .expect("plan");
+    let dir = common::temp_dir();
+    let config = WorkerConfig {
+        target: Target::Profile {
+            name: name.clone(),
+            profile,
+            keyring: keyring.clone(),
+        },
+        clock: std::sync::Arc::new(SystemClock),
+        auto_refresh: None,
+        read_timeout: Duration::from_secs(15),
+        audit_path: Some(dir.path().join("audit.sqlite")),
+        waits: rollout_panel::ops::levers::Waits {
+            poll_every: Duration::from_millis(50),
+            deadline: Duration::from_secs(60),
+        },
+    };
+    let mut worker = WorkerHandle::spawn(config, || {});
+    // The first refresh is now stuck connecting to the black hole (15 s).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let confirmed = Instant::now();
+    worker.send(Request::RunLever(Box::new(LeverRun {
+        run: 1,
+        plan,
+        reason: "db is dark".to_owned(),
+        finishes: None,
+    })));
+    let mut first_step = None;
+    let mut done = None;
+    while confirmed.elapsed() < Duration::from_secs(60) && done.is_none() {
+        match worker.try_recv().expect("worker alive") {
+            Some(Event::LeverStep { .. }) if first_step.is_none() => {
+                first_step = Some(confirmed.elapsed());
+            }
+            Some(Event::LeverDone { result, .. }) => done = Some(result),
+            Some(_) => {}
+            None => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    let first_step = first_step.expect("the lever reported a step");
+    eprintln!("window, database black-holed: confirm -> first lever step in {first_step:?}");
+    assert!(first_step < Duration::from_secs(1), "{first_step:?}");
+    let report = done.expect("the lever ended").expect("it ran");
+    assert!(report.ok, "{report:#?}");
+    assert_eq!(
+        state
+            .lock()
+            .unwrap()
+            .env
+            .get("AUTO_SEND_REVISION_DISABLED")
+            .map(|(v, _)| v.as_str()),
+        Some("1")
+    );
+    for key in [SecretKey::DatabaseUrl, SecretKey::VercelToken] {
+        let _ = keyring.delete(&name, key);
+    }
+}
