@@ -90,6 +90,15 @@ async fn fake_vercel(direct_url: &str, pooled_url: &str) -> MockServer {
         })))
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg-dashboard"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "prj_1", "name": "zrg-dashboard",
+            "targets": {"production": {"id": "dpl_live", "url": app_url.clone(),
+                                       "readyState": "READY", "createdAt": ms("2026-02-21 09:00:00")}}
+        })))
+        .mount(&server)
+        .await;
     // The app redirects to its login page: that counts as up.
     Mock::given(method("GET"))
         .and(path("/app"))

@@ -29,6 +29,9 @@ struct State {
     throttled: u32,
     fail_next_upsert: bool,
     base: String,
+    /// Production pinned to this build (an Instant Rollback): new builds
+    /// reach READY but do not serve until promoted.
+    pinned: Option<String>,
 }
 
 #[derive(Clone)]
@@ -115,6 +118,43 @@ impl Respond for FakeVercel {
                         json!({"error": {"code": "not_found", "message": "no such deployment"}}),
                     ),
                 }
+            }
+            ("GET", "/v9/projects/zrg") => {
+                // Production's target: the pinned build, else the newest READY.
+                let serving = match &s.pinned {
+                    Some(id) => s.deployments.iter().find(|d| &d.0 == id),
+                    None => s.deployments.iter().rev().find(|d| d.2 == "READY"),
+                };
+                let production = serving.map(|(id, created, state, _, _)| {
+                    json!({"id": id, "url": format!("{}/app", s.base), "readyState": state, "createdAt": created})
+                });
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"id": "prj_zrg", "name": "zrg", "targets": {"production": production}}),
+                )
+            }
+            ("POST", p) if p.starts_with("/v1/projects/zrg/rollback/") => {
+                s.pinned = Some(
+                    p.trim_start_matches("/v1/projects/zrg/rollback/")
+                        .to_owned(),
+                );
+                ResponseTemplate::new(201)
+            }
+            ("POST", p) if p.starts_with("/v10/projects/zrg/promote/") => {
+                let id = p
+                    .trim_start_matches("/v10/projects/zrg/promote/")
+                    .to_owned();
+                let newest = s
+                    .deployments
+                    .iter()
+                    .rev()
+                    .find(|d| d.2 == "READY")
+                    .map(|d| d.0.clone());
+                s.pinned = if newest.as_deref() == Some(id.as_str()) {
+                    None
+                } else {
+                    Some(id)
+                };
+                ResponseTemplate::new(202)
             }
             ("GET", "/app") => ResponseTemplate::new(307).insert_header("Location", "/login"),
             _ => ResponseTemplate::new(404).set_body_json(
@@ -774,4 +814,88 @@ async fn in_the_window_a_lever_starts_at_once_while_a_refresh_is_stuck_on_a_blac
     for key in [SecretKey::DatabaseUrl, SecretKey::VercelToken] {
         let _ = keyring.delete(&name, key);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_instant_rollback_check_names_the_pinned_build_and_a_kill_switch_promotes_its_build()
+ {
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
+        .await;
+    let (server, state) = fake_vercel(&db.url).await;
+    let dir = common::temp_dir();
+    let d = dir.path();
+    let name = format!("pinned-{}", std::process::id());
+    let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
+    common::add_db_profile(d, &name, &server.uri(), &db.url);
+    let o = run(
+        &["secrets", "set", "--profile", &name, "vercel-token"],
+        "fake-token-1234567",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The kill switch goes ON and live (a second build, dpl_2)…
+    let lever = |args: &[&str]| {
+        let mut all = vec!["lever"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--profile", &name, "--reason", "pin test", "--yes"]);
+        run(&all, "")
+    };
+    let o = lever(&["revision-kill-switch", "on"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // …then someone does an Instant Rollback to the build from before.
+    state.lock().unwrap().pinned = Some("dpl_0".to_owned());
+    let o = run(&["check", "--profile", &name, "--json"], "");
+    let report: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let item = |id: &str| {
+        report["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["id"] == id)
+            .cloned()
+            .expect("item")
+    };
+    let latest = item("deploy.latest");
+    assert_eq!(latest["status"], "warn", "{latest:#}");
+    let finding = latest["finding"].as_str().unwrap_or_default();
+    assert!(finding.contains("pinned to dpl_0"), "{finding}");
+    assert!(finding.contains("dpl_2 does not serve"), "{finding}");
+    let live = item("deploy.live.AUTO_SEND_REVISION_DISABLED");
+    assert_ne!(
+        live["status"], "pass",
+        "configured ON is not live under the pin: {live:#}"
+    );
+    assert!(
+        live["finding"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pinned to dpl_0"),
+        "{live:#}"
+    );
+    // The kill switch again: its plan promotes the new build, shown as a
+    // step; READY alone would not serve.
+    let o = lever(&["revision-kill-switch", "on"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("promote the new build to production"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("pinned to dpl_0"), "{}", text(&o));
+    assert!(
+        text(&o).contains("READY and serving; the new values are live"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        state.lock().unwrap().pinned,
+        None,
+        "the newest build was promoted"
+    );
+    assert_eq!(
+        state.lock().unwrap().deployments.len(),
+        3,
+        "one build for the lever"
+    );
 }

@@ -98,6 +98,17 @@ async fn env_is_read_across_pages_with_every_trap_handled() {
         .mount(&server)
         .await;
 
+    // What serves is the project's production target.
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "prj_1", "name": "zrg",
+            "targets": {"production": {"id": "dpl_old", "url": "zrg-old.vercel.app",
+                                       "readyState": "READY", "createdAt": 1_771_700_000_000i64}}
+        })))
+        .mount(&server)
+        .await;
+
     let env = read_env(&client(&server)).await.expect("env");
     let direct = &env.configured["DIRECT_URL"];
     assert_eq!(
@@ -132,6 +143,7 @@ async fn env_is_read_across_pages_with_every_trap_handled() {
     assert_eq!(env.latest.as_ref().map(|d| d.id.as_str()), Some("dpl_new"));
     assert_eq!(env.serving.as_ref().map(|d| d.id.as_str()), Some("dpl_old"));
     assert_eq!(env.serving_url.as_deref(), Some("zrg-old.vercel.app"));
+    assert!(!env.is_pinned());
 }
 
 async fn one_answer(template: ResponseTemplate) -> (MockServer, Result<(), VercelError>) {
@@ -367,4 +379,50 @@ async fn promote_points_production_at_a_build_and_a_refusal_is_an_error() {
         "{e:?}"
     );
     assert!(!format!("{e} {e:?}").contains(TOKEN));
+}
+
+#[tokio::test]
+async fn after_an_instant_rollback_the_pinned_build_is_what_serves() {
+    use rollout_panel::core::env::{AUTO_SEND_REVISION_DISABLED, Live};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v10/projects/zrg/env"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "envs": [rec("e1", "AUTO_SEND_REVISION_DISABLED", Some("1"), "plain", &["production"], true, 1_771_750_000_000)],
+            "pagination": {"count": 1, "next": null, "prev": null}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v6/deployments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "deployments": [
+                {"uid": "dpl_flip", "name": "zrg", "url": "zrg-flip.vercel.app", "created": 1_771_800_000_000i64, "state": "READY"},
+                {"uid": "dpl_old", "name": "zrg", "url": "zrg-old.vercel.app", "created": 1_771_700_000_000i64, "state": "READY"}
+            ],
+            "pagination": {"count": 2, "next": null, "prev": null}
+        })))
+        .mount(&server)
+        .await;
+    // Someone rolled production back to the build made before the flip.
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "prj_1", "name": "zrg",
+            "targets": {"production": {"id": "dpl_old", "url": "zrg-old.vercel.app",
+                                       "readyState": "READY", "createdAt": 1_771_700_000_000i64}}
+        })))
+        .mount(&server)
+        .await;
+    let env = read_env(&client(&server)).await.expect("env");
+    assert_eq!(env.serving.as_ref().map(|d| d.id.as_str()), Some("dpl_old"));
+    assert_eq!(
+        env.pinned_past.as_ref().map(|d| d.id.as_str()),
+        Some("dpl_flip")
+    );
+    assert!(env.is_pinned());
+    // Configured "1", but the pinned build was made before: not "live ON".
+    let flag = env.flag(AUTO_SEND_REVISION_DISABLED);
+    assert!(flag.configured_on);
+    assert_eq!(flag.live, Live::Unknown);
 }

@@ -123,6 +123,17 @@ pub struct EnvSnapshot {
     pub duplicates: BTreeMap<String, usize>,
     /// The serving deployment's URL (host name, without scheme), when known.
     pub serving_url: Option<String>,
+    /// The newest READY production build, when production does not serve it:
+    /// production is pinned to an older build (a Vercel Instant Rollback), so
+    /// a new build reaches READY but does not serve until it is promoted.
+    pub pinned_past: Option<Deployment>,
+}
+
+impl EnvSnapshot {
+    /// Whether production is pinned to an older build than the newest READY one.
+    pub fn is_pinned(&self) -> bool {
+        self.pinned_past.is_some()
+    }
 }
 
 /// Whether a flag is live in the serving deployment.
@@ -187,6 +198,9 @@ impl EnvSnapshot {
                 None => match var {
                     None => Live::Known(false),
                     Some(v) if dep.created_at > v.updated_at => Live::Known(configured_on),
+                    // A pinned build older than the change runs the value
+                    // before it, which the env source does not tell.
+                    Some(_) if self.is_pinned() => Live::Unknown,
                     Some(_) => Live::AwaitingRedeploy,
                 },
             },

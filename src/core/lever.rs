@@ -205,6 +205,12 @@ pub enum Change {
     },
     /// A production redeploy, so the env change goes live.
     Redeploy,
+    /// Production is pinned to an older build (an Instant Rollback): the new
+    /// build is promoted, or it would be READY without serving.
+    Promote {
+        /// The build production is pinned to now.
+        pinned: String,
+    },
 }
 
 impl Change {
@@ -233,6 +239,9 @@ impl Change {
                 "Vercel: redeploy production, wait for READY, verify the new deployment serves"
                     .to_owned()
             }
+            Self::Promote { pinned } => format!(
+                "Vercel: promote the new build to production (production is pinned to {pinned} by an Instant Rollback; a promote does not rebuild), verify it serves"
+            ),
         }
     }
 }
@@ -332,10 +341,12 @@ impl Plan {
                 .changes
                 .iter()
                 .any(|c| matches!(c, Change::Toggle { .. })),
-            env: self
-                .changes
-                .iter()
-                .any(|c| matches!(c, Change::Env { .. } | Change::Redeploy)),
+            env: self.changes.iter().any(|c| {
+                matches!(
+                    c,
+                    Change::Env { .. } | Change::Redeploy | Change::Promote { .. }
+                )
+            }),
         }
     }
 
@@ -375,7 +386,7 @@ impl Plan {
                     None => differs.push(format!("workspace {workspace_name} is not found")),
                 },
                 Change::Env { key, after, .. } => flags.push((key, flag_is_on(Some(after)))),
-                Change::Redeploy => {}
+                Change::Redeploy | Change::Promote { .. } => {}
             }
         }
         let redeploys = self.changes.contains(&Change::Redeploy);
@@ -471,6 +482,20 @@ impl<'a> Parts<'a> {
                     .to_owned(),
             )
         })
+    }
+}
+
+/// Under an Instant Rollback pin a new build does not serve by itself: the
+/// plan promotes it, as a step of its own that the operator sees.
+fn promote_if_pinned(env: &EnvSnapshot, changes: &mut Vec<Change>, warnings: &mut Vec<String>) {
+    if let (Some(past), Some(serving)) = (&env.pinned_past, &env.serving) {
+        changes.push(Change::Promote {
+            pinned: serving.id.clone(),
+        });
+        warnings.push(format!(
+            "Production is pinned to {} (an Instant Rollback), not the newest READY build {}: the new build will be promoted so that it serves.",
+            serving.id, past.id
+        ));
     }
 }
 
@@ -600,6 +625,9 @@ fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError
     } else if flag.live != Live::Known(false) {
         changes.push(Change::Redeploy);
     }
+    if changes.contains(&Change::Redeploy) {
+        promote_if_pinned(env, &mut changes, &mut warnings);
+    }
     let needs_redeploy = changes.contains(&Change::Redeploy);
     Ok(Plan {
         lever: LeverKind::CanaryEnable,
@@ -725,6 +753,7 @@ fn env_plan(
     }
     changes.push(Change::Redeploy);
     let mut warnings = vec![INSTANT_ROLLBACK.to_owned()];
+    promote_if_pinned(env, &mut changes, &mut warnings);
     let enabled: Vec<&Workspace> = state
         .workspaces
         .unwrap_or_default()

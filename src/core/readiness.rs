@@ -239,9 +239,22 @@ fn deploy_items(facts: &Facts, items: &mut Vec<Item>) {
             return;
         }
     };
-    items.push(match &env.latest {
-        None => item("deploy.latest", g, CheckStatus::Fail, "no production deployment found", "deploy the app to production"),
-        Some(d) => {
+    items.push(match (&env.latest, &env.pinned_past, &env.serving) {
+        (_, Some(past), Some(serving)) => item(
+            "deploy.latest",
+            g,
+            CheckStatus::Warn,
+            format!(
+                "production is pinned to {} (built {} UTC) by an Instant Rollback: the newest READY build {} does not serve, and env changes made since {} was built are NOT live",
+                serving.id,
+                serving.created_at.format("%Y-%m-%d %H:%M"),
+                past.id,
+                serving.id
+            ),
+            "undo the rollback in Vercel, or let a lever promote its new build (it shows that step in its plan)",
+        ),
+        (None, _, _) => item("deploy.latest", g, CheckStatus::Fail, "no production deployment found", "deploy the app to production"),
+        (Some(d), _, _) => {
             let serving = env.serving.as_ref().map_or("nothing".to_owned(), |s| s.id.clone());
             match d.state {
                 ReadyState::Ready => item("deploy.latest", g, CheckStatus::Pass, format!("{} READY (built {} UTC)", d.id, d.created_at.format("%Y-%m-%d %H:%M")), ""),
@@ -258,6 +271,7 @@ fn deploy_items(facts: &Facts, items: &mut Vec<Item>) {
             Live::Known(live) if live == f.configured_on => item(&id, g, CheckStatus::Pass, format!("configured {}, live {}", word(f.configured_on), word(live)), ""),
             Live::Known(live) => item(&id, g, CheckStatus::Warn, format!("configured {}, live {} — redeploy to apply", word(f.configured_on), word(live)), "redeploy production (Levers) and wait for READY"),
             Live::AwaitingRedeploy => item(&id, g, CheckStatus::Warn, format!("configured {}, not live yet: the serving deployment was built before the change — redeploy to apply", word(f.configured_on)), "redeploy production (Levers) and wait for READY"),
+            Live::Unknown if env.is_pinned() => item(&id, g, CheckStatus::Unknown, format!("configured {}; production is pinned to {}, built before this variable last changed: what it runs there cannot be told", word(f.configured_on), env.serving.as_ref().map_or("nothing", |s| s.id.as_str())), "undo the rollback in Vercel, or pull the lever again: it promotes its new build"),
             Live::Unknown => item(&id, g, CheckStatus::Unknown, "what production runs cannot be told (no serving deployment, or the value is unreadable)", "check the deployments in Vercel"),
         });
     }

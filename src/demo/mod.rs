@@ -247,23 +247,34 @@ impl DemoWorld {
     }
 
     /// Makes a READY deployment the one that serves production (as Vercel's
-    /// promote does: no rebuild, its own env). The demo serves the deployment
-    /// that became READY last, so a promote marks it READY now.
+    /// promote does: no rebuild, its own env). Promoting an older build pins
+    /// production to it: later builds reach READY but do not serve, until
+    /// the newest one is promoted.
     pub async fn promote(&self, id: &str, now: UtcNaive) -> Result<(), DemoError> {
-        let done = sqlx::query(
-            r#"UPDATE "_demo_deployment" SET "readyAt" = ? WHERE "id" = ? AND "readyState" = 'READY'"#,
+        let mut conn = self.pool.acquire().await?;
+        advance_deployments(&mut conn, now).await?;
+        let ready: Option<(String,)> = sqlx::query_as(
+            r#"SELECT "id" FROM "_demo_deployment" WHERE "id" = ? AND "readyState" = 'READY'"#,
         )
-        .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .fetch_optional(&mut *conn)
         .await?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(DemoError::Invalid(format!(
+        if ready.is_none() {
+            return Err(DemoError::Invalid(format!(
                 "deployment {id} is not a READY deployment of the demo"
-            )))
+            )));
         }
+        let newest: Option<(String,)> = sqlx::query_as(
+            r#"SELECT "id" FROM "_demo_deployment" WHERE "readyState" = 'READY'
+               ORDER BY "createdAt" DESC LIMIT 1"#,
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        let pin = match newest {
+            Some((n,)) if n == id => None,
+            _ => Some(id.to_owned()),
+        };
+        meta_set(&mut conn, PINNED, &pin).await
     }
 
     /// Sets a workspace's revision toggle the way the app's rollout action does:
@@ -479,24 +490,54 @@ fn deployment_from_row(
     })
 }
 
+/// The meta key of the build production is pinned to (an Instant Rollback).
+const PINNED: &str = "pinned_deployment";
+
 pub(crate) async fn env_snapshot(conn: &mut SqliteConnection) -> Result<EnvSnapshot, DemoError> {
     let configured = configured_env(conn).await?;
-    let serving: Option<DeploymentRow> = sqlx::query_as(
-        r#"SELECT "id", "createdAt", "readyState", "env" FROM "_demo_deployment"
-           WHERE "readyState" = 'READY' ORDER BY "readyAt" DESC, "createdAt" DESC LIMIT 1"#,
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
+    let pinned: Option<String> = meta_get::<Option<String>>(conn, PINNED).await?.flatten();
+    let serving: Option<DeploymentRow> = match &pinned {
+        Some(id) => {
+            sqlx::query_as(
+                r#"SELECT "id", "createdAt", "readyState", "env" FROM "_demo_deployment" WHERE "id" = ?"#,
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        None => {
+            sqlx::query_as(
+                r#"SELECT "id", "createdAt", "readyState", "env" FROM "_demo_deployment"
+                   WHERE "readyState" = 'READY' ORDER BY "readyAt" DESC, "createdAt" DESC LIMIT 1"#,
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+    };
     let latest: Option<DeploymentRow> = sqlx::query_as(
         r#"SELECT "id", "createdAt", "readyState", "env" FROM "_demo_deployment"
            ORDER BY "createdAt" DESC LIMIT 1"#,
     )
     .fetch_optional(&mut *conn)
     .await?;
+    let newest_ready: Option<DeploymentRow> = sqlx::query_as(
+        r#"SELECT "id", "createdAt", "readyState", "env" FROM "_demo_deployment"
+           WHERE "readyState" = 'READY' ORDER BY "createdAt" DESC LIMIT 1"#,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let serving = serving.map(deployment_from_row).transpose()?;
+    let newest_ready = newest_ready.map(deployment_from_row).transpose()?;
+    // A promote of an older build pins production to it, as on Vercel.
+    let pinned_past = match (&serving, newest_ready) {
+        (Some(s), Some(n)) if n.id != s.id && n.created_at > s.created_at => Some(n),
+        _ => None,
+    };
     Ok(EnvSnapshot {
         configured,
-        serving: serving.map(deployment_from_row).transpose()?,
+        serving,
         latest: latest.map(deployment_from_row).transpose()?,
+        pinned_past,
         ..EnvSnapshot::default()
     })
 }

@@ -138,8 +138,10 @@ pub async fn run_plan_with(
     let mut steps = Vec::new();
     let mut audit_failures = Vec::new();
     let mut ok = true;
+    // The build a redeploy step started, for a promote step after it.
+    let mut built = None;
     for change in &plan.changes {
-        let report = run_change(change, plan, targets, ctx, &action_id, progress).await;
+        let report = run_change(change, plan, targets, ctx, &action_id, &mut built, progress).await;
         let status = EntryStatus::of(report.ok);
         let detail = serde_json::json!({"detail": report.detail});
         let written = audited(|| {
@@ -217,6 +219,7 @@ async fn run_change(
     targets: Targets<'_>,
     ctx: &RunContext<'_>,
     action_id: &str,
+    built: &mut Option<String>,
     progress: &(dyn Fn(&StepReport) + Sync),
 ) -> StepReport {
     let label = change.describe();
@@ -269,8 +272,19 @@ async fn run_change(
             ),
             Some(env) => {
                 let report = |detail: String| progress(&StepReport::running(&label, detail));
-                redeploy_verified(plan, env, ctx, &report).await
+                redeploy_verified(plan, env, ctx, &report, built).await
             }
+        },
+        Change::Promote { .. } => match (targets.env, built.as_deref()) {
+            (None, _) => (
+                StepOutcome::Failed,
+                "the env source is not connected; nothing was promoted".to_owned(),
+            ),
+            (_, None) => (
+                StepOutcome::Failed,
+                "no new build to promote (the redeploy did not start one)".to_owned(),
+            ),
+            (Some(env), Some(id)) => promote_verified(plan, env, ctx, id).await,
         },
     };
     StepReport::ended(&label, outcome, detail)
@@ -380,6 +394,7 @@ async fn redeploy_verified(
     env: &dyn EnvSource,
     ctx: &RunContext<'_>,
     report: &(dyn Fn(String) + Sync),
+    built: &mut Option<String>,
 ) -> (StepOutcome, String) {
     let id = match env.redeploy(ctx.clock.now()).await {
         Ok(id) => id,
@@ -390,6 +405,7 @@ async fn redeploy_verified(
             );
         }
     };
+    *built = Some(id.clone());
     report(format!("redeploy {id} queued"));
     let started = std::time::Instant::now();
     let mut last = None;
@@ -413,9 +429,7 @@ async fn redeploy_verified(
             _ => tokio::time::sleep(ctx.waits.poll_every).await,
         }
     };
-    if state == ReadyState::Ready {
-        report(format!("{id} READY; verifying what production serves"));
-    } else {
+    if state != ReadyState::Ready {
         return (
             StepOutcome::FailedFlip,
             format!(
@@ -424,15 +438,64 @@ async fn redeploy_verified(
             ),
         );
     }
+    if plan
+        .changes
+        .iter()
+        .any(|c| matches!(c, Change::Promote { .. }))
+    {
+        // Pinned production: READY is not serving; the promote step follows.
+        return (
+            StepOutcome::Verified,
+            format!("{id} READY; production is pinned, so it is promoted next"),
+        );
+    }
+    report(format!("{id} READY; verifying what production serves"));
+    verify_serving(plan, env, ctx, &id).await
+}
+
+/// Promotes the new build and verifies it serves with the planned values.
+async fn promote_verified(
+    plan: &Plan,
+    env: &dyn EnvSource,
+    ctx: &RunContext<'_>,
+    id: &str,
+) -> (StepOutcome, String) {
+    if let Err(e) = env.promote(id, ctx.clock.now()).await {
+        return (
+            StepOutcome::Failed,
+            format!("{id} is READY but could not be promoted: {e}; it does not serve"),
+        );
+    }
+    verify_serving(plan, env, ctx, id).await
+}
+
+/// Verifies, by reading what production serves now, that `id` serves and
+/// runs every env value the plan set. READY alone is never "verified".
+async fn verify_serving(
+    plan: &Plan,
+    env: &dyn EnvSource,
+    ctx: &RunContext<'_>,
+    id: &str,
+) -> (StepOutcome, String) {
     let now_env = match env.read(ctx.clock.now()).await {
         Ok(e) => e,
         Err(e) => {
             return (
                 StepOutcome::Failed,
-                format!("{id} is READY but what production runs cannot be read: {e}"),
+                format!("{id} is READY but what production serves cannot be read: {e}"),
             );
         }
     };
+    let serving = now_env.serving.as_ref().map(|d| d.id.as_str());
+    if serving != Some(id) {
+        return (
+            StepOutcome::NotServing,
+            format!(
+                "{id} is READY but production serves {} (pinned by an Instant Rollback, or another deployment was promoted); the env change is NOT live",
+                serving.unwrap_or("nothing")
+            ),
+        );
+    }
     for change in &plan.changes {
         if let Change::Env { key, after, .. } = change {
             let key: &'static str = match key.as_str() {
@@ -444,7 +507,7 @@ async fn redeploy_verified(
                 return (
                     StepOutcome::NotServing,
                     format!(
-                        "{id} is READY but production does not run {key} = {after:?} (live: {live:?}); was another deployment promoted?"
+                        "{id} serves but production does not run {key} = {after:?} (live: {live:?})"
                     ),
                 );
             }

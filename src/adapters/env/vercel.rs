@@ -88,6 +88,34 @@ pub struct ProjectInfo {
     pub id: String,
     /// The project's name.
     pub name: String,
+    /// What its targets point at (`targets.production` serves production).
+    #[serde(default)]
+    pub targets: Option<ProjectTargets>,
+}
+
+/// A project's targets.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ProjectTargets {
+    /// The deployment production's domains point at.
+    #[serde(default)]
+    pub production: Option<TargetDeployment>,
+}
+
+/// The deployment a target points at.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetDeployment {
+    /// Deployment id.
+    pub id: String,
+    /// Its host name.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Its state.
+    #[serde(default)]
+    pub ready_state: Option<String>,
+    /// Created, ms since epoch.
+    #[serde(default)]
+    pub created_at: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -652,11 +680,37 @@ pub async fn read_env(client: &VercelClient) -> Result<EnvSnapshot, VercelError>
         })
     };
     env.latest = deployments.first().and_then(to_dep);
-    let serving = deployments
+    // What serves is observed, not inferred: the project's production target
+    // (after an Instant Rollback it is an older build than the newest READY).
+    let target = client.project().await?.targets.and_then(|t| t.production);
+    env.serving = target.as_ref().and_then(|t| {
+        let listed = deployments.iter().find(|d| d.uid == t.id);
+        Some(Deployment {
+            id: t.id.clone(),
+            created_at: t
+                .created_at
+                .or(listed.map(|d| d.created))
+                .and_then(from_millis)?,
+            state: t
+                .ready_state
+                .as_deref()
+                .and_then(ReadyState::parse)
+                .or_else(|| listed.and_then(DeploymentInfo::ready))?,
+            env: None,
+        })
+    });
+    env.serving_url = target.as_ref().and_then(|t| t.url.clone()).or_else(|| {
+        let t = target.as_ref()?;
+        deployments.iter().find(|d| d.uid == t.id)?.url.clone()
+    });
+    let newest_ready = deployments
         .iter()
-        .find(|d| d.ready() == Some(ReadyState::Ready));
-    env.serving = serving.and_then(to_dep);
-    env.serving_url = serving.and_then(|d| d.url.clone());
+        .find(|d| d.ready() == Some(ReadyState::Ready))
+        .and_then(to_dep);
+    env.pinned_past = match (&env.serving, newest_ready) {
+        (Some(s), Some(n)) if n.id != s.id && n.created_at > s.created_at => Some(n),
+        _ => None,
+    };
     Ok(env)
 }
 
