@@ -117,3 +117,73 @@ fn a_demo_reset_by_another_process_is_picked_up_on_the_next_read() {
     );
     assert_eq!(dark.stage, Some(rollout_panel::core::runbook::Stage::Dark));
 }
+
+#[test]
+fn a_confirmed_plan_is_not_run_when_the_state_moved_since_the_dialog() {
+    use rollout_panel::core::env::AUTO_SEND_REVISION_DISABLED;
+    use rollout_panel::core::lever::{LeverKind, LeverRequest, Parts, plan_from_parts};
+    use rollout_panel::worker::LeverRun;
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(ts("2026-03-02 15:00:00"));
+    let mut cfg = config(dir.path().join("demo.sqlite"), &clock);
+    cfg.audit_path = Some(dir.path().join("audit.sqlite"));
+    let mut w = WorkerHandle::spawn(cfg, || {});
+    assert!(w.wait_idle(Duration::from_secs(60)));
+    let s = last_snapshot(&w);
+    // The dialog's plan: the kill switch from "0" to "1".
+    let plan = plan_from_parts(
+        &LeverRequest {
+            kind: LeverKind::RevisionKillSwitch,
+            on: true,
+            workspace: None,
+        },
+        Parts {
+            env: s.env_snapshot.as_ref(),
+            ..Parts::default()
+        },
+    )
+    .expect("plan");
+    // Meanwhile someone sets it by hand.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let world = rt
+        .block_on(rollout_panel::demo::DemoWorld::open(
+            &dir.path().join("demo.sqlite"),
+        ))
+        .expect("world");
+    let later = ts("2026-03-02 15:00:30");
+    rt.block_on(world.set_env(AUTO_SEND_REVISION_DISABLED, Some("1"), later))
+        .expect("set by hand");
+    let deployments_before = rt
+        .block_on(
+            sqlx::query_as::<_, (i64,)>(r#"SELECT count(*) FROM "_demo_deployment""#)
+                .fetch_one(world.pool()),
+        )
+        .expect("count")
+        .0;
+    w.send(Request::RunLever(Box::new(LeverRun {
+        run: 7,
+        plan,
+        reason: "rehearsal".to_owned(),
+        finishes: None,
+    })));
+    assert!(w.wait_levers(Duration::from_secs(60)));
+    let mut ended = None;
+    while let Some(e) = w.try_recv().expect("worker alive") {
+        if let Event::LeverDone { run: 7, result } = e {
+            ended = Some(result);
+        }
+    }
+    let err = ended.expect("the run ended").expect_err("refused");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(err.contains("moved since the plan was shown"), "{err}");
+    // Nothing was written or redeployed.
+    let deployments_after = rt
+        .block_on(
+            sqlx::query_as::<_, (i64,)>(r#"SELECT count(*) FROM "_demo_deployment""#)
+                .fetch_one(world.pool()),
+        )
+        .expect("count")
+        .0;
+    assert_eq!(deployments_after, deployments_before);
+    rt.block_on(world.close());
+}

@@ -6,7 +6,7 @@ use crate::adapters::clock::{Clock, SystemClock};
 use crate::core::lever::{
     Guard, LeverKind, LeverRequest, Parts, Plan, StepReport, plan_from_parts,
 };
-use crate::ops::levers::{RunContext, Targets, Waits, run_plan_with};
+use crate::ops::levers::{RunContext, Targets, Waits, check_again, run_plan_with};
 use crate::platform::paths::Paths;
 use anyhow::bail;
 use std::process::ExitCode;
@@ -107,6 +107,15 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             eprintln!("cancelled; nothing was changed");
             return Ok(ExitCode::from(1));
         }
+        // The answer at the terminal may have taken a while: check again.
+        let targets = Targets {
+            store: store.as_deref(),
+            env: env.as_deref(),
+        };
+        if let Err(moved) = check_again(&plan, targets, SystemClock.now()).await {
+            eprintln!("refused: {moved}");
+            return Ok(ExitCode::from(1));
+        }
         let ctx = RunContext {
             audit: &audit,
             profile: &args.profile,
@@ -116,10 +125,6 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             action_id: None,
         };
         let progress = |s: &StepReport| print::step(s);
-        let targets = Targets {
-            store: store.as_deref(),
-            env: env.as_deref(),
-        };
         let r = run_plan_with(&plan, targets, &ctx, &progress).await?;
         println!(
             "{} (audit action {})",

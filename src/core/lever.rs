@@ -437,6 +437,86 @@ pub struct LeverState<'a> {
     pub readiness: Option<&'a [Item]>,
 }
 
+/// Where a plan comes from, so it can be made again from fresh data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanSource {
+    /// A lever or its restore.
+    Lever(LeverRequest),
+    /// The instant complement of the fast rollback.
+    Complement,
+}
+
+/// The plan of `source` from the parts that could be read.
+pub fn plan_source(source: &PlanSource, state: Parts<'_>) -> Result<Plan, PlanError> {
+    match source {
+        PlanSource::Lever(req) => plan_from_parts(req, state),
+        PlanSource::Complement => complement_from_parts(state),
+    }
+}
+
+impl Plan {
+    /// What this plan was made for (the complement when it turns several
+    /// toggles off at once).
+    pub fn source(&self) -> PlanSource {
+        let toggles: Vec<&str> = self
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Toggle { workspace_id, .. } => Some(workspace_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        if self.lever == LeverKind::WorkspaceRollback && self.on && toggles.len() > 1 {
+            return PlanSource::Complement;
+        }
+        PlanSource::Lever(LeverRequest {
+            kind: self.lever,
+            on: self.on,
+            workspace: toggles.first().map(|w| (*w).to_owned()),
+        })
+    }
+
+    /// The parts the plan is made from and changes: what must be connected
+    /// to check it again and run it.
+    pub fn reads(&self) -> Needs {
+        let changes = self.needs();
+        let planned = match self.source() {
+            PlanSource::Lever(req) => req.needs(),
+            PlanSource::Complement => Needs {
+                database: true,
+                env: false,
+            },
+        };
+        Needs {
+            database: changes.database || planned.database,
+            env: changes.env || planned.env,
+        }
+    }
+
+    /// What differs between this plan (as confirmed) and the same lever
+    /// planned again from fresh reads: its changes with their "before"
+    /// values, and the outcome of each precondition but the readiness one
+    /// (the checklist is not run again at confirm time). Empty = nothing moved.
+    pub fn moved_since(&self, fresh: &Plan) -> Vec<String> {
+        let mut moved = Vec::new();
+        if self.changes != fresh.changes {
+            let now: Vec<String> = fresh.changes.iter().map(Change::describe).collect();
+            moved.push(format!("the changes are now: {}", now.join("; ")));
+        }
+        for p in &self.preconditions {
+            if p.name == "readiness" {
+                continue;
+            }
+            if let Some(f) = fresh.preconditions.iter().find(|f| f.name == p.name)
+                && f.ok != p.ok
+            {
+                moved.push(format!("precondition {}: now {}", p.name, f.detail));
+            }
+        }
+        moved
+    }
+}
+
 /// What a plan is made from when a part may be unreadable: each lever needs
 /// only what it changes (a kill switch the env, a workspace lever the
 /// database), so a part that is down fails only the levers that need it.

@@ -11,7 +11,7 @@ use crate::adapters::clock::Clock;
 use crate::adapters::env::{EnvSource, EnvWrite, Expected};
 use crate::adapters::store::Store;
 use crate::core::env::{Live, ReadyState, flag_is_on};
-use crate::core::lever::{Change, Plan, StepOutcome};
+use crate::core::lever::{Change, Parts, Plan, PlanError, StepOutcome, plan_source};
 pub use crate::core::lever::{RunReport, StepReport};
 use crate::core::workspace::ToggleWrite;
 use std::time::Duration;
@@ -67,6 +67,60 @@ pub struct Targets<'a> {
     pub store: Option<&'a dyn Store>,
     /// The env source (Vercel, or the demo's).
     pub env: Option<&'a dyn EnvSource>,
+}
+
+/// Why a confirmed plan is not run: what it was made from has moved.
+#[derive(Debug, thiserror::Error)]
+pub enum Moved {
+    /// A part cannot be read just before changing it.
+    #[error("nothing was changed: {0} cannot be read just before changing it")]
+    Unreadable(String),
+    /// The lever cannot be planned any more (e.g. someone already did it).
+    #[error("nothing was changed: the state moved since the plan was shown: {0}")]
+    Gone(PlanError),
+    /// The plan made now differs from the one confirmed.
+    #[error("nothing was changed: the state moved since the plan was shown: {}; look again and confirm the new plan", .0.join("; "))]
+    Changed(Vec<String>),
+}
+
+/// Reads the parts again just before the first change and plans the same
+/// lever from them: `Ok` only when nothing moved since the operator saw the
+/// plan (its changes with their "before" values, its preconditions).
+pub async fn check_again(
+    plan: &Plan,
+    targets: Targets<'_>,
+    now: crate::core::time::UtcNaive,
+) -> Result<(), Moved> {
+    let env = match targets.env {
+        Some(env) => Some(
+            env.read(now)
+                .await
+                .map_err(|e| Moved::Unreadable(format!("the env ({e})")))?,
+        ),
+        None => None,
+    };
+    let workspaces = match targets.store {
+        Some(store) => Some(
+            store
+                .workspaces()
+                .await
+                .map_err(|e| Moved::Unreadable(format!("the database ({e})")))?,
+        ),
+        None => None,
+    };
+    let parts = Parts {
+        workspaces: workspaces.as_deref(),
+        schema: targets.store.map(|s| s.schema()),
+        env: env.as_ref(),
+        readiness: None,
+    };
+    let fresh = plan_source(&plan.source(), parts).map_err(Moved::Gone)?;
+    let moved = plan.moved_since(&fresh);
+    if moved.is_empty() {
+        Ok(())
+    } else {
+        Err(Moved::Changed(moved))
+    }
 }
 
 /// How often an audit row is tried before the run goes on without it.

@@ -12,7 +12,7 @@ use crate::adapters::env::EnvSource;
 use crate::adapters::store::Store;
 use crate::core::lever::{RunReport, StepReport};
 use crate::ops::export::{ExportOutcome, Sample, SaveDialog};
-use crate::ops::levers::{RunContext, Targets, Waits, run_plan_with};
+use crate::ops::levers::{RunContext, Targets, Waits, check_again, run_plan_with};
 use crate::ops::profiles::{JobDone as ProfileJobDone, ProfileJob, ProfileManager};
 use crate::ops::session::{Session, SessionOptions};
 use crate::worker::WorkerConfig;
@@ -79,7 +79,7 @@ impl LeverLane {
             });
             bump(&ended);
         };
-        let needs = lever.plan.needs();
+        let needs = lever.plan.reads();
         let store = if needs.database {
             match self.session.store().await {
                 Ok(store) => Some(store),
@@ -96,6 +96,19 @@ impl LeverLane {
         } else {
             None
         };
+        // Check again just before changing: the dialog may have been open a
+        // while; if anything moved, nothing is changed and the run says what.
+        let targets = Targets {
+            store: store.as_deref(),
+            env: env.as_deref(),
+        };
+        if let Err(moved) = check_again(&lever.plan, targets, self.config.clock.now()).await {
+            emit(Event::LeverDone {
+                run,
+                result: Err(moved.to_string()),
+            });
+            return bump(&self.levers_done);
+        }
         // This machine's log first: it does not need the database.
         let audit = match self.session.audit().await {
             Ok(log) => log,

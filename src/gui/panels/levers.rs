@@ -7,23 +7,15 @@
 
 use crate::adapters::audit::{AuditEntry, EntryKind, EntryStatus};
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, FlagState};
+pub use crate::core::lever::PlanSource;
 use crate::core::lever::{
     Change, Guard, LeverKind, LeverRequest, Parts, Plan, PlanError, RunReport, StepReport,
-    complement_from_parts, plan_from_parts,
+    plan_source,
 };
 use crate::gui::colors;
 use crate::gui::command::AppCommand;
 use crate::worker::{Closing, LeverRun, Snapshot};
 use egui::{Key, RichText, Ui};
-
-/// Where a dialog's plan comes from (so it can be re-made from fresh data).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PlanSource {
-    /// A lever or its restore.
-    Lever(LeverRequest),
-    /// The instant complement of the fast rollback.
-    Complement,
-}
 
 /// The open confirm dialog.
 #[derive(Clone, Debug)]
@@ -77,30 +69,13 @@ pub fn plan_from(snapshot: &Snapshot, source: &PlanSource) -> Result<Plan, PlanE
         env: snapshot.env_snapshot.as_ref(),
         readiness: snapshot.readiness.as_ref().map(|r| r.items.as_slice()),
     };
-    match source {
-        PlanSource::Lever(req) => plan_from_parts(req, state),
-        PlanSource::Complement => complement_from_parts(state),
-    }
+    plan_source(source, state)
 }
 
 /// What an interrupted intent asked for, from its recorded plan.
 pub fn source_of_intent(intent: &AuditEntry) -> Option<PlanSource> {
-    let plan = intent.detail.get("plan")?;
-    let kind = LeverKind::parse(plan.get("lever")?.as_str()?)?;
-    let on = plan.get("on")?.as_bool()?;
-    let toggles: Vec<String> = intent
-        .plan_changes()?
-        .iter()
-        .filter_map(|c| c.get("workspace_id")?.as_str().map(str::to_owned))
-        .collect();
-    if kind == LeverKind::WorkspaceRollback && on && toggles.len() > 1 {
-        return Some(PlanSource::Complement);
-    }
-    Some(PlanSource::Lever(LeverRequest {
-        kind,
-        on,
-        workspace: toggles.into_iter().next(),
-    }))
+    let plan: Plan = serde_json::from_value(intent.detail.get("plan")?.clone()).ok()?;
+    Some(plan.source())
 }
 
 /// "configured "1" · live ON" of a switch.
