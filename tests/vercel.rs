@@ -426,3 +426,85 @@ async fn after_an_instant_rollback_the_pinned_build_is_what_serves() {
     assert!(flag.configured_on);
     assert_eq!(flag.live, Live::Unknown);
 }
+
+/// A Vercel stand-in whose redeploy POST is accepted but answered too late
+/// for the client: the build exists, the answer never arrives in time.
+#[derive(Clone, Default)]
+struct SlowRedeploy(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl wiremock::Respond for SlowRedeploy {
+    fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let marker = body["meta"]["rolloutPanelRequest"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut builds = self.0.lock().unwrap();
+        builds.push(marker);
+        let id = format!("dpl_new{}", builds.len());
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"id": id, "readyState": "QUEUED"}))
+            .set_delay(Duration::from_secs(3))
+    }
+}
+
+#[derive(Clone, Default)]
+struct Deployments(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl wiremock::Respond for Deployments {
+    fn respond(&self, _req: &wiremock::Request) -> ResponseTemplate {
+        let mut list = vec![
+            json!({"uid": "dpl_0", "name": "zrg", "url": "zrg-0.vercel.app",
+                                   "created": 1_771_700_000_000i64, "state": "READY"}),
+        ];
+        for (i, marker) in self.0.lock().unwrap().iter().enumerate() {
+            list.insert(
+                0,
+                json!({"uid": format!("dpl_new{}", i + 1), "name": "zrg",
+                "created": 1_771_800_000_000i64, "state": "QUEUED",
+                "meta": {"action": "redeploy", "rolloutPanelRequest": marker}}),
+            );
+        }
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"deployments": list, "pagination": {"count": 1, "next": null}}))
+    }
+}
+
+#[tokio::test]
+async fn a_redeploy_whose_answer_is_lost_is_looked_up_not_started_twice() {
+    use rollout_panel::adapters::env::EnvSource;
+    let server = MockServer::start().await;
+    let builds = SlowRedeploy::default();
+    Mock::given(method("GET"))
+        .and(path("/v10/projects/zrg/env"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"envs": [], "pagination": {"count": 0, "next": null, "prev": null}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "prj_1", "name": "zrg",
+            "targets": {"production": {"id": "dpl_0", "readyState": "READY", "createdAt": 1_771_700_000_000i64}}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v6/deployments"))
+        .respond_with(Deployments(std::sync::Arc::clone(&builds.0)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v13/deployments"))
+        .respond_with(builds.clone())
+        .mount(&server)
+        .await;
+    let c = client(&server)
+        .with_timeout(Duration::from_millis(500))
+        .expect("client");
+    let now = rollout_panel::core::time::naive(chrono::Utc::now());
+    let id = EnvSource::redeploy(&c, now).await.expect("followed");
+    assert_eq!(id, "dpl_new1", "the accepted build is followed");
+    assert_eq!(builds.0.lock().unwrap().len(), 1, "one lever, one build");
+}

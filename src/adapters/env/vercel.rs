@@ -381,6 +381,79 @@ impl VercelClient {
         self.call_json(url, Some(&body), "redeploy").await
     }
 
+    /// A redeploy whose meta carries `marker`, so a build whose POST failed
+    /// ambiguously can be found again.
+    async fn redeploy_marked(
+        &self,
+        from_id: &str,
+        name: &str,
+        marker: &str,
+    ) -> Result<DeploymentState, VercelError> {
+        let mut url = self.url(&["v13", "deployments"]);
+        url.query_pairs_mut().append_pair("forceNew", "1");
+        let body = serde_json::json!({
+            "name": name, "deploymentId": from_id, "target": "production",
+            "meta": {"action": "redeploy", REDEPLOY_MARKER: marker}
+        });
+        self.call_json(url, Some(&body), "redeploy").await
+    }
+
+    /// The production deployment created since `since_ms` whose meta carries
+    /// `marker`, if Vercel accepted such a redeploy.
+    async fn find_marked(
+        &self,
+        marker: &str,
+        since_ms: i64,
+    ) -> Result<Option<String>, VercelError> {
+        let mut url = self.url(&["v6", "deployments"]);
+        url.query_pairs_mut()
+            .append_pair("projectId", &self.project)
+            .append_pair("target", "production")
+            .append_pair("since", &since_ms.to_string())
+            .append_pair("limit", "20");
+        let page: DeploymentsPage = self.get_json(url, "deployments").await?;
+        Ok(page
+            .deployments
+            .into_iter()
+            .find(|d| {
+                d.meta
+                    .as_ref()
+                    .and_then(|m| m.get(REDEPLOY_MARKER))
+                    .and_then(|v| v.as_str())
+                    == Some(marker)
+            })
+            .map(|d| d.uid))
+    }
+
+    /// Redeploys so that one lever makes one build: a POST that failed
+    /// ambiguously (no answer, a 5xx) may still have been accepted, so the
+    /// build is looked up by its marker before the one retry.
+    pub async fn redeploy_once(&self, from_id: &str, name: &str) -> Result<String, VercelError> {
+        let marker = uuid::Uuid::new_v4().to_string();
+        // Vercel's clock, not ours, stamps `created`: look a minute back.
+        let since = chrono::Utc::now().timestamp_millis() - 60_000;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.redeploy_marked(from_id, name, &marker).await {
+                Ok(d) => return Ok(d.id),
+                Err(e) if e.is_ambiguous() => {
+                    tracing::warn!(
+                        "the redeploy request failed ambiguously ({e}); looking for its build"
+                    );
+                    if let Some(id) = self.find_marked(&marker, since).await? {
+                        tracing::info!("the redeploy was accepted after all: following {id}");
+                        return Ok(id);
+                    }
+                    if tries >= 2 {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// One deployment's state (`GET /v13/deployments/{id}`).
     pub async fn deployment(&self, id: &str) -> Result<DeploymentState, VercelError> {
         let url = self.url(&["v13", "deployments", id]);
@@ -407,6 +480,18 @@ impl VercelClient {
     pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, VercelError> {
         self.http = http_client(timeout)?;
         Ok(self)
+    }
+}
+
+/// The meta key of the panel's redeploys (a request id).
+pub const REDEPLOY_MARKER: &str = "rolloutPanelRequest";
+
+impl VercelError {
+    /// Whether the request may have been carried out although it failed (no
+    /// answer, or a server error): look before retrying a write.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, Self::Network { .. })
+            || matches!(self, Self::Http { status, .. } if *status >= 500)
     }
 }
 
@@ -496,6 +581,9 @@ pub struct DeploymentInfo {
     /// … or `readyState`.
     #[serde(default, rename = "readyState")]
     pub ready_state: Option<String>,
+    /// The deployment's meta (a redeploy of the panel carries its request id).
+    #[serde(default)]
+    pub meta: Option<serde_json::Value>,
 }
 
 impl DeploymentInfo {
@@ -749,7 +837,7 @@ impl EnvSource for VercelClient {
                 id: from.id.clone(),
                 problem: "it has no name to redeploy under".to_owned(),
             })?;
-        Ok(VercelClient::redeploy(self, &from.id, &name).await?.id)
+        Ok(self.redeploy_once(&from.id, &name).await?)
     }
 
     async fn deployment_state(&self, id: &str, _now: UtcNaive) -> Result<ReadyState, EnvError> {
