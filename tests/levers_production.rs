@@ -899,3 +899,88 @@ async fn after_an_instant_rollback_check_names_the_pinned_build_and_a_kill_switc
         "one build for the lever"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cli_lever_waits_for_no_one_but_never_interleaves_with_a_running_lever_on_the_same_part()
+{
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
+        .await;
+    let (server, state) = fake_vercel(&db.url).await;
+    let dir = common::temp_dir();
+    let d = dir.path();
+    let name = format!("locked-{}", std::process::id());
+    let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
+    common::add_db_profile(d, &name, &server.uri(), &db.url);
+    let o = run(
+        &["secrets", "set", "--profile", &name, "vercel-token"],
+        "fake-token-1234567",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A lever on the env is running (the window's lane holds this lock).
+    let held = rollout_panel::platform::instance::lever_locks(d, &name, false, true).expect("lock");
+    let o = run(
+        &[
+            "lever",
+            "revision-kill-switch",
+            "on",
+            "--profile",
+            &name,
+            "--reason",
+            "race",
+            "--yes",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "another lever on the Vercel env of profile {name} is running (process {})",
+            std::process::id()
+        )),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        state
+            .lock()
+            .unwrap()
+            .env
+            .get("AUTO_SEND_REVISION_DISABLED")
+            .map(|(v, _)| v.as_str()),
+        Some("0"),
+        "nothing was written"
+    );
+    // A workspace lever changes another part: it is not held up.
+    let o = run(
+        &[
+            "lever",
+            "workspace-rollback",
+            "--workspace",
+            "Alpha",
+            "--profile",
+            &name,
+            "--reason",
+            "race",
+            "--yes",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    drop(held);
+    let o = run(
+        &[
+            "lever",
+            "revision-kill-switch",
+            "on",
+            "--profile",
+            &name,
+            "--reason",
+            "race",
+            "--yes",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

@@ -55,12 +55,20 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
     if args.reason.trim().is_empty() {
         bail!("--reason must say why (it goes to the audit log)");
     }
+    // The window's lever locks: levers on one part never interleave here.
+    let needs = request.needs();
+    let _locks = crate::platform::instance::lever_locks(
+        &paths.data_dir,
+        &args.profile,
+        needs.database,
+        needs.env,
+    )
+    .map_err(anyhow::Error::msg)?;
     let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {
         let now = SystemClock.now();
         // Only what this lever changes is connected: a kill switch does not
         // wait for the database, a workspace lever not for Vercel.
-        let needs = request.needs();
         let store = match needs.database {
             true => Some(session.store().await?),
             false => None,

@@ -19,21 +19,30 @@ pub struct InstanceLock {
     pub profile: String,
 }
 
-/// Takes the profile's lock, or says who holds it.
-pub fn lock(paths: &Paths, profile: &str) -> Result<InstanceLock, String> {
-    let dir = paths.data_dir.join("locks");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join(format!("{profile}.lock"));
+/// Why a lock file could not be taken.
+enum Held {
+    /// Another process holds it (its pid, when it wrote one).
+    Busy(Option<String>),
+    /// The file could not be used.
+    Io(String),
+}
+
+/// Takes `<data dir>/locks/<name>` without waiting.
+fn take(data_dir: &std::path::Path, name: &str, profile: &str) -> Result<InstanceLock, Held> {
+    let dir = data_dir.join("locks");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Held::Io(format!("cannot create {}: {e}", dir.display())))?;
+    let path = dir.join(name);
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .read(true)
         .write(true)
         .open(&path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        .map_err(|e| Held::Io(format!("cannot open {}: {e}", path.display())))?;
     match file.try_lock() {
         Ok(()) => {
-            // Who holds it, for the message a second window shows.
+            // Who holds it, for the message the next one shows.
             let _ = file
                 .set_len(0)
                 .and_then(|()| file.rewind())
@@ -48,15 +57,62 @@ pub fn lock(paths: &Paths, profile: &str) -> Result<InstanceLock, String> {
         Err(TryLockError::WouldBlock) => {
             let mut pid = String::new();
             let _ = file.read_to_string(&mut pid);
-            Err(format!(
-                "rollout-panel is already open for profile {profile}{}: use that window (or close it first); two panels on one profile would race each other's levers",
-                if pid.trim().is_empty() {
-                    String::new()
-                } else {
-                    format!(" (process {})", pid.trim())
-                }
-            ))
+            let pid = pid.trim();
+            Err(Held::Busy((!pid.is_empty()).then(|| pid.to_owned())))
         }
-        Err(TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+        Err(TryLockError::Error(e)) => {
+            Err(Held::Io(format!("cannot lock {}: {e}", path.display())))
+        }
     }
+}
+
+/// Takes the profile's lock, or says who holds it.
+pub fn lock(paths: &Paths, profile: &str) -> Result<InstanceLock, String> {
+    take(&paths.data_dir, &format!("{profile}.lock"), profile).map_err(|held| match held {
+        Held::Busy(pid) => format!(
+            "rollout-panel is already open for profile {profile}{}: use that window (or close it first); two panels on one profile would race each other's levers",
+            pid.map_or(String::new(), |p| format!(" (process {p})"))
+        ),
+        Held::Io(e) => e,
+    })
+}
+
+/// The parts a lever changes, each with its own lever lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeverPart {
+    /// Production's env and deployments (two redeploys would race).
+    Env,
+    /// The workspace toggles in the database.
+    Toggles,
+}
+
+/// The profile's lever locks of the parts a plan changes (all or none), for
+/// one lever run: the window and the command line take them alike, so two
+/// levers on one part never interleave on a machine (a toggle rollback may
+/// still run while a kill switch's redeploy builds). Held until dropped.
+pub fn lever_locks(
+    data_dir: &std::path::Path,
+    profile: &str,
+    database: bool,
+    env: bool,
+) -> Result<Vec<InstanceLock>, String> {
+    let parts = [(env, LeverPart::Env), (database, LeverPart::Toggles)];
+    let mut held = Vec::new();
+    for (_, part) in parts.into_iter().filter(|(wanted, _)| *wanted) {
+        let (file, what) = match part {
+            LeverPart::Env => ("env", "the Vercel env"),
+            LeverPart::Toggles => ("toggles", "the workspace toggles"),
+        };
+        let lock = take(data_dir, &format!("{profile}.{file}.lever.lock"), profile).map_err(
+            |held| match held {
+                Held::Busy(pid) => format!(
+                    "another lever on {what} of profile {profile} is running{}; wait for it to end (its progress is in that panel or terminal)",
+                    pid.map_or(String::new(), |p| format!(" (process {p})"))
+                ),
+                Held::Io(e) => e,
+            },
+        )?;
+        held.push(lock);
+    }
+    Ok(held)
 }

@@ -79,6 +79,28 @@ impl LeverLane {
             });
             bump(&ended);
         };
+        // The same lever locks as the command line: two levers on one part
+        // never interleave on this machine.
+        let changes = lever.plan.needs();
+        let locks = match self
+            .config
+            .audit_path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+        {
+            Some(data_dir) => {
+                match crate::platform::instance::lever_locks(
+                    data_dir,
+                    &self.profile,
+                    changes.database,
+                    changes.env,
+                ) {
+                    Ok(locks) => locks,
+                    Err(e) => return fail(e),
+                }
+            }
+            None => Vec::new(),
+        };
         let needs = lever.plan.reads();
         let store = if needs.database {
             match self.session.store().await {
@@ -133,6 +155,7 @@ impl LeverLane {
         let done = Arc::clone(&self.levers_done);
         tokio::spawn(async move {
             let result = job.run(&emit).await.map_err(|e| e.to_string());
+            drop(locks);
             if let Ok(mut r) = running.lock() {
                 r.remove(&job.action_id);
             }
