@@ -225,7 +225,7 @@ fn finish_with_the_env_unreadable_keeps_the_action_open() {
     assert!(!closed_ok(&h), "{:?}", h.state().commands);
     assert!(h.state().commands.is_empty(), "{:?}", h.state().commands);
     let note = note_containing(&h, "Cannot finish it now");
-    assert!(note.contains("the env cannot be read now"), "{note}");
+    assert!(note.contains("env cannot be read now"), "{note}");
     assert!(note.contains("stays open"), "{note}");
 
     // Never read at all: the plan cannot be made, the action stays open.
@@ -259,4 +259,58 @@ fn finish_keeps_a_half_done_canary_open() {
         ),
         "{note}"
     );
+}
+
+#[test]
+fn a_part_that_cannot_be_read_greys_out_only_the_levers_that_need_it() {
+    let intent_plan = plan_before(
+        LeverKind::RevisionKillSwitch,
+        &acme(RevisionToggle::Enabled),
+        &env("0", at(8, 0), at(8, 5)),
+    );
+    let mut s = snapshot(
+        acme(RevisionToggle::Enabled),
+        Some(env("0", at(8, 0), at(8, 5))),
+        intent(&intent_plan),
+    );
+    s.unfinished.clear();
+    s.audit.clear();
+    // The database is down: the workspace levers are greyed out, the kill
+    // switches are not.
+    s.db.error = Some("connecting to the database did not answer within 15 s".to_owned());
+    let state = State {
+        panel: LeversPanel::default(),
+        snapshot: s,
+        commands: Vec::new(),
+    };
+    let mut h = Harness::builder()
+        .with_size([1100.0, 900.0])
+        .build_ui_state(
+            |ui, s: &mut State| {
+                let cmds = s.panel.levers_ui(ui, &s.snapshot);
+                s.commands.extend(cmds);
+            },
+            state,
+        );
+    h.run();
+    let rollback = h.get_by_role_and_label(Role::Button, "Roll back Acme…");
+    assert!(
+        rollback.accesskit_node().is_disabled(),
+        "the workspace lever needs the database"
+    );
+    let kill = h.get_by_role_and_label(Role::Button, "Kill switch ON (fast rollback)…");
+    assert!(
+        !kill.accesskit_node().is_disabled(),
+        "the kill switch needs only the env"
+    );
+    let all = h.get_by_role_and_label(Role::Button, "Disable all auto-send (full rollback)…");
+    assert!(!all.accesskit_node().is_disabled());
+    // The env is down instead: the other way round.
+    h.state_mut().snapshot.db.error = None;
+    h.state_mut().snapshot.env.error = Some("Vercel answered HTTP 503".to_owned());
+    h.run();
+    let rollback = h.get_by_role_and_label(Role::Button, "Roll back Acme…");
+    assert!(!rollback.accesskit_node().is_disabled());
+    let kill = h.get_by_role_and_label(Role::Button, "Kill switch ON (fast rollback)…");
+    assert!(kill.accesskit_node().is_disabled());
 }

@@ -58,8 +58,29 @@ pub struct LeversPanel {
 
 /// The plan of `source` from what the snapshot shows.
 pub fn plan_from(snapshot: &Snapshot, source: &PlanSource) -> Result<Plan, PlanError> {
-    // Each lever needs only what it changes: a part that was never read
-    // fails only the levers that need it.
+    // Each lever needs only what it changes: a part that cannot be read now
+    // greys out only the levers that need it, and says why.
+    let needs = match source {
+        PlanSource::Lever(req) => req.needs(),
+        PlanSource::Complement => crate::core::lever::Needs {
+            database: true,
+            env: false,
+        },
+    };
+    if needs.database
+        && let Some(e) = &snapshot.db.error
+    {
+        return Err(PlanError::NotRead(format!(
+            "the database cannot be read now ({e}); this lever changes a workspace toggle"
+        )));
+    }
+    if needs.env
+        && let Some(e) = &snapshot.env.error
+    {
+        return Err(PlanError::NotRead(format!(
+            "the Vercel env cannot be read now ({e}); this lever changes a production env variable"
+        )));
+    }
     let state = Parts {
         workspaces: snapshot
             .schema
