@@ -491,3 +491,81 @@ async fn the_whole_runbook_through_the_levers_and_the_simulator_follows() {
     assert_eq!(results, 6, "six verified actions");
     world.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_finishes_when_the_audit_store_locks_up_after_its_intent() {
+    use sqlx::Connection;
+    let (dir, world, audit) = demo(21).await;
+    let p = make_plan(&world, LeverKind::RevisionKillSwitch, true, None).await;
+    assert_eq!(p.changes.len(), 2, "env write, then redeploy: {p:#?}");
+    let audit_path = AuditLog::path_in(dir.path());
+    // Once the first step is on record, someone else locks the audit store
+    // for writing and keeps it until the run is over.
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let locker = {
+        let release = release.clone();
+        let reader = AuditLog::open(&audit_path).await.expect("reader");
+        tokio::spawn(async move {
+            loop {
+                let rows = reader.list("demo", 50).await.expect("list");
+                if rows.iter().any(|r| r.kind == EntryKind::Step) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let url = format!("sqlite://{}", audit_path.display());
+            let mut conn = sqlx::SqliteConnection::connect(&url)
+                .await
+                .expect("connect");
+            sqlx::raw_sql("BEGIN EXCLUSIVE")
+                .execute(&mut conn)
+                .await
+                .expect("lock");
+            locked.notify_one();
+            release.notified().await;
+            sqlx::raw_sql("ROLLBACK")
+                .execute(&mut conn)
+                .await
+                .expect("unlock");
+        })
+    };
+    let store = world.store().await.expect("store");
+    let ctx = RunContext {
+        audit: &audit,
+        profile: "demo",
+        reason: "audit store locks up",
+        clock: &SystemClock,
+        waits: Waits {
+            poll_every: Duration::from_millis(300),
+            deadline: Duration::from_secs(120),
+        },
+        action_id: None,
+    };
+    let r = run_plan(&p, &store, &world, &ctx, &|_| {})
+        .await
+        .expect("run");
+    release.notify_one();
+    locker.await.expect("locker");
+    // Every change was made and verified although the bookkeeping failed.
+    assert!(r.ok, "{r:#?}");
+    let labels: Vec<&str> = r.steps.iter().map(|s| s.label.as_str()).collect();
+    assert!(
+        r.steps.iter().filter(|s| s.label != "audit").all(|s| s.ok),
+        "{labels:?}"
+    );
+    assert!(
+        r.steps.iter().any(|s| s.detail.contains("AUDIT GAP")),
+        "the gap is shown: {r:#?}"
+    );
+    assert!(!r.audit_failures.is_empty());
+    world
+        .advance_deployments(SystemClock.now())
+        .await
+        .expect("advance");
+    let env = world.env_snapshot().await.expect("env");
+    assert_eq!(
+        env.flag(AUTO_SEND_REVISION_DISABLED).live,
+        Live::Known(true)
+    );
+    let _ = locked;
+}
