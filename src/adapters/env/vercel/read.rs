@@ -1,0 +1,170 @@
+//! Vercel as the [`EnvSource`]: the production env and deployments read into
+//! the rules' shape (what serves is the project's production target), and
+//! the writes, redeploys and promotes of the levers.
+
+use super::{DeploymentInfo, EnvRecord, VercelClient, VercelError};
+use crate::adapters::env::{EnvError, EnvSource};
+use crate::core::env::{Deployment, EnvSnapshot, EnvVar, ReadyState};
+use crate::core::time::UtcNaive;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long the serving deployment's URL may take to answer.
+pub const URL_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn from_millis(ms: i64) -> Option<crate::core::time::UtcNaive> {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc())
+}
+
+/// Reads the production env and deployments from Vercel into the shape the
+/// rules use: only `production` records count; sensitive and undecrypted
+/// values are never judged (an undecrypted one is fetched once by id).
+pub async fn read_env(client: &VercelClient) -> Result<EnvSnapshot, VercelError> {
+    let records = client.env_records().await?;
+    let mut production: BTreeMap<String, Vec<EnvRecord>> = BTreeMap::new();
+    let mut elsewhere = std::collections::BTreeSet::new();
+    for r in records {
+        if r.target.iter().any(|t| t == "production") && r.git_branch.is_none() {
+            production.entry(r.key.clone()).or_default().push(r);
+        } else {
+            elsewhere.insert(r.key.clone());
+        }
+    }
+    let mut env = EnvSnapshot::default();
+    for (key, mut recs) in production {
+        if recs.len() > 1 {
+            env.duplicates.insert(key.clone(), recs.len());
+        }
+        recs.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
+        let mut r = recs.swap_remove(0);
+        if !r.readable() && r.kind != "sensitive" {
+            // decrypt=true can still return ciphertext: ask for the one record.
+            match client.env_record(&r.id).await {
+                Ok(one) => r = one,
+                Err(e) => tracing::warn!("reading {key} by id failed: {e}"),
+            }
+        }
+        let updated_at = r.updated_at.and_then(from_millis).unwrap_or_default();
+        let var = if r.readable() {
+            EnvVar {
+                value: r.value.clone(),
+                updated_at,
+                unreadable: None,
+            }
+        } else {
+            EnvVar {
+                value: None,
+                updated_at,
+                unreadable: Some(if r.kind == "sensitive" {
+                    "sensitive".to_owned()
+                } else {
+                    "not decrypted".to_owned()
+                }),
+            }
+        };
+        env.configured.insert(key, var);
+    }
+    env.other_targets_only = elsewhere
+        .into_iter()
+        .filter(|k| !env.configured.contains_key(k))
+        .collect();
+    let mut deployments = client.production_deployments().await?;
+    deployments.sort_by_key(|d| std::cmp::Reverse(d.created));
+    let to_dep = |d: &DeploymentInfo| {
+        Some(Deployment {
+            id: d.uid.clone(),
+            created_at: from_millis(d.created)?,
+            state: d.ready()?,
+            env: None,
+        })
+    };
+    env.latest = deployments.first().and_then(to_dep);
+    // What serves is observed, not inferred: the project's production target
+    // (after an Instant Rollback it is an older build than the newest READY).
+    let target = client.project().await?.targets.and_then(|t| t.production);
+    env.serving = target.as_ref().and_then(|t| {
+        let listed = deployments.iter().find(|d| d.uid == t.id);
+        Some(Deployment {
+            id: t.id.clone(),
+            created_at: t
+                .created_at
+                .or(listed.map(|d| d.created))
+                .and_then(from_millis)?,
+            state: t
+                .ready_state
+                .as_deref()
+                .and_then(ReadyState::parse)
+                .or_else(|| listed.and_then(DeploymentInfo::ready))?,
+            env: None,
+        })
+    });
+    env.serving_url = target.as_ref().and_then(|t| t.url.clone()).or_else(|| {
+        let t = target.as_ref()?;
+        deployments.iter().find(|d| d.uid == t.id)?.url.clone()
+    });
+    let newest_ready = deployments
+        .iter()
+        .find(|d| d.ready() == Some(ReadyState::Ready))
+        .and_then(to_dep);
+    env.pinned_past = match (&env.serving, newest_ready) {
+        (Some(s), Some(n)) if n.id != s.id && n.created_at > s.created_at => Some(n),
+        _ => None,
+    };
+    Ok(env)
+}
+
+#[async_trait::async_trait]
+impl EnvSource for VercelClient {
+    fn label(&self) -> String {
+        format!("Vercel project {}", self.project)
+    }
+
+    async fn read(&self, _now: UtcNaive) -> Result<EnvSnapshot, EnvError> {
+        Ok(read_env(self).await?)
+    }
+
+    async fn write_unchecked(
+        &self,
+        key: &str,
+        value: &str,
+        _now: UtcNaive,
+    ) -> Result<(), EnvError> {
+        Ok(self.upsert_env(key, value).await?)
+    }
+
+    async fn redeploy(&self, now: UtcNaive) -> Result<String, EnvError> {
+        let from = self
+            .read(now)
+            .await?
+            .serving
+            .ok_or(EnvError::NothingServes)?;
+        let name = self
+            .production_deployments()
+            .await?
+            .into_iter()
+            .find(|d| d.uid == from.id)
+            .and_then(|d| d.name)
+            .ok_or_else(|| EnvError::Deployment {
+                id: from.id.clone(),
+                problem: "it has no name to redeploy under".to_owned(),
+            })?;
+        Ok(self.redeploy_once(&from.id, &name).await?)
+    }
+
+    async fn deployment_state(&self, id: &str, _now: UtcNaive) -> Result<ReadyState, EnvError> {
+        let d = self.deployment(id).await?;
+        d.ready().ok_or_else(|| EnvError::Deployment {
+            id: id.to_owned(),
+            problem: format!("unknown state {:?}", d.ready_state),
+        })
+    }
+
+    async fn promote(&self, id: &str, _now: UtcNaive) -> Result<(), EnvError> {
+        Ok(VercelClient::promote(self, id).await?)
+    }
+
+    async fn probe_serving(&self, env: &EnvSnapshot) -> Option<Result<u16, String>> {
+        let url = env.serving_url.as_ref()?;
+        Some(self.probe(url, URL_TIMEOUT).await)
+    }
+}
