@@ -370,14 +370,8 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Copies this machine's newest `limit` rows of `profile` that the shared
-    /// table does not have yet (written while the database was down: a kill
-    /// switch needs no database, so its rows were only local). Returns how many
-    /// were copied; without a shared table, 0.
-    pub async fn catch_up_shared(&self, profile: &str, limit: u32) -> Result<usize, AuditError> {
-        let Some(shared) = &self.shared else {
-            return Ok(0);
-        };
+    /// This machine's newest `limit` rows of `profile`.
+    async fn local(&self, profile: &str, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM audit_entry WHERE profile = ? ORDER BY id DESC LIMIT ?"
         )))
@@ -386,7 +380,18 @@ impl AuditLog {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| AuditError::Query(e.to_string()))?;
-        let mine: Vec<AuditEntry> = rows.into_iter().map(|r| entry(r, Origin::Local)).collect();
+        Ok(rows.into_iter().map(|r| entry(r, Origin::Local)).collect())
+    }
+
+    /// Copies this machine's newest `limit` rows of `profile` that the shared
+    /// table does not have yet (written while the database was down: a kill
+    /// switch needs no database, so its rows were only local). Returns how many
+    /// were copied; without a shared table, 0.
+    pub async fn catch_up_shared(&self, profile: &str, limit: u32) -> Result<usize, AuditError> {
+        let Some(shared) = &self.shared else {
+            return Ok(0);
+        };
+        let mine = self.local(profile, limit).await?;
         let ids: Vec<String> = mine.iter().map(|e| e.entry_id.clone()).collect();
         let present = match shared.present(&ids).await {
             Ok(p) => p,
@@ -516,16 +521,7 @@ impl AuditLog {
     /// called: the table belongs to this production database); an entry in
     /// both is shown once.
     pub async fn list(&self, profile: &str, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM audit_entry WHERE profile = ? ORDER BY id DESC LIMIT ?"
-        )))
-        .bind(profile)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| AuditError::Query(e.to_string()))?;
-        let mut entries: Vec<AuditEntry> =
-            rows.into_iter().map(|r| entry(r, Origin::Local)).collect();
+        let mut entries = self.local(profile, limit).await?;
         if let Some(shared) = &self.shared {
             let result = shared.list(limit).await;
             match result {
