@@ -984,3 +984,101 @@ async fn a_cli_lever_waits_for_no_one_but_never_interleaves_with_a_running_lever
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_the_window_a_workspace_rollback_completes_with_vercel_down() {
+    use rollout_panel::adapters::clock::SystemClock;
+    use rollout_panel::adapters::secrets::Keyring;
+    use rollout_panel::adapters::store::{PgStore, Store};
+    use rollout_panel::core::lever::{LeverKind, LeverRequest, Parts, plan_from_parts};
+    use rollout_panel::core::profile::Profile;
+    use rollout_panel::core::secret::{Secret, SecretKey};
+    use rollout_panel::worker::{Event, LeverRun, Request, Target, WorkerConfig, WorkerHandle};
+    use std::time::{Duration, Instant};
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
+        .await;
+    // Vercel is down: nothing listens where the profile points.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let api = format!(
+        "http://127.0.0.1:{}",
+        closed.local_addr().expect("addr").port()
+    );
+    drop(closed);
+    let name = format!("wnovercel-{}", std::process::id());
+    let keyring = Keyring::native();
+    keyring
+        .set(&name, SecretKey::DatabaseUrl, &Secret::new(&db.url))
+        .expect("db url");
+    keyring
+        .set(
+            &name,
+            SecretKey::VercelToken,
+            &Secret::new("fake-token-1234567"),
+        )
+        .expect("token");
+    // The plan, as the dialog shows it from the database alone.
+    let store = PgStore::connect(&db.url).await.expect("store");
+    let workspaces = store.workspaces().await.expect("workspaces");
+    let plan = plan_from_parts(
+        &LeverRequest {
+            kind: LeverKind::WorkspaceRollback,
+            on: true,
+            workspace: Some("c-alpha".to_owned()),
+        },
+        Parts {
+            workspaces: Some(&workspaces),
+            schema: Some(store.schema()),
+            ..Parts::default()
+        },
+    )
+    .expect("plan");
+    let dir = common::temp_dir();
+    let config = WorkerConfig {
+        target: Target::Profile {
+            name: name.clone(),
+            profile: Profile {
+                vercel_api: api,
+                ..Profile::new("zrg")
+            },
+            keyring: keyring.clone(),
+        },
+        clock: std::sync::Arc::new(SystemClock),
+        auto_refresh: None,
+        read_timeout: Duration::from_secs(15),
+        audit_path: Some(dir.path().join("audit.sqlite")),
+        waits: rollout_panel::ops::levers::Waits::default(),
+    };
+    let mut worker = WorkerHandle::spawn(config, || {});
+    let confirmed = Instant::now();
+    worker.send(Request::RunLever(Box::new(LeverRun {
+        run: 1,
+        plan,
+        reason: "vercel is down".to_owned(),
+        finishes: None,
+    })));
+    let mut done = None;
+    while confirmed.elapsed() < Duration::from_secs(60) && done.is_none() {
+        match worker.try_recv().expect("worker alive") {
+            Some(Event::LeverDone { result, .. }) => done = Some(result),
+            Some(_) => {}
+            None => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    let took = confirmed.elapsed();
+    let report = done.expect("the lever ended").expect("it ran");
+    assert!(report.ok, "{report:#?}");
+    eprintln!("window, Vercel down: confirm -> workspace rollback verified in {took:?}");
+    let (on,): (bool,) = sqlx::query_as(
+        r#"SELECT "autoSendRevisionEnabled" FROM "WorkspaceSettings" WHERE "clientId" = 'c-alpha'"#,
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("read");
+    assert!(!on, "the toggle is off");
+    store.close().await;
+    for key in [SecretKey::DatabaseUrl, SecretKey::VercelToken] {
+        let _ = keyring.delete(&name, key);
+    }
+}
