@@ -129,6 +129,18 @@ pub struct EnvSnapshot {
     pub pinned_past: Option<Deployment>,
 }
 
+/// The newest READY build when production serves an older one (an Instant
+/// Rollback pin), else `None`.
+pub fn pinned_past(
+    serving: Option<&Deployment>,
+    newest_ready: Option<Deployment>,
+) -> Option<Deployment> {
+    match (serving, newest_ready) {
+        (Some(s), Some(n)) if n.id != s.id && n.created_at > s.created_at => Some(n),
+        _ => None,
+    }
+}
+
 impl EnvSnapshot {
     /// Whether production is pinned to an older build than the newest READY one.
     pub fn is_pinned(&self) -> bool {

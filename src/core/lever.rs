@@ -345,6 +345,19 @@ pub enum PlanSource {
     Complement,
 }
 
+impl PlanSource {
+    /// The parts its plan is made from (the complement: the database).
+    pub fn needs(&self) -> Needs {
+        match self {
+            Self::Lever(req) => req.needs(),
+            Self::Complement => Needs {
+                database: true,
+                env: false,
+            },
+        }
+    }
+}
+
 /// The plan of `source` from the parts that could be read.
 pub fn plan_source(source: &PlanSource, state: Parts<'_>) -> Result<Plan, PlanError> {
     match source {
@@ -379,13 +392,7 @@ impl Plan {
     /// to check it again and run it.
     pub fn reads(&self) -> Needs {
         let changes = self.needs();
-        let planned = match self.source() {
-            PlanSource::Lever(req) => req.needs(),
-            PlanSource::Complement => Needs {
-                database: true,
-                env: false,
-            },
-        };
+        let planned = self.source().needs();
         Needs {
             database: changes.database || planned.database,
             env: changes.env || planned.env,

@@ -529,10 +529,7 @@ pub(crate) async fn env_snapshot(conn: &mut SqliteConnection) -> Result<EnvSnaps
     let serving = serving.map(deployment_from_row).transpose()?;
     let newest_ready = newest_ready.map(deployment_from_row).transpose()?;
     // A promote of an older build pins production to it, as on Vercel.
-    let pinned_past = match (&serving, newest_ready) {
-        (Some(s), Some(n)) if n.id != s.id && n.created_at > s.created_at => Some(n),
-        _ => None,
-    };
+    let pinned_past = crate::core::env::pinned_past(serving.as_ref(), newest_ready);
     Ok(EnvSnapshot {
         configured,
         serving,

@@ -60,13 +60,7 @@ pub struct LeversPanel {
 pub fn plan_from(snapshot: &Snapshot, source: &PlanSource) -> Result<Plan, PlanError> {
     // Each lever needs only what it changes: a part that cannot be read now
     // greys out only the levers that need it, and says why.
-    let needs = match source {
-        PlanSource::Lever(req) => req.needs(),
-        PlanSource::Complement => crate::core::lever::Needs {
-            database: true,
-            env: false,
-        },
-    };
+    let needs = source.needs();
     if needs.database
         && let Some(e) = &snapshot.db.error
     {

@@ -106,10 +106,7 @@ pub async fn read_env(client: &VercelClient) -> Result<EnvSnapshot, VercelError>
         .iter()
         .find(|d| d.ready() == Some(ReadyState::Ready))
         .and_then(to_dep);
-    env.pinned_past = match (&env.serving, newest_ready) {
-        (Some(s), Some(n)) if n.id != s.id && n.created_at > s.created_at => Some(n),
-        _ => None,
-    };
+    env.pinned_past = crate::core::env::pinned_past(env.serving.as_ref(), newest_ready);
     Ok(env)
 }
 
