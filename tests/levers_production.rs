@@ -485,6 +485,42 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     assert!(run(&["profile", "remove", &name], "").status.success());
 }
 
+/// A production profile as the fault tests use it: a fresh database with the
+/// fixtures, the stateful fake Vercel, the profile with its database URL
+/// and Vercel token in the keyring, in its own data dir.
+struct Production {
+    db: TestDb,
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+async fn production(prefix: &str) -> Production {
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
+        .await;
+    let (server, state) = fake_vercel(&db.url).await;
+    let dir = common::temp_dir();
+    let name = format!("{prefix}-{}", std::process::id());
+    common::add_db_profile(dir.path(), &name, &server.uri(), &db.url);
+    let o = panel_env(
+        dir.path(),
+        &["secrets", "set", "--profile", &name, "vercel-token"],
+        "fake-token-1234567",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    Production {
+        db,
+        server,
+        state,
+        dir,
+        name,
+    }
+}
+
 /// A TCP port that accepts connections and never answers (a black-holed
 /// database): every connect to it hangs until the client's own deadline.
 fn black_hole() -> (u16, std::thread::JoinHandle<()>) {
@@ -505,26 +541,17 @@ fn black_hole() -> (u16, std::thread::JoinHandle<()>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_kill_switches_work_with_the_database_black_holed_and_the_audit_catches_up() {
-    common::require_secret_service();
-    let db = TestDb::create().await;
-    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
-        .await;
-    let (server, state) = fake_vercel(&db.url).await;
-    let dir = common::temp_dir();
+    let Production {
+        db,
+        server: _fake_vercel,
+        state,
+        dir,
+        name,
+    } = production("blackhole").await;
     let d = dir.path();
-    let name = format!("blackhole-{}", std::process::id());
     let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
-    common::add_db_profile(d, &name, &server.uri(), &db.url);
-    for (args, stdin) in [
-        (
-            vec!["secrets", "set", "--profile", &name, "vercel-token"],
-            "fake-token-1234567",
-        ),
-        (vec!["audit", "init", "--profile", &name], ""),
-    ] {
-        let o = run(&args, stdin);
-        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
-    }
+    let o = run(&["audit", "init", "--profile", &name], "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // The database goes dark: connects are accepted and never answered.
     let (port, _held) = black_hole();
     let dark = format!("postgres://postgres@127.0.0.1:{port}/zrg");
@@ -819,21 +846,15 @@ async fn in_the_window_a_lever_starts_at_once_while_a_refresh_is_stuck_on_a_blac
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_an_instant_rollback_check_names_the_pinned_build_and_a_kill_switch_promotes_its_build()
  {
-    common::require_secret_service();
-    let db = TestDb::create().await;
-    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
-        .await;
-    let (server, state) = fake_vercel(&db.url).await;
-    let dir = common::temp_dir();
+    let Production {
+        db: _db,
+        server: _fake_vercel,
+        state,
+        dir,
+        name,
+    } = production("pinned").await;
     let d = dir.path();
-    let name = format!("pinned-{}", std::process::id());
     let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
-    common::add_db_profile(d, &name, &server.uri(), &db.url);
-    let o = run(
-        &["secrets", "set", "--profile", &name, "vercel-token"],
-        "fake-token-1234567",
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // The kill switch goes ON and live (a second build, dpl_2)…
     let lever = |args: &[&str]| {
         let mut all = vec!["lever"];
@@ -903,21 +924,15 @@ async fn after_an_instant_rollback_check_names_the_pinned_build_and_a_kill_switc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cli_lever_waits_for_no_one_but_never_interleaves_with_a_running_lever_on_the_same_part()
 {
-    common::require_secret_service();
-    let db = TestDb::create().await;
-    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
-        .await;
-    let (server, state) = fake_vercel(&db.url).await;
-    let dir = common::temp_dir();
+    let Production {
+        db: _db,
+        server: _fake_vercel,
+        state,
+        dir,
+        name,
+    } = production("locked").await;
     let d = dir.path();
-    let name = format!("locked-{}", std::process::id());
     let run = |args: &[&str], stdin: &str| panel_env(d, args, stdin, &[]);
-    common::add_db_profile(d, &name, &server.uri(), &db.url);
-    let o = run(
-        &["secrets", "set", "--profile", &name, "vercel-token"],
-        "fake-token-1234567",
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // A lever on the env is running (the window's lane holds this lock).
     let held = rollout_panel::platform::instance::lever_locks(d, &name, false, true).expect("lock");
     let o = run(
