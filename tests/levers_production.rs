@@ -887,13 +887,16 @@ async fn after_an_instant_rollback_check_names_the_pinned_build_and_a_kill_switc
         live["status"], "pass",
         "configured ON is not live under the pin: {live:#}"
     );
+    // Its kill-switch value is named as live: the first lever's audited
+    // plan read the record after dpl_0 was built, unchanged since before.
+    let finding = live["finding"].as_str().unwrap_or_default();
     assert!(
-        live["finding"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("pinned to dpl_0"),
+        finding.contains("configured ON, live OFF in the pinned build dpl_0"),
         "{live:#}"
     );
+    assert!(finding.contains("dpl_0 runs \"0\""), "{live:#}");
+    let other = item("deploy.live.AUTO_SEND_DISABLED");
+    assert_eq!(other["status"], "pass", "unchanged since dpl_0: {other:#}");
     // The kill switch again: its plan promotes the new build, shown as a
     // step; READY alone would not serve.
     let o = lever(&["revision-kill-switch", "on"]);

@@ -314,3 +314,63 @@ fn a_part_that_cannot_be_read_greys_out_only_the_levers_that_need_it() {
     let kill = h.get_by_role_and_label(Role::Button, "Kill switch ON (fast rollback)…");
     assert!(kill.accesskit_node().is_disabled());
 }
+
+/// After an Instant Rollback the Levers tab and the top bar name the pinned
+/// build, its recorded values are the live ones, and the kill switch's plan
+/// promotes its new build as a step.
+#[test]
+fn a_pinned_build_is_named_with_its_live_values_and_the_plan_promotes() {
+    use rollout_panel::core::env::EnvRecord;
+    use rollout_panel::gui::panels::top_bar::top_bar_ui;
+    // Configured "1" since 10:10; production pinned to dpl_0900 (built 9:00),
+    // the newer dpl_1015 does not serve.
+    let mut e = env("1", at(10, 10), at(9, 0));
+    e.pinned_past = Some(Deployment {
+        id: "dpl_1015".to_owned(),
+        created_at: at(10, 15),
+        state: ReadyState::Ready,
+        env: None,
+    });
+    e.learn_from_records(&[EnvRecord {
+        key: AUTO_SEND_REVISION_DISABLED.to_owned(),
+        value: Some("0".to_owned()),
+        updated_at: at(8, 0),
+        seen_at: at(10, 10),
+        by: "the plan of action 1a2b3c4d by alice@host".to_owned(),
+    }]);
+    let plan = plan_before(
+        LeverKind::RevisionKillSwitch,
+        &acme(RevisionToggle::Disabled),
+        &e,
+    );
+    let mut s = snapshot(acme(RevisionToggle::Disabled), Some(e), intent(&plan));
+    s.unfinished.clear();
+    let state = State {
+        panel: LeversPanel::default(),
+        snapshot: s,
+        commands: Vec::new(),
+    };
+    let mut h = Harness::builder()
+        .with_size([1100.0, 900.0])
+        .build_ui_state(
+            |ui, s: &mut State| {
+                top_bar_ui(ui, &s.snapshot, at(10, 30), &[], false);
+                let cmds = s.panel.levers_ui(ui, &s.snapshot);
+                s.commands.extend(cmds);
+                let cmds = s.panel.dialog_ui(ui.ctx());
+                s.commands.extend(cmds);
+            },
+            state,
+        );
+    h.run();
+    h.get_by_label("Pinned: dpl_0900");
+    note_containing(&h, "Production is pinned to dpl_0900");
+    let line = note_containing(&h, "Revision kill switch AUTO_SEND_REVISION_DISABLED:");
+    assert!(line.contains("live OFF"), "{line}");
+    let top = note_containing(&h, "Revision kill switch: configured");
+    assert!(top.contains("live OFF"), "{top}");
+    h.get_by_role_and_label(Role::Button, "Kill switch OFF (restore)…")
+        .click();
+    h.run();
+    note_containing(&h, "promote the new build to production");
+}

@@ -371,7 +371,7 @@ impl AuditLog {
     }
 
     /// This machine's newest `limit` rows of `profile`.
-    async fn local(&self, profile: &str, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
+    pub async fn local(&self, profile: &str, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM audit_entry WHERE profile = ? ORDER BY id DESC LIMIT ?"
         )))

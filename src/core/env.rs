@@ -127,6 +127,36 @@ pub struct EnvSnapshot {
     /// production is pinned to an older build (a Vercel Instant Rollback), so
     /// a new build reaches READY but does not serve until it is promoted.
     pub pinned_past: Option<Deployment>,
+    /// Values the pinned serving build runs, known from a record of an
+    /// earlier read rather than from the build itself (Vercel does not show a
+    /// build's env): see [`EnvSnapshot::learn_from_records`].
+    pub recorded_live: BTreeMap<String, RecordedValue>,
+}
+
+/// A value the serving build runs, as a record shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedValue {
+    /// The value (`None` = unset).
+    pub value: Option<String>,
+    /// Where it is known from, for people.
+    pub how: String,
+}
+
+/// One earlier read of a production variable, as a lever's audited plan
+/// recorded it: at `seen_at` the record held `value`, last changed at
+/// `updated_at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvRecord {
+    /// The variable.
+    pub key: String,
+    /// Its value then.
+    pub value: Option<String>,
+    /// The record's `updatedAt` then.
+    pub updated_at: UtcNaive,
+    /// When it was read (the intent's time; the read was just before).
+    pub seen_at: UtcNaive,
+    /// Which record shows it, for people (e.g. "action 1a2b3c4d by alice").
+    pub by: String,
 }
 
 /// The newest READY build when production serves an older one (an Instant
@@ -142,6 +172,42 @@ pub fn pinned_past(
 }
 
 impl EnvSnapshot {
+    /// Fills in what a pinned serving build runs, for the variables changed
+    /// since it was built, from earlier reads: a read made after the build
+    /// whose record had last changed before it shows the value the build
+    /// was made with (nothing changed between the two). Without a pin, or
+    /// without such a read, nothing is filled in: live stays unknown.
+    pub fn learn_from_records(&mut self, records: &[EnvRecord]) {
+        let Some(serving) = self.pinned_past.as_ref().and(self.serving.as_ref()) else {
+            return;
+        };
+        let built = serving.created_at;
+        let id = serving.id.clone();
+        for (key, var) in &self.configured {
+            if var.updated_at <= built || self.recorded_live.contains_key(key) {
+                continue;
+            }
+            if let Some(r) = records
+                .iter()
+                .find(|r| &r.key == key && r.updated_at <= built && r.seen_at > built)
+            {
+                self.recorded_live.insert(
+                    key.clone(),
+                    RecordedValue {
+                        value: r.value.clone(),
+                        how: format!(
+                            "{id} runs {}: {} read it at {} UTC, unchanged since {} UTC, before {id} was built",
+                            r.value.as_deref().map_or("unset".to_owned(), |v| format!("{v:?}")),
+                            r.by,
+                            r.seen_at.format("%Y-%m-%d %H:%M:%S"),
+                            r.updated_at.format("%Y-%m-%d %H:%M:%S"),
+                        ),
+                    },
+                );
+            }
+        }
+    }
+
     /// Whether production is pinned to an older build than the newest READY one.
     pub fn is_pinned(&self) -> bool {
         self.pinned_past.is_some()
@@ -211,8 +277,12 @@ impl EnvSnapshot {
                     None => Live::Known(false),
                     Some(v) if dep.created_at > v.updated_at => Live::Known(configured_on),
                     // A pinned build older than the change runs the value
-                    // before it, which the env source does not tell.
-                    Some(_) if self.is_pinned() => Live::Unknown,
+                    // before it, which the env source does not tell; an
+                    // earlier read may have recorded it.
+                    Some(_) if self.is_pinned() => match self.recorded_live.get(key) {
+                        Some(r) => Live::Known(flag_is_on(r.value.as_deref())),
+                        None => Live::Unknown,
+                    },
                     Some(_) => Live::AwaitingRedeploy,
                 },
             },
@@ -297,6 +367,50 @@ mod tests {
             latest: Some(dep),
             ..EnvSnapshot::default()
         }
+    }
+
+    #[test]
+    fn a_pinned_build_runs_what_a_read_after_it_saw_unchanged_since_before_it() {
+        // The variable changed at 30 to "1"; production is pinned to a build
+        // made at 10; a newer build (made at 40) does not serve.
+        let mut env = snapshot(30, 10, None);
+        env.configured
+            .get_mut(AUTO_SEND_REVISION_DISABLED)
+            .unwrap()
+            .value = Some("1".into());
+        env.pinned_past = Some(Deployment {
+            id: "dpl_2".into(),
+            created_at: at(40),
+            state: ReadyState::Ready,
+            env: None,
+        });
+        assert_eq!(env.flag(AUTO_SEND_REVISION_DISABLED).live, Live::Unknown);
+        let read = |updated: u32, seen: u32| EnvRecord {
+            key: AUTO_SEND_REVISION_DISABLED.into(),
+            value: Some("0".into()),
+            updated_at: at(updated),
+            seen_at: at(seen),
+            by: "action 1a2b3c4d by alice".into(),
+        };
+        // A read before the build, or of a record changed after it, says
+        // nothing about the build.
+        for useless in [read(5, 8), read(12, 20)] {
+            let mut e = env.clone();
+            e.learn_from_records(&[useless]);
+            assert_eq!(e.flag(AUTO_SEND_REVISION_DISABLED).live, Live::Unknown);
+        }
+        // Unchanged from 5 to 20 spans the build at 10: it runs "0".
+        let mut e = env.clone();
+        e.learn_from_records(&[read(5, 20)]);
+        assert_eq!(e.flag(AUTO_SEND_REVISION_DISABLED).live, Live::Known(false));
+        let how = &e.recorded_live[AUTO_SEND_REVISION_DISABLED].how;
+        assert!(how.contains("dpl_1 runs \"0\""), "{how}");
+        assert!(how.contains("action 1a2b3c4d by alice"), "{how}");
+        // Without a pin nothing is filled in (the build-time rule applies).
+        let mut unpinned = env.clone();
+        unpinned.pinned_past = None;
+        unpinned.learn_from_records(&[read(5, 20)]);
+        assert!(unpinned.recorded_live.is_empty());
     }
 
     #[test]

@@ -267,6 +267,17 @@ fn deploy_items(facts: &Facts, items: &mut Vec<Item>) {
         let id = format!("deploy.live.{key}");
         let f = env.flag(key);
         let word = |on: bool| if on { "ON" } else { "OFF" };
+        if let (Live::Known(live), Some(r), Some(serving)) =
+            (f.live, env.recorded_live.get(key), &env.serving)
+        {
+            let status = if live == f.configured_on {
+                CheckStatus::Pass
+            } else {
+                CheckStatus::Warn
+            };
+            items.push(item(&id, g, status, format!("configured {}, live {} in the pinned build {} ({})", word(f.configured_on), word(live), serving.id, r.how), if live == f.configured_on { "" } else { "pull the lever again: it promotes its new build; or undo the rollback in Vercel" }));
+            continue;
+        }
         items.push(match f.live {
             Live::Known(live) if live == f.configured_on => item(&id, g, CheckStatus::Pass, format!("configured {}, live {}", word(f.configured_on), word(live)), ""),
             Live::Known(live) => item(&id, g, CheckStatus::Warn, format!("configured {}, live {} — redeploy to apply", word(f.configured_on), word(live)), "redeploy production (Levers) and wait for READY"),

@@ -7,4 +7,5 @@ pub mod levers;
 pub mod metrics;
 pub mod profiles;
 pub mod readiness;
+pub mod recorded;
 pub mod session;

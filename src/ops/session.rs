@@ -319,7 +319,28 @@ impl Session {
             token,
         )
         .map_err(|e| SessionError::Env(e.to_string()))?;
-        Ok(Arc::new(client))
+        let client: Arc<dyn EnvSource> = Arc::new(client);
+        let name = self.profile().to_owned();
+        // What a pinned build runs is learnt from this machine's audit log.
+        match &self.audit {
+            Some(log) => Ok(Arc::new(super::recorded::WithRecords::new(
+                client,
+                log.clone(),
+                &name,
+            ))),
+            None if self.has_audit() => match self.local_audit().await {
+                Ok(log) => Ok(Arc::new(super::recorded::WithRecords::new(
+                    client, log, &name,
+                ))),
+                Err(e) => {
+                    tracing::warn!(
+                        "the audit log cannot be opened to read a pinned build's values: {e}"
+                    );
+                    Ok(client)
+                }
+            },
+            None => Ok(client),
+        }
     }
 
     /// The audit log: this machine's, plus the shared table once the

@@ -107,6 +107,19 @@ fn flag_line(flag: Option<&FlagState>) -> String {
     }
 }
 
+/// "Production is pinned to …" when an Instant Rollback pins an older build.
+pub fn pinned_line(snapshot: &Snapshot) -> Option<String> {
+    let env = snapshot.env_snapshot.as_ref()?;
+    let (serving, past) = (env.serving.as_ref()?, env.pinned_past.as_ref()?);
+    Some(format!(
+        "Production is pinned to {} (built {} UTC) by an Instant Rollback; the newer build {} does not serve. Live values are those of {}. An env lever promotes its new build (a step of its plan).",
+        serving.id,
+        serving.created_at.format("%Y-%m-%d %H:%M"),
+        past.id,
+        serving.id
+    ))
+}
+
 /// Whether the newest audited change of this workspace's toggle turned it off.
 fn rolled_back_here(snapshot: &Snapshot, workspace_id: &str) -> bool {
     snapshot
@@ -368,6 +381,9 @@ impl LeversPanel {
                 workspace: None,
             })
         };
+        if let Some(line) = pinned_line(snapshot) {
+            ui.colored_label(colors::WARN, line);
+        }
         ui.label(format!(
             "Revision kill switch {AUTO_SEND_REVISION_DISABLED}: {}",
             flag_line(snapshot.revision_flag.as_ref())

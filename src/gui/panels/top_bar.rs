@@ -62,6 +62,15 @@ pub fn top_bar_ui(
         let stage = snapshot.stage.map_or("stage unknown", |s| s.label());
         ui.label(format!("Stage: {stage}"));
         ui.separator();
+        if let Some(line) = super::levers::pinned_line(snapshot)
+            && let Some(serving) = snapshot
+                .env_snapshot
+                .as_ref()
+                .and_then(|e| e.serving.as_ref())
+        {
+            ui.colored_label(colors::WARN, format!("Pinned: {}", serving.id))
+                .on_hover_text(line);
+        }
         flag_ui(
             ui,
             "Revision kill switch",
