@@ -236,7 +236,7 @@ fn finish_with_the_env_unreadable_keeps_the_action_open() {
 }
 
 #[test]
-fn finish_keeps_a_half_done_canary_open() {
+fn finish_plans_only_what_a_half_done_canary_left() {
     // The canary wanted: toggle ON, kill switch "0", redeploy. It was
     // interrupted after the toggle: the kill switch is still "1".
     let before = env("1", at(8, 0), at(8, 5));
@@ -251,13 +251,17 @@ fn finish_keeps_a_half_done_canary_open() {
         Some(env("1", at(8, 0), at(8, 5))),
         intent(&p),
     ));
+    // Not closed: the confirm dialog opens with what is left, the toggle
+    // (already on) is not written again.
     assert!(!closed_ok(&h), "{:?}", h.state().commands);
-    let note = note_containing(&h, "Cannot finish it now");
+    note_containing(&h, "- Vercel production env: AUTO_SEND_REVISION_DISABLED");
+    note_containing(&h, "- Vercel: redeploy production");
     assert!(
-        note.contains(
-            "AUTO_SEND_REVISION_DISABLED is configured ON and live ON, the action wanted OFF"
-        ),
-        "{note}"
+        h.query_by(|n| n
+            .value()
+            .is_some_and(|v| v.contains("- database: Acme's revision toggle")))
+            .is_none(),
+        "the toggle step is not repeated"
     );
 }
 

@@ -378,10 +378,16 @@ fn an_action_killed_mid_lever_is_shown_on_the_next_start_and_finished_without_re
         "Now: AUTO_SEND_REVISION_DISABLED configured \"1\""
     ));
     // Finish makes the plan again from the current state: the env is already
-    // "1", so only the redeploy is left; the env step is not repeated.
+    // "1" and the killed run's build is under way, so only following that
+    // build is left; neither the env step nor the build is repeated.
     h.get_by_role_and_label(Role::Button, "Finish…").click();
     frames(&mut h);
-    assert!(has_label_containing(&h, "- Vercel: redeploy production"));
+    assert!(
+        has_label_containing(&h, "- Vercel: follow the build"),
+        "{:#?}",
+        labels(&h)
+    );
+    assert!(!has_label_containing(&h, "- Vercel: redeploy production"));
     assert!(
         !has_label_containing(&h, "- Vercel production env:"),
         "the env write is not repeated: {:#?}",

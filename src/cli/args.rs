@@ -134,6 +134,11 @@ pub struct LeverArgs {
     /// Go on although an overridable precondition fails (another canary on, readiness failures).
     #[arg(long = "override")]
     pub override_preconditions: bool,
+    /// Finish the interrupted action ACTION (its id, or the first 8 characters,
+    /// as `audit` shows it) of this same lever: plans again from what is true
+    /// now and does only what is left, or closes it as done when nothing is.
+    #[arg(long, value_name = "ACTION")]
+    pub finish: Option<String>,
 }
 
 /// The levers on the command line.

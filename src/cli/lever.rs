@@ -2,11 +2,12 @@
 
 use super::args::{LeverArgs, OnOff};
 use super::print;
+use crate::adapters::audit::{AuditEntry, EntryStatus, short_id};
 use crate::adapters::clock::{Clock, SystemClock};
 use crate::core::lever::{
-    Guard, LeverKind, LeverRequest, Parts, Plan, StepReport, plan_from_parts,
+    Finish, Guard, LeverKind, LeverRequest, Parts, Plan, StepReport, finish, plan_from_parts,
 };
-use crate::ops::levers::{RunContext, Targets, Waits, check_again, run_plan_with};
+use crate::ops::levers::{RunContext, Targets, Waits, check_again, close_finished, run_plan_with};
 use crate::platform::paths::Paths;
 use anyhow::bail;
 use std::process::ExitCode;
@@ -44,6 +45,67 @@ fn confirmed(plan: &Plan, args: &LeverArgs) -> anyhow::Result<bool> {
         Some(_) => plan.guard_satisfied(&line),
         None => line.trim() == "yes",
     })
+}
+
+/// The interrupted action `wanted` (id or prefix) of this lever, with its
+/// recorded plan.
+fn interrupted_action(
+    interrupted: &[AuditEntry],
+    wanted: &str,
+    request: &LeverRequest,
+) -> anyhow::Result<(AuditEntry, Plan)> {
+    let wanted = wanted.trim();
+    let found: Vec<&AuditEntry> = interrupted
+        .iter()
+        .filter(|e| !wanted.is_empty() && e.action_id.starts_with(wanted))
+        .collect();
+    let old = match found.as_slice() {
+        [one] => (*one).clone(),
+        [] => bail!(
+            "no interrupted action {wanted:?} in this profile (`audit` lists the actions); nothing was changed"
+        ),
+        _ => bail!(
+            "{wanted:?} names several interrupted actions: give more of the id; nothing was changed"
+        ),
+    };
+    let recorded: Plan = old
+        .detail
+        .get("plan")
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "interrupted action {} has no readable plan; nothing was changed",
+                short_id(&old.action_id)
+            )
+        })?;
+    if recorded.lever != request.kind || recorded.on != request.on {
+        bail!(
+            "interrupted action {} was {:?}, not this lever: finish it with the same lever, state and workspace; nothing was changed",
+            short_id(&old.action_id),
+            recorded.title
+        );
+    }
+    Ok((old, recorded))
+}
+
+/// Says on stderr which actions of the profile were interrupted, and how to
+/// finish them.
+fn warn_interrupted(interrupted: &[AuditEntry], profile: &str) {
+    for e in interrupted {
+        let how = e
+            .detail
+            .get("plan")
+            .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok())
+            .map(|p| print::finish_command(&p, profile, &e.action_id))
+            .unwrap_or_default();
+        eprintln!(
+            "warning: action {} ({:?}, started {} UTC by {}) was interrupted and is still open{how}",
+            short_id(&e.action_id),
+            e.summary,
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            e.operator
+        );
+    }
 }
 
 pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitCode> {
@@ -93,15 +155,41 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
         };
         // This machine's log (and the shared table when the database is connected).
         let audit = session.audit().await?;
-        let plan = plan_from_parts(
-            &request,
-            Parts {
-                workspaces: workspaces.as_deref(),
-                schema: store.as_ref().map(|s| s.schema()),
-                env: env_now.as_ref(),
-                readiness: report.as_ref().map(|r| r.items.as_slice()),
+        let parts = Parts {
+            workspaces: workspaces.as_deref(),
+            schema: store.as_ref().map(|s| s.schema()),
+            env: env_now.as_ref(),
+            readiness: report.as_ref().map(|r| r.items.as_slice()),
+        };
+        let interrupted = audit.unfinished(&args.profile).await?;
+        let finishing = match &args.finish {
+            Some(wanted) => Some(interrupted_action(&interrupted, wanted, &request)?),
+            None => {
+                warn_interrupted(&interrupted, &args.profile);
+                None
+            }
+        };
+        let plan = match &finishing {
+            None => plan_from_parts(&request, parts)?,
+            Some((old, recorded)) => match finish(Some(recorded), &recorded.source(), parts) {
+                Finish::Plan(plan) => {
+                    println!("finishing interrupted action {}: what is left to do", short_id(&old.action_id));
+                    *plan
+                }
+                Finish::Done(why) => {
+                    let note = format!("found done on finishing: {why}");
+                    audit
+                        .close_unfinished(&old.action_id, SystemClock.now(), EntryStatus::Ok, &note, &serde_json::json!({"finished_from": "cli"}))
+                        .await?;
+                    println!("nothing left to do ({why}); interrupted action {} closed as done", short_id(&old.action_id));
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Finish::KeepOpen(why) => {
+                    eprintln!("cannot finish it now: {why}; interrupted action {} stays open", short_id(&old.action_id));
+                    return Ok(ExitCode::from(1));
+                }
             },
-        )?;
+        };
         print::plan(&plan);
         if plan.blocked() {
             eprintln!("refused: a precondition fails that cannot be overridden; nothing was changed");
@@ -134,6 +222,19 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
         };
         let progress = |s: &StepReport| print::step(s);
         let r = run_plan_with(&plan, targets, &ctx, &progress).await?;
+        if let Some((old, _)) = &finishing {
+            match close_finished(&audit, &old.action_id, &r, SystemClock.now()).await {
+                Ok(()) => println!(
+                    "interrupted action {} closed: {}",
+                    short_id(&old.action_id),
+                    if r.ok { "finished" } else { "FAILED" }
+                ),
+                Err(e) => eprintln!(
+                    "warning: interrupted action {} could not be closed ({e}); it stays open",
+                    short_id(&old.action_id)
+                ),
+            }
+        }
         println!(
             "{} (audit action {})",
             if r.ok { "verified" } else { "FAILED: see the steps above" },

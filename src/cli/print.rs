@@ -3,7 +3,7 @@
 
 use crate::adapters::audit::AuditEntry;
 use crate::core::env::{RUNBOOK_VARS, is_secret_var};
-use crate::core::lever::{Plan, StepReport};
+use crate::core::lever::{Plan, PlanSource, StepReport};
 use crate::demo::Faults;
 use crate::ops::profiles::{Outcome, TestResult};
 use crate::ops::readiness::Report;
@@ -36,6 +36,24 @@ pub(super) fn plan(plan: &Plan) {
     for w in &plan.warnings {
         println!("note: {w}");
     }
+}
+
+/// "; finish it: rollout-panel lever … --finish ID", for an interrupted
+/// action whose plan was recorded.
+pub(super) fn finish_command(plan: &Plan, profile: &str, action_id: &str) -> String {
+    let PlanSource::Lever(req) = plan.source() else {
+        return format!(
+            "; finish it in the window (Levers tab), or close it there with Abandon (action {action_id})"
+        );
+    };
+    format!(
+        "; finish it: rollout-panel lever {} {}{} --profile {profile} --reason \"…\" --finish {}",
+        req.kind.as_str(),
+        if req.on { "on" } else { "off" },
+        req.workspace
+            .map_or(String::new(), |w| format!(" --workspace {w}")),
+        crate::adapters::audit::short_id(action_id)
+    )
 }
 
 /// One step of a lever run, as it moves.

@@ -104,6 +104,13 @@ pub enum Change {
     },
     /// A production redeploy, so the env change goes live.
     Redeploy,
+    /// A production build started after the variable last changed (under
+    /// way, or READY behind a pin) already carries the value: it is followed
+    /// to READY and verified, instead of starting a second build.
+    Follow {
+        /// The deployment id.
+        deployment: String,
+    },
     /// Production is pinned to an older build (an Instant Rollback): the new
     /// build is promoted, or it would be READY without serving.
     Promote {
@@ -113,6 +120,12 @@ pub enum Change {
 }
 
 impl Change {
+    /// Whether this step brings a build to production (a redeploy, or a
+    /// build followed): after it, the configured values are live.
+    pub fn builds(&self) -> bool {
+        matches!(self, Self::Redeploy | Self::Follow { .. })
+    }
+
     /// "Acme: toggle OFF → ON (database)" etc., for the dialog.
     pub fn describe(&self) -> String {
         match self {
@@ -138,6 +151,9 @@ impl Change {
                 "Vercel: redeploy production, wait for READY, verify the new deployment serves"
                     .to_owned()
             }
+            Self::Follow { deployment } => format!(
+                "Vercel: follow the build {deployment} (started after the change, so it carries it; no second build), wait for READY, verify it serves"
+            ),
             Self::Promote { pinned } => format!(
                 "Vercel: promote the new build to production (production is pinned to {pinned} by an Instant Rollback; a promote does not rebuild), verify it serves"
             ),
@@ -206,6 +222,10 @@ pub struct Plan {
     pub lever: LeverKind,
     /// `true` = the lever, `false` = its restore.
     pub on: bool,
+    /// The workspace a workspace lever was asked for (its id), also when
+    /// its toggle needs no change any more (an interrupted canary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
     /// One line for people.
     pub title: String,
     /// The changes, in order.
@@ -243,7 +263,10 @@ impl Plan {
             env: self.changes.iter().any(|c| {
                 matches!(
                     c,
-                    Change::Env { .. } | Change::Redeploy | Change::Promote { .. }
+                    Change::Env { .. }
+                        | Change::Redeploy
+                        | Change::Follow { .. }
+                        | Change::Promote { .. }
                 )
             }),
         }
@@ -257,6 +280,34 @@ impl Plan {
         }
     }
 
+    /// The kill switches this plan sets, with the state it wants: every env
+    /// change's; with a build and no env change, the lever's own variable
+    /// (the build makes its configured value live).
+    pub fn live_flags(&self) -> Vec<(&'static str, bool)> {
+        let known = |key: &str| match key {
+            AUTO_SEND_DISABLED => AUTO_SEND_DISABLED,
+            _ => AUTO_SEND_REVISION_DISABLED,
+        };
+        let mut flags: Vec<(&'static str, bool)> = self
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Env { key, after, .. } => Some((known(key), flag_is_on(Some(after)))),
+                _ => None,
+            })
+            .collect();
+        if flags.is_empty() && self.changes.iter().any(Change::builds) {
+            flags.push(match self.lever {
+                LeverKind::AutoSendKillSwitch => (AUTO_SEND_DISABLED, self.on),
+                LeverKind::RevisionKillSwitch => (AUTO_SEND_REVISION_DISABLED, self.on),
+                LeverKind::CanaryEnable | LeverKind::WorkspaceRollback => {
+                    (AUTO_SEND_REVISION_DISABLED, false)
+                }
+            });
+        }
+        flags
+    }
+
     /// Whether the state read now is this plan's after-state: every toggle
     /// as planned, every env flag configured and live as planned. `Err` lists
     /// what differs (an interrupted action is closed `ok` only on `Ok`).
@@ -266,7 +317,6 @@ impl Plan {
         env: &EnvSnapshot,
     ) -> Result<(), Vec<String>> {
         let mut differs = Vec::new();
-        let mut flags: Vec<(&str, bool)> = Vec::new();
         for change in &self.changes {
             match change {
                 Change::Toggle {
@@ -284,27 +334,14 @@ impl Plan {
                     )),
                     None => differs.push(format!("workspace {workspace_name} is not found")),
                 },
-                Change::Env { key, after, .. } => flags.push((key, flag_is_on(Some(after)))),
-                Change::Redeploy | Change::Promote { .. } => {}
+                Change::Env { .. }
+                | Change::Redeploy
+                | Change::Follow { .. }
+                | Change::Promote { .. } => {}
             }
         }
-        let redeploys = self.changes.contains(&Change::Redeploy);
-        if redeploys && flags.is_empty() {
-            // A redeploy alone makes the configured value live.
-            flags.push(match self.lever {
-                LeverKind::AutoSendKillSwitch => (AUTO_SEND_DISABLED, self.on),
-                LeverKind::RevisionKillSwitch => (AUTO_SEND_REVISION_DISABLED, self.on),
-                LeverKind::CanaryEnable | LeverKind::WorkspaceRollback => {
-                    (AUTO_SEND_REVISION_DISABLED, false)
-                }
-            });
-        }
-        for (key, on) in flags {
-            let key = if key == AUTO_SEND_DISABLED {
-                AUTO_SEND_DISABLED
-            } else {
-                AUTO_SEND_REVISION_DISABLED
-            };
+        let redeploys = self.changes.iter().any(Change::builds);
+        for (key, on) in self.live_flags() {
             let flag = env.flag(key);
             if flag.configured_on != on || (redeploys && flag.live != Live::Known(on)) {
                 differs.push(format!(
@@ -384,7 +421,10 @@ impl Plan {
         PlanSource::Lever(LeverRequest {
             kind: self.lever,
             on: self.on,
-            workspace: toggles.first().map(|w| (*w).to_owned()),
+            workspace: self
+                .workspace
+                .clone()
+                .or_else(|| toggles.first().map(|w| (*w).to_owned())),
         })
     }
 
@@ -473,21 +513,6 @@ impl<'a> Parts<'a> {
 
 /// Under an Instant Rollback pin a new build does not serve by itself: the
 /// plan promotes it, as a step of its own that the operator sees.
-fn promote_if_pinned(env: &EnvSnapshot, changes: &mut Vec<Change>, warnings: &mut Vec<String>) {
-    if let (Some(past), Some(serving)) = (&env.pinned_past, &env.serving) {
-        changes.push(Change::Promote {
-            pinned: serving.id.clone(),
-        });
-        warnings.push(format!(
-            "Production is pinned to {} (an Instant Rollback), not the newest READY build {}: the new build will be promoted so that it serves.",
-            serving.id, past.id
-        ));
-    }
-}
-
-const INSTANT_ROLLBACK: &str = "A Vercel Instant Rollback or promote to an older deployment brings back that \
-deployment's env and can silently undo this flip; after one, check the kill switches again.";
-
 /// Computes a lever's plan, or says why there is nothing to do.
 pub fn plan(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, PlanError> {
     plan_from_parts(req, state.into())
@@ -542,9 +567,13 @@ fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError
     let (workspaces, schema) = state.db()?;
     let env = state.env()?;
     let w = workspace(req, workspaces)?;
-    if w.toggle == RevisionToggle::Enabled {
+    let flag = env.flag(AUTO_SEND_REVISION_DISABLED);
+    let toggle_on = w.toggle == RevisionToggle::Enabled;
+    // An interrupted canary may have its toggle on and the kill switch not
+    // yet off: only what is left is planned.
+    if toggle_on && !flag.configured_on && flag.live == Live::Known(false) {
         return Err(PlanError::NothingToDo(format!(
-            "{}'s revision toggle is already ON",
+            "{}'s revision toggle is already ON and the revision kill switch is off, configured and live",
             w.name
         )));
     }
@@ -591,13 +620,15 @@ fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError
             overridable: true,
         },
     });
-    let mut changes = vec![Change::Toggle {
-        workspace_id: w.id.clone(),
-        workspace_name: w.name.clone(),
-        before: w.toggle,
-        after: true,
-    }];
-    let flag = env.flag(AUTO_SEND_REVISION_DISABLED);
+    let mut changes = Vec::new();
+    if !toggle_on {
+        changes.push(Change::Toggle {
+            workspace_id: w.id.clone(),
+            workspace_name: w.name.clone(),
+            before: w.toggle,
+            after: true,
+        });
+    }
     let mut warnings = Vec::new();
     if flag.configured_on {
         changes.push(Change::Env {
@@ -606,18 +637,28 @@ fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError
             before_updated_at: updated_at(env, AUTO_SEND_REVISION_DISABLED),
             after: "0".to_owned(),
         });
-        changes.push(Change::Redeploy);
         warnings.push(INSTANT_ROLLBACK.to_owned());
+        env_plan::build_steps(
+            env,
+            AUTO_SEND_REVISION_DISABLED,
+            true,
+            &mut changes,
+            &mut warnings,
+        );
     } else if flag.live != Live::Known(false) {
-        changes.push(Change::Redeploy);
+        env_plan::build_steps(
+            env,
+            AUTO_SEND_REVISION_DISABLED,
+            false,
+            &mut changes,
+            &mut warnings,
+        );
     }
-    if changes.contains(&Change::Redeploy) {
-        promote_if_pinned(env, &mut changes, &mut warnings);
-    }
-    let needs_redeploy = changes.contains(&Change::Redeploy);
+    let needs_redeploy = changes.iter().any(Change::builds);
     Ok(Plan {
         lever: LeverKind::CanaryEnable,
         on: true,
+        workspace: Some(w.id.clone()),
         title: format!("Enable the canary: revision for {}", w.name),
         changes,
         preconditions,
@@ -646,6 +687,7 @@ fn toggle_plan(req: &LeverRequest, state: Parts<'_>, after: bool) -> Result<Plan
     Ok(Plan {
         lever: req.kind,
         on: req.on,
+        workspace: Some(w.id.clone()),
         title: if restore {
             format!("Restore revision for {}", w.name)
         } else {
@@ -690,6 +732,7 @@ pub fn complement_from_parts(state: Parts<'_>) -> Result<Plan, PlanError> {
     Ok(Plan {
         lever: LeverKind::WorkspaceRollback,
         on: true,
+        workspace: None,
         title: format!(
             "Roll back every workspace with revision on: {}",
             names.join(", ")
@@ -713,82 +756,10 @@ pub fn complement_from_parts(state: Parts<'_>) -> Result<Plan, PlanError> {
     })
 }
 
-fn env_plan(
-    req: &LeverRequest,
-    state: Parts<'_>,
-    key: &'static str,
-    on: bool,
-) -> Result<Plan, PlanError> {
-    let env = state.env()?;
-    let flag = env.flag(key);
-    let target = if on { "1" } else { "0" };
-    let settled = flag.configured_on == on && flag.live == Live::Known(on);
-    if settled {
-        return Err(PlanError::NothingToDo(format!(
-            "{key} is already {target:?}, configured and live"
-        )));
-    }
-    let mut changes = Vec::new();
-    if flag.configured_on != on {
-        changes.push(Change::Env {
-            key: key.to_owned(),
-            before: flag.configured_value.clone(),
-            before_updated_at: updated_at(env, key),
-            after: target.to_owned(),
-        });
-    }
-    changes.push(Change::Redeploy);
-    let mut warnings = vec![INSTANT_ROLLBACK.to_owned()];
-    promote_if_pinned(env, &mut changes, &mut warnings);
-    let enabled: Vec<&Workspace> = state
-        .workspaces
-        .unwrap_or_default()
-        .iter()
-        .filter(|w| w.toggle.is_on())
-        .collect();
-    if key == AUTO_SEND_REVISION_DISABLED && on && state.workspaces.is_none() {
-        warnings.push(
-            "The database cannot be read, so which workspaces have the revision toggle on is unknown; this lever does not need it.".to_owned(),
-        );
-    }
-    if key == AUTO_SEND_REVISION_DISABLED && on && !enabled.is_empty() {
-        let names: Vec<&str> = enabled.iter().map(|w| w.name.as_str()).collect();
-        warnings.push(format!(
-            "While the redeploy builds, revision still runs. To stop new revisions at once, also roll back the workspaces with the toggle on: {}",
-            names.join(", ")
-        ));
-    }
-    let (guard, title) = match (key, on) {
-        (AUTO_SEND_REVISION_DISABLED, true) => (
-            Guard::Confirm,
-            "Revision kill switch ON (fast rollback)".to_owned(),
-        ),
-        (AUTO_SEND_REVISION_DISABLED, false) => (
-            Guard::Confirm,
-            "Revision kill switch OFF (restore)".to_owned(),
-        ),
-        (_, true) => (
-            Guard::Type("DISABLE".to_owned()),
-            "Disable ALL auto-send (full rollback)".to_owned(),
-        ),
-        (_, false) => (
-            Guard::Type("ENABLE".to_owned()),
-            "Enable auto-send again (restore)".to_owned(),
-        ),
-    };
-    Ok(Plan {
-        lever: req.kind,
-        on,
-        title,
-        changes,
-        preconditions: Vec::new(),
-        guard,
-        needs_redeploy: true,
-        takes_effect: "once the redeploy is READY (typically 1-3 min)".to_owned(),
-        warnings,
-    })
-}
-
+mod env_plan;
+mod finish;
+use env_plan::{INSTANT_ROLLBACK, env_plan};
+pub use finish::{Finish, finish};
 mod outcome;
 pub use outcome::{RunReport, StepOutcome, StepReport};
 

@@ -10,7 +10,7 @@ use crate::adapters::audit::{AuditLog, EntryStatus, Intent};
 use crate::adapters::clock::Clock;
 use crate::adapters::env::{EnvSource, EnvWrite, Expected};
 use crate::adapters::store::Store;
-use crate::core::env::{Live, ReadyState, flag_is_on};
+use crate::core::env::{Live, ReadyState};
 use crate::core::lever::{Change, Parts, Plan, PlanError, StepOutcome, plan_source};
 pub use crate::core::lever::{RunReport, StepReport};
 use crate::core::workspace::ToggleWrite;
@@ -144,6 +144,34 @@ where
             }
         }
     }
+}
+
+/// Closes the interrupted action `old` once the run in `report` finished
+/// it: `ok` only when that run was verified, with a pointer to it.
+pub async fn close_finished(
+    audit: &AuditLog,
+    old: &str,
+    report: &RunReport,
+    now: crate::core::time::UtcNaive,
+) -> Result<(), crate::adapters::audit::AuditError> {
+    let note = format!(
+        "finished by action {}: {}",
+        crate::adapters::audit::short_id(&report.action_id),
+        if report.ok {
+            "done and verified"
+        } else {
+            "FAILED"
+        }
+    );
+    audit
+        .close_unfinished(
+            old,
+            now,
+            EntryStatus::of(report.ok),
+            &note,
+            &serde_json::json!({"finished_by": report.action_id}),
+        )
+        .await
 }
 
 /// Runs a confirmed plan with both parts at hand.
@@ -329,6 +357,17 @@ async fn run_change(
                 redeploy_verified(plan, env, ctx, &report, built).await
             }
         },
+        Change::Follow { deployment } => match targets.env {
+            None => (
+                StepOutcome::Failed,
+                "the env source is not connected; nothing was followed".to_owned(),
+            ),
+            Some(env) => {
+                let report = |detail: String| progress(&StepReport::running(&label, detail));
+                *built = Some(deployment.clone());
+                follow_verified(plan, env, ctx, &report, deployment).await
+            }
+        },
         Change::Promote { .. } => match (targets.env, built.as_deref()) {
             (None, _) => (
                 StepOutcome::Failed,
@@ -461,6 +500,20 @@ async fn redeploy_verified(
     };
     *built = Some(id.clone());
     report(format!("redeploy {id} queued"));
+    follow_verified(plan, env, ctx, report, &id).await
+}
+
+/// Follows a production build to a final state and verifies that production
+/// then runs every value the plan makes live (or, pinned, that it is READY
+/// for the promote step).
+async fn follow_verified(
+    plan: &Plan,
+    env: &dyn EnvSource,
+    ctx: &RunContext<'_>,
+    report: &(dyn Fn(String) + Sync),
+    id: &str,
+) -> (StepOutcome, String) {
+    let id = id.to_owned();
     let started = std::time::Instant::now();
     let mut last = None;
     let state = loop {
@@ -487,7 +540,7 @@ async fn redeploy_verified(
         return (
             StepOutcome::FailedFlip,
             format!(
-                "FAILED FLIP: redeploy {id} ended {}; production still runs the previous deployment and the env change is NOT live",
+                "FAILED FLIP: build {id} ended {}; production still runs the previous deployment and the env change is NOT live",
                 state.as_str()
             ),
         );
@@ -550,21 +603,16 @@ async fn verify_serving(
             ),
         );
     }
-    for change in &plan.changes {
-        if let Change::Env { key, after, .. } = change {
-            let key: &'static str = match key.as_str() {
-                crate::core::env::AUTO_SEND_DISABLED => crate::core::env::AUTO_SEND_DISABLED,
-                _ => crate::core::env::AUTO_SEND_REVISION_DISABLED,
-            };
-            let live = now_env.flag(key).live;
-            if live != Live::Known(flag_is_on(Some(after))) {
-                return (
-                    StepOutcome::NotServing,
-                    format!(
-                        "{id} serves but production does not run {key} = {after:?} (live: {live:?})"
-                    ),
-                );
-            }
+    for (key, on) in plan.live_flags() {
+        let live = now_env.flag(key).live;
+        if live != Live::Known(on) {
+            return (
+                StepOutcome::NotServing,
+                format!(
+                    "{id} serves but production does not run {key} {} (live: {live:?})",
+                    if on { "ON" } else { "OFF" }
+                ),
+            );
         }
     }
     (

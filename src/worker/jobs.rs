@@ -6,7 +6,7 @@
 //!   profile edits and connection tests (one at a time, in order), exports
 //!   (the save dialog and the atomic write), opening a folder.
 
-use crate::adapters::audit::{AuditLog, EntryStatus};
+use crate::adapters::audit::AuditLog;
 use crate::adapters::clock::Clock;
 use crate::adapters::env::EnvSource;
 use crate::adapters::store::Store;
@@ -224,24 +224,7 @@ impl LeverJob {
         };
         let report = run_plan_with(&self.lever.plan, targets, &ctx, &progress).await?;
         if let Some(old) = &self.lever.finishes {
-            let status = EntryStatus::of(report.ok);
-            let note = format!(
-                "finished by action {}: {}",
-                crate::adapters::audit::short_id(&report.action_id),
-                if report.ok {
-                    "done and verified"
-                } else {
-                    "FAILED"
-                }
-            );
-            self.audit
-                .close_unfinished(
-                    old,
-                    self.clock.now(),
-                    status,
-                    &note,
-                    &serde_json::json!({"finished_by": report.action_id}),
-                )
+            crate::ops::levers::close_finished(&self.audit, old, &report, self.clock.now())
                 .await
                 .map_err(|source| LeverJobError::NotClosed {
                     old: old.clone(),

@@ -422,3 +422,117 @@ fn the_instant_complement_turns_off_every_enabled_toggle() {
         .collect();
     assert_eq!(toggled, vec![("a", true), ("c", true)]);
 }
+
+/// A kill switch configured ON at 3:00 (after the 2:00 build that serves).
+fn configured_on_after_the_serving_build() -> EnvSnapshot {
+    let mut e = env(Some("1"), Some("0"));
+    e.configured
+        .get_mut(AUTO_SEND_REVISION_DISABLED)
+        .unwrap()
+        .updated_at = at(3);
+    e
+}
+
+fn changes_of(e: &EnvSnapshot, on: bool) -> Vec<Change> {
+    let ws = [ws("a", RevisionToggle::Disabled)];
+    let sc = schema(SchemaVariant::V2);
+    plan(
+        &req(LeverKind::RevisionKillSwitch, on, None),
+        LeverState {
+            workspaces: &ws,
+            env: e,
+            schema: &sc,
+            readiness: None,
+        },
+    )
+    .expect("a plan")
+    .changes
+}
+
+#[test]
+fn a_build_under_way_since_the_change_is_followed_not_built_again() {
+    let mut e = configured_on_after_the_serving_build();
+    assert_eq!(changes_of(&e, true), vec![Change::Redeploy]);
+    // A build started at 4:00 (after the change) is still building: an
+    // interrupted lever's redeploy. Finishing follows it: one build.
+    e.latest = Some(Deployment {
+        id: "dpl_new".into(),
+        created_at: at(4),
+        state: ReadyState::Building,
+        env: None,
+    });
+    let follow = Change::Follow {
+        deployment: "dpl_new".into(),
+    };
+    assert_eq!(changes_of(&e, true), vec![follow.clone()]);
+    let p = plan(
+        &req(LeverKind::RevisionKillSwitch, true, None),
+        LeverState {
+            workspaces: &[],
+            env: &e,
+            schema: &schema(SchemaVariant::V2),
+            readiness: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(p.live_flags(), vec![(AUTO_SEND_REVISION_DISABLED, true)]);
+    // A build started before the change does not carry it: redeploy.
+    e.latest.as_mut().unwrap().created_at = at(2);
+    e.latest.as_mut().unwrap().id = "dpl_old".into();
+    assert_eq!(changes_of(&e, true), vec![Change::Redeploy]);
+    // A plan that writes the env always builds after its write.
+    e.latest.as_mut().unwrap().created_at = at(4);
+    assert!(matches!(
+        changes_of(&e, false).as_slice(),
+        [Change::Env { .. }, Change::Redeploy]
+    ));
+}
+
+#[test]
+fn under_a_pin_a_ready_build_since_the_change_is_promoted_not_rebuilt() {
+    let mut e = configured_on_after_the_serving_build();
+    let newer = Deployment {
+        id: "dpl_new".into(),
+        created_at: at(4),
+        state: ReadyState::Ready,
+        env: None,
+    };
+    e.latest = Some(newer.clone());
+    e.pinned_past = Some(newer);
+    assert_eq!(
+        changes_of(&e, true),
+        vec![
+            Change::Follow {
+                deployment: "dpl_new".into()
+            },
+            Change::Promote {
+                pinned: "dpl".into()
+            }
+        ]
+    );
+}
+
+#[test]
+fn an_interrupted_canary_with_its_toggle_on_plans_only_the_kill_switch_left() {
+    // The toggle was written, then the panel stopped: the kill switch is
+    // still on. Enabling the canary again does only what is left.
+    let on = [ws("b", RevisionToggle::Enabled)];
+    let e = env(Some("1"), Some("0"));
+    let v2 = schema(SchemaVariant::V2);
+    let s = LeverState {
+        workspaces: &on,
+        env: &e,
+        schema: &v2,
+        readiness: Some(&[]),
+    };
+    let p = plan(&req(LeverKind::CanaryEnable, true, Some("b")), s).unwrap();
+    assert!(
+        matches!(
+            p.changes.as_slice(),
+            [Change::Env { after, .. }, Change::Redeploy] if after == "0"
+        ),
+        "{:?}",
+        p.changes
+    );
+    assert!(p.after_state_reached(&on, &e).is_err());
+}

@@ -9,8 +9,8 @@ use crate::adapters::audit::{AuditEntry, EntryKind, EntryStatus};
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, FlagState};
 pub use crate::core::lever::PlanSource;
 use crate::core::lever::{
-    Change, Guard, LeverKind, LeverRequest, Parts, Plan, PlanError, RunReport, StepReport,
-    plan_source,
+    Change, Finish, Guard, LeverKind, LeverRequest, Parts, Plan, PlanError, RunReport, StepReport,
+    finish as core_finish, plan_source,
 };
 use crate::gui::colors;
 use crate::gui::command::AppCommand;
@@ -602,7 +602,7 @@ impl LeversPanel {
                         && let Some(source) = &source
                     {
                         match finish(snapshot, intent, source) {
-                            Finish::Plan => {
+                            Finish::Plan(_) => {
                                 self.open(snapshot, source, Some(intent.action_id.clone()));
                             }
                             Finish::Done(why) => {
@@ -635,51 +635,30 @@ impl LeversPanel {
     }
 }
 
-/// What Finish… does with an interrupted action.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Finish {
-    /// Something is left to do: open the confirm dialog of the new plan.
-    Plan,
-    /// The state read now is the action's after-state: close it `ok`.
-    Done(String),
-    /// Neither can be shown now (a part unread, the state differs): leave
-    /// it open, for this reason.
-    KeepOpen(String),
-}
-
-/// Decides Finish… from the state read now: a new plan when one can be
-/// made; closed `ok` only when the fresh state equals the recorded plan's
+/// Decides Finish… from the state read now (a part with a read error
+/// counts as unread: last-good data is not "now"): a new plan when one can
+/// be made; closed `ok` only when the fresh state equals the recorded plan's
 /// after-state; otherwise the action stays open and the reason says why.
 pub fn finish(snapshot: &Snapshot, intent: &AuditEntry, source: &PlanSource) -> Finish {
-    let why = match plan_from(snapshot, source) {
-        Ok(_) => return Finish::Plan,
-        Err(PlanError::NothingToDo(why)) => why,
-        Err(e) => return Finish::KeepOpen(e.to_string()),
-    };
-    // Only a fresh read can show it is done: last-good data is not "now".
-    if let Some(e) = &snapshot.env.error {
-        return Finish::KeepOpen(format!("the env cannot be read now ({e})"));
-    }
-    if let Some(e) = &snapshot.db.error {
-        return Finish::KeepOpen(format!("the database cannot be read now ({e})"));
-    }
-    let Some(env) = &snapshot.env_snapshot else {
-        return Finish::KeepOpen("the env has not been read yet".to_owned());
-    };
-    let Some(plan) = intent
+    let recorded = intent
         .detail
         .get("plan")
-        .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok())
-    else {
-        return Finish::KeepOpen("the recorded plan cannot be read".to_owned());
+        .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok());
+    let db_now = snapshot.db.error.is_none() && snapshot.schema.is_some();
+    let parts = Parts {
+        workspaces: db_now.then_some(snapshot.workspaces.as_slice()),
+        schema: snapshot.schema.as_ref().filter(|_| db_now),
+        env: snapshot
+            .env_snapshot
+            .as_ref()
+            .filter(|_| snapshot.env.error.is_none()),
+        readiness: snapshot.readiness.as_ref().map(|r| r.items.as_slice()),
     };
-    match plan.after_state_reached(&snapshot.workspaces, env) {
-        Ok(()) => Finish::Done(why),
-        Err(differs) => Finish::KeepOpen(format!(
-            "nothing can be planned ({why}), but the state is not what the action wanted: {}",
-            differs.join("; ")
-        )),
+    // A part the lever needs that cannot be read: say which, and why.
+    if let Err(e @ PlanError::NotRead(_)) = plan_from(snapshot, source) {
+        return Finish::KeepOpen(e.to_string());
     }
+    core_finish(recorded.as_ref(), source, parts)
 }
 
 /// The true current state of what an intent touches.
