@@ -8,6 +8,9 @@
 
 #![allow(dead_code)]
 
+pub mod production;
+pub mod proxy;
+
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
 use std::path::PathBuf;

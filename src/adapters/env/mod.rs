@@ -141,9 +141,23 @@ pub trait EnvSource: Send + Sync {
                 updated_at: current_at,
             });
         }
-        self.write_unchecked(key, value, now)
-            .await
-            .map_err(WriteError::Write)?;
+        if let Err(e) = self.write_unchecked(key, value, now).await {
+            // The write may have been taken although its answer was an error
+            // (a 5xx, a lost answer): look before calling it failed, so a
+            // value that did change is not left without its redeploy.
+            let found = self
+                .read(now)
+                .await
+                .ok()
+                .and_then(|env| env.configured.get(key).and_then(|v| v.value.clone()));
+            if found.as_deref() == Some(value) {
+                tracing::warn!(
+                    "the write of {key} answered an error ({e}) but was taken: it reads back as written"
+                );
+                return Ok(EnvWrite::Written);
+            }
+            return Err(WriteError::Write(e));
+        }
         let found = self
             .read(now)
             .await

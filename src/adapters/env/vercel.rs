@@ -195,7 +195,8 @@ impl VercelClient {
     }
 
     /// Sends a request (GET, or POST with `body`), retrying a 429 (a
-    /// rate-limited request was not processed, so a retry is safe).
+    /// rate-limited request was not processed, so a retry is safe), and a
+    /// GET answered with a 5xx.
     async fn call_json<T: serde::de::DeserializeOwned>(
         &self,
         url: url::Url,
@@ -216,6 +217,17 @@ impl VercelClient {
                         base + jitter
                     );
                     tokio::time::sleep(base + jitter).await;
+                    attempt += 1;
+                }
+                // A read changes nothing: a 5xx is retried (bounded; a call
+                // that timed out is not: its wait is spent); a write is
+                // never retried blindly here.
+                Err(e @ VercelError::Http { status: 500.., .. })
+                    if body.is_none() && attempt < MAX_RETRIES =>
+                {
+                    let wait = self.backoff * 2u32.pow(attempt);
+                    tracing::info!("Vercel {what} failed ({e}); retrying in {wait:?}");
+                    tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
                 other => return other,
@@ -494,8 +506,9 @@ impl VercelError {
     }
 }
 
-/// How often a 429 is retried.
-pub const MAX_RETRIES: u32 = 3;
+/// How often a 429 (or a 5xx on a read) is retried: a storm of five
+/// answers in a row is ridden out, each wait bounded by [`MAX_RETRY_WAIT`].
+pub const MAX_RETRIES: u32 = 5;
 /// The longest wait honoured from `Retry-After`.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(20);
 /// A bound on env pagination.

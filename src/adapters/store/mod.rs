@@ -40,6 +40,17 @@ pub enum StoreError {
         /// The driver's message, credentials removed.
         message: String,
     },
+    /// The connection was lost while a write was under way: it may or may
+    /// not have taken effect (the server can still apply it).
+    #[error(
+        "the connection was lost during {what} ({message}): whether it took effect is unknown; read it again before going on"
+    )]
+    OutcomeUnknown {
+        /// The write.
+        what: &'static str,
+        /// The driver's message, credentials removed.
+        message: String,
+    },
 }
 
 impl StoreError {
@@ -47,6 +58,18 @@ impl StoreError {
         Self::Query {
             what,
             message: describe(&e),
+        }
+    }
+
+    /// A failed write: a lost connection leaves its outcome unknown; any
+    /// other error (a lock timeout, a constraint) means it was not applied.
+    pub(crate) fn write(what: &'static str, e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => Self::OutcomeUnknown {
+                what,
+                message: describe(&e),
+            },
+            e => Self::query(what, e),
         }
     }
 }

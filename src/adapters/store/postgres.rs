@@ -37,6 +37,23 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(3)
             .acquire_timeout(CONNECT_TIMEOUT)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // PostgreSQL 14+: a statement whose client is gone (a cut
+                    // connection) is cancelled instead of running on — e.g. a
+                    // toggle write waiting on a row lock. Older servers lack
+                    // it; nothing else depends on it.
+                    if let Err(e) = sqlx::Executor::execute(
+                        &mut *conn,
+                        "SET client_connection_check_interval = '1s'",
+                    )
+                    .await
+                    {
+                        tracing::debug!("client_connection_check_interval not set: {e}");
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Connect(describe(&e)))?;

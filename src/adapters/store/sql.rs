@@ -405,7 +405,7 @@ macro_rules! impl_store {
                         ));
                     }
                 }
-                .map_err(|e| StoreError::query("the toggle write", e))?;
+                .map_err(|e| StoreError::write("the toggle write", e))?;
                 let row: Option<(bool, $crate::core::time::UtcNaive)> = sqlx::query_as(read_back)
                     .bind(client_id)
                     .fetch_optional(&self.pool)
