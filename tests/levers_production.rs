@@ -430,6 +430,7 @@ async fn window_kill_switches_with_the_database_at(port: u16, how: &str) {
     // The first refresh is now connecting to the dark database.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut slowest_start = Duration::ZERO;
+    let mut slowest_write = Duration::ZERO;
     let mut slowest_end = Duration::ZERO;
     for (run, (kind, on, key, value)) in [
         (
@@ -498,6 +499,15 @@ async fn window_kill_switches_with_the_database_at(port: u16, how: &str) {
         let first_step = first_step.expect("the lever reported a step");
         let report = done.expect("the lever ended").expect("it ran");
         assert!(report.ok, "{kind:?} {on}: {report:#?}");
+        let first_write = state
+            .lock()
+            .unwrap()
+            .posts
+            .iter()
+            .find(|(path, at)| path.ends_with("/env") && *at > confirmed)
+            .map(|(_, at)| *at - confirmed)
+            .expect("the env was written");
+        slowest_write = slowest_write.max(first_write);
         slowest_start = slowest_start.max(first_step);
         slowest_end = slowest_end.max(confirmed.elapsed());
         assert!(first_step < Duration::from_secs(1), "{first_step:?}");
@@ -508,7 +518,7 @@ async fn window_kill_switches_with_the_database_at(port: u16, how: &str) {
         );
     }
     eprintln!(
-        "window, database {how}: confirm -> first lever step at most {slowest_start:?}, verified at most {slowest_end:?}"
+        "window, database {how}: confirm -> first lever step at most {slowest_start:?}, -> Vercel env write at most {slowest_write:?}, -> verified at most {slowest_end:?}"
     );
     for key in [SecretKey::DatabaseUrl, SecretKey::VercelToken] {
         let _ = keyring.delete(&name, key);

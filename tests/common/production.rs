@@ -45,6 +45,8 @@ pub struct State {
     pub slow: std::time::Duration,
     /// Kill a process right after a request has taken effect here.
     pub kill: Option<Kill>,
+    /// When each write (POST) arrived, with its path: for timings.
+    pub posts: Vec<(String, std::time::Instant)>,
     /// The next request matching (method, path prefix) takes effect, but its
     /// answer is a 500 (a lost acknowledgement).
     pub lose_answer: Option<(&'static str, &'static str)>,
@@ -87,6 +89,10 @@ struct FakeVercel(Arc<Mutex<State>>);
 impl Respond for FakeVercel {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if req.method.as_str() == "POST" {
+            s.posts
+                .push((req.url.path().to_owned(), std::time::Instant::now()));
+        }
         let answer = answer(&mut s, req);
         let method = req.method.as_str();
         let path = req.url.path();
