@@ -151,3 +151,79 @@ fn demo_status_never_prints_secret_values() {
         assert!(!stderr(&o).contains(leak), "stderr leaks {leak}");
     }
 }
+
+#[test]
+fn a_demo_instant_rollback_pins_production_and_a_kill_switch_promotes_its_build() {
+    let dir = common::temp_dir();
+    assert!(
+        panel(dir.path(), &["demo", "--reset", "--stage", "canary"])
+            .status
+            .success()
+    );
+    let lever = |state: &str| {
+        panel(
+            dir.path(),
+            &[
+                "lever",
+                "revision-kill-switch",
+                state,
+                "--profile",
+                "demo",
+                "--reason",
+                "rehearsal",
+                "--yes",
+            ],
+        )
+    };
+    let o = lever("on");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The Instant Rollback: the build from before the flip serves again.
+    let o = panel(dir.path(), &["demo", "instant-rollback"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("production is pinned to dpl_"),
+        "{}",
+        stderr(&o)
+    );
+    let o = panel(dir.path(), &["check", "--profile", "demo", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let live = report["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == "deploy.live.AUTO_SEND_REVISION_DISABLED")
+        .cloned()
+        .expect("item");
+    assert_eq!(live["status"], "warn", "{live:#}");
+    assert!(
+        live["finding"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("configured ON, live OFF in the pinned build dpl_"),
+        "{live:#}"
+    );
+    // Pulled again: the plan follows the build that already carries it and
+    // promotes it; then it is live.
+    let o = lever("on");
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("follow the build dpl_"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("promote the new build"),
+        "{}",
+        stdout(&o)
+    );
+    let o = panel(dir.path(), &["check", "--profile", "demo", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let live = report["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == "deploy.live.AUTO_SEND_REVISION_DISABLED")
+        .cloned()
+        .expect("item");
+    assert_eq!(live["status"], "pass", "{live:#}");
+}

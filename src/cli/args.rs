@@ -363,6 +363,9 @@ pub enum DemoAction {
     },
     /// Redeploy demo production with the current env.
     Redeploy,
+    /// A Vercel Instant Rollback: pin demo production to the READY build
+    /// before the one serving (its old env comes back; new builds do not serve).
+    InstantRollback,
     /// Turn a workspace's revision toggle on or off (by exact name).
     Toggle {
         /// The workspace name.

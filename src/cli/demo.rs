@@ -52,6 +52,10 @@ pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode
                 let id = world.redeploy(now).await?;
                 eprintln!("redeploy {id} queued; READY in about 6 s");
             }
+            Some(DemoAction::InstantRollback) => {
+                let id = world.instant_rollback(now).await?;
+                eprintln!("production is pinned to {id} (an Instant Rollback): its env is live; new builds do not serve until promoted");
+            }
             Some(DemoAction::Toggle { workspace, state }) => {
                 let id = world.workspace_id(&workspace).await?;
                 world

@@ -267,15 +267,18 @@ fn deploy_items(facts: &Facts, items: &mut Vec<Item>) {
         let id = format!("deploy.live.{key}");
         let f = env.flag(key);
         let word = |on: bool| if on { "ON" } else { "OFF" };
-        if let (Live::Known(live), Some(r), Some(serving)) =
-            (f.live, env.recorded_live.get(key), &env.serving)
-        {
+        if let (Live::Known(live), true, Some(serving)) = (f.live, env.is_pinned(), &env.serving) {
+            // Pinned: the build's own env, or what a record shows it runs.
+            let how = env
+                .recorded_live
+                .get(key)
+                .map_or(String::new(), |r| format!(" ({})", r.how));
             let status = if live == f.configured_on {
                 CheckStatus::Pass
             } else {
                 CheckStatus::Warn
             };
-            items.push(item(&id, g, status, format!("configured {}, live {} in the pinned build {} ({})", word(f.configured_on), word(live), serving.id, r.how), if live == f.configured_on { "" } else { "pull the lever again: it promotes its new build; or undo the rollback in Vercel" }));
+            items.push(item(&id, g, status, format!("configured {}, live {} in the pinned build {}{how}", word(f.configured_on), word(live), serving.id), if live == f.configured_on { "" } else { "pull the lever again: it promotes its new build; or undo the rollback in Vercel" }));
             continue;
         }
         items.push(match f.live {

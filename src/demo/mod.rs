@@ -277,6 +277,32 @@ impl DemoWorld {
         meta_set(&mut conn, PINNED, &pin).await
     }
 
+    /// A Vercel Instant Rollback: pins production to the READY build made
+    /// before the one serving now (with that build's env). Returns its id.
+    pub async fn instant_rollback(&self, now: UtcNaive) -> Result<String, DemoError> {
+        let env = self.env_snapshot().await?;
+        let serving = env
+            .serving
+            .ok_or_else(|| DemoError::Invalid("nothing serves demo production".to_owned()))?;
+        let mut conn = self.pool.acquire().await?;
+        let before: Option<(String,)> = sqlx::query_as(
+            r#"SELECT "id" FROM "_demo_deployment" WHERE "readyState" = 'READY' AND "createdAt" < ?
+               ORDER BY "createdAt" DESC LIMIT 1"#,
+        )
+        .bind(serving.created_at)
+        .fetch_optional(&mut *conn)
+        .await?;
+        drop(conn);
+        let Some((id,)) = before else {
+            return Err(DemoError::Invalid(format!(
+                "no READY build before {}: redeploy first",
+                serving.id
+            )));
+        };
+        self.promote(&id, now).await?;
+        Ok(id)
+    }
+
     /// Sets a workspace's revision toggle the way the app's rollout action does:
     /// upsert by `clientId`, `updatedAt` set.
     pub async fn set_revision_toggle(

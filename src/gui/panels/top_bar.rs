@@ -68,7 +68,14 @@ pub fn top_bar_ui(
                 .as_ref()
                 .and_then(|e| e.serving.as_ref())
         {
-            ui.colored_label(colors::WARN, format!("Pinned: {}", serving.id))
+            // Short: the kill switches after it must stay readable.
+            let short: String = serving.id.chars().take(12).collect();
+            let ellipsis = if serving.id.chars().count() > 12 {
+                "…"
+            } else {
+                ""
+            };
+            ui.colored_label(colors::WARN, format!("Pinned: {short}{ellipsis}"))
                 .on_hover_text(line);
         }
         flag_ui(
