@@ -292,7 +292,10 @@ async fn schema_items(scripts: &[&'static str], drop_index: bool) -> Vec<(String
     }
     let store = PgStore::connect(&db.url).await.expect("connect");
     let drafts = store
-        .draft_facts(common::ts("2026-02-21 00:00:00"))
+        .draft_facts(
+            common::ts("2026-02-21 00:00:00"),
+            common::ts("2026-02-21 00:00:00"),
+        )
         .await
         .map_err(|e| e.to_string());
     let facts = Facts {
@@ -304,6 +307,7 @@ async fn schema_items(scripts: &[&'static str], drop_index: bool) -> Vec<(String
         pooled: None,
         schema: Ok(store.schema().clone()),
         drafts,
+        grace: rollout_panel::core::alarms::DEFAULT_GRACE,
         url_check: None,
     };
     evaluate(&facts, JudgeStage::PreCanary)

@@ -40,6 +40,7 @@ async fn a_needs_review_spike_on_the_demo_canary_is_detected_and_the_workspace_r
                     settings: VerdictSettings::default(),
                     audit: &[],
                     env: Some(&env),
+                    grace: rollout_panel::core::alarms::DEFAULT_GRACE,
                 },
             )
             .await

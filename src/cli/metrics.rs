@@ -59,6 +59,7 @@ pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<E
                 settings,
                 audit: &entries,
                 env: env.as_ref(),
+                grace: session.grace(),
             },
         )
         .await?;
@@ -100,8 +101,13 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
         let entries = audit.list(&args.profile, 1000).await?;
         let start = match window {
             Some(w) => now - w,
-            None => crate::ops::metrics::canary_start(&workspaces, &entries)
-                .map_or(now - chrono::Duration::hours(24), |(t, _)| t),
+            None => {
+                let claims = store
+                    .claims_since(now - chrono::Duration::hours(72))
+                    .await?;
+                crate::ops::metrics::canary_start(&workspaces, &entries, &claims)
+                    .map_or(now - chrono::Duration::hours(24), |(t, _)| t)
+            }
         };
         let sample = crate::ops::export::draw(
             store.as_ref(),

@@ -11,8 +11,19 @@ use chrono::Duration;
 use serde::Serialize;
 
 /// A claim after a switch turned revision off is only a violation once the
-/// longest loop budget (contract §3.4: at most 120 s) has passed.
-pub const GRACE: Duration = Duration::minutes(2);
+/// grace has passed: the app reads the toggle and the env when a background
+/// job starts, and jobs keep running (and claiming) for up to ~14 min on the
+/// old value (contract §9). The profile's `grace_minutes` sets it.
+pub const DEFAULT_GRACE: Duration =
+    Duration::minutes(crate::core::profile::DEFAULT_GRACE_MINUTES as i64);
+
+/// What every alarm and check that allows the grace says about it.
+pub fn grace_note(grace: Duration) -> String {
+    format!(
+        "grace {} min: attempts within the grace after a change are expected, jobs already running finish with the old value",
+        grace.num_minutes()
+    )
+}
 
 /// Without a better record, a deployment is taken to serve this long after
 /// it was created (builds take 1–3 minutes).
@@ -20,9 +31,6 @@ pub const BUILD_GRACE: Duration = Duration::minutes(10);
 
 /// A kill switch held ON longer than this after a rollback is stale.
 pub const STALE_AFTER: Duration = Duration::hours(24);
-
-/// At most this many draft ids are listed per alarm (the finding gives the count).
-pub const MAX_DRAFT_IDS: usize = 50;
 
 /// One claim of the window.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -68,8 +76,14 @@ pub struct Alarm {
     pub kind: AlarmKind,
     /// The workspaces involved.
     pub workspace_ids: Vec<String>,
-    /// The drafts involved (at most [`MAX_DRAFT_IDS`]).
+    /// Every draft involved.
     pub draft_ids: Vec<String>,
+    /// How many (`draft_ids.len()`).
+    pub draft_count: usize,
+    /// The grace it allowed after the change, in minutes (alarms about
+    /// attempts after a change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grace_minutes: Option<i64>,
     /// What was found, for people.
     pub finding: String,
     /// The lever that fits (the CLI's lever name).
@@ -94,6 +108,8 @@ pub struct Facts<'a> {
     /// Levers the audit log records as done and verified: (lever name as
     /// the CLI spells it, when its result was written).
     pub verified: &'a [(String, UtcNaive)],
+    /// How long after a change attempts are still expected.
+    pub grace: Duration,
 }
 
 fn fmt(t: UtcNaive) -> String {
@@ -101,11 +117,35 @@ fn fmt(t: UtcNaive) -> String {
 }
 
 fn ids(claims: &[&ClaimFact]) -> Vec<String> {
-    claims
-        .iter()
-        .take(MAX_DRAFT_IDS)
-        .map(|c| c.draft_id.clone())
-        .collect()
+    claims.iter().map(|c| c.draft_id.clone()).collect()
+}
+
+impl Alarm {
+    /// An alarm about `drafts` (all of them are listed).
+    fn about(
+        id: String,
+        kind: AlarmKind,
+        workspace_ids: Vec<String>,
+        drafts: Vec<String>,
+        finding: String,
+        suggested_lever: &str,
+    ) -> Self {
+        Self {
+            id,
+            kind,
+            workspace_ids,
+            draft_count: drafts.len(),
+            draft_ids: drafts,
+            grace_minutes: None,
+            finding,
+            suggested_lever: suggested_lever.to_owned(),
+        }
+    }
+
+    fn with_grace(mut self, grace: Duration) -> Self {
+        self.grace_minutes = Some(grace.num_minutes());
+        self
+    }
 }
 
 fn workspaces_of(claims: &[&ClaimFact]) -> Vec<String> {
@@ -162,24 +202,27 @@ pub fn evaluate(f: &Facts<'_>, claims: &[ClaimFact]) -> Vec<Alarm> {
             let Some(since) = live_on_since(env, key, lever, f.verified) else {
                 continue;
             };
-            let after = since + GRACE;
+            let after = since + f.grace;
             let bad: Vec<&ClaimFact> = claims.iter().filter(|c| c.stamp > after).collect();
             if bad.is_empty() {
                 continue;
             }
-            out.push(Alarm {
-                id: format!("{}:{key}", kind_id(kind)),
-                kind,
-                workspace_ids: workspaces_of(&bad),
-                draft_ids: ids(&bad),
-                finding: format!(
-                    "{} revision attempt(s) after {what} ({key}, live since {}; grace {} s): the app is not honouring the switch, or another deployment serves",
-                    bad.len(),
-                    fmt(since),
-                    GRACE.num_seconds()
-                ),
-                suggested_lever: fits.to_owned(),
-            });
+            out.push(
+                Alarm::about(
+                    format!("{}:{key}", kind_id(kind)),
+                    kind,
+                    workspaces_of(&bad),
+                    ids(&bad),
+                    format!(
+                        "{} revision attempt(s) after {what} ({key}, live since {}; {}): the app is not honouring the switch, or another deployment serves",
+                        bad.len(),
+                        fmt(since),
+                        grace_note(f.grace)
+                    ),
+                    fits,
+                )
+                .with_grace(f.grace),
+            );
         }
         stale_kill_switch(f, env, &mut out);
     }
@@ -187,20 +230,20 @@ pub fn evaluate(f: &Facts<'_>, claims: &[ClaimFact]) -> Vec<Alarm> {
     if let Some(v) = f.verdict
         && v.state == VerdictState::HarmDetected
     {
-        out.push(Alarm {
-            id: "needs-review-harm".to_owned(),
-            kind: AlarmKind::NeedsReviewHarm,
-            workspace_ids: f.canary_ids.to_vec(),
-            draft_ids: Vec::new(),
-            finding: format!(
+        out.push(Alarm::about(
+            "needs-review-harm".to_owned(),
+            AlarmKind::NeedsReviewHarm,
+            f.canary_ids.to_vec(),
+            Vec::new(),
+            format!(
                 "the canary's needs_review share is above its baseline: {} (interval {}); harm line +{:.0} pp",
                 v.estimate.map_or("?".to_owned(), pp),
                 v.interval
                     .map_or("?".to_owned(), |(lo, hi)| format!("{} to {}", pp(lo), pp(hi))),
                 v.settings.tolerance * 100.0
             ),
-            suggested_lever: "workspace-rollback".to_owned(),
-        });
+            "workspace-rollback",
+        ));
     }
     out
 }
@@ -225,7 +268,7 @@ fn toggle_off(f: &Facts<'_>, claims: &[ClaimFact], out: &mut Vec<Alarm>) {
             RevisionToggle::NoSettingsRow => f.window_start,
             RevisionToggle::Enabled | RevisionToggle::ColumnMissing => continue,
         };
-        let after = off_since + GRACE;
+        let after = off_since + f.grace;
         let bad: Vec<&ClaimFact> = claims
             .iter()
             .filter(|c| c.client_id == w.id && c.stamp > after)
@@ -233,21 +276,24 @@ fn toggle_off(f: &Facts<'_>, claims: &[ClaimFact], out: &mut Vec<Alarm>) {
         if bad.is_empty() {
             continue;
         }
-        out.push(Alarm {
-            id: format!("toggle-off:{}", w.id),
-            kind: AlarmKind::AttemptWhileToggleOff,
-            workspace_ids: vec![w.id.clone()],
-            draft_ids: ids(&bad),
-            finding: format!(
-                "{} revision attempt(s) in {} while its toggle is {} (off since {}; grace {} s): the toggle is not what gates revision here",
-                bad.len(),
-                w.name,
-                w.toggle.label(),
-                fmt(off_since),
-                GRACE.num_seconds()
-            ),
-            suggested_lever: "revision-kill-switch".to_owned(),
-        });
+        out.push(
+            Alarm::about(
+                format!("toggle-off:{}", w.id),
+                AlarmKind::AttemptWhileToggleOff,
+                vec![w.id.clone()],
+                ids(&bad),
+                format!(
+                    "{} revision attempt(s) in {} while its toggle is {} (off since {}; {}): the toggle is not what gates revision here",
+                    bad.len(),
+                    w.name,
+                    w.toggle.label(),
+                    fmt(off_since),
+                    grace_note(f.grace)
+                ),
+                "revision-kill-switch",
+            )
+            .with_grace(f.grace),
+        );
     }
 }
 
@@ -271,19 +317,19 @@ fn above_bound(claims: &[ClaimFact], out: &mut Vec<Alarm>) {
         .map(|c| (c.iterations.unwrap_or_default(), bound(c)))
         .max()
         .unwrap_or_default();
-    out.push(Alarm {
-        id: "above-bound".to_owned(),
-        kind: AlarmKind::AttemptsAboveBound,
-        workspace_ids: workspaces_of(&bad),
-        draft_ids: ids(&bad),
-        finding: format!(
+    out.push(Alarm::about(
+        "above-bound".to_owned(),
+        AlarmKind::AttemptsAboveBound,
+        workspaces_of(&bad),
+        ids(&bad),
+        format!(
             "{} draft(s) revised more often than allowed (worst: iteration {} where the bound is {}; single-pass channels allow one attempt, iteration 0)",
             bad.len(),
             worst.0,
             worst.1
         ),
-        suggested_lever: "revision-kill-switch".to_owned(),
-    });
+        "revision-kill-switch",
+    ));
 }
 
 /// The revision kill switch configured and live ON for more than 24 h after
@@ -314,18 +360,18 @@ fn stale_kill_switch(f: &Facts<'_>, env: &EnvSnapshot, out: &mut Vec<Alarm>) {
         // Deployed dark before any canary: a long-held switch is the plan.
         return;
     }
-    out.push(Alarm {
-        id: "stale-kill-switch".to_owned(),
-        kind: AlarmKind::StaleKillSwitch,
-        workspace_ids: held,
-        draft_ids: Vec::new(),
-        finding: format!(
+    out.push(Alarm::about(
+        "stale-kill-switch".to_owned(),
+        AlarmKind::StaleKillSwitch,
+        held,
+        Vec::new(),
+        format!(
             "the revision kill switch has been ON since {} ({} h) after a rollback: fix the cause and restore it, or roll the workspaces back for good",
             fmt(since),
             (f.now - since).num_hours()
         ),
-        suggested_lever: "revision-kill-switch".to_owned(),
-    });
+        "revision-kill-switch",
+    ));
 }
 
 #[cfg(test)]

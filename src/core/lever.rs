@@ -513,6 +513,10 @@ impl<'a> Parts<'a> {
 
 /// Under an Instant Rollback pin a new build does not serve by itself: the
 /// plan promotes it, as a step of its own that the operator sees.
+/// When a change has reached every job (contract §9): the app reads the
+/// toggle and the env when a background job starts, and jobs run on.
+pub const RUNNING_JOBS: &str = "jobs already running finish with the old value (up to ~14 min: the app reads it when a job starts)";
+
 /// Computes a lever's plan, or says why there is nothing to do.
 pub fn plan(req: &LeverRequest, state: LeverState<'_>) -> Result<Plan, PlanError> {
     plan_from_parts(req, state.into())
@@ -665,9 +669,11 @@ fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError
         guard: Guard::Type(w.name.clone()),
         needs_redeploy,
         takes_effect: if needs_redeploy {
-            "the toggle at once; revision once the redeploy is READY (typically 1-3 min)".to_owned()
+            format!(
+                "new jobs see the toggle at once and revision once the redeploy is READY (typically 1-3 min); {RUNNING_JOBS}"
+            )
         } else {
-            "at once".to_owned()
+            format!("new jobs at once; {RUNNING_JOBS}")
         },
         warnings,
     })
@@ -706,7 +712,7 @@ fn toggle_plan(req: &LeverRequest, state: Parts<'_>, after: bool) -> Result<Plan
             Guard::Confirm
         },
         needs_redeploy: false,
-        takes_effect: "at once (the app reads the toggle per draft)".to_owned(),
+        takes_effect: format!("new jobs at once; {RUNNING_JOBS}"),
         warnings: Vec::new(),
     })
 }
@@ -749,7 +755,7 @@ pub fn complement_from_parts(state: Parts<'_>) -> Result<Plan, PlanError> {
         preconditions: vec![schema_precondition(schema)],
         guard: Guard::Confirm,
         needs_redeploy: false,
-        takes_effect: "at once (the app reads the toggle per draft)".to_owned(),
+        takes_effect: format!("new jobs at once; {RUNNING_JOBS}"),
         warnings: vec![
             "Restore each workspace later with its own Restore button (the kill switch stays as it is).".to_owned(),
         ],

@@ -14,6 +14,12 @@ pub const DEFAULT_VERCEL_API: &str = "https://api.vercel.com";
 /// The panel's refresh interval when a profile does not set one.
 pub const DEFAULT_REFRESH_SECS: u64 = 5;
 
+/// How long after a change revision attempts are still expected, when a
+/// profile does not say: the app reads the toggle and the env when a job
+/// starts, and jobs run for up to ~14 min (contract §9: cron budget 240 s,
+/// functions up to 800 s).
+pub const DEFAULT_GRACE_MINUTES: u32 = 15;
+
 /// One profile's settings (secrets live in the keyring, never here).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -31,6 +37,11 @@ pub struct Profile {
     /// Seconds between automatic refreshes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_secs: Option<u64>,
+    /// Minutes after a toggle-off or a kill switch going live during which
+    /// revision attempts are expected (jobs already running finish with the
+    /// old value); default [`DEFAULT_GRACE_MINUTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_minutes: Option<u32>,
     /// Keys this version does not know: kept as they are and reported.
     #[serde(flatten)]
     pub unknown: toml::Table,
@@ -53,6 +64,11 @@ impl Profile {
     /// The refresh interval in seconds.
     pub fn refresh_secs(&self) -> u64 {
         self.refresh_secs.unwrap_or(DEFAULT_REFRESH_SECS)
+    }
+
+    /// The grace after a change, in minutes (see [`Profile::grace_minutes`]).
+    pub fn grace_minutes(&self) -> u32 {
+        self.grace_minutes.unwrap_or(DEFAULT_GRACE_MINUTES)
     }
 
     /// Checks the settings a person typed; the message says what to fix.
@@ -79,6 +95,13 @@ impl Profile {
         {
             return Err(format!(
                 "refresh_secs is {s}; it must be between 1 and 3600"
+            ));
+        }
+        if let Some(g) = self.grace_minutes
+            && !(1..=120).contains(&g)
+        {
+            return Err(format!(
+                "grace_minutes is {g}; it must be between 1 and 120"
             ));
         }
         Ok(())

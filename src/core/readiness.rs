@@ -122,6 +122,23 @@ pub struct Item {
     pub finding: String,
     /// What to do about it (empty when nothing is to do).
     pub fix: String,
+    /// Every draft a failing smoke check is about (none for other items).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub draft_ids: Vec<String>,
+    /// How many (`draft_ids.len()`), with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft_count: Option<usize>,
+}
+
+impl Item {
+    /// The item, naming `drafts` (all of them).
+    fn with_drafts(mut self, drafts: &[String]) -> Self {
+        if !drafts.is_empty() {
+            self.draft_count = Some(drafts.len());
+            self.draft_ids = drafts.to_vec();
+        }
+        self
+    }
 }
 
 fn item(
@@ -137,6 +154,8 @@ fn item(
         status,
         finding: finding.into(),
         fix: fix.into(),
+        draft_ids: Vec::new(),
+        draft_count: None,
     }
 }
 
@@ -156,18 +175,37 @@ pub struct DbFacts {
 }
 
 /// Counts for the schema sanity and smoke items.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DraftFacts {
     /// Drafts with `autoSendRevisionApplied` but no attempt stamp (should be 0).
     pub applied_without_attempt: u64,
     /// Drafts evaluated since the serving deployment was built.
     pub evaluated_since_live: u64,
-    /// … of which have both `autoSendAction` and `autoSendConfidence`.
+    /// … of which have their decision recorded: `autoSendAction` set, and
+    /// `autoSendConfidence` unless the action is `skip` (skipped before
+    /// scoring: no confidence, contract §9).
     pub recorded_since_live: u64,
-    /// Revision attempts stamped since the serving deployment was built.
+    /// The ids of the others (every one).
+    pub unrecorded_ids: Vec<String>,
+    /// Revision attempts stamped from `attempts_from` on.
     pub attempts_since_live: u64,
+    /// Their ids (every one).
+    pub attempt_ids: Vec<String>,
+    /// From when attempts count against a live kill switch: the serving
+    /// deployment's creation + the build time + the grace (jobs started on
+    /// the old deployment finish with the old env). `None` = not judged.
+    pub attempts_from: Option<UtcNaive>,
+    /// `attempts_from` is still ahead: too early to judge.
+    pub too_early: bool,
     /// Workspaces whose revision toggle is on.
     pub enabled_workspaces: usize,
+}
+
+/// From when revision attempts count against a kill switch that is live
+/// in the serving deployment: its creation, plus the build time, plus the
+/// grace for jobs already running on the old deployment.
+pub fn attempts_judged_from(env: &EnvSnapshot, grace: chrono::Duration) -> Option<UtcNaive> {
+    live_since(env).map(|t| t + crate::core::alarms::BUILD_GRACE + grace)
 }
 
 /// Everything the rules look at. `Err` = that source could not be read (why).
@@ -189,6 +227,8 @@ pub struct Facts {
     pub schema: Result<SchemaReport, String>,
     /// Draft counts.
     pub drafts: Result<DraftFacts, String>,
+    /// The grace after a change (the profile's `grace_minutes`).
+    pub grace: chrono::Duration,
     /// The serving deployment's HTTPS answer (status code), `None` = not tried.
     pub url_check: Option<Result<u16, String>>,
 }
@@ -480,17 +520,23 @@ fn smoke_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>) {
             }
         }
         Ok(d) => {
+            let unrecorded = d.evaluated_since_live.saturating_sub(d.recorded_since_live);
             items.push(if d.evaluated_since_live == 0 {
                 item("smoke.decisions_recorded", g, CheckStatus::Unknown, "no draft was evaluated since the serving deployment went live", "wait for traffic, then re-check")
-            } else if d.recorded_since_live == d.evaluated_since_live {
-                item("smoke.decisions_recorded", g, CheckStatus::Pass, format!("all {} drafts evaluated since the deployment have autoSendAction and autoSendConfidence", d.evaluated_since_live), "")
+            } else if unrecorded == 0 {
+                item("smoke.decisions_recorded", g, CheckStatus::Pass, format!("all {} drafts evaluated since the deployment have their decision recorded (autoSendAction, and autoSendConfidence unless the action is skip)", d.evaluated_since_live), "")
             } else {
-                item("smoke.decisions_recorded", g, CheckStatus::Fail, format!("{} of {} drafts evaluated since the deployment lack autoSendAction or autoSendConfidence", d.evaluated_since_live - d.recorded_since_live, d.evaluated_since_live), "check the evaluator's errors (AI Ops feed) before going on")
+                item("smoke.decisions_recorded", g, CheckStatus::Fail, format!("{unrecorded} of {} drafts evaluated since the deployment lack autoSendAction, or autoSendConfidence with an action other than skip", d.evaluated_since_live), "check the evaluator's errors (AI Ops feed) before going on").with_drafts(&d.unrecorded_ids)
             });
+            let from = d.attempts_from.map_or("the deployment".to_owned(), |t| {
+                format!("{} UTC", t.format("%Y-%m-%d %H:%M"))
+            });
+            let grace = crate::core::alarms::grace_note(facts.grace);
             items.push(match revision.as_ref().map(|f| f.live) {
-                Some(Live::Known(true)) if d.attempts_since_live == 0 => item("smoke.no_attempts_while_disabled", g, CheckStatus::Pass, "kill switch live ON and no revision attempt since the deployment", ""),
-                Some(Live::Known(true)) => item("smoke.no_attempts_while_disabled", g, CheckStatus::Fail, format!("kill switch live ON, yet {} revision attempts were stamped since the deployment", d.attempts_since_live), "the switch is not honoured: stop here and investigate"),
-                Some(Live::Known(false)) => item("smoke.no_attempts_while_disabled", g, CheckStatus::Pass, format!("kill switch live OFF: {} attempts since the deployment are expected", d.attempts_since_live), ""),
+                Some(Live::Known(true)) if d.too_early => item("smoke.no_attempts_while_disabled", g, CheckStatus::Unknown, format!("kill switch live ON; attempts count from {from} (the deployment + {} min build + {grace})", crate::core::alarms::BUILD_GRACE.num_minutes()), "re-check after that time"),
+                Some(Live::Known(true)) if d.attempts_since_live == 0 => item("smoke.no_attempts_while_disabled", g, CheckStatus::Pass, format!("kill switch live ON and no revision attempt since {from} ({grace})"), ""),
+                Some(Live::Known(true)) => item("smoke.no_attempts_while_disabled", g, CheckStatus::Fail, format!("kill switch live ON, yet {} revision attempts were stamped since {from} ({grace})", d.attempts_since_live), "the switch is not honoured: stop here and investigate").with_drafts(&d.attempt_ids),
+                Some(Live::Known(false)) => item("smoke.no_attempts_while_disabled", g, CheckStatus::Pass, format!("kill switch live OFF: {} attempts since {from} are expected", d.attempts_since_live), ""),
                 _ => item("smoke.no_attempts_while_disabled", g, CheckStatus::Unknown, "whether the kill switch is live cannot be told", "see deploy.live.AUTO_SEND_REVISION_DISABLED"),
             });
             let n = d.enabled_workspaces;

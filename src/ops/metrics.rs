@@ -125,12 +125,22 @@ pub fn verified_levers(audit: &[AuditEntry]) -> Vec<(String, UtcNaive)> {
         .collect()
 }
 
+/// Where the canary's start came from when the audit log has none.
+pub const INFERRED_START: &str =
+    "inferred: the first revision claim after the workspace's last quiet hour";
+
+/// How long without a claim counts as "quiet" for an inferred canary start.
+const QUIET: chrono::Duration = chrono::Duration::hours(1);
+
 /// When the canary of `workspaces` started: the newest successful
 /// canary-enable (or workspace restore) of an enabled workspace in the audit
-/// log, else the newest `WorkspaceSettings.updatedAt` of an enabled workspace.
+/// log; else inferred from the claims — the first claim in an enabled
+/// workspace after its last quiet hour, labelled as inferred. Never
+/// `WorkspaceSettings.updatedAt`: unrelated writes bump it (contract §9).
 pub fn canary_start(
     workspaces: &[Workspace],
     audit: &[AuditEntry],
+    claims: &[crate::core::alarms::ClaimFact],
 ) -> Option<(UtcNaive, &'static str)> {
     let enabled: BTreeSet<&str> = workspaces
         .iter()
@@ -163,12 +173,26 @@ pub fn canary_start(
     if let Some(at) = from_audit {
         return Some((at, "audit log"));
     }
-    workspaces
+    enabled
         .iter()
-        .filter(|w| w.toggle.is_on())
-        .filter_map(|w| w.settings_updated_at)
+        .filter_map(|id| {
+            let mut stamps: Vec<UtcNaive> = claims
+                .iter()
+                .filter(|c| c.client_id == *id)
+                .map(|c| c.stamp)
+                .collect();
+            stamps.sort_unstable();
+            // The first stamp after the last gap of an hour or more.
+            let mut start = *stamps.first()?;
+            for pair in stamps.windows(2) {
+                if pair[1] - pair[0] >= QUIET {
+                    start = pair[1];
+                }
+            }
+            Some(start)
+        })
         .max()
-        .map(|at| (at, "WorkspaceSettings.updatedAt"))
+        .map(|at| (at, INFERRED_START))
 }
 
 /// What the report is computed over.
@@ -187,6 +211,8 @@ pub struct Request<'a> {
     pub audit: &'a [AuditEntry],
     /// The alarms' outside facts (env liveness).
     pub env: Option<&'a crate::core::env::EnvSnapshot>,
+    /// The grace after a change (the profile's `grace_minutes`).
+    pub grace: chrono::Duration,
 }
 
 /// Why the report could not be gathered.
@@ -228,7 +254,8 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
             }
         })
         .collect();
-    let verdict = verdict_report(store, &workspaces, req).await?;
+    let claims = store.claims_since(start).await?;
+    let verdict = verdict_report(store, &workspaces, &claims, req).await?;
     let verified = verified_levers(req.audit);
     let alarm_facts = crate::core::alarms::Facts {
         now,
@@ -238,8 +265,8 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
         verdict: Some(&verdict.verdict),
         canary_ids: &verdict.canary.workspace_ids,
         verified: &verified,
+        grace: req.grace,
     };
-    let claims = store.claims_since(start).await?;
     let alarms = crate::core::alarms::evaluate(&alarm_facts, &claims);
     Ok(MetricsReport {
         profile: req.profile.to_owned(),
@@ -257,6 +284,7 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
 async fn verdict_report(
     store: &dyn Store,
     workspaces: &[Workspace],
+    claims: &[crate::core::alarms::ClaimFact],
     req: &Request<'_>,
 ) -> Result<VerdictReport, StoreError> {
     let canary: BTreeSet<String> = workspaces
@@ -274,12 +302,12 @@ async fn verdict_report(
         canary: info(started),
         note: Some(note.to_owned()),
     };
-    let Some(started) = canary_start(workspaces, req.audit) else {
+    let Some(started) = canary_start(workspaces, req.audit, claims) else {
         return Ok(empty(
             if canary.is_empty() {
                 "no workspace has the revision toggle on: there is no canary to judge"
             } else {
-                "the canary's start is not known (no audit entry, no settings updatedAt)"
+                "the canary's start is not known (no audit entry, and no revision claim in its workspaces to infer it from)"
             },
             None,
         ));

@@ -6,7 +6,8 @@
 use crate::adapters::store::Store;
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot};
 use crate::core::readiness::{
-    DbFacts, DbTarget, DraftFacts, Facts, Item, JudgeStage, evaluate, live_since,
+    DbFacts, DbTarget, DraftFacts, Facts, Item, JudgeStage, attempts_judged_from, evaluate,
+    live_since,
 };
 use crate::core::runbook::Stage;
 use crate::core::schema::SchemaReport;
@@ -56,7 +57,13 @@ struct DbPart {
 }
 
 /// Reads the database facts through a store.
-async fn db_part(store: &dyn Store, local: bool, since: UtcNaive) -> DbPart {
+async fn db_part(
+    store: &dyn Store,
+    local: bool,
+    since: UtcNaive,
+    attempts_from: UtcNaive,
+    now: UtcNaive,
+) -> DbPart {
     let started = Instant::now();
     let db = match store.server_version().await {
         Ok(server_version) => {
@@ -71,9 +78,13 @@ async fn db_part(store: &dyn Store, local: bool, since: UtcNaive) -> DbPart {
         }
         Err(e) => Err(e.to_string()),
     };
-    let drafts = match (store.draft_facts(since).await, store.workspaces().await) {
+    let drafts = match (
+        store.draft_facts(since, attempts_from).await,
+        store.workspaces().await,
+    ) {
         (Ok(mut d), Ok(ws)) => {
             d.enabled_workspaces = ws.iter().filter(|w| w.toggle.is_on()).count();
+            d.too_early = attempts_from > now;
             Ok(d)
         }
         (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
@@ -143,11 +154,17 @@ pub async fn check(session: &mut Session, now: UtcNaive, stage: Option<JudgeStag
         },
     };
     let since = env.as_ref().ok().and_then(live_since).unwrap_or(now);
+    let grace = session.grace();
+    let attempts_from = env
+        .as_ref()
+        .ok()
+        .and_then(|e| attempts_judged_from(e, grace))
+        .unwrap_or(now);
     let demo = session.is_demo();
     let monitored = session.monitored_db().await;
     let local = demo || monitored.as_ref().is_some_and(DbTarget::is_local);
     let part = match session.store().await {
-        Ok(store) => db_part(store.as_ref(), local, since).await,
+        Ok(store) => db_part(store.as_ref(), local, since, attempts_from, now).await,
         Err(e) => db_failed(&e.to_string()),
     };
     let pooled = session.pooled_check().await;
@@ -161,6 +178,7 @@ pub async fn check(session: &mut Session, now: UtcNaive, stage: Option<JudgeStag
         pooled,
         schema: part.schema,
         drafts: part.drafts,
+        grace,
         url_check,
     };
     report(&profile, now, &facts, stage)

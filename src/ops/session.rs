@@ -71,6 +71,16 @@ impl Target {
         }
     }
 
+    /// The grace after a change during which revision attempts are still
+    /// expected (the profile's `grace_minutes`; the demo uses the default).
+    pub fn grace(&self) -> chrono::Duration {
+        let minutes = match self {
+            Self::Demo { .. } => crate::core::profile::DEFAULT_GRACE_MINUTES,
+            Self::Profile { profile, .. } => profile.grace_minutes(),
+        };
+        chrono::Duration::minutes(i64::from(minutes))
+    }
+
     /// The demo world in the panel's data dir.
     pub fn demo(paths: &Paths) -> Self {
         Self::Demo {
@@ -182,6 +192,11 @@ impl Session {
     /// The profile's name.
     pub fn profile(&self) -> &str {
         self.target.profile_name()
+    }
+
+    /// The profile's grace after a change (see [`Target::grace`]).
+    pub fn grace(&self) -> chrono::Duration {
+        self.target.grace()
     }
 
     /// Whether this is the rehearsal world.

@@ -308,19 +308,20 @@ impl Worker {
         let snap = &mut self.snapshot;
         let canary: std::collections::BTreeSet<String> =
             snap.enabled_workspaces().map(|w| w.id.clone()).collect();
-        snap.canary = crate::ops::metrics::canary_start(&snap.workspaces, &snap.audit).map(
-            |(start, start_from)| {
-                let (after, before, others) = snap.series.canary_arms(&canary, start, now);
-                CanaryArms {
-                    start,
-                    start_from,
-                    workspace_ids: canary.iter().cloned().collect(),
-                    after,
-                    before,
-                    others,
-                }
-            },
-        );
+        snap.canary =
+            crate::ops::metrics::canary_start(&snap.workspaces, &snap.audit, &snap.claims).map(
+                |(start, start_from)| {
+                    let (after, before, others) = snap.series.canary_arms(&canary, start, now);
+                    CanaryArms {
+                        start,
+                        start_from,
+                        workspace_ids: canary.iter().cloned().collect(),
+                        after,
+                        before,
+                        others,
+                    }
+                },
+            );
         snap.derive_views(now);
         let verified = crate::ops::metrics::verified_levers(&snap.audit);
         let ids: Vec<String> = canary.into_iter().collect();
@@ -332,6 +333,7 @@ impl Worker {
             verdict: None,
             canary_ids: &ids,
             verified: &verified,
+            grace: self.session.grace(),
         };
         snap.alarms = crate::core::alarms::evaluate(&facts, &snap.claims);
     }

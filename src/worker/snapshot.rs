@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub struct CanaryArms {
     /// When it started.
     pub start: UtcNaive,
-    /// How that is known ("audit log" or "WorkspaceSettings.updatedAt").
+    /// How that is known ("audit log", or inferred from the claims: [`crate::ops::metrics::INFERRED_START`]).
     pub start_from: &'static str,
     /// The canary workspaces.
     pub workspace_ids: Vec<String>,

@@ -132,11 +132,13 @@ pub trait Store: Send + Sync {
     ) -> Result<SeriesChunk, StoreError>;
 
     /// The readiness counts: drafts applied without an attempt stamp (any
-    /// time), and drafts evaluated / recorded / attempted at or after `since`
-    /// (the serving deployment's build time). `enabled_workspaces` is left 0.
+    /// time), drafts evaluated / recorded at or after `since` (the serving
+    /// deployment's build time), attempts at or after `attempts_from`, and
+    /// the ids of the failing ones. `enabled_workspaces` is left 0.
     async fn draft_facts(
         &self,
         since: UtcNaive,
+        attempts_from: UtcNaive,
     ) -> Result<crate::core::readiness::DraftFacts, StoreError>;
 
     /// Sets a workspace's revision toggle only if it is still `expected` (the

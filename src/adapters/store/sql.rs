@@ -100,28 +100,43 @@ ORDER BY 1, 2"#
 }
 
 macro_rules! draft_facts_sql {
-    ($p:literal) => {
-        concat!(
-            r#"SELECT
+    ($p1:literal, $p2:literal) => {
+        (
+            concat!(
+                r#"SELECT
   count(*) FILTER (WHERE d."autoSendRevisionApplied" = true AND d."autoSendRevisionAttemptedAt" IS NULL) AS applied_without_attempt,
   count(*) FILTER (WHERE d."autoSendEvaluatedAt" >= "#,
-            $p,
-            r#") AS evaluated,
+                $p1,
+                r#") AS evaluated,
   count(*) FILTER (WHERE d."autoSendEvaluatedAt" >= "#,
-            $p,
-            r#" AND d."autoSendAction" IS NOT NULL AND d."autoSendConfidence" IS NOT NULL) AS recorded,
+                $p1,
+                r#" AND d."autoSendAction" IS NOT NULL AND (d."autoSendConfidence" IS NOT NULL OR d."autoSendAction" = 'skip')) AS recorded,
   count(*) FILTER (WHERE d."autoSendRevisionAttemptedAt" >= "#,
-            $p,
-            r#") AS attempts
+                $p2,
+                r#") AS attempts
 FROM "AIDraft" d"#
+            ),
+            // The evaluated drafts whose decision is not recorded (skip
+            // decisions carry no confidence: contract §9).
+            concat!(
+                r#"SELECT d."id" FROM "AIDraft" d WHERE d."autoSendEvaluatedAt" >= "#,
+                $p1,
+                r#" AND NOT (d."autoSendAction" IS NOT NULL AND (d."autoSendConfidence" IS NOT NULL OR d."autoSendAction" = 'skip')) ORDER BY d."autoSendEvaluatedAt", d."id""#
+            ),
+            // The attempts from the judged time on.
+            concat!(
+                r#"SELECT d."id" FROM "AIDraft" d WHERE d."autoSendRevisionAttemptedAt" >= "#,
+                $p1,
+                r#" ORDER BY d."autoSendRevisionAttemptedAt", d."id""#
+            ),
         )
     };
 }
 
-/// The readiness counts, Postgres.
-pub const PG_DRAFT_FACTS: &str = draft_facts_sql!("$1");
-/// The readiness counts, SQLite (a numbered parameter, bound once).
-pub const SQLITE_DRAFT_FACTS: &str = draft_facts_sql!("?1");
+/// The readiness counts and draft ids, Postgres.
+pub const PG_DRAFT_FACTS: (&str, &str, &str) = draft_facts_sql!("$1", "$2");
+/// The readiness counts and draft ids, SQLite (numbered parameters).
+pub const SQLITE_DRAFT_FACTS: (&str, &str, &str) = draft_facts_sql!("?1", "?2");
 
 macro_rules! toggle_sql {
     ($d:literal) => {
@@ -353,21 +368,50 @@ macro_rules! impl_store {
             async fn draft_facts(
                 &self,
                 since: $crate::core::time::UtcNaive,
+                attempts_from: $crate::core::time::UtcNaive,
             ) -> Result<$crate::core::readiness::DraftFacts, $crate::adapters::store::StoreError> {
                 use $crate::adapters::store::{StoreError, require_revision_columns};
                 require_revision_columns(&self.report)?;
+                let (counts, unrecorded_sql, attempts_sql) = $facts;
                 let (applied_without_attempt, evaluated, recorded, attempts): (i64, i64, i64, i64) =
-                    sqlx::query_as($facts)
+                    sqlx::query_as(counts)
                         .bind(since)
+                        .bind(attempts_from)
                         .fetch_one(&self.pool)
                         .await
                         .map_err(|e| StoreError::query("the readiness counts", e))?;
                 let n = |v: i64| v.max(0) as u64;
+                // Ids only when a check fails on them: every one is named.
+                let ids = |sql: &'static str, at: $crate::core::time::UtcNaive, what: &'static str| {
+                    let pool = &self.pool;
+                    async move {
+                        let rows: Vec<(String,)> = sqlx::query_as(sql)
+                            .bind(at)
+                            .fetch_all(pool)
+                            .await
+                            .map_err(|e| StoreError::query(what, e))?;
+                        Ok::<Vec<String>, StoreError>(rows.into_iter().map(|(id,)| id).collect())
+                    }
+                };
+                let unrecorded_ids = if evaluated > recorded {
+                    ids(unrecorded_sql, since, "the drafts without a recorded decision").await?
+                } else {
+                    Vec::new()
+                };
+                let attempt_ids = if attempts > 0 {
+                    ids(attempts_sql, attempts_from, "the revision attempts").await?
+                } else {
+                    Vec::new()
+                };
                 Ok($crate::core::readiness::DraftFacts {
                     applied_without_attempt: n(applied_without_attempt),
                     evaluated_since_live: n(evaluated),
                     recorded_since_live: n(recorded),
+                    unrecorded_ids,
                     attempts_since_live: n(attempts),
+                    attempt_ids,
+                    attempts_from: Some(attempts_from),
+                    too_early: false,
                     enabled_workspaces: 0,
                 })
             }

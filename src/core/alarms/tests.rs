@@ -80,6 +80,7 @@ fn facts<'a>(
         verdict: None,
         canary_ids: &[],
         verified,
+        grace: DEFAULT_GRACE,
     }
 }
 
@@ -106,7 +107,9 @@ fn attempts_in_a_workspace_whose_toggle_is_off_fire_after_the_grace() {
         ws("c", RevisionToggle::NoSettingsRow, None),
     ];
     let claims = [
-        claim("in-flight", "a", at(13, 1)), // within the 2-minute grace
+        // 5 min after the toggle-off: a job that started before it (within
+        // the 15-minute grace); 30 min after: a violation.
+        claim("in-flight", "a", at(13, 5)),
         claim("late", "a", at(13, 30)),
         claim("never-on", "c", at(12, 30)),
     ];
@@ -123,16 +126,57 @@ fn attempts_in_a_workspace_whose_toggle_is_off_fire_after_the_grace() {
     assert_eq!(alarms[1].draft_ids, vec!["never-on"]);
     assert!(alarms[0].finding.contains("a Inc"));
     assert_eq!(alarms[0].suggested_lever, "revision-kill-switch");
+    assert_eq!(alarms[0].grace_minutes, Some(15));
+    assert!(
+        alarms[0]
+            .finding
+            .contains("grace 15 min: attempts within the grace after a change are expected"),
+        "{}",
+        alarms[0].finding
+    );
+    // A profile with a 40-minute grace: the 30-minute attempt is expected.
+    let mut f = facts(&w, None, &[]);
+    f.grace = Duration::minutes(40);
+    let alarms = evaluate(&f, &claims);
+    assert!(
+        alarms.iter().all(|a| a.workspace_ids != vec!["a"]),
+        "{alarms:#?}"
+    );
+}
+
+#[test]
+fn every_draft_of_an_alarm_is_named_with_the_count() {
+    let w = [ws("a", RevisionToggle::Disabled, Some(at(12, 0)))];
+    for n in [60usize, 5000] {
+        let claims: Vec<ClaimFact> = (0..n)
+            .map(|i| claim(&format!("d{i}"), "a", at(14, 0)))
+            .collect();
+        let alarms = evaluate(&facts(&w, None, &[]), &claims);
+        assert_eq!(alarms.len(), 1);
+        assert_eq!(alarms[0].draft_count, n);
+        assert_eq!(
+            alarms[0].draft_ids.len(),
+            n,
+            "all of them, not the first 50"
+        );
+        assert_eq!(alarms[0].draft_ids[n - 1], format!("d{}", n - 1));
+        assert!(
+            alarms[0]
+                .finding
+                .starts_with(&format!("{n} revision attempt(s)"))
+        );
+    }
 }
 
 #[test]
 fn attempts_after_a_live_kill_switch_or_with_auto_send_off_fire() {
     let w = [ws("a", RevisionToggle::Enabled, Some(at(11, 0)))];
     // The kill switch went live with a deployment built at 13:00; without an
-    // audit record it counts as serving from 13:10 (+ 2 min grace).
+    // audit record it counts as serving from 13:10 (+ 15 min grace).
     let e = env("1", "0", at(12, 55), at(13, 0));
     let claims = [
         claim("before", "a", at(13, 5)),
+        claim("mid", "a", at(13, 20)),
         claim("after", "a", at(13, 30)),
     ];
     let alarms = evaluate(&facts(&w, Some(&e), &[]), &claims);
@@ -142,7 +186,7 @@ fn attempts_after_a_live_kill_switch_or_with_auto_send_off_fire() {
     // The panel's verified flip at 13:02 moves "live since" earlier.
     let verified = [("revision-kill-switch".to_owned(), at(13, 2))];
     let alarms = evaluate(&facts(&w, Some(&e), &verified), &claims);
-    assert_eq!(alarms[0].draft_ids, vec!["before", "after"]);
+    assert_eq!(alarms[0].draft_ids, vec!["mid", "after"]);
     // All auto-send off: any attempt after it is live.
     let e = env("0", "1", at(12, 55), at(13, 0));
     let alarms = evaluate(&facts(&w, Some(&e), &[]), &claims);

@@ -126,7 +126,10 @@ pub(super) fn env_plan(
         preconditions: Vec::new(),
         guard,
         needs_redeploy: true,
-        takes_effect: "once the redeploy is READY (typically 1-3 min)".to_owned(),
+        takes_effect: format!(
+            "new jobs once the redeploy is READY (typically 1-3 min); {}",
+            super::RUNNING_JOBS
+        ),
         warnings,
     })
 }

@@ -144,7 +144,12 @@ fn canary_enable_preconditions() {
         1,
         "kill switch already off and live: toggle only"
     );
-    assert_eq!(p.takes_effect, "at once");
+    assert!(
+        p.takes_effect
+            .starts_with("new jobs at once; jobs already running finish with the old value"),
+        "{}",
+        p.takes_effect
+    );
     // Readiness failures and a check that never ran: overridable.
     let failing = vec![Item {
         id: "env.CRON_SECRET".into(),
@@ -152,6 +157,8 @@ fn canary_enable_preconditions() {
         status: CheckStatus::Fail,
         finding: String::new(),
         fix: String::new(),
+        draft_ids: Vec::new(),
+        draft_count: None,
     }];
     let one = [ws("b", RevisionToggle::Disabled)];
     let p = plan(

@@ -83,7 +83,9 @@ fn good() -> Facts {
             recorded_since_live: 10,
             attempts_since_live: 0,
             enabled_workspaces: 0,
+            ..DraftFacts::default()
         }),
+        grace: crate::core::alarms::DEFAULT_GRACE,
         url_check: Some(Ok(307)),
     }
 }
@@ -588,6 +590,17 @@ fn every_item_reaches_its_other_statuses() {
             "2 revision attempts",
         ),
         (
+            "switch too new to judge",
+            |f| {
+                let d = f.drafts.as_mut().unwrap();
+                d.attempts_since_live = 2;
+                d.too_early = true;
+            },
+            "smoke.no_attempts_while_disabled",
+            Unknown,
+            "grace 15 min",
+        ),
+        (
             "switch live off",
             |f| {
                 set(f, "AUTO_SEND_REVISION_DISABLED", Some("0"));
@@ -718,4 +731,31 @@ fn db_targets_parse_without_showing_credentials() {
     assert_eq!(t.label(), "db.example.com/zrg");
     let e = DbTarget::parse("postgresql://u:secret@db.example.com").unwrap_err();
     assert!(!e.contains("secret"), "{e}");
+}
+
+#[test]
+fn a_failing_smoke_check_names_every_draft_with_the_count() {
+    let mut f = good();
+    let d = f.drafts.as_mut().unwrap();
+    d.attempts_since_live = 60;
+    d.attempt_ids = (0..60).map(|i| format!("d{i}")).collect();
+    d.recorded_since_live = 8;
+    d.unrecorded_ids = vec!["u1".into(), "u2".into()];
+    let items = evaluate(&f, JudgeStage::PreCanary);
+    let attempts = items
+        .iter()
+        .find(|i| i.id == "smoke.no_attempts_while_disabled")
+        .unwrap();
+    assert_eq!(attempts.status, CheckStatus::Fail);
+    assert_eq!(attempts.draft_count, Some(60));
+    assert_eq!(attempts.draft_ids.len(), 60);
+    let recorded = items
+        .iter()
+        .find(|i| i.id == "smoke.decisions_recorded")
+        .unwrap();
+    assert_eq!(recorded.draft_ids, vec!["u1", "u2"]);
+    // A passing item names none (and its JSON has no such field).
+    let env = items.iter().find(|i| i.id.starts_with("env.")).unwrap();
+    let json = serde_json::to_value(env).unwrap();
+    assert!(json.get("draft_ids").is_none(), "{json}");
 }

@@ -502,6 +502,9 @@ fn verdict_card_ui(
     });
 }
 
+/// How many draft ids an alarm shows before folding the rest (all are copied).
+const SHOWN_IDS: usize = 50;
+
 /// The alarms, each with its drafts (copyable) and the lever that fits.
 fn alarms_ui(ui: &mut Ui, snapshot: &Snapshot, verdict: Option<&Verdict>) {
     let mut alarms: Vec<Alarm> = snapshot.alarms.clone();
@@ -519,6 +522,7 @@ fn alarms_ui(ui: &mut Ui, snapshot: &Snapshot, verdict: Option<&Verdict>) {
             verdict: Some(v),
             canary_ids: &ids,
             verified: &[],
+            grace: crate::core::alarms::DEFAULT_GRACE,
         };
         alarms.extend(crate::core::alarms::evaluate(&facts, &[]));
     }
@@ -544,11 +548,21 @@ fn alarms_ui(ui: &mut Ui, snapshot: &Snapshot, verdict: Option<&Verdict>) {
                     egui::CollapsingHeader::new(format!("{} draft(s)", a.draft_ids.len()))
                         .id_salt(&a.id)
                         .show(ui, |ui| {
-                            if ui.small_button("Copy ids").clicked() {
+                            if ui
+                                .small_button(format!("Copy all {} ids", a.draft_ids.len()))
+                                .clicked()
+                            {
                                 ui.ctx().copy_text(a.draft_ids.join("\n"));
                             }
-                            for id in &a.draft_ids {
+                            // Folded: the first ones on screen, every one copied.
+                            for id in a.draft_ids.iter().take(SHOWN_IDS) {
                                 ui.monospace(id);
+                            }
+                            if a.draft_ids.len() > SHOWN_IDS {
+                                ui.small(format!(
+                                    "… and {} more (Copy copies them all)",
+                                    a.draft_ids.len() - SHOWN_IDS
+                                ));
                             }
                         });
                 }

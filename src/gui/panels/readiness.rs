@@ -85,6 +85,17 @@ pub fn readiness_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) -> Vec<AppC
                                 .wrap(),
                             );
                         }
+                        if !item.draft_ids.is_empty()
+                            && ui
+                                .small_button(format!(
+                                    "Copy the {} draft ids",
+                                    item.draft_ids.len()
+                                ))
+                                .on_hover_text("Every draft this check is about, one per line")
+                                .clicked()
+                        {
+                            ui.ctx().copy_text(item.draft_ids.join("\n"));
+                        }
                     });
                     ui.end_row();
                 }

@@ -1,0 +1,120 @@
+//! The app's timing and decisions against a real PostgreSQL (fixture
+//! `data_timing.sql`, expectations in its header): the grace after a
+//! toggle-off, skip decisions without a confidence, every draft named.
+
+mod common;
+
+use chrono::Duration;
+use common::{DATA_BASE, PG_V0, PG_V1, PG_V2, TestDb};
+use rollout_panel::adapters::store::{PgStore, Store};
+use rollout_panel::core::alarms::{AlarmKind, DEFAULT_GRACE};
+use rollout_panel::core::verdict::VerdictSettings;
+use rollout_panel::ops::metrics::{Request, gather};
+
+const DATA_TIMING: &str = include_str!("fixtures/data_timing.sql");
+
+async fn store() -> (TestDb, PgStore) {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_TIMING])
+        .await;
+    let store = PgStore::connect(&db.url).await.expect("connect");
+    (db, store)
+}
+
+#[tokio::test]
+async fn skip_decisions_without_a_confidence_count_as_recorded_and_the_others_are_named() {
+    let (_db, store) = store().await;
+    let since = common::ts("2026-02-21 09:00:00");
+    let d = store.draft_facts(since, since).await.expect("facts");
+    assert_eq!(d.evaluated_since_live, 6);
+    assert_eq!(d.recorded_since_live, 4);
+    assert_eq!(d.unrecorded_ids, vec!["e5", "e6"]);
+    // The attempts from 10:10 on: t2 only.
+    let d = store
+        .draft_facts(since, common::ts("2026-02-21 10:10:00"))
+        .await
+        .expect("facts");
+    assert_eq!(d.attempts_since_live, 1);
+    assert_eq!(d.attempt_ids, vec!["t2"]);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_attempt_5_minutes_after_a_toggle_off_raises_nothing_one_30_minutes_after_does() {
+    let (_db, store) = store().await;
+    let report = |grace: Duration| {
+        let store = &store;
+        async move {
+            gather(
+                store,
+                &Request {
+                    profile: "production",
+                    now: common::ts("2026-02-21 11:00:00"),
+                    window: Duration::hours(72),
+                    workspace: None,
+                    settings: VerdictSettings::default(),
+                    audit: &[],
+                    env: None,
+                    grace,
+                },
+            )
+            .await
+            .expect("report")
+        }
+    };
+    let r = report(DEFAULT_GRACE).await;
+    let off: Vec<_> = r
+        .alarms
+        .iter()
+        .filter(|a| a.kind == AlarmKind::AttemptWhileToggleOff)
+        .collect();
+    assert_eq!(off.len(), 1, "{:#?}", r.alarms);
+    assert_eq!(off[0].workspace_ids, vec!["c-beta"]);
+    assert_eq!(off[0].draft_ids, vec!["t2"], "t1 is within the grace");
+    assert_eq!(off[0].draft_count, 1);
+    assert_eq!(off[0].grace_minutes, Some(15));
+    assert!(
+        off[0].finding.contains("grace 15 min"),
+        "{}",
+        off[0].finding
+    );
+    // A profile that allows 40 minutes: nothing.
+    let r = report(Duration::minutes(40)).await;
+    assert!(
+        !r.alarms
+            .iter()
+            .any(|a| a.kind == AlarmKind::AttemptWhileToggleOff),
+        "{:#?}",
+        r.alarms
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_bumped_updated_at_does_not_move_the_canarys_start() {
+    let (_db, store) = store().await;
+    let r = gather(
+        &store,
+        &Request {
+            profile: "production",
+            now: common::ts("2026-02-21 11:00:00"),
+            window: Duration::hours(72),
+            workspace: None,
+            settings: VerdictSettings::default(),
+            audit: &[],
+            env: None,
+            grace: DEFAULT_GRACE,
+        },
+    )
+    .await
+    .expect("report");
+    let canary = serde_json::to_value(&r.verdict.canary).expect("json");
+    assert_eq!(canary["workspace_ids"][0], "c-alpha");
+    assert_eq!(canary["started"], "2026-02-21T08:00:00.000Z", "{canary:#}");
+    assert_eq!(
+        canary["started_from"],
+        rollout_panel::ops::metrics::INFERRED_START,
+        "labelled as inferred"
+    );
+    store.close().await;
+}
