@@ -485,7 +485,7 @@ async fn check_metric_reads(store: &dyn Store, raw: &Raw) {
             applied: 2,
             evaluated: 5,
             needs_review: 2,
-            ai_errors: 2,
+            ai_errors: 1,
             stuck: 0,
             uplift_sum: 0.3,
             uplift_n: 3,
@@ -537,7 +537,7 @@ async fn check_metric_reads(store: &dyn Store, raw: &Raw) {
         alpha,
         vec![
             ("10:00".to_owned(), 2, 1, 2, 1, 1),
-            ("10:01".to_owned(), 1, 1, 0, 0, 1),
+            ("10:01".to_owned(), 1, 1, 0, 0, 0),
             ("10:02".to_owned(), 0, 0, 1, 0, 0),
             ("11:00".to_owned(), 0, 0, 1, 0, 0),
         ]

@@ -26,8 +26,8 @@ async fn skip_decisions_without_a_confidence_count_as_recorded_and_the_others_ar
     let (_db, store) = store().await;
     let since = common::ts("2026-02-21 09:00:00");
     let d = store.draft_facts(since, since).await.expect("facts");
-    assert_eq!(d.evaluated_since_live, 6);
-    assert_eq!(d.recorded_since_live, 4);
+    assert_eq!(d.evaluated_since_live, 7);
+    assert_eq!(d.recorded_since_live, 5);
     assert_eq!(d.unrecorded_ids, vec!["e5", "e6"]);
     // The attempts from 10:10 on: t2 only.
     let d = store
@@ -116,5 +116,26 @@ async fn a_bumped_updated_at_does_not_move_the_canarys_start() {
         rollout_panel::ops::metrics::INFERRED_START,
         "labelled as inferred"
     );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_regenerated_copy_is_one_decision_in_the_needs_review_share() {
+    let (_db, store) = store().await;
+    let chunk = store
+        .revision_series(
+            common::ts("2026-02-21 09:00:00"),
+            common::ts("2026-02-21 11:00:00"),
+        )
+        .await
+        .expect("series");
+    let (evaluated, needs_review) = chunk
+        .buckets
+        .iter()
+        .filter(|b| b.client_id == "c-alpha")
+        .fold((0, 0), |(e, n), b| {
+            (e + b.counts.evaluated, n + b.counts.needs_review)
+        });
+    assert_eq!((evaluated, needs_review), (6, 1));
     store.close().await;
 }

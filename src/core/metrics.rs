@@ -40,7 +40,8 @@ pub struct MinuteStats {
     pub evaluated: u64,
     /// Evaluated drafts whose action is `needs_review`.
     pub needs_review: u64,
-    /// `AIInteraction` errors of `auto_send.revise` / `auto_send.context_select`.
+    /// `AIInteraction` errors of `auto_send.revise` (context-select errors are
+    /// not fatal and not counted).
     pub ai_errors: u64,
     /// Claims still without a revision confidence [`STUCK_AFTER`] after their stamp.
     pub stuck: u64,

@@ -58,7 +58,9 @@ ORDER BY 1, 2"#
     };
 }
 
-/// Evaluations per minute and workspace: evaluated, needs_review.
+/// Evaluations per minute and workspace: evaluated, needs_review. A Slack
+/// "Regenerate" copies the old draft's evaluation (contract §9): one
+/// decision per lead and evaluation time, so the copy counts once.
 macro_rules! evaluated_sql {
     ($trunc:literal, $p1:literal) => {
         concat!(
@@ -67,7 +69,7 @@ macro_rules! evaluated_sql {
             r#"d."autoSendEvaluatedAt") AS minute, d.client, count(*) AS evaluated,
        count(*) FILTER (WHERE d."autoSendAction" = 'needs_review') AS needs_review,
        max(d."autoSendEvaluatedAt") AS max_stamp
-FROM (SELECT d0."autoSendEvaluatedAt", d0."autoSendAction",
+FROM (SELECT DISTINCT d0."leadId", d0."autoSendEvaluatedAt", d0."autoSendAction",
              (SELECT l."clientId" FROM "Lead" l WHERE l."id" = d0."leadId") AS client
       FROM "AIDraft" d0
       WHERE d0."autoSendEvaluatedAt" >= "#,
@@ -79,7 +81,9 @@ ORDER BY 1, 2"#
     };
 }
 
-/// AI errors of the revision path per minute and workspace (contract §1.6, §3.6).
+/// AI errors of the revision path per minute and workspace (contract §1.6,
+/// §3.6): the reviser's. `auto_send.context_select` errors are not fatal (the
+/// revision goes on without context, contract §9) and are not counted.
 macro_rules! ai_errors_sql {
     ($trunc:literal, $p1:literal) => {
         concat!(
@@ -89,7 +93,7 @@ macro_rules! ai_errors_sql {
        max(i."createdAt") AS max_stamp
 FROM "AIInteraction" i
 WHERE i."clientId" IN (SELECT c."id" FROM "Client" c)
-  AND i."featureId" IN ('auto_send.revise', 'auto_send.context_select')
+  AND i."featureId" = 'auto_send.revise'
   AND i."createdAt" >= "#,
             $p1,
             r#" AND i."status" = 'error'
