@@ -139,3 +139,40 @@ async fn a_regenerated_copy_is_one_decision_in_the_needs_review_share() {
     assert_eq!((evaluated, needs_review), (6, 1));
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_loop_summary_with_4_iterations_on_a_clamp_of_3_raises_the_bound_alarm() {
+    let (_db, store) = store().await;
+    let loops = store
+        .loop_summaries(common::ts("2026-02-20 00:00:00"))
+        .await
+        .expect("loops");
+    assert_eq!(
+        loops.len(),
+        2,
+        "the summary without iterationsUsed is ignored: {loops:#?}"
+    );
+    let r = gather(
+        &store,
+        &Request {
+            profile: "production",
+            now: common::ts("2026-02-21 11:00:00"),
+            window: Duration::hours(72),
+            workspace: None,
+            settings: VerdictSettings::default(),
+            audit: &[],
+            env: None,
+            grace: DEFAULT_GRACE,
+        },
+    )
+    .await
+    .expect("report");
+    let bound: Vec<_> = r
+        .alarms
+        .iter()
+        .filter(|a| a.kind == AlarmKind::AttemptsAboveBound)
+        .collect();
+    assert_eq!(bound.len(), 1, "{:#?}", r.alarms);
+    assert_eq!(bound[0].draft_ids, vec!["c2"]);
+    store.close().await;
+}

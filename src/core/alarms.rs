@@ -49,6 +49,26 @@ pub struct ClaimFact {
     pub max_iterations: Option<i64>,
 }
 
+/// One revision loop's summary, as the app records it (an `AIInteraction`
+/// row `auto_send.revision_loop`, metadata: draftId, stopReason,
+/// iterationsUsed, cacheHits, channel; `lib/auto-send/loop-observability.ts`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoopSummary {
+    /// The draft (`metadata.draftId`).
+    pub draft_id: String,
+    /// The workspace.
+    pub client_id: String,
+    /// `metadata.stopReason` (threshold_met, hard_block, no_improvement,
+    /// timeout, exhausted, error).
+    pub stop_reason: String,
+    /// `metadata.iterationsUsed`.
+    pub iterations_used: i64,
+    /// `metadata.channel`.
+    pub channel: String,
+    /// When it was recorded.
+    pub at: UtcNaive,
+}
+
 /// What an alarm is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -110,6 +130,9 @@ pub struct Facts<'a> {
     pub verified: &'a [(String, UtcNaive)],
     /// How long after a change attempts are still expected.
     pub grace: Duration,
+    /// The revision loops' summaries of the window (empty when the app
+    /// records none, or `AIInteraction` cannot be read).
+    pub loops: &'a [LoopSummary],
 }
 
 fn fmt(t: UtcNaive) -> String {
@@ -226,7 +249,7 @@ pub fn evaluate(f: &Facts<'_>, claims: &[ClaimFact]) -> Vec<Alarm> {
         }
         stale_kill_switch(f, env, &mut out);
     }
-    above_bound(claims, &mut out);
+    above_bound(claims, f.loops, &mut out);
     if let Some(v) = f.verdict
         && v.state == VerdictState::HarmDetected
     {
@@ -297,37 +320,66 @@ fn toggle_off(f: &Facts<'_>, claims: &[ClaimFact], out: &mut Vec<Alarm>) {
     }
 }
 
-/// Attempts per draft above the bound: single-pass channels (sms, linkedin)
-/// revise once, iteration 0; the email loop at most the workspace's
-/// `autoSendRevisionMaxIterations` (clamped to 1..3, default 3).
-fn above_bound(claims: &[ClaimFact], out: &mut Vec<Alarm>) {
-    let bound = |c: &ClaimFact| match c.channel.as_str() {
-        "email" => c.max_iterations.unwrap_or(3).clamp(1, 3),
-        _ => 0,
+/// Attempts per draft above the bound, each draft once: single-pass channels
+/// (sms, linkedin) revise once (iteration 0 on the draft, one loop
+/// iteration); the email loop at most the workspace's
+/// `autoSendRevisionMaxIterations` (clamped to 1..3, default 3). Seen on the
+/// draft's `autoSendRevisionIterations`, or in the loop summary's
+/// `iterationsUsed` (contract §9: the stamp alone cannot show repeats).
+fn above_bound(claims: &[ClaimFact], loops: &[LoopSummary], out: &mut Vec<Alarm>) {
+    let cap = |channel: &str, max: Option<i64>| match channel {
+        "email" => max.unwrap_or(3).clamp(1, 3),
+        _ => 1,
     };
-    let bad: Vec<&ClaimFact> = claims
-        .iter()
-        .filter(|c| c.iterations.is_some_and(|i| i > bound(c)))
-        .collect();
+    // (draft, workspace, used, allowed)
+    let mut bad: Vec<(String, String, i64, i64)> = Vec::new();
+    for c in claims {
+        // The draft's column counts from 0 on single-pass channels.
+        let bound = match c.channel.as_str() {
+            "email" => cap("email", c.max_iterations),
+            _ => 0,
+        };
+        if let Some(i) = c.iterations.filter(|i| *i > bound) {
+            bad.push((c.draft_id.clone(), c.client_id.clone(), i, bound));
+        }
+    }
+    for l in loops {
+        let max = claims
+            .iter()
+            .find(|c| c.draft_id == l.draft_id)
+            .and_then(|c| c.max_iterations);
+        let bound = cap(&l.channel, max);
+        if l.iterations_used > bound && !bad.iter().any(|(d, ..)| *d == l.draft_id) {
+            bad.push((
+                l.draft_id.clone(),
+                l.client_id.clone(),
+                l.iterations_used,
+                bound,
+            ));
+        }
+    }
     if bad.is_empty() {
         return;
     }
     let worst = bad
         .iter()
-        .map(|c| (c.iterations.unwrap_or_default(), bound(c)))
+        .map(|(_, _, used, allowed)| (*used, *allowed))
         .max()
         .unwrap_or_default();
+    let workspaces: std::collections::BTreeSet<String> =
+        bad.iter().map(|(_, w, ..)| w.clone()).collect();
+    let finding = format!(
+        "{} draft(s) revised more often than allowed (worst: {} where the bound is {}; single-pass channels allow one attempt; a loop summary's iterationsUsed counts too)",
+        bad.len(),
+        worst.0,
+        worst.1
+    );
     out.push(Alarm::about(
         "above-bound".to_owned(),
         AlarmKind::AttemptsAboveBound,
-        workspaces_of(&bad),
-        ids(&bad),
-        format!(
-            "{} draft(s) revised more often than allowed (worst: iteration {} where the bound is {}; single-pass channels allow one attempt, iteration 0)",
-            bad.len(),
-            worst.0,
-            worst.1
-        ),
+        workspaces.into_iter().collect(),
+        bad.into_iter().map(|(d, ..)| d).collect(),
+        finding,
         "revision-kill-switch",
     ));
 }

@@ -255,6 +255,7 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
         })
         .collect();
     let claims = store.claims_since(start).await?;
+    let loops = store.loop_summaries(start).await?;
     let verdict = verdict_report(store, &workspaces, &claims, req).await?;
     let verified = verified_levers(req.audit);
     let alarm_facts = crate::core::alarms::Facts {
@@ -266,6 +267,7 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
         canary_ids: &verdict.canary.workspace_ids,
         verified: &verified,
         grace: req.grace,
+        loops: &loops,
     };
     let alarms = crate::core::alarms::evaluate(&alarm_facts, &claims);
     Ok(MetricsReport {

@@ -65,6 +65,14 @@ async fn read_db_once(
                 )
                 .await?,
             );
+            snapshot.loops = Arc::new(
+                within(
+                    timeout,
+                    "the database",
+                    store.loop_summaries(now - ChronoDuration::hours(72)),
+                )
+                .await?,
+            );
             snapshot.counts_72h_at = Some(now);
         }
         let since = snapshot.series.next_since(now);
@@ -334,6 +342,7 @@ impl Worker {
             canary_ids: &ids,
             verified: &verified,
             grace: self.session.grace(),
+            loops: &snap.loops,
         };
         snap.alarms = crate::core::alarms::evaluate(&facts, &snap.claims);
     }

@@ -66,6 +66,8 @@ pub struct Snapshot {
     pub counts_72h_at: Option<UtcNaive>,
     /// The claims of the last 72 hours, for the alarms (read with `counts_72h`).
     pub claims: Arc<Vec<crate::core::alarms::ClaimFact>>,
+    /// The revision loops' summaries of the same 72 h (read with the claims).
+    pub loops: Arc<Vec<crate::core::alarms::LoopSummary>>,
     /// The canary and its verdict's arms, when a workspace has the toggle on.
     pub canary: Option<CanaryArms>,
     /// The invariant alarms except the verdict's (the UI adds that one with

@@ -131,6 +131,13 @@ pub trait Store: Send + Sync {
         now: UtcNaive,
     ) -> Result<SeriesChunk, StoreError>;
 
+    /// The revision loops' summaries recorded at or after `since` (none
+    /// when `AIInteraction` cannot be read).
+    async fn loop_summaries(
+        &self,
+        since: UtcNaive,
+    ) -> Result<Vec<crate::core::alarms::LoopSummary>, StoreError>;
+
     /// The readiness counts: drafts applied without an attempt stamp (any
     /// time), drafts evaluated / recorded at or after `since` (the serving
     /// deployment's build time), attempts at or after `attempts_from`, and

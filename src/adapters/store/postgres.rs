@@ -118,5 +118,6 @@ impl_store!(
     sql::PG_TOGGLE,
     "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
     "SHOW server_version",
-    |v| format!("PostgreSQL {v}")
+    |v| format!("PostgreSQL {v}"),
+    sql::PG_LOOPS
 );

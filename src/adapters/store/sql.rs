@@ -142,6 +142,23 @@ pub const PG_DRAFT_FACTS: (&str, &str, &str) = draft_facts_sql!("$1", "$2");
 /// The readiness counts and draft ids, SQLite (numbered parameters).
 pub const SQLITE_DRAFT_FACTS: (&str, &str, &str) = draft_facts_sql!("?1", "?2");
 
+/// The revision loops' summaries since `$1` (`AIInteraction`
+/// `auto_send.revision_loop`, stats in `metadata`;
+/// `lib/auto-send/loop-observability.ts`). Postgres: jsonb.
+pub const PG_LOOPS: &str = r#"SELECT i."metadata"->>'draftId', i."clientId", i."metadata"->>'stopReason',
+       CAST(i."metadata"->>'iterationsUsed' AS BIGINT), i."metadata"->>'channel', i."createdAt"
+FROM "AIInteraction" i
+WHERE i."featureId" = 'auto_send.revision_loop' AND i."createdAt" >= $1
+  AND jsonb_typeof(i."metadata"->'iterationsUsed') = 'number'
+ORDER BY i."createdAt""#;
+/// The same, SQLite (metadata as JSON text).
+pub const SQLITE_LOOPS: &str = r#"SELECT json_extract(i."metadata", '$.draftId'), i."clientId", json_extract(i."metadata", '$.stopReason'),
+       CAST(json_extract(i."metadata", '$.iterationsUsed') AS INTEGER), json_extract(i."metadata", '$.channel'), i."createdAt"
+FROM "AIInteraction" i
+WHERE i."featureId" = 'auto_send.revision_loop' AND i."createdAt" >= ?
+  AND json_type(i."metadata", '$.iterationsUsed') IN ('integer', 'real')
+ORDER BY i."createdAt""#;
+
 macro_rules! toggle_sql {
     ($d:literal) => {
         (
@@ -297,9 +314,39 @@ pub const SQLITE_DRAFTS_BY_IDS: [&str; 2] = [
 /// code is written once; the stores differ only in the SQL constants, the
 /// version query and how the catalogue is read (each module's `read_catalog`).
 macro_rules! impl_store {
-    ($ty:ty, $counts:expr, $series:expr, $claims:expr, $revised:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr) => {
+    ($ty:ty, $counts:expr, $series:expr, $claims:expr, $revised:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr, $loops:expr) => {
         #[async_trait::async_trait]
         impl $crate::adapters::store::Store for $ty {
+            async fn loop_summaries(
+                &self,
+                since: $crate::core::time::UtcNaive,
+            ) -> Result<Vec<$crate::core::alarms::LoopSummary>, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::StoreError;
+                if !self.report.ai_interaction {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<(Option<String>, String, Option<String>, Option<i64>, Option<String>, $crate::core::time::UtcNaive)> =
+                    sqlx::query_as($loops)
+                        .bind(since)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| StoreError::query("the revision loop summaries", e))?;
+                // A summary without a draft id or an iteration count says nothing here.
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(draft, client, stop, used, channel, at)| {
+                        Some($crate::core::alarms::LoopSummary {
+                            draft_id: draft?,
+                            client_id: client,
+                            stop_reason: stop.unwrap_or_default(),
+                            iterations_used: used?,
+                            channel: channel.unwrap_or_default(),
+                            at,
+                        })
+                    })
+                    .collect())
+            }
+
             fn schema(&self) -> &$crate::core::schema::SchemaReport {
                 &self.report
             }

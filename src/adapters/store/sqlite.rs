@@ -62,5 +62,6 @@ impl_store!(
     sql::SQLITE_TOGGLE,
     "SELECT 0 WHERE 0",
     "SELECT sqlite_version()",
-    |v| format!("SQLite {v} (demo)")
+    |v| format!("SQLite {v} (demo)"),
+    sql::SQLITE_LOOPS
 );

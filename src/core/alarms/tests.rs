@@ -81,6 +81,7 @@ fn facts<'a>(
         canary_ids: &[],
         verified,
         grace: DEFAULT_GRACE,
+        loops: &[],
     }
 }
 
@@ -290,4 +291,36 @@ fn a_kill_switch_held_a_day_after_a_rollback_is_stale() {
     let mut f = facts(&held, Some(&e), &[]);
     f.now = at(15, 0);
     assert_eq!(kinds(&evaluate(&f, &[])), vec![AlarmKind::StaleKillSwitch]);
+}
+
+#[test]
+fn a_loop_summary_above_the_clamp_raises_the_bound_alarm_once_per_draft() {
+    let w = [ws("a", RevisionToggle::Enabled, Some(at(11, 0)))];
+    let mut claim_email = claim("e1", "a", at(13, 0));
+    claim_email.channel = "email".into();
+    claim_email.max_iterations = Some(3);
+    let summary = |draft: &str, used: i64, channel: &str| LoopSummary {
+        draft_id: draft.into(),
+        client_id: "a".into(),
+        stop_reason: "exhausted".into(),
+        iterations_used: used,
+        channel: channel.into(),
+        at: at(13, 1),
+    };
+    let loops = [
+        summary("e1", 4, "email"), // 4 on a clamp of 3
+        summary("e2", 3, "email"), // at the default clamp: fine
+        summary("s1", 1, "sms"),   // a single pass
+        summary("s2", 2, "sms"),   // twice on a single-pass channel
+    ];
+    let mut f = facts(&w, None, &[]);
+    f.loops = &loops;
+    let alarms = evaluate(&f, &[claim_email.clone()]);
+    assert_eq!(kinds(&alarms), vec![AlarmKind::AttemptsAboveBound]);
+    assert_eq!(alarms[0].draft_ids, vec!["e1", "s2"]);
+    // Seen on the draft and in its summary: still one draft.
+    claim_email.iterations = Some(4);
+    let alarms = evaluate(&f, &[claim_email]);
+    assert_eq!(alarms[0].draft_ids, vec!["e1", "s2"]);
+    assert_eq!(alarms[0].draft_count, 2);
 }

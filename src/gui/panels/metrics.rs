@@ -523,6 +523,7 @@ fn alarms_ui(ui: &mut Ui, snapshot: &Snapshot, verdict: Option<&Verdict>) {
             canary_ids: &ids,
             verified: &[],
             grace: crate::core::alarms::DEFAULT_GRACE,
+            loops: &[],
         };
         alarms.extend(crate::core::alarms::evaluate(&facts, &[]));
     }
