@@ -176,3 +176,54 @@ async fn a_loop_summary_with_4_iterations_on_a_clamp_of_3_raises_the_bound_alarm
     assert_eq!(bound[0].draft_ids, vec!["c2"]);
     store.close().await;
 }
+
+#[tokio::test]
+async fn on_a_v0_database_metrics_degrade_to_nulls_with_a_note() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, DATA_BASE, include_str!("fixtures/data_v0.sql")])
+        .await;
+    let store = PgStore::connect(&db.url).await.expect("connect");
+    let r = gather(
+        &store,
+        &Request {
+            profile: "production",
+            now: common::ts("2026-02-22 12:00:00"),
+            window: Duration::hours(60),
+            workspace: None,
+            settings: VerdictSettings::default(),
+            audit: &[],
+            env: None,
+            grace: DEFAULT_GRACE,
+        },
+    )
+    .await
+    .expect("a report, not a refusal");
+    let json = serde_json::to_value(&r).expect("json");
+    let alpha = json["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "Alpha")
+        .cloned()
+        .expect("Alpha");
+    assert_eq!(alpha["evaluated"], 3, "{alpha:#}");
+    assert_eq!(alpha["needs_review"], 1);
+    assert_eq!(alpha["ai_errors"], 1);
+    for key in [
+        "attempted",
+        "applied",
+        "stuck_claims",
+        "applied_rate",
+        "mean_uplift",
+    ] {
+        assert!(alpha[key].is_null(), "{key}: {alpha:#}");
+    }
+    assert!(
+        json["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("schema V0"),
+        "{json:#}"
+    );
+    store.close().await;
+}

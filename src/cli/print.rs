@@ -70,17 +70,18 @@ pub(super) fn step(s: &StepReport) {
 pub(super) fn metrics(r: &crate::ops::metrics::MetricsReport, window: &str) {
     use crate::ops::metrics::Counts;
     let pct = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0));
+    let na = |x: Option<u64>| x.map_or("n/a".to_owned(), |n| n.to_string());
     let row = |name: &str, toggle: &str, c: &Counts| {
         println!(
             "{name:<28} {toggle:<6} {:>9} {:>7} {:>5} {:>9} {:>12} {:>6} {:>9} {:>5}",
-            c.attempted,
-            c.applied,
+            na(c.attempted),
+            na(c.applied),
             pct(c.applied_rate),
             c.evaluated,
             c.needs_review,
             pct(c.needs_review_share),
-            c.ai_errors.map_or("n/a".to_owned(), |n| n.to_string()),
-            c.stuck_claims
+            na(c.ai_errors),
+            na(c.stuck_claims)
         );
     };
     println!(
@@ -104,6 +105,9 @@ pub(super) fn metrics(r: &crate::ops::metrics::MetricsReport, window: &str) {
         row(&w.name, if w.toggle { "ON" } else { "OFF" }, &w.counts);
     }
     row("total", "", &r.totals);
+    if let Some(note) = &r.note {
+        println!("note: {note}");
+    }
     let v = &r.verdict.verdict;
     println!(
         "verdict: {}{}",

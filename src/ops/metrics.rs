@@ -15,10 +15,11 @@ use std::collections::BTreeSet;
 /// Counts of one workspace (or all) over the window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Counts {
-    /// Revision claims (admin "attempted": stamp at or after the window start).
-    pub attempted: u64,
-    /// Of those, applied (admin "applied").
-    pub applied: u64,
+    /// Revision claims (admin "attempted": stamp at or after the window start);
+    /// `null` on a schema without the revision columns (V0).
+    pub attempted: Option<u64>,
+    /// Of those, applied (admin "applied"); `null` on V0.
+    pub applied: Option<u64>,
     /// applied / attempted (0–1), `null` when nothing was attempted.
     pub applied_rate: Option<f64>,
     /// Drafts evaluated for auto-send in the window.
@@ -29,27 +30,31 @@ pub struct Counts {
     pub needs_review_share: Option<f64>,
     /// Revision-path `AIInteraction` errors (`null` when the table is not readable).
     pub ai_errors: Option<u64>,
-    /// Claims without a revision confidence well past the loop budget.
-    pub stuck_claims: u64,
+    /// Claims without a revision confidence well past the loop budget; `null` on V0.
+    pub stuck_claims: Option<u64>,
     /// Mean revised − original confidence of the claims that have both.
     pub mean_uplift: Option<f64>,
 }
 
 impl Counts {
-    fn from_stats(s: MinuteStats, ai_errors_readable: bool) -> Self {
+    fn from_stats(s: MinuteStats, ai_errors_readable: bool, revision_readable: bool) -> Self {
+        let revision = |v: u64| revision_readable.then_some(v);
         Self {
-            attempted: s.attempted,
-            applied: s.applied,
-            applied_rate: s.applied_rate(),
+            attempted: revision(s.attempted),
+            applied: revision(s.applied),
+            applied_rate: s.applied_rate().filter(|_| revision_readable),
             evaluated: s.evaluated,
             needs_review: s.needs_review,
             needs_review_share: s.needs_review_share(),
             ai_errors: ai_errors_readable.then_some(s.ai_errors),
-            stuck_claims: s.stuck,
-            mean_uplift: s.mean_uplift(),
+            stuck_claims: revision(s.stuck),
+            mean_uplift: s.mean_uplift().filter(|_| revision_readable),
         }
     }
 }
+
+/// What `metrics` says when the schema predates the revision columns.
+pub const V0_NOTE: &str = "the database predates Phase 116 (schema V0): the revision columns do not exist, so attempted, applied, stuck and uplift are null; evaluated, needs_review and AI errors are shown";
 
 /// One workspace's row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -112,6 +117,9 @@ pub struct MetricsReport {
     pub verdict: VerdictReport,
     /// Invariant alarms.
     pub alarms: Vec<crate::core::alarms::Alarm>,
+    /// What the report cannot show, and why (e.g. on a V0 schema).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 use crate::core::time::rfc3339;
@@ -239,6 +247,7 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
     };
     let chunk = store.revision_series(start, now).await?;
     let readable = store.schema().ai_interaction;
+    let revision_readable = store.schema().revision_readable();
     let totals_by = chunk.totals_by_workspace();
     let mut total = MinuteStats::default();
     let rows: Vec<WorkspaceRow> = listed
@@ -250,11 +259,14 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
                 id: w.id.clone(),
                 name: w.name.clone(),
                 toggle: w.toggle.is_on(),
-                counts: Counts::from_stats(s, readable),
+                counts: Counts::from_stats(s, readable, revision_readable),
             }
         })
         .collect();
-    let claims = store.claims_since(start).await?;
+    let claims = match revision_readable {
+        true => store.claims_since(start).await?,
+        false => Vec::new(),
+    };
     let loops = store.loop_summaries(start).await?;
     let verdict = verdict_report(store, &workspaces, &claims, req).await?;
     let verified = verified_levers(req.audit);
@@ -277,7 +289,8 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
             end: rfc3339(now),
         },
         workspaces: rows,
-        totals: Counts::from_stats(total, readable),
+        totals: Counts::from_stats(total, readable, revision_readable),
+        note: (!revision_readable).then(|| V0_NOTE.to_owned()),
         verdict,
         alarms,
     })

@@ -75,10 +75,12 @@ async fn read_db_once(
             );
             snapshot.counts_72h_at = Some(now);
         }
-        let since = snapshot.series.next_since(now);
-        let chunk = within(timeout, "the database", store.revision_series(since, now)).await?;
-        snapshot.series.apply(chunk, now);
     }
+    // The series has evaluations and AI errors on every schema (V0 too:
+    // without the revision columns it has no claims).
+    let since = snapshot.series.next_since(now);
+    let chunk = within(timeout, "the database", store.revision_series(since, now)).await?;
+    snapshot.series.apply(chunk, now);
     snapshot.db.latency_ms = Some(latency.as_millis() as u64);
     Ok(())
 }

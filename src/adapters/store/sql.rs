@@ -599,18 +599,23 @@ macro_rules! impl_store {
                 use $crate::adapters::store::{StoreError, require_revision_columns};
                 use $crate::core::metrics::{MinuteBucket, MinuteStats, SeriesChunk, STUCK_AFTER};
                 use chrono::NaiveDateTime;
-                require_revision_columns(&self.report)?;
                 let [claims_sql, evaluated_sql, errors_sql] = $series;
                 // The workspace comes from a per-row lookup of the draft's lead
                 // (an index probe each: cheap for the re-read tail); a draft
-                // without a lead (impossible with the FK) is skipped.
+                // without a lead (impossible with the FK) is skipped. Without
+                // the revision columns (V0) there are no claims: evaluations
+                // and AI errors still are.
                 let claims: Vec<$crate::adapters::store::rows::ClaimMinuteRow> =
-                    sqlx::query_as(claims_sql)
-                        .bind(since)
-                        .bind(now - STUCK_AFTER)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(|e| StoreError::query("revision series", e))?;
+                    if require_revision_columns(&self.report).is_ok() {
+                        sqlx::query_as(claims_sql)
+                            .bind(since)
+                            .bind(now - STUCK_AFTER)
+                            .fetch_all(&self.pool)
+                            .await
+                            .map_err(|e| StoreError::query("revision series", e))?
+                    } else {
+                        Vec::new()
+                    };
                 let evaluated: Vec<$crate::adapters::store::rows::EvaluatedMinuteRow> =
                     sqlx::query_as(evaluated_sql)
                         .bind(since)

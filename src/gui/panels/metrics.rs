@@ -136,13 +136,16 @@ pub fn metrics_ui(
         return commands;
     };
     if !schema.revision_readable() {
+        // Degrade, do not refuse: evaluations, needs_review and AI errors
+        // exist before Phase 116 too.
         ui.colored_label(
-            colors::FAIL,
+            colors::WARN,
             format!(
-                "Revision metrics cannot be read from this database: schema {}. Apply the Phase 116 schema (runbook step 1, `db push`) and refresh.",
+                "Revision numbers cannot be read from this database: schema {}. Apply the Phase 116 schema (runbook step 1, `db push`) and refresh. Shown meanwhile: what the schema has.",
                 schema.summary()
             ),
         );
+        review_ui(ui, snapshot, now);
         return commands;
     }
 
@@ -584,6 +587,16 @@ fn review_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) {
     );
     let pct = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0));
     let readable = snapshot.schema.as_ref().is_some_and(|s| s.ai_interaction);
+    let revision = snapshot
+        .schema
+        .as_ref()
+        .is_some_and(|s| s.revision_readable());
+    if !revision {
+        ui.colored_label(
+            colors::WARN,
+            format!("Note: {}.", crate::ops::metrics::V0_NOTE),
+        );
+    }
     table_ui(
         ui,
         "review_24h",
@@ -602,11 +615,13 @@ fn review_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) {
         |i| {
             let w = &snapshot.workspaces[i];
             let c = totals.get(&w.id).copied().unwrap_or_default();
+            // Without the revision columns (V0) those numbers do not exist.
+            let rev = |t: String| if revision { t } else { "n/a".to_owned() };
             [
                 w.name.clone(),
-                c.attempted.to_string(),
-                c.applied.to_string(),
-                pct(c.applied_rate()),
+                rev(c.attempted.to_string()),
+                rev(c.applied.to_string()),
+                rev(pct(c.applied_rate())),
                 c.evaluated.to_string(),
                 pct(c.needs_review_share()),
                 if readable {
@@ -614,9 +629,10 @@ fn review_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) {
                 } else {
                     "n/a".to_owned()
                 },
-                c.stuck.to_string(),
-                c.mean_uplift()
-                    .map_or("-".to_owned(), |u| format!("{u:+.3}")),
+                rev(c.stuck.to_string()),
+                rev(c
+                    .mean_uplift()
+                    .map_or("-".to_owned(), |u| format!("{u:+.3}"))),
             ]
             .into_iter()
             .map(|t| (t, None))
