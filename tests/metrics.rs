@@ -10,6 +10,7 @@ use common::{DATA_BASE, DATA_METRICS, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, TestD
 use rollout_panel::core::alarms::AlarmKind;
 use rollout_panel::core::verdict::{VerdictSettings, VerdictState};
 use rollout_panel::demo::{DemoStage, DemoWorld, Faults, Simulator};
+use rollout_panel::adapters::store::Store;
 use rollout_panel::ops::metrics::{Request, gather};
 use serde_json::Value;
 
@@ -244,4 +245,95 @@ async fn metrics_json_on_postgres_matches_the_admin_definitions_and_lists_every_
         assert_eq!(o.status.code(), Some(1));
         assert!(run(&["profile", "remove", &name], "").status.success());
     }
+}
+
+/// The demo rehearses the app's timing: with `repeated-attempts` its loop
+/// summaries exceed the clamp and the bound alarm names those drafts; with
+/// `slow-jobs` the canary keeps being claimed for minutes after its toggle
+/// goes off, which the 15-minute grace expects (no alarm).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_rehearses_repeated_attempts_and_slow_jobs() {
+    use rollout_panel::core::alarms::DEFAULT_GRACE;
+    let dir = common::temp_dir();
+    let t0 = common::ts(T0);
+    let world = DemoWorld::create(&dir.path().join("demo.sqlite"), t0, DemoStage::Canary, 9)
+        .await
+        .expect("world");
+    let store = world.store().await.expect("store");
+    let mut sim = Simulator::new(9);
+    let report = |now| {
+        let (world, store) = (&world, &store);
+        async move {
+            world.advance_deployments(now).await.expect("advance");
+            let env = world.env_snapshot().await.expect("env");
+            gather(
+                store,
+                &Request {
+                    profile: "demo",
+                    now,
+                    window: Duration::hours(72),
+                    workspace: None,
+                    settings: VerdictSettings::default(),
+                    audit: &[],
+                    env: Some(&env),
+                    grace: DEFAULT_GRACE,
+                },
+            )
+            .await
+            .expect("report")
+        }
+    };
+    let t1 = t0 + Duration::hours(1);
+    sim.advance_to(&world, t1).await.expect("simulate");
+    let loops = store
+        .loop_summaries(t0 - Duration::hours(30))
+        .await
+        .expect("loops");
+    assert!(!loops.is_empty(), "the demo writes loop summaries");
+    assert!(
+        report(t1)
+            .await
+            .alarms
+            .iter()
+            .all(|a| a.kind != AlarmKind::AttemptsAboveBound),
+        "no repeats without the fault"
+    );
+    world
+        .set_faults(&Faults {
+            repeated_attempts: true,
+            slow_jobs: true,
+            ..Faults::default()
+        })
+        .await
+        .expect("fault");
+    let t2 = t1 + Duration::hours(1);
+    sim.advance_to(&world, t2).await.expect("simulate");
+    let r = report(t2).await;
+    let bound = r
+        .alarms
+        .iter()
+        .find(|a| a.kind == AlarmKind::AttemptsAboveBound)
+        .expect("the bound alarm");
+    assert!(bound.draft_count > 0);
+    // Slow jobs: the canary's toggle goes off; claims go on for minutes.
+    let canary = r.verdict.canary.workspace_ids[0].clone();
+    world
+        .set_revision_toggle(&canary, false, t2)
+        .await
+        .expect("toggle off");
+    let t3 = t2 + Duration::minutes(9);
+    sim.advance_to(&world, t3).await.expect("simulate");
+    let claims = store.claims_since(t2).await.expect("claims");
+    assert!(
+        claims.iter().any(|c| c.client_id == canary && c.stamp > t2),
+        "jobs that started before the toggle-off still claim"
+    );
+    let r = report(t3).await;
+    assert!(
+        r.alarms
+            .iter()
+            .all(|a| a.kind != AlarmKind::AttemptWhileToggleOff),
+        "within the grace: expected, no alarm: {:#?}",
+        r.alarms
+    );
 }

@@ -402,4 +402,8 @@ pub enum FaultName {
     AiErrors,
     /// The next redeploy ends CANCELED.
     CancelRedeploy,
+    /// Some revision loops run more iterations than the clamp allows.
+    RepeatedAttempts,
+    /// Jobs run long: claims keep coming for minutes after a toggle-off.
+    SlowJobs,
 }

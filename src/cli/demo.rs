@@ -70,6 +70,8 @@ pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode
                     FaultName::Timeouts => f.timeouts = on,
                     FaultName::AiErrors => f.ai_errors = on,
                     FaultName::CancelRedeploy => f.cancel_next_redeploy = on,
+                    FaultName::RepeatedAttempts => f.repeated_attempts = on,
+                    FaultName::SlowJobs => f.slow_jobs = on,
                 }
                 world.set_faults(&f).await?;
             }

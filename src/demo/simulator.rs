@@ -38,7 +38,17 @@ pub struct Faults {
     pub ai_errors: bool,
     /// The next redeploy ends CANCELED, as with an Ignored Build Step.
     pub cancel_next_redeploy: bool,
+    /// Some revision loops run more iterations than the clamp allows (email:
+    /// 4 on a clamp of 3; sms: 2 passes), as their loop summaries show.
+    pub repeated_attempts: bool,
+    /// Background jobs run long: a workspace whose toggle went off keeps
+    /// being claimed for [`SLOW_JOBS`] (jobs started before the change finish
+    /// with the old value, contract §9).
+    pub slow_jobs: bool,
 }
+
+/// How long jobs started before a toggle-off go on claiming under `slow_jobs`.
+pub const SLOW_JOBS: Duration = Duration::minutes(10);
 
 /// What a call to [`Simulator::advance_to`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,7 +139,18 @@ impl Simulator {
         summary: &mut TickSummary,
     ) -> Result<(), DemoError> {
         advance_deployments(conn, from).await?;
-        let gates = read_gates(conn).await?;
+        let mut gates = read_gates(conn).await?;
+        if faults.slow_jobs {
+            // Jobs that started before a toggle-off still see it on.
+            let recent: Vec<(String,)> = sqlx::query_as(
+                r#"SELECT "clientId" FROM "WorkspaceSettings"
+                   WHERE "autoSendRevisionEnabled" = false AND "updatedAt" >= ?"#,
+            )
+            .bind(from - SLOW_JOBS)
+            .fetch_all(&mut *conn)
+            .await?;
+            gates.enabled.extend(recent.into_iter().map(|(c,)| c));
+        }
         let leads = self.leads.take().unwrap_or_default();
         let seconds = (to - from).num_milliseconds() as f64 / 1000.0;
         for (client_id, rate) in rates {
@@ -294,6 +315,13 @@ impl Simulator {
                 // nothing else is persisted (contract §3.6).
                 let done = stamp + LOOP_BUDGET;
                 if done <= now {
+                    if email {
+                        // The email loop's summary says how it ended.
+                        loop_summary(
+                            conn, &mut rng, &client_id, &lead_id, &id, "error", 1, &channel, done,
+                        )
+                        .await?;
+                    }
                     record_decision(
                         conn,
                         &id,
@@ -376,6 +404,26 @@ impl Simulator {
                 .execute(&mut *conn)
                 .await?;
             }
+            // The loop's summary (the app writes it for every loop run);
+            // with `repeated_attempts`, some loops exceed the clamp.
+            let over = faults.repeated_attempts && rng.random_bool(0.3);
+            let used = match (email, over) {
+                (true, true) => 4,
+                (true, false) => rng.random_range(1..=3),
+                (false, true) => 2,
+                (false, false) => 1,
+            };
+            let stop = if improved && revised >= threshold {
+                "threshold_met"
+            } else if improved {
+                "exhausted"
+            } else {
+                "no_improvement"
+            };
+            loop_summary(
+                conn, &mut rng, &client_id, &lead_id, &id, stop, used, &channel, done,
+            )
+            .await?;
             let final_conf = if improved { revised } else { original };
             let action = if final_conf >= threshold {
                 if rng.random_bool(0.75) {
@@ -399,6 +447,43 @@ impl Simulator {
         }
         Ok(applied)
     }
+}
+
+/// The app's revision loop summary: an `AIInteraction` row
+/// `auto_send.revision_loop` with the stats in `metadata`
+/// (`lib/auto-send/loop-observability.ts`).
+#[allow(clippy::too_many_arguments)]
+async fn loop_summary(
+    conn: &mut SqliteConnection,
+    rng: &mut StdRng,
+    client_id: &str,
+    lead_id: &str,
+    draft_id: &str,
+    stop_reason: &str,
+    iterations_used: i64,
+    channel: &str,
+    at: UtcNaive,
+) -> Result<(), DemoError> {
+    let metadata = serde_json::json!({
+        "runId": uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string(),
+        "draftId": draft_id,
+        "stopReason": stop_reason,
+        "iterationsUsed": iterations_used,
+        "cacheHits": 0,
+        "channel": channel,
+    });
+    sqlx::query(
+        r#"INSERT INTO "AIInteraction" ("id", "clientId", "leadId", "source", "featureId", "model", "apiType", "status", "metadata", "createdAt")
+           VALUES (?, ?, ?, 'lib:auto_send.orchestrator', 'auto_send.revision_loop', 'internal', 'internal', 'success', ?, ?)"#,
+    )
+    .bind(uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string())
+    .bind(client_id)
+    .bind(lead_id)
+    .bind(metadata.to_string())
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// The app's `recordAutoSendDecision`: stamps the evaluation and the action; a
