@@ -7,10 +7,10 @@ mod common;
 
 use chrono::Duration;
 use common::{DATA_BASE, DATA_METRICS, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, TestDb, panel_env};
+use rollout_panel::adapters::store::Store;
 use rollout_panel::core::alarms::AlarmKind;
 use rollout_panel::core::verdict::{VerdictSettings, VerdictState};
 use rollout_panel::demo::{DemoStage, DemoWorld, Faults, Simulator};
-use rollout_panel::adapters::store::Store;
 use rollout_panel::ops::metrics::{Request, gather};
 use serde_json::Value;
 
