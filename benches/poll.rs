@@ -171,11 +171,13 @@ async fn measure(admin_url: &str, drafts: usize) -> Row {
     if std::env::var("BENCH_EXPLAIN").is_ok() {
         // Where a live poll's time goes: each tail query's plan.
         let since = series.next_since(now);
-        let [claims, evaluated, errors] = rollout_panel::adapters::store::sql::PG_SERIES;
+        let [claims, evaluated, errors, claims_failures] =
+            rollout_panel::adapters::store::sql::PG_SERIES;
         for (name, sql) in [
-            ("claims", claims),
+            ("claims (no AIInteraction)", claims),
             ("evaluated", evaluated),
             ("ai errors", errors),
+            ("claims (reviser failures not stuck)", claims_failures),
         ] {
             let plan: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "EXPLAIN (ANALYZE, COSTS OFF) {sql}"

@@ -394,7 +394,37 @@ async fn kill_then_finish(p: &Production, lever: &str, state: &str, at: KillAt) 
         }
         KillAt::Vercel(..) => None,
     };
-    let child = spawn_lever(d, &p.name, lever, state);
+    // A toggle kill point is made deterministic: the lever's write waits on
+    // a lock the test holds; meanwhile the test locks the audit log, so that
+    // after the commit the lever cannot record anything; the commit's NOTIFY
+    // then kills it before it reads back or writes its result.
+    let workspace = if lever == "canary-enable" {
+        "c-gamma"
+    } else {
+        "c-alpha"
+    };
+    let pool = p.db.pool().await;
+    let mut blocker = pool.begin().await.expect("begin");
+    if let KillAt::ToggleCommitted = at {
+        let (has_row,): (bool,) = sqlx::query_as(
+            r#"SELECT EXISTS (SELECT 1 FROM "WorkspaceSettings" WHERE "clientId" = $1)"#,
+        )
+        .bind(workspace)
+        .fetch_one(&mut *blocker)
+        .await
+        .expect("row?");
+        let hold = if has_row {
+            r#"SELECT 1 FROM "WorkspaceSettings" WHERE "clientId" = $1 FOR UPDATE"#
+        } else {
+            r#"INSERT INTO "WorkspaceSettings" ("id", "clientId", "updatedAt") VALUES ('kill-point-blocker', $1, now())"#
+        };
+        sqlx::query(hold)
+            .bind(workspace)
+            .execute(&mut *blocker)
+            .await
+            .expect("hold");
+    }
+    let mut child = spawn_lever(d, &p.name, lever, state);
     match at {
         KillAt::Vercel(method, path) => {
             p.state.lock().unwrap().kill = Some(common::production::Kill {
@@ -405,18 +435,56 @@ async fn kill_then_finish(p: &Production, lever: &str, state: &str, at: KillAt) 
             });
         }
         KillAt::ToggleCommitted => {
+            // The lever's write is waiting on the held lock (its intent is
+            // written by then: the intent comes first).
+            let waiting = Instant::now();
+            loop {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND (query LIKE 'UPDATE%' OR query LIKE 'INSERT%')",
+                )
+                .fetch_one(&pool)
+                .await
+                .expect("activity");
+                if n > 0 {
+                    break;
+                }
+                assert!(
+                    waiting.elapsed() < Duration::from_secs(30),
+                    "the lever never reached its write"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            use sqlx::Connection;
+            let mut audit_lock = sqlx::sqlite::SqliteConnection::connect(&format!(
+                "sqlite://{}",
+                d.join("audit.sqlite").display()
+            ))
+            .await
+            .expect("audit log");
+            sqlx::raw_sql("BEGIN EXCLUSIVE")
+                .execute(&mut audit_lock)
+                .await
+                .expect("lock the audit log");
+            blocker.rollback().await.expect("release");
             // NOTIFY is delivered at commit: the write is durable, the
-            // lever has not read it back or recorded it yet.
+            // lever cannot record it (the log is locked).
             let l = listener.as_mut().expect("listener");
             tokio::time::timeout(Duration::from_secs(60), l.recv())
                 .await
                 .expect("the toggle was never written")
                 .expect("notification");
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &child.id().to_string()])
-                .status();
+            child.kill().expect("kill");
+            let _ = child.wait();
+            sqlx::raw_sql("ROLLBACK")
+                .execute(&mut audit_lock)
+                .await
+                .expect("unlock");
+            audit_lock.close().await.expect("close");
+            blocker = pool.begin().await.expect("begin");
         }
     }
+    blocker.rollback().await.expect("release");
+    pool.close().await;
     let o = wait_killed(child, Duration::from_secs(60));
     let label = format!("{lever} {state} killed at {at:?}");
     assert_eq!(o.status.code(), None, "{label}: not killed: {}", text(&o));

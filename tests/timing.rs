@@ -227,3 +227,28 @@ async fn on_a_v0_database_metrics_degrade_to_nulls_with_a_note() {
     );
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_reviser_failure_is_one_error_not_also_stuck() {
+    let (_db, store) = store().await;
+    let chunk = store
+        .revision_series(
+            common::ts("2026-02-21 08:25:00"),
+            common::ts("2026-02-21 11:00:00"),
+        )
+        .await
+        .expect("series");
+    let alpha = chunk
+        .buckets
+        .iter()
+        .filter(|b| b.client_id == "c-alpha")
+        .fold((0, 0, 0), |(a, e, s), b| {
+            (
+                a + b.counts.attempted,
+                e + b.counts.ai_errors,
+                s + b.counts.stuck,
+            )
+        });
+    assert_eq!(alpha, (1, 1, 0), "(attempted, AI errors, stuck)");
+    store.close().await;
+}

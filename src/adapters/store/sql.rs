@@ -31,15 +31,17 @@ GROUP BY l."clientId""#
 }
 
 /// Claims per minute and workspace: attempted, applied, stuck (no revision
-/// confidence yet and stamped before the second parameter), confidence uplift.
+/// confidence yet and stamped before the second parameter, and not a
+/// reviser failure — `$failed` — which is counted as an AI error instead:
+/// one failure, one count; contract §9), confidence uplift.
 macro_rules! series_sql {
-    ($trunc:literal, $p1:literal, $p2:literal) => {
+    ($trunc:literal, $p1:literal, $p2:literal, $failed:literal) => {
         concat!(
             "SELECT ",
             $trunc,
             r#"d."autoSendRevisionAttemptedAt") AS minute, d.client, count(*) AS attempted,
        count(*) FILTER (WHERE d."autoSendRevisionApplied" = true) AS applied,
-       count(*) FILTER (WHERE d."autoSendRevisionConfidence" IS NULL AND d."autoSendRevisionAttemptedAt" < "#,
+       count(*) FILTER (WHERE d."autoSendRevisionConfidence" IS NULL AND NOT d.failed AND d."autoSendRevisionAttemptedAt" < "#,
             $p2,
             r#") AS stuck,
        CAST(COALESCE(sum(d."autoSendRevisionConfidence" - d."autoSendOriginalConfidence"), 0) AS DOUBLE PRECISION) AS uplift_sum,
@@ -47,7 +49,10 @@ macro_rules! series_sql {
        max(d."autoSendRevisionAttemptedAt") AS max_stamp
 FROM (SELECT d0."autoSendRevisionAttemptedAt", d0."autoSendRevisionApplied",
              d0."autoSendRevisionConfidence", d0."autoSendOriginalConfidence",
-             (SELECT l."clientId" FROM "Lead" l WHERE l."id" = d0."leadId") AS client
+             (SELECT l."clientId" FROM "Lead" l WHERE l."id" = d0."leadId") AS client,
+             "#,
+            $failed,
+            r#" AS failed
       FROM "AIDraft" d0
       WHERE d0."autoSendRevisionAttemptedAt" >= "#,
             $p1,
@@ -196,17 +201,32 @@ pub const PG_COUNTS: &str = counts_sql!("$1");
 /// The admin page's counts, SQLite.
 pub const SQLITE_COUNTS: &str = counts_sql!("?");
 
-/// Per-minute series, Postgres: claims, evaluations, AI errors.
-pub const PG_SERIES: [&str; 3] = [
-    series_sql!("date_trunc('minute', ", "$1", "$2"),
+/// Per-minute series, Postgres: claims (without `AIInteraction`), evaluations,
+/// AI errors, claims whose reviser failures are not also stuck.
+pub const PG_SERIES: [&str; 4] = [
+    series_sql!("date_trunc('minute', ", "$1", "$2", "false"),
     evaluated_sql!("date_trunc('minute', ", "$1"),
     ai_errors_sql!("date_trunc('minute', ", "$1"),
+    // A reviser failure of the claimed draft: an `auto_send.revise` error
+    // row of its lead within the stuck rule's 5 minutes after the stamp.
+    series_sql!(
+        "date_trunc('minute', ",
+        "$1",
+        "$2",
+        r#"EXISTS (SELECT 1 FROM "AIInteraction" i WHERE i."leadId" = d0."leadId" AND i."featureId" = 'auto_send.revise' AND i."status" = 'error' AND i."createdAt" >= d0."autoSendRevisionAttemptedAt" AND i."createdAt" < d0."autoSendRevisionAttemptedAt" + interval '5 minutes')"#
+    ),
 ];
 /// Per-minute series, SQLite (timestamps are stored as text).
-pub const SQLITE_SERIES: [&str; 3] = [
-    series_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1", "?2"),
+pub const SQLITE_SERIES: [&str; 4] = [
+    series_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1", "?2", "0"),
     evaluated_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1"),
     ai_errors_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1"),
+    series_sql!(
+        "strftime('%Y-%m-%d %H:%M:00', ",
+        "?1",
+        "?2",
+        r#"EXISTS (SELECT 1 FROM "AIInteraction" i WHERE i."leadId" = d0."leadId" AND i."featureId" = 'auto_send.revise' AND i."status" = 'error' AND i."createdAt" >= d0."autoSendRevisionAttemptedAt" AND i."createdAt" < strftime('%Y-%m-%d %H:%M:%f', d0."autoSendRevisionAttemptedAt", '+5 minutes'))"#
+    ),
 ];
 
 macro_rules! claims_sql {
@@ -599,7 +619,14 @@ macro_rules! impl_store {
                 use $crate::adapters::store::{StoreError, require_revision_columns};
                 use $crate::core::metrics::{MinuteBucket, MinuteStats, SeriesChunk, STUCK_AFTER};
                 use chrono::NaiveDateTime;
-                let [claims_sql, evaluated_sql, errors_sql] = $series;
+                let [plain_claims_sql, evaluated_sql, errors_sql, claims_failures_sql] = $series;
+                // With AIInteraction readable, a reviser failure is its AI
+                // error, not also "stuck".
+                let claims_sql = if self.report.ai_interaction {
+                    claims_failures_sql
+                } else {
+                    plain_claims_sql
+                };
                 // The workspace comes from a per-row lookup of the draft's lead
                 // (an index probe each: cheap for the re-read tail); a draft
                 // without a lead (impossible with the FK) is skipped. Without
