@@ -95,26 +95,10 @@ pub struct ProjectInfo {
 /// A project's targets.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct ProjectTargets {
-    /// The deployment production's domains point at.
+    /// The deployment production's domains point at (the same fields as a
+    /// deployment's own answer).
     #[serde(default)]
-    pub production: Option<TargetDeployment>,
-}
-
-/// The deployment a target points at.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TargetDeployment {
-    /// Deployment id.
-    pub id: String,
-    /// Its host name.
-    #[serde(default)]
-    pub url: Option<String>,
-    /// Its state.
-    #[serde(default)]
-    pub ready_state: Option<String>,
-    /// Created, ms since epoch.
-    #[serde(default)]
-    pub created_at: Option<i64>,
+    pub production: Option<DeploymentState>,
 }
 
 #[derive(Deserialize)]
@@ -608,8 +592,9 @@ impl DeploymentInfo {
     }
 }
 
-/// A deployment's state, as `GET /v13/deployments/{id}` and the redeploy answer it.
-#[derive(Clone, Debug, Deserialize)]
+/// A deployment's state, as `GET /v13/deployments/{id}`, the redeploy, and a
+/// project's target (`targets.production`) answer it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentState {
     /// Deployment id.
