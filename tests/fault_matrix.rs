@@ -116,6 +116,28 @@ fn result_of<'a>(rows: &'a [Value], action: &str) -> Option<&'a Value> {
         .find(|r| r["kind"] == "result" && r["action_id"] == action)
 }
 
+/// Waits (bounded) until a lever's toggle write (an UPDATE, or the INSERT of
+/// a missing settings row) waits on a lock someone holds.
+async fn wait_for_a_write_on_a_lock(pool: &sqlx::PgPool) {
+    let waiting = Instant::now();
+    loop {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND (query LIKE 'UPDATE%' OR query LIKE 'INSERT%')",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("activity");
+        if n > 0 {
+            return;
+        }
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "the lever never reached its write"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// The profile's database URL goes through a fault proxy.
 fn behind_proxy(p: &Production) -> FaultProxy {
     let (proxy, url) = FaultProxy::in_front_of(&p.db.url);
@@ -206,23 +228,7 @@ async fn a_workspace_lever_cut_mid_query_fails_at_once_and_changes_nothing() {
         .expect("lock");
     let child = spawn_lever(d, &p.name, "workspace-rollback", "on");
     // Wait until the UPDATE is waiting on the lock, then cut the connection.
-    let waiting = Instant::now();
-    loop {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%'",
-        )
-        .fetch_one(&holder)
-        .await
-        .expect("activity");
-        if n > 0 {
-            break;
-        }
-        assert!(
-            waiting.elapsed() < Duration::from_secs(30),
-            "the lever never reached its UPDATE"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_a_write_on_a_lock(&holder).await;
     let cut_at = Instant::now();
     proxy.cut();
     let o = wait_killed(child, Duration::from_secs(60));
@@ -437,23 +443,7 @@ async fn kill_then_finish(p: &Production, lever: &str, state: &str, at: KillAt) 
         KillAt::ToggleCommitted => {
             // The lever's write is waiting on the held lock (its intent is
             // written by then: the intent comes first).
-            let waiting = Instant::now();
-            loop {
-                let (n,): (i64,) = sqlx::query_as(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND (query LIKE 'UPDATE%' OR query LIKE 'INSERT%')",
-                )
-                .fetch_one(&pool)
-                .await
-                .expect("activity");
-                if n > 0 {
-                    break;
-                }
-                assert!(
-                    waiting.elapsed() < Duration::from_secs(30),
-                    "the lever never reached its write"
-                );
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            wait_for_a_write_on_a_lock(&pool).await;
             use sqlx::Connection;
             let mut audit_lock = sqlx::sqlite::SqliteConnection::connect(&format!(
                 "sqlite://{}",

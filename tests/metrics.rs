@@ -16,6 +16,31 @@ use serde_json::Value;
 
 const T0: &str = "2026-03-02 15:00:00";
 
+/// The demo world's metrics report at `now`, its deployments moved along first.
+async fn demo_report(
+    world: &DemoWorld,
+    store: &rollout_panel::adapters::store::SqliteStore,
+    now: chrono::NaiveDateTime,
+) -> rollout_panel::ops::metrics::MetricsReport {
+    world.advance_deployments(now).await.expect("advance");
+    let env = world.env_snapshot().await.expect("env");
+    gather(
+        store,
+        &Request {
+            profile: "demo",
+            now,
+            window: Duration::hours(72),
+            workspace: None,
+            settings: VerdictSettings::default(),
+            audit: &[],
+            env: Some(&env),
+            grace: rollout_panel::core::alarms::DEFAULT_GRACE,
+        },
+    )
+    .await
+    .expect("report")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_needs_review_spike_on_the_demo_canary_is_detected_and_the_workspace_rollback_recommended()
  {
@@ -26,28 +51,7 @@ async fn a_needs_review_spike_on_the_demo_canary_is_detected_and_the_workspace_r
         .expect("world");
     let store = world.store().await.expect("store");
     let mut sim = Simulator::new(9);
-    let report = |now| {
-        let (world, store) = (&world, &store);
-        async move {
-            world.advance_deployments(now).await.expect("advance");
-            let env = world.env_snapshot().await.expect("env");
-            gather(
-                store,
-                &Request {
-                    profile: "demo",
-                    now,
-                    window: Duration::hours(72),
-                    workspace: None,
-                    settings: VerdictSettings::default(),
-                    audit: &[],
-                    env: Some(&env),
-                    grace: rollout_panel::core::alarms::DEFAULT_GRACE,
-                },
-            )
-            .await
-            .expect("report")
-        }
-    };
+    let report = |now| demo_report(&world, &store, now);
     // Without the spike, an hour into the canary: no harm.
     sim.advance_to(&world, t0 + Duration::hours(1))
         .await
@@ -253,7 +257,6 @@ async fn metrics_json_on_postgres_matches_the_admin_definitions_and_lists_every_
 /// goes off, which the 15-minute grace expects (no alarm).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_rehearses_repeated_attempts_and_slow_jobs() {
-    use rollout_panel::core::alarms::DEFAULT_GRACE;
     let dir = common::temp_dir();
     let t0 = common::ts(T0);
     let world = DemoWorld::create(&dir.path().join("demo.sqlite"), t0, DemoStage::Canary, 9)
@@ -261,28 +264,7 @@ async fn the_demo_rehearses_repeated_attempts_and_slow_jobs() {
         .expect("world");
     let store = world.store().await.expect("store");
     let mut sim = Simulator::new(9);
-    let report = |now| {
-        let (world, store) = (&world, &store);
-        async move {
-            world.advance_deployments(now).await.expect("advance");
-            let env = world.env_snapshot().await.expect("env");
-            gather(
-                store,
-                &Request {
-                    profile: "demo",
-                    now,
-                    window: Duration::hours(72),
-                    workspace: None,
-                    settings: VerdictSettings::default(),
-                    audit: &[],
-                    env: Some(&env),
-                    grace: DEFAULT_GRACE,
-                },
-            )
-            .await
-            .expect("report")
-        }
-    };
+    let report = |now| demo_report(&world, &store, now);
     let t1 = t0 + Duration::hours(1);
     sim.advance_to(&world, t1).await.expect("simulate");
     let loops = store

@@ -13,6 +13,29 @@ use rollout_panel::ops::metrics::{Request, gather};
 
 const DATA_TIMING: &str = include_str!("fixtures/data_timing.sql");
 
+/// The metrics report of `store` at `now`, as `metrics --json` makes it.
+async fn report(
+    store: &PgStore,
+    now: chrono::NaiveDateTime,
+    window: Duration,
+    grace: Duration,
+) -> Result<rollout_panel::ops::metrics::MetricsReport, rollout_panel::ops::metrics::MetricsError> {
+    gather(
+        store,
+        &Request {
+            profile: "production",
+            now,
+            window,
+            workspace: None,
+            settings: VerdictSettings::default(),
+            audit: &[],
+            env: None,
+            grace,
+        },
+    )
+    .await
+}
+
 async fn store() -> (TestDb, PgStore) {
     let db = TestDb::create().await;
     db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_TIMING])
@@ -42,27 +65,15 @@ async fn skip_decisions_without_a_confidence_count_as_recorded_and_the_others_ar
 #[tokio::test]
 async fn an_attempt_5_minutes_after_a_toggle_off_raises_nothing_one_30_minutes_after_does() {
     let (_db, store) = store().await;
-    let report = |grace: Duration| {
-        let store = &store;
-        async move {
-            gather(
-                store,
-                &Request {
-                    profile: "production",
-                    now: common::ts("2026-02-21 11:00:00"),
-                    window: Duration::hours(72),
-                    workspace: None,
-                    settings: VerdictSettings::default(),
-                    audit: &[],
-                    env: None,
-                    grace,
-                },
-            )
-            .await
-            .expect("report")
-        }
+    let at = |grace| {
+        report(
+            &store,
+            common::ts("2026-02-21 11:00:00"),
+            Duration::hours(72),
+            grace,
+        )
     };
-    let r = report(DEFAULT_GRACE).await;
+    let r = at(DEFAULT_GRACE).await.expect("report");
     let off: Vec<_> = r
         .alarms
         .iter()
@@ -79,7 +90,7 @@ async fn an_attempt_5_minutes_after_a_toggle_off_raises_nothing_one_30_minutes_a
         off[0].finding
     );
     // A profile that allows 40 minutes: nothing.
-    let r = report(Duration::minutes(40)).await;
+    let r = at(Duration::minutes(40)).await.expect("report");
     assert!(
         !r.alarms
             .iter()
@@ -93,18 +104,11 @@ async fn an_attempt_5_minutes_after_a_toggle_off_raises_nothing_one_30_minutes_a
 #[tokio::test]
 async fn a_bumped_updated_at_does_not_move_the_canarys_start() {
     let (_db, store) = store().await;
-    let r = gather(
+    let r = report(
         &store,
-        &Request {
-            profile: "production",
-            now: common::ts("2026-02-21 11:00:00"),
-            window: Duration::hours(72),
-            workspace: None,
-            settings: VerdictSettings::default(),
-            audit: &[],
-            env: None,
-            grace: DEFAULT_GRACE,
-        },
+        common::ts("2026-02-21 11:00:00"),
+        Duration::hours(72),
+        DEFAULT_GRACE,
     )
     .await
     .expect("report");
@@ -152,18 +156,11 @@ async fn a_loop_summary_with_4_iterations_on_a_clamp_of_3_raises_the_bound_alarm
         2,
         "the summary without iterationsUsed is ignored: {loops:#?}"
     );
-    let r = gather(
+    let r = report(
         &store,
-        &Request {
-            profile: "production",
-            now: common::ts("2026-02-21 11:00:00"),
-            window: Duration::hours(72),
-            workspace: None,
-            settings: VerdictSettings::default(),
-            audit: &[],
-            env: None,
-            grace: DEFAULT_GRACE,
-        },
+        common::ts("2026-02-21 11:00:00"),
+        Duration::hours(72),
+        DEFAULT_GRACE,
     )
     .await
     .expect("report");
@@ -183,18 +180,11 @@ async fn on_a_v0_database_metrics_degrade_to_nulls_with_a_note() {
     db.apply(&[PG_V0, DATA_BASE, include_str!("fixtures/data_v0.sql")])
         .await;
     let store = PgStore::connect(&db.url).await.expect("connect");
-    let r = gather(
+    let r = report(
         &store,
-        &Request {
-            profile: "production",
-            now: common::ts("2026-02-22 12:00:00"),
-            window: Duration::hours(60),
-            workspace: None,
-            settings: VerdictSettings::default(),
-            audit: &[],
-            env: None,
-            grace: DEFAULT_GRACE,
-        },
+        common::ts("2026-02-22 12:00:00"),
+        Duration::hours(60),
+        DEFAULT_GRACE,
     )
     .await
     .expect("a report, not a refusal");
