@@ -35,6 +35,7 @@ async fn demo_report(
             audit: &[],
             env: Some(&env),
             grace: rollout_panel::core::alarms::DEFAULT_GRACE,
+            vercel_logs: None,
         },
     )
     .await

@@ -31,6 +31,10 @@ async fn report(
             audit: &[],
             env: None,
             grace,
+            vercel_logs: Some(rollout_panel::core::health::VercelLogs::new(
+                Some("zrg"),
+                "zrg-dashboard",
+            )),
         },
     )
     .await
@@ -240,5 +244,71 @@ async fn a_reviser_failure_is_one_error_not_also_stuck() {
             )
         });
     assert_eq!(alpha, (1, 1, 0), "(attempted, AI errors, stuck)");
+    store.close().await;
+}
+
+const DATA_HEALTH: &str = include_str!("fixtures/data_health.sql");
+
+#[tokio::test]
+async fn the_revision_path_health_counts_each_draft_once_under_its_first_problem() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_HEALTH])
+        .await;
+    let store = PgStore::connect(&db.url).await.expect("connect");
+    assert!(store.schema().pipeline_artifacts, "{:?}", store.schema());
+    let now = common::ts("2026-03-05 12:00:00");
+    let r = report(&store, now, Duration::hours(1), DEFAULT_GRACE)
+        .await
+        .expect("report");
+    let json = serde_json::to_value(&r).expect("json");
+    let health = &json["revision_health"];
+    assert_eq!(health["claims"], 7, "{health:#}");
+    let ids = |kind: &str| -> Vec<String> {
+        let p = health["problems"]
+            .as_array()
+            .and_then(|a| a.iter().find(|p| p["kind"] == kind))
+            .unwrap_or_else(|| panic!("{kind} in {health:#}"));
+        let ids: Vec<String> = serde_json::from_value(p["draft_ids"].clone()).expect("ids");
+        assert_eq!(p["draft_count"], ids.len(), "{p:#}");
+        ids
+    };
+    assert_eq!(ids("reviser_failure"), ["h1"]);
+    assert_eq!(ids("loop_timeout"), ["h2", "h3"]);
+    assert_eq!(ids("repeated_attempts"), ["h4"]);
+    assert_eq!(ids("stuck"), ["h6"]);
+    assert!(health["unreadable"].is_null(), "{health:#}");
+    assert!(
+        health["not_in_database"]
+            .as_str()
+            .is_some_and(|s| s.contains("SMS") && s.contains("Revision loop failed")),
+        "{health:#}"
+    );
+    assert_eq!(
+        health["vercel_logs"]["url"],
+        "https://vercel.com/zrg/zrg-dashboard/logs?searchQuery=Revision+loop+failed"
+    );
+    // One workspace: only its claims are judged.
+    let beta = gather(
+        &store,
+        &Request {
+            profile: "production",
+            now,
+            window: Duration::hours(1),
+            workspace: Some("Beta"),
+            settings: VerdictSettings::default(),
+            audit: &[],
+            env: None,
+            grace: DEFAULT_GRACE,
+            vercel_logs: None,
+        },
+    )
+    .await
+    .expect("report");
+    let beta = beta.revision_health.expect("health");
+    assert_eq!(beta.claims, 1);
+    assert_eq!(
+        beta.problems.iter().map(|p| p.draft_count).sum::<usize>(),
+        1
+    );
     store.close().await;
 }

@@ -33,6 +33,7 @@ fn schema() -> SchemaReport {
         type_mismatches: vec![],
         revision_index: true,
         ai_interaction: true,
+        pipeline_artifacts: true,
     }
 }
 

@@ -31,6 +31,7 @@ fn on_v0_the_metrics_tab_shows_what_the_schema_has_and_says_what_it_lacks() {
         type_mismatches: vec![],
         revision_index: false,
         ai_interaction: true,
+        pipeline_artifacts: true,
     });
     s.workspaces = vec![Workspace {
         id: "c-alpha".to_owned(),

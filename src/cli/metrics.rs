@@ -60,6 +60,7 @@ pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<E
                 audit: &entries,
                 env: env.as_ref(),
                 grace: session.grace(),
+                vercel_logs: session.vercel_logs(),
             },
         )
         .await?;

@@ -39,6 +39,10 @@ pub struct ClaimFact {
     pub draft_id: String,
     /// The draft's workspace (`Lead.clientId`).
     pub client_id: String,
+    /// `AIDraft.leadId` (ties `AIInteraction` rows to the claim).
+    pub lead_id: String,
+    /// Whether `autoSendRevisionConfidence` is set.
+    pub revised: bool,
     /// `autoSendRevisionAttemptedAt`.
     pub stamp: UtcNaive,
     /// `AIDraft.channel`.
@@ -63,6 +67,8 @@ pub struct LoopSummary {
     pub stop_reason: String,
     /// `metadata.iterationsUsed`.
     pub iterations_used: i64,
+    /// `metadata.cacheHits` (a retry that reused cached artifacts).
+    pub cache_hits: Option<i64>,
     /// `metadata.channel`.
     pub channel: String,
     /// When it was recorded.

@@ -4,6 +4,7 @@ pub mod alarms;
 pub mod dburl;
 pub mod env;
 pub mod export;
+pub mod health;
 pub mod lever;
 pub mod metrics;
 pub mod profile;

@@ -206,6 +206,17 @@ pub const TABLES: &[&str] = &[
     "Client",
     "Lead",
     "AIInteraction",
+    "DraftPipelineRun",
+    "DraftPipelineArtifact",
+];
+
+/// The pipeline columns the `loop_error` read needs (Phase 123).
+const PIPELINE_COLUMNS: &[(&str, &str)] = &[
+    ("DraftPipelineRun", "id"),
+    ("DraftPipelineRun", "draftId"),
+    ("DraftPipelineArtifact", "runId"),
+    ("DraftPipelineArtifact", "stage"),
+    ("DraftPipelineArtifact", "iteration"),
 ];
 
 /// The `AIInteraction` columns the AI-error series reads (contract §1.6).
@@ -239,6 +250,9 @@ pub struct SchemaReport {
     /// Whether `AIInteraction` has the columns the AI-error series reads
     /// (without it, AI errors are reported as not readable, never as 0 by error).
     pub ai_interaction: bool,
+    /// Whether the pipeline tables (`DraftPipelineRun`, `DraftPipelineArtifact`)
+    /// are there, for the `loop_error` artifacts.
+    pub pipeline_artifacts: bool,
 }
 
 impl SchemaReport {
@@ -310,12 +324,14 @@ impl SchemaReport {
         let ai_interaction = AI_INTERACTION_COLUMNS
             .iter()
             .all(|c| present.contains_key(&("AIInteraction", c)));
+        let pipeline_artifacts = PIPELINE_COLUMNS.iter().all(|c| present.contains_key(c));
         Self {
             variant,
             missing,
             type_mismatches,
             revision_index,
             ai_interaction,
+            pipeline_artifacts,
         }
     }
 

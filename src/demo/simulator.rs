@@ -352,6 +352,20 @@ impl Simulator {
                 .bind(done)
                 .execute(&mut *conn)
                 .await?;
+                if email {
+                    // With a pipeline run, the agent records the failed
+                    // iteration (`lib/auto-send/revision-agent.ts:756`).
+                    let run = pipeline_run(conn, &client_id, &lead_id, &id, &channel, done).await?;
+                    artifact(
+                        conn,
+                        &run,
+                        "loop_error",
+                        1,
+                        r#"{"error":"missing_revised_draft"}"#,
+                        done,
+                    )
+                    .await?;
+                }
                 record_decision(
                     conn,
                     &id,
@@ -424,6 +438,20 @@ impl Simulator {
                 conn, &mut rng, &client_id, &lead_id, &id, stop, used, &channel, done,
             )
             .await?;
+            // One reviser call per iteration used (the summary's count).
+            for n in 0..used {
+                sqlx::query(
+                    r#"INSERT INTO "AIInteraction" ("id", "clientId", "leadId", "source", "featureId", "promptKey", "model", "apiType", "latencyMs", "status", "createdAt")
+                       VALUES (?, ?, ?, 'lib:auto_send.revision_agent', 'auto_send.revise', 'auto_send.revise.v3', 'gpt-5.2', 'responses', ?, 'success', ?)"#,
+                )
+                .bind(format!("{id}-revise-{n}"))
+                .bind(&client_id)
+                .bind(&lead_id)
+                .bind(latency.num_milliseconds() / used.max(1))
+                .bind(to_millis(stamp + latency * (n as i32 + 1) / (used.max(1) as i32)))
+                .execute(&mut *conn)
+                .await?;
+            }
             let final_conf = if improved { revised } else { original };
             let action = if final_conf >= threshold {
                 if rng.random_bool(0.75) {
@@ -464,8 +492,33 @@ async fn loop_summary(
     channel: &str,
     at: UtcNaive,
 ) -> Result<(), DemoError> {
+    let run_id = uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .to_string();
+    // Email loops run in a pipeline run: the summary is also its artifact
+    // (`lib/auto-send/loop-observability.ts`).
+    let run_id = match channel {
+        "email" => {
+            let run = pipeline_run(conn, client_id, lead_id, draft_id, channel, at).await?;
+            let payload = serde_json::json!({
+                "stopReason": stop_reason,
+                "iterationsUsed": iterations_used,
+            });
+            artifact(
+                conn,
+                &run,
+                "auto_send_revision_loop",
+                0,
+                &payload.to_string(),
+                at,
+            )
+            .await?;
+            run
+        }
+        _ => run_id,
+    };
     let metadata = serde_json::json!({
-        "runId": uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string(),
+        "runId": run_id,
         "draftId": draft_id,
         "stopReason": stop_reason,
         "iterationsUsed": iterations_used,
@@ -480,6 +533,60 @@ async fn loop_summary(
     .bind(client_id)
     .bind(lead_id)
     .bind(metadata.to_string())
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The draft's pipeline run (one per draft: `DraftPipelineRun.draftId` is
+/// unique), created on first use; returns its id.
+async fn pipeline_run(
+    conn: &mut SqliteConnection,
+    client_id: &str,
+    lead_id: &str,
+    draft_id: &str,
+    channel: &str,
+    at: UtcNaive,
+) -> Result<String, DemoError> {
+    let run = format!("run-{draft_id}");
+    sqlx::query(
+        r#"INSERT INTO "DraftPipelineRun" ("id", "clientId", "leadId", "triggerMessageId", "draftId", "channel", "status", "createdAt", "updatedAt")
+           VALUES (?, ?, ?, ?, ?, ?, 'COMPLETED', ?, ?)
+           ON CONFLICT DO NOTHING"#,
+    )
+    .bind(&run)
+    .bind(client_id)
+    .bind(lead_id)
+    .bind(format!("msg-{draft_id}"))
+    .bind(draft_id)
+    .bind(channel)
+    .bind(at)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(run)
+}
+
+/// One `DraftPipelineArtifact` of a run.
+async fn artifact(
+    conn: &mut SqliteConnection,
+    run: &str,
+    stage: &str,
+    iteration: i64,
+    payload: &str,
+    at: UtcNaive,
+) -> Result<(), DemoError> {
+    sqlx::query(
+        r#"INSERT INTO "DraftPipelineArtifact" ("id", "runId", "stage", "iteration", "payload", "createdAt")
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT DO NOTHING"#,
+    )
+    .bind(format!("{run}-{stage}-{iteration}"))
+    .bind(run)
+    .bind(stage)
+    .bind(iteration)
+    .bind(payload)
     .bind(at)
     .execute(&mut *conn)
     .await?;

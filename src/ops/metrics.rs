@@ -102,6 +102,61 @@ pub struct VerdictReport {
     pub note: Option<String>,
 }
 
+/// One problem of the revision path, over the window's claims.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProblemReport {
+    /// `reviser_failure`, `loop_timeout`, `repeated_attempts` or `stuck`.
+    pub kind: crate::core::health::Problem,
+    /// For people.
+    pub label: &'static str,
+    /// How many drafts (each counted under one problem only).
+    pub draft_count: usize,
+    /// All of them, by claim time.
+    pub draft_ids: Vec<String>,
+}
+
+/// The revision path's health over the window: each claim judged once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RevisionHealthReport {
+    /// Claims judged (of the listed workspaces).
+    pub claims: usize,
+    /// Each problem, in precedence order (a draft counts under the first it has).
+    pub problems: Vec<ProblemReport>,
+    /// What the database cannot show.
+    pub not_in_database: &'static str,
+    /// Sources this database lacks, so not counted.
+    pub unreadable: Option<String>,
+    /// Where the rest is: the project's Vercel logs (none for the demo).
+    pub vercel_logs: Option<crate::core::health::VercelLogs>,
+}
+
+impl RevisionHealthReport {
+    fn new(
+        health: &crate::core::health::Health,
+        vercel_logs: Option<crate::core::health::VercelLogs>,
+    ) -> Self {
+        use crate::core::health::Problem;
+        Self {
+            claims: health.claims,
+            problems: Problem::ALL
+                .iter()
+                .map(|p| {
+                    let ids = health.draft_ids(*p);
+                    ProblemReport {
+                        kind: *p,
+                        label: p.label(),
+                        draft_count: ids.len(),
+                        draft_ids: ids,
+                    }
+                })
+                .collect(),
+            not_in_database: crate::core::health::BLIND_SPOTS,
+            unreadable: health.unreadable_note(),
+            vercel_logs,
+        }
+    }
+}
+
 /// The whole report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricsReport {
@@ -117,6 +172,8 @@ pub struct MetricsReport {
     pub verdict: VerdictReport,
     /// Invariant alarms.
     pub alarms: Vec<crate::core::alarms::Alarm>,
+    /// The revision path's health (`null` on V0, where there are no claims).
+    pub revision_health: Option<RevisionHealthReport>,
     /// What the report cannot show, and why (e.g. on a V0 schema).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -221,6 +278,8 @@ pub struct Request<'a> {
     pub env: Option<&'a crate::core::env::EnvSnapshot>,
     /// The grace after a change (the profile's `grace_minutes`).
     pub grace: chrono::Duration,
+    /// The profile's Vercel logs (none for the demo).
+    pub vercel_logs: Option<crate::core::health::VercelLogs>,
 }
 
 /// Why the report could not be gathered.
@@ -282,6 +341,20 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
         loops: &loops,
     };
     let alarms = crate::core::alarms::evaluate(&alarm_facts, &claims);
+    let revision_health = match revision_readable {
+        false => None,
+        true => {
+            let path = store.revision_path(start).await?;
+            let ids: BTreeSet<&str> = listed.iter().map(|w| w.id.as_str()).collect();
+            let mine: Vec<_> = claims
+                .iter()
+                .filter(|c| ids.contains(c.client_id.as_str()))
+                .cloned()
+                .collect();
+            let health = crate::core::health::judge(&mine, &loops, &path, now);
+            Some(RevisionHealthReport::new(&health, req.vercel_logs.clone()))
+        }
+    };
     Ok(MetricsReport {
         profile: req.profile.to_owned(),
         window: Window {
@@ -293,6 +366,7 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
         note: (!revision_readable).then(|| V0_NOTE.to_owned()),
         verdict,
         alarms,
+        revision_health,
     })
 }
 

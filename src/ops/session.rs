@@ -81,6 +81,18 @@ impl Target {
         chrono::Duration::minutes(i64::from(minutes))
     }
 
+    /// The project's Vercel logs searched for the revision loop's failures
+    /// (none for the demo, which has no Vercel project).
+    pub fn vercel_logs(&self) -> Option<crate::core::health::VercelLogs> {
+        match self {
+            Self::Demo { .. } => None,
+            Self::Profile { profile, .. } => Some(crate::core::health::VercelLogs::new(
+                profile.vercel_team.as_deref(),
+                &profile.vercel_project,
+            )),
+        }
+    }
+
     /// The demo world in the panel's data dir.
     pub fn demo(paths: &Paths) -> Self {
         Self::Demo {
@@ -197,6 +209,11 @@ impl Session {
     /// The profile's grace after a change (see [`Target::grace`]).
     pub fn grace(&self) -> chrono::Duration {
         self.target.grace()
+    }
+
+    /// The project's Vercel logs (see [`Target::vercel_logs`]).
+    pub fn vercel_logs(&self) -> Option<crate::core::health::VercelLogs> {
+        self.target.vercel_logs()
     }
 
     /// Whether this is the rehearsal world.

@@ -73,6 +73,18 @@ async fn read_db_once(
                 )
                 .await?,
             );
+            let path = within(
+                timeout,
+                "the database",
+                store.revision_path(now - ChronoDuration::hours(72)),
+            )
+            .await?;
+            snapshot.revision_health = Arc::new(crate::core::health::judge(
+                &snapshot.claims,
+                &snapshot.loops,
+                &path,
+                now,
+            ));
             snapshot.counts_72h_at = Some(now);
         }
     }
@@ -134,6 +146,7 @@ impl Worker {
     pub(crate) async fn store(&mut self) -> Result<Arc<dyn Store>, SessionError> {
         let store = self.session.store().await?;
         self.snapshot.source = self.session.source().to_owned();
+        self.snapshot.vercel_logs = self.session.vercel_logs();
         Ok(store)
     }
 

@@ -48,6 +48,9 @@ pub struct Snapshot {
     pub profile: String,
     /// Where the data comes from, for people.
     pub source: String,
+    /// The profile's Vercel logs for what the database cannot show (none
+    /// in the demo).
+    pub vercel_logs: Option<crate::core::health::VercelLogs>,
     /// When this snapshot was made (the panel's clock).
     pub made_at: Option<UtcNaive>,
     /// Database health.
@@ -68,6 +71,9 @@ pub struct Snapshot {
     pub claims: Arc<Vec<crate::core::alarms::ClaimFact>>,
     /// The revision loops' summaries of the same 72 h (read with the claims).
     pub loops: Arc<Vec<crate::core::alarms::LoopSummary>>,
+    /// The revision path's health over the same 72 h, each claim judged
+    /// once (read and judged with the claims).
+    pub revision_health: Arc<crate::core::health::Health>,
     /// The canary and its verdict's arms, when a workspace has the toggle on.
     pub canary: Option<CanaryArms>,
     /// The invariant alarms except the verdict's (the UI adds that one with

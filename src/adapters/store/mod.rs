@@ -138,6 +138,14 @@ pub trait Store: Send + Sync {
         since: UtcNaive,
     ) -> Result<Vec<crate::core::alarms::LoopSummary>, StoreError>;
 
+    /// The revision path's other rows since `since`: the reviser's calls
+    /// (`auto_send.revise`) and the `loop_error` artifacts of the claims
+    /// (each `None` when its table cannot be read).
+    async fn revision_path(
+        &self,
+        since: UtcNaive,
+    ) -> Result<crate::core::health::PathRows, StoreError>;
+
     /// The readiness counts: drafts applied without an attempt stamp (any
     /// time), drafts evaluated / recorded at or after `since` (the serving
     /// deployment's build time), attempts at or after `attempts_from`, and

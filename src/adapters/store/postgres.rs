@@ -119,5 +119,6 @@ impl_store!(
     "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
     "SHOW server_version",
     |v| format!("PostgreSQL {v}"),
-    sql::PG_LOOPS
+    sql::PG_LOOPS,
+    sql::PG_PATH
 );

@@ -30,6 +30,9 @@ pub(crate) struct ClaimRow {
     pub id: String,
     #[sqlx(rename = "clientId")]
     pub client_id: String,
+    #[sqlx(rename = "leadId")]
+    pub lead_id: String,
+    pub revised: bool,
     #[sqlx(rename = "autoSendRevisionAttemptedAt")]
     pub stamp: NaiveDateTime,
     pub channel: String,
@@ -126,6 +129,8 @@ impl From<ClaimRow> for crate::core::alarms::ClaimFact {
         Self {
             draft_id: r.id,
             client_id: r.client_id,
+            lead_id: r.lead_id,
+            revised: r.revised,
             stamp: r.stamp,
             channel: r.channel,
             iterations: r.iterations,

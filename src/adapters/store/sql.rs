@@ -151,18 +151,60 @@ pub const SQLITE_DRAFT_FACTS: (&str, &str, &str) = draft_facts_sql!("?1", "?2");
 /// `auto_send.revision_loop`, stats in `metadata`;
 /// `lib/auto-send/loop-observability.ts`). Postgres: jsonb.
 pub const PG_LOOPS: &str = r#"SELECT i."metadata"->>'draftId', i."clientId", i."metadata"->>'stopReason',
-       CAST(i."metadata"->>'iterationsUsed' AS BIGINT), i."metadata"->>'channel', i."createdAt"
+       CAST(i."metadata"->>'iterationsUsed' AS BIGINT), i."metadata"->>'channel', i."createdAt",
+       CASE WHEN jsonb_typeof(i."metadata"->'cacheHits') = 'number' THEN CAST(i."metadata"->>'cacheHits' AS BIGINT) END
 FROM "AIInteraction" i
 WHERE i."featureId" = 'auto_send.revision_loop' AND i."createdAt" >= $1
   AND jsonb_typeof(i."metadata"->'iterationsUsed') = 'number'
 ORDER BY i."createdAt""#;
 /// The same, SQLite (metadata as JSON text).
 pub const SQLITE_LOOPS: &str = r#"SELECT json_extract(i."metadata", '$.draftId'), i."clientId", json_extract(i."metadata", '$.stopReason'),
-       CAST(json_extract(i."metadata", '$.iterationsUsed') AS INTEGER), json_extract(i."metadata", '$.channel'), i."createdAt"
+       CAST(json_extract(i."metadata", '$.iterationsUsed') AS INTEGER), json_extract(i."metadata", '$.channel'), i."createdAt",
+       CASE WHEN json_type(i."metadata", '$.cacheHits') IN ('integer', 'real') THEN CAST(json_extract(i."metadata", '$.cacheHits') AS INTEGER) END
 FROM "AIInteraction" i
 WHERE i."featureId" = 'auto_send.revision_loop' AND i."createdAt" >= ?
   AND json_type(i."metadata", '$.iterationsUsed') IN ('integer', 'real')
 ORDER BY i."createdAt""#;
+
+/// The reviser's calls since `$1` (`AIInteraction` `auto_send.revise`, any
+/// status), through the (clientId, featureId, createdAt) index.
+macro_rules! revise_calls_sql {
+    ($p:literal) => {
+        concat!(
+            r#"SELECT i."leadId", i."createdAt", i."status" = 'error' AS failed, i."promptKey"
+FROM "AIInteraction" i
+WHERE i."clientId" IN (SELECT c."id" FROM "Client" c)
+  AND i."featureId" = 'auto_send.revise'
+  AND i."createdAt" >= "#,
+            $p,
+            r#" AND i."leadId" IS NOT NULL
+ORDER BY i."createdAt""#
+        )
+    };
+}
+
+/// The `loop_error` artifacts of the claims since `$1`: from the stamp
+/// index to each claim's run (unique on draftId) and its artifacts (unique
+/// on runId, stage, iteration), never a scan of the artifacts.
+macro_rules! loop_errors_sql {
+    ($p:literal) => {
+        concat!(
+            r#"SELECT d."id", CAST(a."iteration" AS BIGINT) AS iteration
+FROM "AIDraft" d
+JOIN "DraftPipelineRun" r ON r."draftId" = d."id"
+JOIN "DraftPipelineArtifact" a ON a."runId" = r."id" AND a."stage" = 'loop_error'
+WHERE d."autoSendRevisionAttemptedAt" >= "#,
+            $p,
+            r#"
+ORDER BY d."id", a."iteration""#
+        )
+    };
+}
+
+/// Reviser calls and loop errors, Postgres.
+pub const PG_PATH: (&str, &str) = (revise_calls_sql!("$1"), loop_errors_sql!("$1"));
+/// Reviser calls and loop errors, SQLite.
+pub const SQLITE_PATH: (&str, &str) = (revise_calls_sql!("?1"), loop_errors_sql!("?1"));
 
 macro_rules! toggle_sql {
     ($d:literal) => {
@@ -232,7 +274,7 @@ pub const SQLITE_SERIES: [&str; 4] = [
 macro_rules! claims_sql {
     ($p:literal, $iterations:literal, $max_iterations:literal) => {
         concat!(
-            r#"SELECT d."id", l."clientId", d."autoSendRevisionAttemptedAt", d."channel", "#,
+            r#"SELECT d."id", l."clientId", d."leadId", (d."autoSendRevisionConfidence" IS NOT NULL) AS revised, d."autoSendRevisionAttemptedAt", d."channel", "#,
             $iterations,
             " AS iterations, ",
             $max_iterations,
@@ -334,7 +376,7 @@ pub const SQLITE_DRAFTS_BY_IDS: [&str; 2] = [
 /// code is written once; the stores differ only in the SQL constants, the
 /// version query and how the catalogue is read (each module's `read_catalog`).
 macro_rules! impl_store {
-    ($ty:ty, $counts:expr, $series:expr, $claims:expr, $revised:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr, $loops:expr) => {
+    ($ty:ty, $counts:expr, $series:expr, $claims:expr, $revised:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr, $loops:expr, $path:expr) => {
         #[async_trait::async_trait]
         impl $crate::adapters::store::Store for $ty {
             async fn loop_summaries(
@@ -345,7 +387,7 @@ macro_rules! impl_store {
                 if !self.report.ai_interaction {
                     return Ok(Vec::new());
                 }
-                let rows: Vec<(Option<String>, String, Option<String>, Option<i64>, Option<String>, $crate::core::time::UtcNaive)> =
+                let rows: Vec<(Option<String>, String, Option<String>, Option<i64>, Option<String>, $crate::core::time::UtcNaive, Option<i64>)> =
                     sqlx::query_as($loops)
                         .bind(since)
                         .fetch_all(&self.pool)
@@ -354,17 +396,66 @@ macro_rules! impl_store {
                 // A summary without a draft id or an iteration count says nothing here.
                 Ok(rows
                     .into_iter()
-                    .filter_map(|(draft, client, stop, used, channel, at)| {
+                    .filter_map(|(draft, client, stop, used, channel, at, cache_hits)| {
                         Some($crate::core::alarms::LoopSummary {
                             draft_id: draft?,
                             client_id: client,
                             stop_reason: stop.unwrap_or_default(),
                             iterations_used: used?,
+                            cache_hits,
                             channel: channel.unwrap_or_default(),
                             at,
                         })
                     })
                     .collect())
+            }
+
+            async fn revision_path(
+                &self,
+                since: $crate::core::time::UtcNaive,
+            ) -> Result<$crate::core::health::PathRows, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::StoreError;
+                use $crate::core::health::{LoopError, PathRows, ReviseCall};
+                let (calls_sql, errors_sql) = $path;
+                let calls = match self.report.ai_interaction {
+                    false => None,
+                    true => {
+                        let rows: Vec<(String, $crate::core::time::UtcNaive, bool, Option<String>)> =
+                            sqlx::query_as(calls_sql)
+                                .bind(since)
+                                .fetch_all(&self.pool)
+                                .await
+                                .map_err(|e| StoreError::query("the reviser calls", e))?;
+                        Some(
+                            rows.into_iter()
+                                .map(|(lead_id, at, error, key)| ReviseCall {
+                                    lead_id,
+                                    at,
+                                    error,
+                                    runner_retry: ReviseCall::is_runner_retry(key.as_deref()),
+                                })
+                                .collect(),
+                        )
+                    }
+                };
+                let loop_errors = match self.report.pipeline_artifacts
+                    && self.report.variant.has_revision_columns()
+                {
+                    false => None,
+                    true => {
+                        let rows: Vec<(String, i64)> = sqlx::query_as(errors_sql)
+                            .bind(since)
+                            .fetch_all(&self.pool)
+                            .await
+                            .map_err(|e| StoreError::query("the loop_error artifacts", e))?;
+                        Some(
+                            rows.into_iter()
+                                .map(|(draft_id, iteration)| LoopError { draft_id, iteration })
+                                .collect(),
+                        )
+                    }
+                };
+                Ok(PathRows { calls, loop_errors })
             }
 
             fn schema(&self) -> &$crate::core::schema::SchemaReport {

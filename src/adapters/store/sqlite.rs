@@ -63,5 +63,6 @@ impl_store!(
     "SELECT 0 WHERE 0",
     "SELECT sqlite_version()",
     |v| format!("SQLite {v} (demo)"),
-    sql::SQLITE_LOOPS
+    sql::SQLITE_LOOPS,
+    sql::SQLITE_PATH
 );

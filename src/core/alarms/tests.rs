@@ -27,6 +27,8 @@ fn claim(id: &str, client: &str, stamp: UtcNaive) -> ClaimFact {
     ClaimFact {
         draft_id: id.to_owned(),
         client_id: client.to_owned(),
+        lead_id: format!("lead-{id}"),
+        revised: true,
         stamp,
         channel: "sms".to_owned(),
         iterations: None,
@@ -304,6 +306,7 @@ fn a_loop_summary_above_the_clamp_raises_the_bound_alarm_once_per_draft() {
         client_id: "a".into(),
         stop_reason: "exhausted".into(),
         iterations_used: used,
+        cache_hits: Some(0),
         channel: channel.into(),
         at: at(13, 1),
     };

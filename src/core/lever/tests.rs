@@ -62,6 +62,7 @@ fn schema(variant: SchemaVariant) -> SchemaReport {
         type_mismatches: vec![],
         revision_index: true,
         ai_interaction: true,
+        pipeline_artifacts: true,
     }
 }
 

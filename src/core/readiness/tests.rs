@@ -76,6 +76,7 @@ fn good() -> Facts {
             type_mismatches: vec![],
             revision_index: true,
             ai_interaction: true,
+            pipeline_artifacts: true,
         }),
         drafts: Ok(DraftFacts {
             applied_without_attempt: 0,

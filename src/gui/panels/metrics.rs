@@ -217,12 +217,14 @@ pub fn metrics_ui(
     plot(ui, "needs_review share of evaluated drafts", &|c| {
         c.needs_review_share()
     });
-    plot(ui, "AI errors and stuck claims per minute", &|c| {
-        Some((c.ai_errors + c.stuck) as f64 / per_minute)
-    });
-    ui.small(
-        "Stuck claims: stamped attempts still without a revision confidence 5 minutes later, well past the loop budget. \
-         They are the only database trace of a deadline_exceeded (the error text is never stored).",
+    crate::gui::panels::health::revision_health_ui(
+        ui,
+        snapshot,
+        &crate::gui::panels::health::Bins {
+            minutes: &binned.minutes,
+            bin_minutes: window.bin_minutes() as i64,
+            height: plot_height,
+        },
     );
     markers_ui(ui, &markers);
 
@@ -244,14 +246,14 @@ fn summary_ui(ui: &mut Ui, who: &str, c: MinuteStats, window: MetricsWindow, col
     });
 }
 
-fn hhmm(x: f64) -> String {
+pub(crate) fn hhmm(x: f64) -> String {
     DateTime::from_timestamp(x.round() as i64, 0)
         .map(|t| t.format("%H:%M").to_string())
         .unwrap_or_default()
 }
 
 /// Grid steps (seconds) on whole minutes and hours, finest first, for a visible span.
-fn time_steps(span_seconds: f64) -> [f64; 3] {
+pub(crate) fn time_steps(span_seconds: f64) -> [f64; 3] {
     const STEPS: [f64; 9] = [
         60.0,
         300.0,

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod drafts;
+pub mod health;
 pub mod levers;
 pub mod metrics;
 pub mod profiles;
