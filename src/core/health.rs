@@ -20,7 +20,9 @@
 //!
 //! Rows are tied to a claim by lead and time: the latest claim of the same
 //! lead stamped at or before the row, within [`CALLS_WITHIN`] (retries can
-//! re-enter the reviser after the stamp, which is written once).
+//! re-enter the reviser after the stamp, which is written once). A call that
+//! two claims of one lead could own is not counted as an attempt of either;
+//! an error row still makes one reviser failure (of the latest claim).
 
 use crate::core::alarms::{ClaimFact, LoopSummary};
 use crate::core::metrics::STUCK_AFTER;
@@ -187,13 +189,19 @@ pub fn judge(
         let Some(list) = by_lead.get(call.lead_id.as_str()) else {
             continue;
         };
-        let Some(&(stamp, i)) = list.iter().rev().find(|(s, _)| *s <= call.at) else {
+        // The lead's claims this row can belong to, latest first.
+        let mut candidates = list
+            .iter()
+            .rev()
+            .filter(|(s, _)| *s <= call.at && call.at - *s < CALLS_WITHIN);
+        let Some(&(_, i)) = candidates.next() else {
             continue;
         };
-        if call.at - stamp >= CALLS_WITHIN {
-            continue;
-        }
-        if !call.runner_retry {
+        // With two claims of one lead under way (an email and an SMS draft,
+        // say), a call cannot be told apart: it is not counted as an attempt
+        // of either (the loop summaries, which name their draft, still are).
+        let ambiguous = candidates.next().is_some();
+        if !call.runner_retry && !ambiguous {
             seen[i].calls += 1;
         }
         if call.error {

@@ -246,3 +246,32 @@ fn the_logs_link_uses_slugs_and_names_or_asks_for_them() {
         "vercel logs --project zrg-dashboard --scope zrg --query \"Revision loop failed\" --since 1h"
     );
 }
+
+#[test]
+fn calls_two_claims_of_one_lead_could_own_are_not_repeats_of_either() {
+    // An email loop (3 calls) still running when the same lead's SMS draft
+    // is claimed: its last call falls after the SMS claim.
+    let claims = [
+        claim("email", "l1", "email", at(10, 0, 0), true),
+        claim("sms", "l1", "sms", at(10, 0, 12), true),
+    ];
+    let rows = PathRows {
+        calls: Some(vec![
+            call("l1", at(10, 0, 4), false),
+            call("l1", at(10, 0, 9), false),
+            call("l1", at(10, 0, 13), false),
+            call("l1", at(10, 0, 20), false),
+        ]),
+        loop_errors: Some(Vec::new()),
+    };
+    let h = judge(&claims, &[], &rows, at(11, 0, 0));
+    assert!(h.problems.is_empty(), "{h:?}");
+    // An ambiguous error is still one failure, of the latest claim.
+    let rows = PathRows {
+        calls: Some(vec![call("l1", at(10, 0, 20), true)]),
+        loop_errors: Some(Vec::new()),
+    };
+    let h = judge(&claims, &[], &rows, at(11, 0, 0));
+    assert_eq!(h.counts(), [1, 0, 0, 0]);
+    assert_eq!(problem_of(&h, "sms"), Some(Problem::ReviserFailure));
+}

@@ -52,7 +52,7 @@ pub fn revision_health_ui(ui: &mut Ui, snapshot: &Snapshot, bins: &Bins<'_>) {
             .minutes
             .iter()
             .zip(&counts)
-            .filter(|(_, c)| c[p as usize] > 0)
+            // Every bin, zeros too: `stack_on` adds the bars below by index.
             .map(|(m, c)| {
                 Bar::new(
                     epoch_seconds(*m) + 30.0 * bins.bin_minutes as f64,
@@ -73,7 +73,7 @@ pub fn revision_health_ui(ui: &mut Ui, snapshot: &Snapshot, bins: &Bins<'_>) {
         .include_y(0.0)
         .include_y(1.0)
         .include_x(epoch_seconds(*first))
-        .include_x(epoch_seconds(*last) + 60.0 * bins.bin_minutes as f64)
+        .include_x(epoch_seconds(*last))
         .allow_scroll(false)
         .x_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
             super::metrics::time_steps(input.bounds.1 - input.bounds.0)
