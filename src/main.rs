@@ -10,6 +10,8 @@ use rollout_panel::{cli, gui};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything is created: the panel's files are its user's alone.
+    rollout_panel::platform::private::restrict_umask();
     let cli = Cli::parse();
     let paths = Paths::resolve(cli.data_dir.as_deref());
     diagnostics::init_logging(paths.as_ref().ok(), &cli.log_level);
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    rollout_panel::platform::private::tighten(&paths);
     diagnostics::install_crash_reporter(&paths);
     diagnostics::announce_crash_reports(&paths);
     let result = match cli.command {

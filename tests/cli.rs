@@ -227,3 +227,96 @@ fn a_demo_instant_rollback_pins_production_and_a_kill_switch_promotes_its_build(
         .expect("item");
     assert_eq!(live["status"], "pass", "{live:#}");
 }
+
+/// Hostile or careless input gets a clear error, a non-zero exit and no
+/// crash report (issue 17).
+#[test]
+fn bad_input_is_a_clear_error_never_a_crash() {
+    let dir = common::temp_dir();
+    let crash_dir = dir.path().join("crash-reports");
+
+    let o = panel(
+        dir.path(),
+        &["metrics", "--profile", "demo", "--window", "100000000d"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("at most 366d"), "{}", stderr(&o));
+    let o = panel(
+        dir.path(),
+        &[
+            "export",
+            "--profile",
+            "demo",
+            "--out",
+            "-",
+            "--sample",
+            "99999999",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--sample must be between 1 and 10000"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A bearer token never goes to a plain-http API, except a local test server.
+    let o = panel(
+        dir.path(),
+        &[
+            "profile",
+            "add",
+            "p",
+            "--vercel-project",
+            "zrg",
+            "--vercel-api",
+            "http://example.com",
+        ],
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains("the token would travel in clear"),
+        "{}",
+        stderr(&o)
+    );
+    let o = panel(
+        dir.path(),
+        &[
+            "profile",
+            "add",
+            "p",
+            "--vercel-project",
+            "zrg",
+            "--vercel-api",
+            "http://127.0.0.1:9",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // A hand-edited `refresh_secs = 0`: reported with its line, ignored.
+    let config = dir.path().join("config").join("profiles.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}refresh_secs = 0\n")).unwrap();
+    let line = std::fs::read_to_string(&config)
+        .unwrap()
+        .lines()
+        .position(|l| l == "refresh_secs = 0")
+        .expect("the line")
+        + 1;
+    let o = panel(dir.path(), &["profile", "check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "profiles.toml:{line}: [profiles.p] refresh_secs = 0 is out of range"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    // (exit 1 when no keyring is reachable; the settings are printed anyway)
+    let o = panel(dir.path(), &["profile", "show", "p", "--json"]);
+    assert_ne!(o.status.code(), Some(101), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(json["refresh_secs"], 5, "{json:#}");
+
+    assert!(!crash_dir.exists(), "no crash report");
+}

@@ -270,8 +270,11 @@ impl AuditLog {
             path: path.to_path_buf(),
             detail,
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            crate::platform::private::private_dir(dir).map_err(|e| fail(e.to_string()))?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -283,6 +286,17 @@ impl AuditLog {
             .connect_with(options)
             .await
             .map_err(|e| fail(e.to_string()))?;
+        // Other operators' reasons and the drafts' ids: private, the WAL and
+        // its index too (SQLite gives them the database file's mode).
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = std::path::PathBuf::from(p);
+            if p.exists() {
+                crate::platform::private::set_mode(&p, crate::platform::private::FILE_MODE)
+                    .map_err(|e| fail(format!("cannot make {} private: {e}", p.display())))?;
+            }
+        }
         sqlx::migrate!("./migrations/audit")
             .run(&pool)
             .await

@@ -65,9 +65,38 @@ pub struct ConfigStore {
     path: PathBuf,
 }
 
+/// The 1-based line of `key = …` in the table `[profiles.<name>]` (the
+/// name bare or quoted), if it can be found.
+fn line_of_key(text: &str, name: &str, key: &str) -> Option<usize> {
+    let headers = [
+        format!("[profiles.{name}]"),
+        format!("[profiles.\"{name}\"]"),
+    ];
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            inside = headers.iter().any(|h| t.starts_with(h.as_str()));
+            continue;
+        }
+        if inside
+            && let Some(rest) = t.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
 /// Line and column (1-based) of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // A span that is not on a character boundary falls back to the line start.
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -114,8 +143,8 @@ impl ConfigStore {
                 });
             }
         };
-        let file = self.parse(&text)?;
-        let warnings = file
+        let mut file = self.parse(&text)?;
+        let mut warnings: Vec<String> = file
             .unknown_keys()
             .into_iter()
             .map(|k| {
@@ -125,6 +154,18 @@ impl ConfigStore {
                 )
             })
             .collect();
+        // A value out of range is reported with its line and ignored: the
+        // rest of the profile still works, and nothing downstream sees it.
+        for (name, profile) in &mut file.profiles {
+            for (key, why) in profile.drop_invalid() {
+                let line =
+                    line_of_key(&text, name, key).map_or_else(String::new, |l| format!(":{l}"));
+                warnings.push(format!(
+                    "{}{line}: [profiles.{name}] {why}",
+                    self.path.display()
+                ));
+            }
+        }
         Ok(Loaded {
             file,
             exists: true,
@@ -183,6 +224,33 @@ fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
 mod tests {
     use super::*;
     use crate::core::profile::Profile;
+
+    #[test]
+    fn values_out_of_range_are_reported_with_their_line_and_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ConfigStore::new(dir.path());
+        std::fs::write(
+            store.path(),
+            "default_profile = \"production\"\n\n[profiles.production]\nvercel_project = \"zrg\"\nrefresh_secs = 0\ngrace_minutes = 9999\nvercel_api = \"http://example.com\"\n",
+        )
+        .unwrap();
+        let loaded = store.load().unwrap();
+        let p = loaded.file.get("production").unwrap();
+        assert_eq!(p.refresh_secs, None);
+        assert_eq!(p.refresh_secs(), crate::core::profile::DEFAULT_REFRESH_SECS);
+        assert_eq!(p.grace_minutes, None);
+        assert_eq!(p.vercel_api, crate::core::profile::DEFAULT_VERCEL_API);
+        let w = loaded.warnings.join("\n");
+        assert!(
+            w.contains("profiles.toml:5: [profiles.production] refresh_secs = 0 is out of range"),
+            "{w}"
+        );
+        assert!(
+            w.contains("profiles.toml:6: [profiles.production] grace_minutes = 9999"),
+            "{w}"
+        );
+        assert!(w.contains("profiles.toml:7: [profiles.production] the Vercel API URL \"http://example.com\" is http"), "{w}");
+    }
 
     #[test]
     fn a_missing_file_is_empty_and_the_first_save_creates_it() {

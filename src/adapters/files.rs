@@ -40,14 +40,11 @@ pub fn write_atomic(path: &Path, rows: &[DraftRow]) -> Result<(), FileError> {
     write_csv(std::io::BufWriter::new(tmp.as_file_mut()), rows)
         .map_err(|e| fail("writing failed")(std::io::Error::other(e)))?;
     tmp.as_file().sync_all().map_err(fail("syncing failed"))?;
-    // The temporary file is private (0600); the export is meant to be shared
-    // with a reviewer, so it gets the usual permissions of a new file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(fail("setting its permissions failed"))?;
-    }
+    // Revised drafts are customer messages: the file stays private (0600)
+    // whatever the umask, in whatever folder it goes; the reviewer gets it
+    // from the operator, not from the file system.
+    crate::platform::private::set_mode(tmp.path(), crate::platform::private::FILE_MODE)
+        .map_err(fail("setting its permissions failed"))?;
     tmp.persist(path)
         .map_err(|e| fail("moving it into place failed")(e.error))?;
     Ok(())

@@ -271,6 +271,10 @@ pub enum ProfileCmd {
         /// The profile.
         name: String,
     },
+    /// Check the hand-edited profiles file: exit 0 = fine, 1 = something to
+    /// fix (each value that is ignored, or unknown key, with its line),
+    /// 2 = it cannot be read or parsed.
+    Check,
 }
 
 /// `secrets …`.

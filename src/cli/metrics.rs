@@ -74,8 +74,11 @@ pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<E
 }
 
 pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    if args.sample == 0 {
-        bail!("--sample must be at least 1");
+    if !(1..=crate::core::export::MAX_SAMPLE).contains(&args.sample) {
+        bail!(
+            "--sample must be between 1 and {}",
+            crate::core::export::MAX_SAMPLE
+        );
     }
     let window = args
         .window

@@ -124,6 +124,29 @@ pub(super) fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result
                 return Ok(ExitCode::from(1));
             }
         }
+        ProfileCmd::Check => {
+            let path = m.config.path().display().to_string();
+            return match m.config.load() {
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(2))
+                }
+                Ok(loaded) if !loaded.exists => {
+                    println!("{path}: no profiles file yet (the window opens the demo)");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(loaded) if loaded.warnings.is_empty() => {
+                    println!("{path}: ok ({} profile(s))", loaded.file.profiles.len());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(loaded) => {
+                    for w in &loaded.warnings {
+                        eprintln!("warning: {w}");
+                    }
+                    Ok(ExitCode::from(1))
+                }
+            };
+        }
         ProfileCmd::Remove { name } => {
             m.get(&name)?;
             let status = m.keyring.status(&name)?;

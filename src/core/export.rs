@@ -12,6 +12,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::Serialize;
 
+/// The largest sample a review asks for (a bound on every input).
+pub const MAX_SAMPLE: usize = 10_000;
+
 /// The CSV columns, in order (documented in the README).
 pub const COLUMNS: [&str; 16] = [
     "draft_id",
@@ -90,14 +93,59 @@ pub fn sample_ids(mut candidates: Vec<String>, n: usize, seed: u64) -> Vec<Strin
     picked.into_iter().map(|i| candidates[i].clone()).collect()
 }
 
-/// A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
-/// carriage return first) gets a leading `'`, which spreadsheets show as
-/// text. Numbers are written as numbers and never pass through here.
+/// The characters a spreadsheet starts a formula with, in their ASCII and
+/// full-width forms (some spreadsheets fold `＝` to `=`).
+pub const FORMULA_TRIGGERS: [char; 8] = [
+    '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+];
+
+/// What a spreadsheet skips before it looks for a formula: blanks, control
+/// characters and quotes.
+fn skipped(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || c == '"'
+}
+
+/// Makes a text cell safe to open in a spreadsheet: a `'` (shown as text)
+/// goes before a formula trigger ([`FORMULA_TRIGGERS`]) at the start of the
+/// cell and at the start of every part a reader could split it into at `,`,
+/// `;` or a tab (a `;`-locale spreadsheet reading `ok;=1+1`), after any
+/// blanks, control characters or quotes; a cell that starts with a tab or a
+/// carriage return gets one in front too. Numbers are written as numbers and
+/// never pass through here.
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
-        _ => text.into(),
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut changed = false;
+    if text.starts_with(['\t', '\r']) {
+        out.push('\'');
+        changed = true;
     }
+    let mut at_start = true;
+    for c in text.chars() {
+        if at_start && !skipped(c) {
+            if FORMULA_TRIGGERS.contains(&c) {
+                out.push('\'');
+                changed = true;
+            }
+            at_start = false;
+        }
+        out.push(c);
+        if matches!(c, ',' | ';' | '\t') {
+            at_start = true;
+        }
+    }
+    if changed { out.into() } else { text.into() }
+}
+
+/// Whether a cell read back from a CSV starts a formula: its first character
+/// after blanks, control characters and quotes is a trigger (a number, which
+/// may start with `-`, does not).
+pub fn starts_formula(cell: &str) -> bool {
+    if cell.trim().parse::<f64>().is_ok() {
+        return false;
+    }
+    cell.chars()
+        .find(|c| !skipped(*c))
+        .is_some_and(|c| FORMULA_TRIGGERS.contains(&c))
 }
 
 fn num(v: Option<f64>) -> String {
@@ -131,11 +179,14 @@ pub fn cells(r: &DraftRow) -> [String; 16] {
     ]
 }
 
-/// Writes the header and the rows as RFC 4180 CSV (UTF-8, CRLF, quoted where
-/// needed) into `out`.
+/// Writes the header and the rows as RFC 4180 CSV (UTF-8, CRLF, every text
+/// cell quoted) into `out`.
 pub fn write_csv<W: std::io::Write>(out: W, rows: &[DraftRow]) -> Result<(), csv::Error> {
+    // Every text cell quoted: a reader that splits at another delimiter
+    // (`;`, a tab) still sees one cell.
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::NonNumeric)
         .from_writer(out);
     w.write_record(COLUMNS)?;
     for r in rows {

@@ -14,6 +14,12 @@ pub const DEFAULT_VERCEL_API: &str = "https://api.vercel.com";
 /// The panel's refresh interval when a profile does not set one.
 pub const DEFAULT_REFRESH_SECS: u64 = 5;
 
+/// The longest refresh interval a profile may set.
+pub const MAX_REFRESH_SECS: u64 = 3600;
+
+/// The longest grace a profile may set.
+pub const MAX_GRACE_MINUTES: u32 = 120;
+
 /// How long after a change revision attempts are still expected, when a
 /// profile does not say: the app reads the toggle and the env when a job
 /// starts, and jobs run for up to ~14 min (contract §9: cron budget 240 s,
@@ -61,14 +67,51 @@ impl Profile {
         }
     }
 
-    /// The refresh interval in seconds.
+    /// The refresh interval in seconds (1–3600, whatever the file says).
     pub fn refresh_secs(&self) -> u64 {
-        self.refresh_secs.unwrap_or(DEFAULT_REFRESH_SECS)
+        self.refresh_secs
+            .unwrap_or(DEFAULT_REFRESH_SECS)
+            .clamp(1, MAX_REFRESH_SECS)
     }
 
-    /// The grace after a change, in minutes (see [`Profile::grace_minutes`]).
+    /// The grace after a change, in minutes (see [`Profile::grace_minutes`]; 1–120).
     pub fn grace_minutes(&self) -> u32 {
-        self.grace_minutes.unwrap_or(DEFAULT_GRACE_MINUTES)
+        self.grace_minutes
+            .unwrap_or(DEFAULT_GRACE_MINUTES)
+            .clamp(1, MAX_GRACE_MINUTES)
+    }
+
+    /// Drops the settings a hand-edited file holds out of range, so the rest
+    /// of the profile still works: each as (key, what was wrong and what is
+    /// used instead). The file is not changed by this.
+    pub fn drop_invalid(&mut self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(s) = self.refresh_secs
+            && !(1..=MAX_REFRESH_SECS).contains(&s)
+        {
+            out.push((
+                "refresh_secs",
+                format!("refresh_secs = {s} is out of range (1-{MAX_REFRESH_SECS}); ignored, every {DEFAULT_REFRESH_SECS} s is used"),
+            ));
+            self.refresh_secs = None;
+        }
+        if let Some(g) = self.grace_minutes
+            && !(1..=MAX_GRACE_MINUTES).contains(&g)
+        {
+            out.push((
+                "grace_minutes",
+                format!("grace_minutes = {g} is out of range (1-{MAX_GRACE_MINUTES}); ignored, {DEFAULT_GRACE_MINUTES} min is used"),
+            ));
+            self.grace_minutes = None;
+        }
+        if let Err(e) = check_api_url(&self.vercel_api) {
+            out.push((
+                "vercel_api",
+                format!("{e}; ignored, {DEFAULT_VERCEL_API} is used"),
+            ));
+            self.vercel_api = default_api();
+        }
+        out
     }
 
     /// Checks the settings a person typed; the message says what to fix.
@@ -91,31 +134,48 @@ impl Profile {
         }
         check_api_url(&self.vercel_api)?;
         if let Some(s) = self.refresh_secs
-            && !(1..=3600).contains(&s)
+            && !(1..=MAX_REFRESH_SECS).contains(&s)
         {
             return Err(format!(
-                "refresh_secs is {s}; it must be between 1 and 3600"
+                "refresh_secs is {s}; it must be between 1 and {MAX_REFRESH_SECS}"
             ));
         }
         if let Some(g) = self.grace_minutes
-            && !(1..=120).contains(&g)
+            && !(1..=MAX_GRACE_MINUTES).contains(&g)
         {
             return Err(format!(
-                "grace_minutes is {g}; it must be between 1 and 120"
+                "grace_minutes is {g}; it must be between 1 and {MAX_GRACE_MINUTES}"
             ));
         }
         Ok(())
     }
 }
 
-/// Checks a Vercel API base URL: http(s), a host, no query or credentials.
+/// Checks a Vercel API base URL: https (http only to a loopback address, for
+/// a local test server: the bearer token must never travel in clear), a
+/// host, no query or credentials.
 pub fn check_api_url(value: &str) -> Result<(), String> {
     let url = url::Url::parse(value)
         .map_err(|e| format!("the Vercel API URL {value:?} does not parse ({e})"))?;
-    if !matches!(url.scheme(), "https" | "http") {
-        return Err(format!(
-            "the Vercel API URL {value:?} must start with https:// (or http:// for a local test server)"
-        ));
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(format!(
+                "the Vercel API URL {value:?} is http: the token would travel in clear; use https:// (http:// only to localhost, for a test server)"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "the Vercel API URL {value:?} must start with https:// (or http:// to localhost, for a test server)"
+            ));
+        }
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("the Vercel API URL {value:?} has no host"));

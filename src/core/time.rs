@@ -75,33 +75,52 @@ pub fn parse_naive(text: &str) -> Option<UtcNaive> {
     None
 }
 
+/// The longest window the panel reads: a year (the app keeps
+/// `AIInteraction` 30 days; longer windows are for drafts only).
+pub const MAX_WINDOW_DAYS: i64 = 366;
+
 /// A window length as people write it: `90m`, `72h`, `2d` (a whole number
-/// and one unit).
+/// and one unit), at most [`MAX_WINDOW_DAYS`] days.
 pub fn parse_window(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
             .unwrap_or(text.len()),
     );
-    let n: i64 = number.parse().map_err(|_| {
-        format!("{text:?} is not a window: write a whole number and m, h or d, e.g. 72h")
-    })?;
-    let d = match unit {
-        "m" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
+    let per_unit: i64 = match unit {
+        "m" => 1,
+        "h" => 60,
+        "d" => 24 * 60,
+        _ if number.is_empty() => {
+            return Err(format!(
+                "{text:?} is not a window: write a whole number and m, h or d, e.g. 72h"
+            ));
+        }
         _ => {
             return Err(format!(
                 "{text:?} is not a window: the unit must be m, h or d, e.g. 72h"
             ));
         }
     };
+    let too_long = || format!("{text:?} is too long a window: at most {MAX_WINDOW_DAYS}d");
+    // Digits only: a parse error is an overflow.
+    let n: i64 = number.parse().map_err(|_| {
+        if number.is_empty() {
+            format!("{text:?} is not a window: write a whole number and m, h or d, e.g. 72h")
+        } else {
+            too_long()
+        }
+    })?;
     if n <= 0 {
         return Err(format!(
             "{text:?} is not a window: it must be longer than zero"
         ));
     }
-    Ok(d)
+    let minutes = n.checked_mul(per_unit).ok_or_else(too_long)?;
+    if minutes > MAX_WINDOW_DAYS * 24 * 60 {
+        return Err(too_long());
+    }
+    Ok(Duration::minutes(minutes))
 }
 
 #[cfg(test)]
@@ -154,5 +173,17 @@ mod tests {
         assert!(parse_window("72").unwrap_err().contains("unit"));
         assert!(parse_window("h").unwrap_err().contains("whole number"));
         assert!(parse_window("1.5h").unwrap_err().contains("unit"));
+        assert!(
+            parse_window("100000000d")
+                .unwrap_err()
+                .contains("at most 366d")
+        );
+        assert!(
+            parse_window("99999999999999999999999m")
+                .unwrap_err()
+                .contains("at most")
+        );
+        assert!(parse_window("367d").is_err());
+        assert_eq!(parse_window("366d"), Ok(Duration::days(366)));
     }
 }

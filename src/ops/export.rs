@@ -109,7 +109,13 @@ pub fn export_with(
         DialogOutcome::Chosen(p) => (p, None),
         DialogOutcome::Cancelled => return ExportOutcome::Cancelled,
         DialogOutcome::Unavailable(why) => {
-            if let Err(e) = std::fs::create_dir_all(fallback_dir) {
+            // The panel's own exports folder is created private; an existing
+            // folder (the user's downloads) is left as it is.
+            let made = match fallback_dir.exists() {
+                true => Ok(()),
+                false => crate::platform::private::private_dir(fallback_dir),
+            };
+            if let Err(e) = made {
                 return ExportOutcome::Failed(format!(
                     "no save dialog ({why}) and {} cannot be created: {e}",
                     fallback_dir.display()

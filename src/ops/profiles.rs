@@ -81,6 +81,10 @@ impl ProfileManager {
     /// Reads one profile; the error lists the known names.
     pub fn get(&self, name: &str) -> Result<Profile, ProfileError> {
         let loaded = self.config.load()?;
+        // Values out of range are ignored (the profile still works), said here.
+        for w in &loaded.warnings {
+            tracing::warn!("{w}");
+        }
         loaded
             .file
             .get(name)

@@ -30,7 +30,7 @@ pub fn init_logging(paths: Option<&Paths>, level: &str) {
         .with_writer(std::io::stderr)
         .with_filter(filter());
     let file = paths.and_then(|p| {
-        std::fs::create_dir_all(p.log_dir()).ok()?;
+        crate::platform::private::private_dir(&p.log_dir()).ok()?;
         Some(tracing_appender::rolling::daily(p.log_dir(), LOG_PREFIX))
     });
     match file {
@@ -84,14 +84,14 @@ pub fn install_crash_reporter(paths: &Paths) {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let report = crash_report(info, &log_dir);
-        let written = std::fs::create_dir_all(&crash_dir).and_then(|()| {
+        let written = crate::platform::private::private_dir(&crash_dir).and_then(|()| {
             let name = format!(
                 "crash-{}-{}.txt",
                 chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
                 std::process::id()
             );
             let path = crash_dir.join(name);
-            std::fs::write(&path, report).map(|()| path)
+            crate::platform::private::write_private(&path, report.as_bytes()).map(|()| path)
         });
         default(info);
         match written {

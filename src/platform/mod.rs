@@ -5,3 +5,4 @@ pub mod desktop;
 pub mod diagnostics;
 pub mod instance;
 pub mod paths;
+pub mod private;

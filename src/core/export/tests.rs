@@ -125,3 +125,83 @@ fn file_names_carry_profile_date_and_seed() {
         "revised-drafts-prod_eu-2026-03-02-seed7.csv"
     );
 }
+
+#[test]
+fn formulas_after_blanks_in_full_width_or_after_a_separator_are_neutralised() {
+    for (bad, want) in [
+        ("  =HYPERLINK(\"x\")", "  '=HYPERLINK(\"x\")"),
+        ("\u{3000}=1", "\u{3000}'=1"),
+        ("\u{FF1D}1+1", "'\u{FF1D}1+1"),
+        ("\u{FF20}SUM(A1)", "'\u{FF20}SUM(A1)"),
+        ("ok;=1+1", "ok;'=1+1"),
+        ("a, -2", "a, '-2"),
+        ("x\t@y", "x\t'@y"),
+        ("\"=1\"", "\"'=1\""),
+    ] {
+        assert_eq!(neutralise(bad), want, "{bad:?}");
+    }
+    assert_eq!(
+        neutralise("Hi Ann, see you at 5pm; thanks"),
+        "Hi Ann, see you at 5pm; thanks"
+    );
+}
+
+/// Every cell of `bytes` read with `delimiter`, quote-aware or naive.
+fn cells_read_as(bytes: &[u8], delimiter: u8, quoting: bool) -> Vec<String> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .quoting(quoting)
+        .flexible(true)
+        .from_reader(bytes)
+        .records()
+        .flat_map(|r| {
+            r.expect("a record")
+                .iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn no_cell_starts_a_formula_whatever_the_delimiter_a_spreadsheet_reads_with() {
+    let hostile = [
+        "=HYPERLINK(\"http://x\",\"y\")",
+        "  =1+1",
+        "\t=1",
+        "\u{FF1D}1+1",
+        "ok;=1+1",
+        "ok,=1+1",
+        "ok\t@SUM(A1)",
+        "a;\"=1\";b",
+        "x,\u{3000}+1",
+        "\r\n-1+1",
+    ];
+    let rows: Vec<DraftRow> = hostile
+        .iter()
+        .map(|h| DraftRow {
+            workspace_name: (*h).to_owned(),
+            original_confidence: Some(0.8),
+            revised_confidence: Some(0.5),
+            ..row("d1", h)
+        })
+        .collect();
+    let mut out = Vec::new();
+    write_csv(&mut out, &rows).unwrap();
+    for delimiter in [b',', b';', b'\t'] {
+        for quoting in [true, false] {
+            let cells = cells_read_as(&out, delimiter, quoting);
+            assert!(cells.len() > 10);
+            let bad: Vec<&String> = cells.iter().filter(|c| starts_formula(c)).collect();
+            assert!(
+                bad.is_empty(),
+                "delimiter {:?}, quoting {quoting}: {bad:?}",
+                delimiter as char
+            );
+        }
+    }
+    // The check can fail: the raw text, unneutralised, does start formulas.
+    assert!(starts_formula("  =1+1") && starts_formula("\u{FF1D}1"));
+    assert!(!starts_formula("-0.3"));
+}

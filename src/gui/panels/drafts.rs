@@ -148,7 +148,7 @@ impl DraftsPanel {
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("Sample size");
             draw |= ui
-                .add(egui::DragValue::new(&mut self.n).range(1..=100_000))
+                .add(egui::DragValue::new(&mut self.n).range(1..=crate::core::export::MAX_SAMPLE))
                 .labelled_by(l.id)
                 .changed();
             ui.separator();
