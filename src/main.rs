@@ -18,7 +18,10 @@ fn main() -> ExitCode {
     let paths = match paths {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                rollout_panel::core::text::terminal(&format!("{e:#}"))
+            );
             return ExitCode::from(1);
         }
     };
@@ -39,7 +42,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                rollout_panel::core::text::terminal(&format!("{e:#}"))
+            );
             ExitCode::from(1)
         }
     }

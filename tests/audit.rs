@@ -152,3 +152,36 @@ async fn no_secret_reaches_the_audit_file() {
         assert!(!hit, "the secret is in {}", p.display());
     }
 }
+
+#[tokio::test]
+async fn the_audit_store_and_its_wal_are_private_even_under_a_loose_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::temp_dir();
+    // A folder the panel creates itself.
+    let path = dir.path().join("new-folder").join("audit.sqlite");
+    let log = AuditLog::open(&path).await.expect("open");
+    log.intent(
+        ts("2026-03-01 10:00:00"),
+        &Intent {
+            profile: "production",
+            lever: "workspace-rollback",
+            reason: "other operators' reasons are nobody else's",
+            summary: "toggle of Acme Solar: ON -> OFF",
+            detail: json!({}),
+        },
+    )
+    .await
+    .expect("intent");
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(path.parent().unwrap()), 0o700, "its folder");
+    assert_eq!(mode(&path), 0o600);
+    // Open, written: the WAL exists now, with the database file's mode.
+    let wal = dir.path().join("new-folder").join("audit.sqlite-wal");
+    assert_eq!(mode(&wal), 0o600, "the WAL");
+}

@@ -240,7 +240,7 @@ fn bad_input_is_a_clear_error_never_a_crash() {
         &["metrics", "--profile", "demo", "--window", "100000000d"],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("at most 366d"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("at most 3660d"), "{}", stderr(&o));
     let o = panel(
         dir.path(),
         &[

@@ -133,7 +133,7 @@ fn a_failed_write_leaves_the_target_as_it_was() {
     std::fs::write(&path, "old,content\n").unwrap();
     write_atomic(&path, &rows).expect("write");
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with("draft_id,workspace_id"), "{text}");
+    assert!(text.starts_with("\"draft_id\",\"workspace_id\""), "{text}");
     assert!(!text.contains("old,content"));
 }
 
@@ -241,7 +241,11 @@ fn without_portal_or_zenity_no_dialog_is_offered_and_the_export_falls_back() {
             let mode = std::os::unix::fs::PermissionsExt::mode(
                 &std::fs::metadata(&path).unwrap().permissions(),
             );
-            assert_eq!(mode & 0o777, 0o644, "readable by the reviewer");
+            assert_eq!(
+                mode & 0o777,
+                0o600,
+                "customer messages: private, the operator hands it on"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -113,8 +113,8 @@ fn logs_crash_reports_the_audit_store_and_exports_are_private_under_umask_000() 
         })
         .collect();
     assert!(
-        audit.iter().any(|p| p.to_string_lossy().ends_with("-wal")),
-        "the WAL is there to check: {audit:?}"
+        audit.iter().any(|p| p.ends_with("audit.sqlite")),
+        "the audit store is there to check: {audit:?}"
     );
     for f in audit {
         assert_eq!(mode(&f), "600", "{}", f.display());

@@ -292,6 +292,19 @@ async fn the_cli_sets_up_a_profile_tests_it_and_leaks_no_secret() {
         out(&o)
     );
 
+    // A URL carrying `sslpassword` and a parameter sqlx does not know: sqlx
+    // warns about unknown parameters with their values; neither may reach
+    // the terminal or the log (trace level, every readiness read).
+    const SSL_PASSWORD: &str = "LeakCanary-sslpw-31d0";
+    const UNKNOWN_VALUE: &str = "LeakCanary-unknown-77e1";
+    let odd_url = format!("{url}?sslpassword={SSL_PASSWORD}&frobnicate={UNKNOWN_VALUE}");
+    ok(&run(
+        &["secrets", "set", "--profile", &name, "pooled-database-url"],
+        &format!("{odd_url}\n"),
+    ));
+    let _ = run(&["test-connection", "--profile", &name], "");
+    let _ = run(&["check", "--profile", &name], "");
+
     // Nothing the panel wrote or printed holds either secret — the daily log
     // files under <data dir>/logs included (they exist: checked here).
     let logs = std::fs::read_dir(d.join("logs"))
@@ -303,7 +316,13 @@ async fn the_cli_sets_up_a_profile_tests_it_and_leaks_no_secret() {
         d.display()
     );
     let outputs_now = outputs.clone();
-    for needle in [DB_PASSWORD, TOKEN, url.as_str()] {
+    for needle in [
+        DB_PASSWORD,
+        TOKEN,
+        url.as_str(),
+        SSL_PASSWORD,
+        UNKNOWN_VALUE,
+    ] {
         let found = hits(d, &outputs_now, needle);
         assert!(found.is_empty(), "a secret leaked into {found:?}");
     }

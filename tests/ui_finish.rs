@@ -62,6 +62,7 @@ fn env(value: &str, updated: UtcNaive, built: UtcNaive) -> EnvSnapshot {
                 value: Some(value.to_owned()),
                 updated_at: updated,
                 unreadable: None,
+                facts: None,
             },
         )]
         .into(),

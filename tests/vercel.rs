@@ -41,12 +41,18 @@ async fn env_is_read_across_pages_with_every_trap_handled() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v10/projects/zrg/env"))
-        .and(query_param("decrypt", "true"))
+        // The list is never asked decrypted: the values a check needs are
+        // read one by one, and reduced to facts at once.
+        .and(query_param_is_missing("decrypt"))
         .and(query_param("teamId", "team_1"))
         .and(query_param_is_missing("until"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "envs": [
                 rec("e1", "DIRECT_URL", Some("ciphertext=="), "encrypted", &["production"], false, 1_771_600_000_000),
+                // Malformed: no id. Skipped and reported, the read stands.
+                {"key": "BROKEN", "value": "x", "type": "plain", "target": ["production"]},
+                // Not a variable any check judges: never decrypted, never read by id.
+                rec("e9", "STRIPE_SECRET_KEY", Some("ciphertext=="), "encrypted", &["production"], false, 1_771_600_000_000),
                 rec("e2", "OPENAI_API_KEY", None, "sensitive", &["production", "preview"], false, 1_771_600_000_000),
                 rec("e3", "CRON_SECRET", Some("old-secret-value-0000"), "encrypted", &["production"], true, 1_771_500_000_000),
             ],
@@ -67,6 +73,13 @@ async fn env_is_read_across_pages_with_every_trap_handled() {
             "pagination": {"count": 3, "next": null, "prev": 1_771_400_000_000i64}
         })))
         .expect(1)
+        .mount(&server)
+        .await;
+    // A record no check judges is never read by id.
+    Mock::given(method("GET"))
+        .and(path("/v1/projects/zrg/env/e9"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
         .mount(&server)
         .await;
     // The one record the list did not decrypt, read by id.
@@ -110,12 +123,35 @@ async fn env_is_read_across_pages_with_every_trap_handled() {
         .await;
 
     let env = read_env(&client(&server)).await.expect("env");
+    // The secrets left the adapter as facts only: no value anywhere in the
+    // snapshot (its Debug is what a log or a panic would show).
+    let shown = format!("{env:?}");
+    for secret in [
+        "app:pw",
+        "new-secret-value-1111",
+        "old-secret-value-0000",
+        "ciphertext",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
     let direct = &env.configured["DIRECT_URL"];
+    assert_eq!(direct.value, None);
+    let db = direct
+        .facts
+        .as_ref()
+        .and_then(|f| f.db.clone())
+        .expect("facts")
+        .expect("a URL");
     assert_eq!(
-        direct.value.as_deref(),
-        Some("postgresql://app:pw@db.example.com:5432/zrg")
+        (db.host.as_str(), db.port, db.database.as_str()),
+        ("db.example.com", 5432, "zrg")
     );
     assert_eq!(direct.unreadable, None);
+    assert!(!env.configured.contains_key("BROKEN"));
+    assert_eq!(
+        env.configured["STRIPE_SECRET_KEY"].unreadable.as_deref(),
+        Some("not read: no check needs its value")
+    );
     let openai = &env.configured["OPENAI_API_KEY"];
     assert_eq!(
         (openai.value.as_deref(), openai.unreadable.as_deref()),
@@ -123,8 +159,11 @@ async fn env_is_read_across_pages_with_every_trap_handled() {
     );
     // Two production records: the newest wins, and the duplicate is reported.
     assert_eq!(
-        env.configured["CRON_SECRET"].value.as_deref(),
-        Some("new-secret-value-1111")
+        env.configured["CRON_SECRET"]
+            .facts
+            .as_ref()
+            .map(|f| f.chars),
+        Some("new-secret-value-1111".len())
     );
     assert_eq!(env.duplicates.get("CRON_SECRET"), Some(&2));
     // A preview-only key is not production's.

@@ -143,7 +143,19 @@ impl ConfigStore {
                 });
             }
         };
-        let mut file = self.parse(&text)?;
+        let (file, warnings) = self.load_text(&text)?;
+        Ok(Loaded {
+            file,
+            exists: true,
+            warnings,
+        })
+    }
+
+    /// What [`ConfigStore::load`] makes of the file's text: the profiles,
+    /// with values out of range dropped, and the warnings (each with its
+    /// line). Never panics, whatever the text.
+    pub fn load_text(&self, text: &str) -> Result<(ProfilesFile, Vec<String>), ConfigError> {
+        let mut file = self.parse(text)?;
         let mut warnings: Vec<String> = file
             .unknown_keys()
             .into_iter()
@@ -159,18 +171,14 @@ impl ConfigStore {
         for (name, profile) in &mut file.profiles {
             for (key, why) in profile.drop_invalid() {
                 let line =
-                    line_of_key(&text, name, key).map_or_else(String::new, |l| format!(":{l}"));
+                    line_of_key(text, name, key).map_or_else(String::new, |l| format!(":{l}"));
                 warnings.push(format!(
                     "{}{line}: [profiles.{name}] {why}",
                     self.path.display()
                 ));
             }
         }
-        Ok(Loaded {
-            file,
-            exists: true,
-            warnings,
-        })
+        Ok((file, warnings))
     }
 
     /// Loads the file fresh, applies `change`, and writes it back atomically

@@ -27,10 +27,10 @@ fn run_audit_init(paths: &Paths, profile: &str) -> anyhow::Result<ExitCode> {
         let store = crate::adapters::store::PgStore::connect(url.expose()).await?;
         let done = SharedAudit::init(store.pool()).await?;
         match done {
-            SharedInit::Created => println!(
+            SharedInit::Created => say!(
                 "created the shared audit table {SHARED_SCHEMA}.audit_entry in {label} (sqlx migration; its bookkeeping is {SHARED_SCHEMA}._sqlx_migrations; the app's tables were not touched)"
             ),
-            SharedInit::AlreadyThere => println!(
+            SharedInit::AlreadyThere => say!(
                 "the shared audit table {SHARED_SCHEMA}.audit_entry already exists in {label}; nothing changed"
             ),
         }
@@ -48,18 +48,18 @@ pub(super) fn run_audit(paths: &Paths, args: &AuditArgs) -> anyhow::Result<ExitC
     let mut session = super::session(paths, &profile)?;
     super::runtime()?.block_on(async {
         if let Err(e) = session.find_shared_audit().await {
-            eprintln!("warning: the shared audit table cannot be read ({e}); using this machine's log only");
+            esay!("warning: the shared audit table cannot be read ({e}); using this machine's log only");
         }
         let audit = session.audit().await?;
         let rows = audit.list(&profile, args.limit).await?;
         if let Some(problem) = audit.shared_problem() {
-            eprintln!("warning: the shared audit table failed ({problem}); using this machine's log only");
+            esay!("warning: the shared audit table failed ({problem}); using this machine's log only");
         }
         session.close().await;
         if args.json {
             print::json(&rows)?;
         } else if rows.is_empty() {
-            println!("no actions recorded for profile {profile}");
+            say!("no actions recorded for profile {profile}");
         } else {
             print::audit_rows(&rows);
         }

@@ -24,7 +24,7 @@ pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode
         let db = paths.demo_db();
         let world = if args.reset {
             let w = DemoWorld::create(&db, now, args.stage, args.seed).await?;
-            eprintln!(
+            esay!(
                 "demo world reset at {} ({:?} stage, seed {})",
                 db.display(),
                 args.stage,
@@ -44,17 +44,17 @@ pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode
                     );
                 }
                 world.set_env(&key, value.as_deref(), now).await?;
-                eprintln!(
+                esay!(
                     "{key} configured; it applies after `rollout-panel demo redeploy` is READY"
                 );
             }
             Some(DemoAction::Redeploy) => {
                 let id = world.redeploy(now).await?;
-                eprintln!("redeploy {id} queued; READY in about 6 s");
+                esay!("redeploy {id} queued; READY in about 6 s");
             }
             Some(DemoAction::InstantRollback) => {
                 let id = world.instant_rollback(now).await?;
-                eprintln!("production is pinned to {id} (an Instant Rollback): its env is live; new builds do not serve until promoted");
+                esay!("production is pinned to {id} (an Instant Rollback): its env is live; new builds do not serve until promoted");
             }
             Some(DemoAction::Toggle { workspace, state }) => {
                 let id = world.workspace_id(&workspace).await?;

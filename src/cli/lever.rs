@@ -98,7 +98,7 @@ fn warn_interrupted(interrupted: &[AuditEntry], profile: &str) {
             .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok())
             .map(|p| print::finish_command(&p, profile, &e.action_id))
             .unwrap_or_default();
-        eprintln!(
+        esay!(
             "warning: action {} ({:?}, started {} UTC by {}) was interrupted and is still open{how}",
             short_id(&e.action_id),
             e.summary,
@@ -173,7 +173,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             None => plan_from_parts(&request, parts)?,
             Some((old, recorded)) => match finish(Some(recorded), &recorded.source(), parts) {
                 Finish::Plan(plan) => {
-                    println!("finishing interrupted action {}: what is left to do", short_id(&old.action_id));
+                    say!("finishing interrupted action {}: what is left to do", short_id(&old.action_id));
                     *plan
                 }
                 Finish::Done(why) => {
@@ -181,26 +181,26 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
                     audit
                         .close_unfinished(&old.action_id, SystemClock.now(), EntryStatus::Ok, &note, &serde_json::json!({"finished_from": "cli"}))
                         .await?;
-                    println!("nothing left to do ({why}); interrupted action {} closed as done", short_id(&old.action_id));
+                    say!("nothing left to do ({why}); interrupted action {} closed as done", short_id(&old.action_id));
                     return Ok(ExitCode::SUCCESS);
                 }
                 Finish::KeepOpen(why) => {
-                    eprintln!("cannot finish it now: {why}; interrupted action {} stays open", short_id(&old.action_id));
+                    esay!("cannot finish it now: {why}; interrupted action {} stays open", short_id(&old.action_id));
                     return Ok(ExitCode::from(1));
                 }
             },
         };
         print::plan(&plan);
         if plan.blocked() {
-            eprintln!("refused: a precondition fails that cannot be overridden; nothing was changed");
+            esay!("refused: a precondition fails that cannot be overridden; nothing was changed");
             return Ok(ExitCode::from(1));
         }
         if plan.needs_override() && !args.override_preconditions {
-            eprintln!("refused: a precondition fails; pass --override to go on anyway; nothing was changed");
+            esay!("refused: a precondition fails; pass --override to go on anyway; nothing was changed");
             return Ok(ExitCode::from(1));
         }
         if !confirmed(&plan, args)? {
-            eprintln!("cancelled; nothing was changed");
+            esay!("cancelled; nothing was changed");
             return Ok(ExitCode::from(1));
         }
         // The answer at the terminal may have taken a while: check again.
@@ -209,7 +209,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             env: env.as_deref(),
         };
         if let Err(moved) = check_again(&plan, targets, SystemClock.now()).await {
-            eprintln!("refused: {moved}");
+            esay!("refused: {moved}");
             return Ok(ExitCode::from(1));
         }
         let ctx = RunContext {
@@ -224,27 +224,27 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
         let r = run_plan_with(&plan, targets, &ctx, &progress).await?;
         if let Some((old, _)) = &finishing {
             match close_finished(&audit, &old.action_id, &r, SystemClock.now()).await {
-                Ok(()) => println!(
+                Ok(()) => say!(
                     "interrupted action {} closed: {}",
                     short_id(&old.action_id),
                     if r.ok { "finished" } else { "FAILED" }
                 ),
-                Err(e) => eprintln!(
+                Err(e) => esay!(
                     "warning: interrupted action {} could not be closed ({e}); it stays open",
                     short_id(&old.action_id)
                 ),
             }
         }
-        println!(
+        say!(
             "{} (audit action {})",
             if r.ok { "verified" } else { "FAILED: see the steps above" },
             r.action_id
         );
         for gap in &r.audit_failures {
-            eprintln!("warning: {gap}");
+            esay!("warning: {gap}");
         }
         if let Some(problem) = audit.shared_problem() {
-            eprintln!("warning: the shared audit table could not be written ({problem}); this machine's log has every row");
+            esay!("warning: the shared audit table could not be written ({problem}); this machine's log has every row");
         }
         Ok(if r.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
     })

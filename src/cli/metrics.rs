@@ -46,7 +46,7 @@ pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<E
             Err(e) => Err(e.to_string()),
         };
         let env = env
-            .inspect_err(|e| eprintln!("warning: the Vercel env cannot be read ({e}); the kill-switch alarms are not evaluated"))
+            .inspect_err(|e| esay!("warning: the Vercel env cannot be read ({e}); the kill-switch alarms are not evaluated"))
             .ok();
         let entries = audit.list(&args.profile, 1000).await?;
         let report = crate::ops::metrics::gather(
@@ -166,7 +166,7 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
             )
             .await?;
         written.map_err(anyhow::Error::msg)?;
-        eprintln!(
+        esay!(
             "exported {} (seed {seed}, revisions since {}) to {where_to}",
             sample.describe(),
             crate::core::time::rfc3339(start)

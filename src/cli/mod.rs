@@ -4,6 +4,19 @@
 //!
 //! Exit codes: 0 success, 1 the command failed (the message says why), 2 usage error.
 
+/// `println!` for text from outside: control characters and
+/// bidirectional overrides in the data print escaped
+/// ([`crate::core::text::terminal`]).
+macro_rules! say {
+    () => { println!() };
+    ($($t:tt)*) => { println!("{}", $crate::core::text::terminal(&format!($($t)*))) };
+}
+
+/// `eprintln!` the same way.
+macro_rules! esay {
+    ($($t:tt)*) => { eprintln!("{}", $crate::core::text::terminal(&format!($($t)*))) };
+}
+
 pub mod args;
 mod audit;
 mod check;
@@ -47,7 +60,7 @@ pub fn run(paths: &Paths, command: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::Check(args) => Ok(check::run_check(paths, &args).unwrap_or_else(|e| {
             // A check that cannot even start is a failure (2), not "warnings only".
-            eprintln!("error: {e:#}");
+            esay!("error: {e:#}");
             ExitCode::from(2)
         })),
     }

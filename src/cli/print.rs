@@ -10,31 +10,34 @@ use crate::ops::readiness::Report;
 
 /// Any report as pretty JSON on stdout.
 pub(super) fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    println!(
+        "{}",
+        crate::core::text::json(&serde_json::to_string_pretty(value)?)
+    );
     Ok(())
 }
 
 /// A lever's plan.
 pub(super) fn plan(plan: &Plan) {
-    println!("{}", plan.title);
-    println!("changes:");
+    say!("{}", plan.title);
+    say!("changes:");
     for c in &plan.changes {
-        println!("  - {}", c.describe());
+        say!("  - {}", c.describe());
     }
     if !plan.preconditions.is_empty() {
-        println!("preconditions:");
+        say!("preconditions:");
         for p in &plan.preconditions {
             let mark = match (p.ok, p.overridable) {
                 (true, _) => "ok  ",
                 (false, true) => "WARN",
                 (false, false) => "FAIL",
             };
-            println!("  {mark} {}: {}", p.name, p.detail);
+            say!("  {mark} {}: {}", p.name, p.detail);
         }
     }
-    println!("takes effect: {}", plan.takes_effect);
+    say!("takes effect: {}", plan.takes_effect);
     for w in &plan.warnings {
-        println!("note: {w}");
+        say!("note: {w}");
     }
 }
 
@@ -63,7 +66,7 @@ pub(super) fn step(s: &StepReport) {
         (false, true) => "done  ",
         (false, false) => "FAILED",
     };
-    println!("{mark} {} — {}", s.label, s.detail);
+    say!("{mark} {} — {}", s.label, s.detail);
 }
 
 /// The metrics report as a table.
@@ -72,7 +75,7 @@ pub(super) fn metrics(r: &crate::ops::metrics::MetricsReport, window: &str) {
     let pct = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0));
     let na = |x: Option<u64>| x.map_or("n/a".to_owned(), |n| n.to_string());
     let row = |name: &str, toggle: &str, c: &Counts| {
-        println!(
+        say!(
             "{name:<28} {toggle:<6} {:>9} {:>7} {:>5} {:>9} {:>12} {:>6} {:>9} {:>5}",
             na(c.attempted),
             na(c.applied),
@@ -84,11 +87,13 @@ pub(super) fn metrics(r: &crate::ops::metrics::MetricsReport, window: &str) {
             na(c.stuck_claims)
         );
     };
-    println!(
+    say!(
         "profile {} · window {window}: {} to {}",
-        r.profile, r.window.start, r.window.end
+        r.profile,
+        r.window.start,
+        r.window.end
     );
-    println!(
+    say!(
         "{:<28} {:<6} {:>9} {:>7} {:>5} {:>9} {:>12} {:>6} {:>9} {:>5}",
         "workspace",
         "toggle",
@@ -106,17 +111,17 @@ pub(super) fn metrics(r: &crate::ops::metrics::MetricsReport, window: &str) {
     }
     row("total", "", &r.totals);
     if let Some(note) = &r.note {
-        println!("note: {note}");
+        say!("note: {note}");
     }
     let v = &r.verdict.verdict;
-    println!(
+    say!(
         "verdict: {}{}",
         v.state.label(),
         v.estimate_text()
             .map_or_else(String::new, |t| format!(" — {t}"))
     );
     for c in &v.comparisons {
-        println!(
+        say!(
             "  vs {}: canary {}/{} needs_review, baseline {}/{} — {}",
             c.baseline.label(),
             c.canary.needs_review,
@@ -127,19 +132,21 @@ pub(super) fn metrics(r: &crate::ops::metrics::MetricsReport, window: &str) {
         );
     }
     if let Some(note) = &r.verdict.note {
-        println!("  {note}");
+        say!("  {note}");
     }
     if let Some(rec) = &v.recommendation {
-        println!("  recommended: {rec}");
+        say!("  recommended: {rec}");
     }
     if r.alarms.is_empty() {
-        println!("alarms: none");
+        say!("alarms: none");
     } else {
-        println!("alarms:");
+        say!("alarms:");
         for a in &r.alarms {
-            println!(
+            say!(
                 "  [{}] {} (suggested lever: {})",
-                a.id, a.finding, a.suggested_lever
+                a.id,
+                a.finding,
+                a.suggested_lever
             );
         }
     }
@@ -147,7 +154,7 @@ pub(super) fn metrics(r: &crate::ops::metrics::MetricsReport, window: &str) {
 
 /// The readiness checklist, grouped.
 pub(super) fn readiness(report: &Report) {
-    println!(
+    say!(
         "readiness of {} at {} — judged as {} (derived stage: {})",
         report.profile,
         report.checked_at.format("%Y-%m-%d %H:%M:%S UTC"),
@@ -157,17 +164,17 @@ pub(super) fn readiness(report: &Report) {
     let mut group = None;
     for i in &report.items {
         if group != Some(i.group) {
-            println!("\n{}", i.group.label());
+            say!("\n{}", i.group.label());
             group = Some(i.group);
         }
-        println!(
+        say!(
             "  {:<7} {:<42} {}",
             i.status.as_str().to_uppercase(),
             i.id,
             i.finding
         );
         if !i.fix.is_empty() && i.status != crate::core::readiness::CheckStatus::Pass {
-            println!("  {:<7} {:<42} fix: {}", "", "", i.fix);
+            say!("  {:<7} {:<42} fix: {}", "", "", i.fix);
         }
     }
     let counts = crate::core::readiness::counts(&report.items);
@@ -175,13 +182,13 @@ pub(super) fn readiness(report: &Report) {
         .iter()
         .map(|(s, n)| format!("{n} {}", s.as_str()))
         .collect();
-    println!("\n{}", summary.join(" · "));
+    say!("\n{}", summary.join(" · "));
 }
 
 /// Audit rows, newest first.
 pub(super) fn audit_rows(rows: &[AuditEntry]) {
     for r in rows {
-        println!(
+        say!(
             "{}  {:<8} {:<7} {:<9} {:<22} {}  [{}; reason: {}]",
             r.at.format("%Y-%m-%d %H:%M:%S"),
             r.operator,
@@ -203,38 +210,40 @@ pub(super) fn test_results(results: &[TestResult]) {
             Outcome::Failed => "FAILED",
             Outcome::Skipped => "skipped",
         };
-        println!("{:<20} {:<8} {}", r.key.as_str(), o, r.detail);
+        say!("{:<20} {:<8} {}", r.key.as_str(), o, r.detail);
     }
 }
 
 /// The demo world's state as text.
 pub(super) fn demo_status(s: &super::demo::DemoStatus) {
-    let shown = |key: &str, v: Option<&str>| match v {
-        None => "unset".to_owned(),
-        Some(_) if is_secret_var(key) => "set (hidden)".to_owned(),
-        Some(v) => format!("{v:?}"),
+    let shown = |key: &str, v: Option<&crate::core::env::EnvVar>| match v {
+        // A secret's value is not even here: only its facts are.
+        Some(v) if v.facts.is_some() || (v.value.is_some() && is_secret_var(key)) => {
+            "set (hidden)".to_owned()
+        }
+        Some(crate::core::env::EnvVar { value: Some(v), .. }) => format!("{v:?}"),
+        _ => "unset".to_owned(),
     };
-    println!("demo world: {}", s.path.display());
-    println!("stage: {}", s.stage.label());
-    println!("schema: {}", s.schema.summary());
-    println!("env (production, configured):");
+    say!("demo world: {}", s.path.display());
+    say!("stage: {}", s.stage.label());
+    say!("schema: {}", s.schema.summary());
+    say!("env (production, configured):");
     for key in RUNBOOK_VARS {
-        let v = s.env.configured.get(key).and_then(|v| v.value.as_deref());
-        println!("  {key} = {}", shown(key, v));
+        say!("  {key} = {}", shown(key, s.env.configured.get(key)));
     }
     if let Some(d) = &s.env.latest {
-        println!("latest deployment: {} {}", d.id, d.state.as_str());
+        say!("latest deployment: {} {}", d.id, d.state.as_str());
     }
     if let Some(d) = &s.env.serving {
-        println!(
+        say!(
             "serving deployment: {} (built {})",
             d.id,
             d.created_at.format("%Y-%m-%d %H:%M:%S UTC")
         );
     }
-    println!("workspaces (revision toggle, last 72 h attempted / applied):");
+    say!("workspaces (revision toggle, last 72 h attempted / applied):");
     for w in &s.workspaces {
-        println!(
+        say!(
             "  {:<24} {:<22} {:>5} / {:<5} ({})",
             w.name,
             w.toggle.label(),
@@ -246,6 +255,6 @@ pub(super) fn demo_status(s: &super::demo::DemoStatus) {
     if s.faults != Faults::default()
         && let Ok(text) = serde_json::to_string(&s.faults)
     {
-        println!("faults: {text}");
+        say!("faults: {text}");
     }
 }

@@ -26,18 +26,18 @@ pub(super) fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result
                 ..Profile::new(vercel_project)
             };
             let became_default = m.save(&name, profile, true)?;
-            println!("profile {name} added to {}", m.config.path().display());
+            say!("profile {name} added to {}", m.config.path().display());
             if became_default {
-                println!("it is the window's default profile");
+                say!("it is the window's default profile");
             }
-            println!(
+            say!(
                 "next: rollout-panel secrets set --profile {name} database-url   (the app's DIRECT_URL)"
             );
         }
         ProfileCmd::List { json } => {
             let loaded = m.config.load()?;
             for w in &loaded.warnings {
-                eprintln!("warning: {w}");
+                esay!("warning: {w}");
             }
             let file = loaded.file;
             if json {
@@ -54,9 +54,9 @@ pub(super) fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result
                         })
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                print::json(&list)?;
             } else if file.profiles.is_empty() {
-                println!(
+                say!(
                     "no profiles yet (the window opens the demo); add one: rollout-panel profile add NAME --vercel-project ID"
                 );
             } else {
@@ -66,14 +66,14 @@ pub(super) fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result
                     } else {
                         ""
                     };
-                    println!("{name}{default}\tvercel project {}", p.vercel_project);
+                    say!("{name}{default}\tvercel project {}", p.vercel_project);
                 }
             }
         }
         ProfileCmd::Show { name, json } => {
             let loaded = m.config.load()?;
             for w in &loaded.warnings {
-                eprintln!("warning: {w}");
+                esay!("warning: {w}");
             }
             let p = loaded.file.get(&name).map_err(anyhow::Error::msg)?.clone();
             let status = m.keyring.status(&name);
@@ -97,27 +97,27 @@ pub(super) fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result
                     "secrets": secrets,
                     "keyring_error": status.as_ref().err().map(ToString::to_string),
                 });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                print::json(&out)?;
             } else {
-                println!("profile: {name}");
-                println!("vercel project: {}", p.vercel_project);
-                println!(
+                say!("profile: {name}");
+                say!("vercel project: {}", p.vercel_project);
+                say!(
                     "vercel team: {}",
                     p.vercel_team.as_deref().unwrap_or("(none)")
                 );
-                println!("vercel api: {}", p.vercel_api);
-                println!(
+                say!("vercel api: {}", p.vercel_api);
+                say!(
                     "canary workspace: {}",
                     p.canary_workspace.as_deref().unwrap_or("(not chosen)")
                 );
-                println!("refresh: every {} s", p.refresh_secs());
+                say!("refresh: every {} s", p.refresh_secs());
                 match &status {
                     Ok(list) => {
                         for (k, s) in list {
-                            println!("secret {k}: {}", s.label());
+                            say!("secret {k}: {}", s.label());
                         }
                     }
-                    Err(e) => println!("secrets: unknown — {e}"),
+                    Err(e) => say!("secrets: unknown — {e}"),
                 }
             }
             if status.is_err() {
@@ -128,20 +128,20 @@ pub(super) fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result
             let path = m.config.path().display().to_string();
             return match m.config.load() {
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    esay!("error: {e}");
                     Ok(ExitCode::from(2))
                 }
                 Ok(loaded) if !loaded.exists => {
-                    println!("{path}: no profiles file yet (the window opens the demo)");
+                    say!("{path}: no profiles file yet (the window opens the demo)");
                     Ok(ExitCode::SUCCESS)
                 }
                 Ok(loaded) if loaded.warnings.is_empty() => {
-                    println!("{path}: ok ({} profile(s))", loaded.file.profiles.len());
+                    say!("{path}: ok ({} profile(s))", loaded.file.profiles.len());
                     Ok(ExitCode::SUCCESS)
                 }
                 Ok(loaded) => {
                     for w in &loaded.warnings {
-                        eprintln!("warning: {w}");
+                        esay!("warning: {w}");
                     }
                     Ok(ExitCode::from(1))
                 }
@@ -156,18 +156,18 @@ pub(super) fn run_profile(m: &ProfileManager, cmd: ProfileCmd) -> anyhow::Result
                 .map(|(k, _)| k.as_str())
                 .collect();
             if set.is_empty() {
-                println!("profile {name} has no keyring entries");
+                say!("profile {name} has no keyring entries");
             } else {
-                println!(
+                say!(
                     "deleting the keyring entries of profile {name}: {} (service {SERVICE})",
                     set.join(", ")
                 );
             }
             let removed = m.remove(&name)?;
             for k in &removed.deleted_secrets {
-                println!("deleted keyring entry {name}:{k}");
+                say!("deleted keyring entry {name}:{k}");
             }
-            println!("profile {name} removed from {}", m.config.path().display());
+            say!("profile {name} removed from {}", m.config.path().display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -203,9 +203,9 @@ pub(super) fn run_secrets(m: &ProfileManager, cmd: SecretsCmd) -> anyhow::Result
             let raw = read_secret_from_stdin(&profile, key)?;
             let warnings = m.set_secret(&profile, key, &raw)?;
             for w in &warnings {
-                eprintln!("warning: {w}");
+                esay!("warning: {w}");
             }
-            println!("{key} of profile {profile} stored in the OS keyring (read back and checked)");
+            say!("{key} of profile {profile} stored in the OS keyring (read back and checked)");
         }
         SecretsCmd::List { profile, json } => {
             let status = m.secret_status(&profile)?;
@@ -214,18 +214,18 @@ pub(super) fn run_secrets(m: &ProfileManager, cmd: SecretsCmd) -> anyhow::Result
                     .iter()
                     .map(|(k, s)| (k.as_str().to_owned(), serde_json::json!(s.word())))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&map)?);
+                print::json(&map)?;
             } else {
                 for (k, s) in &status {
-                    println!("{k} {}", s.word());
+                    say!("{k} {}", s.word());
                 }
             }
         }
         SecretsCmd::Delete { profile, key } => {
             if m.delete_secret(&profile, key)? {
-                println!("{key} of profile {profile} deleted from the OS keyring");
+                say!("{key} of profile {profile} deleted from the OS keyring");
             } else {
-                println!("{key} of profile {profile} was not set; nothing to delete");
+                say!("{key} of profile {profile} was not set; nothing to delete");
             }
         }
     }

@@ -85,13 +85,78 @@ impl ReadyState {
 /// One configured variable (production target).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvVar {
-    /// The value, when it could be read (`None` = unset or unreadable).
+    /// The value, when it could be read (`None` = unset or unreadable) —
+    /// only for the variables that are not secrets ([`is_secret_var`]); a
+    /// secret's value is reduced to [`EnvVar::facts`] where it is read.
     pub value: Option<String>,
     /// When the record last changed.
     pub updated_at: UtcNaive,
     /// Why the value could not be read (`sensitive`, not decrypted), if so:
     /// the key exists but its value must not be judged.
     pub unreadable: Option<String>,
+    /// What the checks need to know about a secret's value (never the value).
+    pub facts: Option<SecretFacts>,
+}
+
+impl EnvVar {
+    /// A variable as its source read it: a secret is reduced to
+    /// [`SecretFacts`] at once and its value dropped; any other value is kept.
+    pub fn read(key: &str, value: Option<String>, updated_at: UtcNaive) -> Self {
+        match value {
+            Some(v) if is_secret_var(key) => Self {
+                value: None,
+                updated_at,
+                unreadable: None,
+                facts: Some(SecretFacts::of(key, &v)),
+            },
+            value => Self {
+                value,
+                updated_at,
+                unreadable: None,
+                facts: None,
+            },
+        }
+    }
+
+    /// A variable whose value cannot be read (`why`: sensitive, not decrypted).
+    pub fn unreadable(updated_at: UtcNaive, why: &str) -> Self {
+        Self {
+            value: None,
+            updated_at,
+            unreadable: Some(why.to_owned()),
+            facts: None,
+        }
+    }
+}
+
+/// What the readiness checks need to know about a secret's value: its
+/// length, its prefix class and, for a database URL, where it points — never
+/// the value, which is dropped where it is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretFacts {
+    /// Length in characters.
+    pub chars: usize,
+    /// Starts with `sk-` (an OpenAI key's prefix).
+    pub openai_prefix: bool,
+    /// Holds whitespace.
+    pub whitespace: bool,
+    /// For `*_URL` variables: where the URL points, or why it cannot be read
+    /// (the reason never contains the URL).
+    pub db: Option<Result<crate::core::dburl::DbTarget, String>>,
+}
+
+impl SecretFacts {
+    /// The facts of `value`, the value of `key`.
+    pub fn of(key: &str, value: &str) -> Self {
+        Self {
+            chars: value.chars().count(),
+            openai_prefix: value.starts_with("sk-"),
+            whitespace: value.contains(char::is_whitespace),
+            db: key
+                .ends_with("_URL")
+                .then(|| crate::core::dburl::DbTarget::parse(value)),
+        }
+    }
 }
 
 /// A deployment as far as liveness is concerned.
@@ -344,11 +409,11 @@ mod tests {
         let mut configured = BTreeMap::new();
         configured.insert(
             AUTO_SEND_REVISION_DISABLED.to_owned(),
-            EnvVar {
-                value: Some("0".into()),
-                updated_at: at(var_updated),
-                unreadable: None,
-            },
+            EnvVar::read(
+                AUTO_SEND_REVISION_DISABLED,
+                Some("0".into()),
+                at(var_updated),
+            ),
         );
         let env = dep_env.map(|v| {
             let mut m = BTreeMap::new();

@@ -108,9 +108,11 @@ fn skipped(c: char) -> bool {
 /// Makes a text cell safe to open in a spreadsheet: a `'` (shown as text)
 /// goes before a formula trigger ([`FORMULA_TRIGGERS`]) at the start of the
 /// cell and at the start of every part a reader could split it into at `,`,
-/// `;` or a tab (a `;`-locale spreadsheet reading `ok;=1+1`), after any
-/// blanks, control characters or quotes; a cell that starts with a tab or a
-/// carriage return gets one in front too. Numbers are written as numbers and
+/// `;`, a tab or a line break (a `;`-locale spreadsheet reading `ok;=1+1`
+/// reads past the quotes of a `,` file, and then a line break ends a row),
+/// after any blanks, control characters or quotes; a cell that starts with
+/// a tab or a carriage return gets one in front too. So a draft's `- item`
+/// line reads `'- item` in the CSV. Numbers are written as numbers and
 /// never pass through here.
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 2);
@@ -129,7 +131,7 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
             at_start = false;
         }
         out.push(c);
-        if matches!(c, ',' | ';' | '\t') {
+        if matches!(c, ',' | ';' | '\t' | '\n' | '\r') {
             at_start = true;
         }
     }

@@ -75,9 +75,9 @@ pub fn parse_naive(text: &str) -> Option<UtcNaive> {
     None
 }
 
-/// The longest window the panel reads: a year (the app keeps
-/// `AIInteraction` 30 days; longer windows are for drafts only).
-pub const MAX_WINDOW_DAYS: i64 = 366;
+/// The longest window the panel reads: ten years (a bound, so no date
+/// arithmetic can overflow; the app keeps `AIInteraction` 30 days).
+pub const MAX_WINDOW_DAYS: i64 = 3660;
 
 /// A window length as people write it: `90m`, `72h`, `2d` (a whole number
 /// and one unit), at most [`MAX_WINDOW_DAYS`] days.
@@ -176,14 +176,14 @@ mod tests {
         assert!(
             parse_window("100000000d")
                 .unwrap_err()
-                .contains("at most 366d")
+                .contains("at most 3660d")
         );
         assert!(
             parse_window("99999999999999999999999m")
                 .unwrap_err()
                 .contains("at most")
         );
-        assert!(parse_window("367d").is_err());
-        assert_eq!(parse_window("366d"), Ok(Duration::days(366)));
+        assert!(parse_window("3661d").is_err());
+        assert_eq!(parse_window("3660d"), Ok(Duration::days(3660)));
     }
 }

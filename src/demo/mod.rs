@@ -423,12 +423,9 @@ async fn configured_env(
         .into_iter()
         .map(|(k, value, updated_at)| {
             (
-                k,
-                EnvVar {
-                    value,
-                    updated_at,
-                    unreadable: None,
-                },
+                k.clone(),
+                // Secrets are reduced to facts here, as Vercel's are.
+                EnvVar::read(&k, value, updated_at),
             )
         })
         .collect())
@@ -505,8 +502,10 @@ type DeploymentRow = (String, UtcNaive, String, String);
 fn deployment_from_row(
     (id, created_at, state, env): DeploymentRow,
 ) -> Result<Deployment, DemoError> {
-    let env: BTreeMap<String, Option<String>> = serde_json::from_str(&env)
+    let mut env: BTreeMap<String, Option<String>> = serde_json::from_str(&env)
         .map_err(|e| DemoError::Db(format!("deployment {id} env: {e}")))?;
+    // A build's live values matter for the flags only; secrets stay here.
+    env.retain(|k, _| !crate::core::env::is_secret_var(k));
     Ok(Deployment {
         state: ReadyState::parse(&state)
             .ok_or_else(|| DemoError::Db(format!("deployment {id}: unknown state {state}")))?,

@@ -14,6 +14,10 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// What the panel says at start when it crashed last time (set once by `main`).
 pub static LAST_CRASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// Silences sqlx's "ignoring unrecognized connect parameter" warning, which
+/// carries the parameter's value (sqlx-postgres `options/parse.rs`).
+pub const QUIET_SQLX_PARAMS: &str = "sqlx_postgres::options::parse=off";
+
 /// The log files' name prefix (`rollout-panel.log.YYYY-MM-DD`).
 pub const LOG_PREFIX: &str = "rollout-panel.log";
 
@@ -25,6 +29,9 @@ pub fn init_logging(paths: Option<&Paths>, level: &str) {
         EnvFilter::try_from_default_env()
             .or_else(|_| EnvFilter::try_new(level))
             .unwrap_or_else(|_| EnvFilter::new("info"))
+            // sqlx warns about a connect parameter it does not know with
+            // its value (`sslpassword=…`): never logged, whatever the level.
+            .add_directive(QUIET_SQLX_PARAMS.parse().unwrap_or_default())
     };
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)

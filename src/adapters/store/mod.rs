@@ -242,30 +242,10 @@ pub fn describe(e: &sqlx::Error) -> String {
     redact_urls(&text)
 }
 
-/// Masks the password of any `scheme://user:password@host` in a text.
+/// Masks credentials in a text: URL passwords, secret-named parameters
+/// and JSON fields ([`crate::core::redact`]).
 pub fn redact_urls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find("://") {
-        let (head, tail) = rest.split_at(pos + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(tail.len());
-        let authority_end = tail[..end].find('/').unwrap_or(end);
-        let authority = &tail[..authority_end];
-        match (authority.rfind('@'), authority.find(':')) {
-            (Some(at), Some(colon)) if colon < at => {
-                out.push_str(&authority[..colon]);
-                out.push_str(":•••");
-                out.push_str(&authority[at..]);
-            }
-            _ => out.push_str(authority),
-        }
-        rest = &tail[authority_end..];
-    }
-    out.push_str(rest);
-    out
+    crate::core::redact::redact(text)
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ fn env(revision: &str, all: &str, set: UtcNaive, built: UtcNaive) -> EnvSnapshot
                 value: Some(v.to_owned()),
                 updated_at: set,
                 unreadable: None,
+                facts: None,
             },
         );
         built_env.insert(k.to_owned(), Some(v.to_owned()));

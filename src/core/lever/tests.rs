@@ -37,6 +37,7 @@ fn env(revision: Option<&str>, all: Option<&str>) -> EnvSnapshot {
                     value: Some(v.to_owned()),
                     updated_at: at(1),
                     unreadable: None,
+                    facts: None,
                 },
             );
         }

@@ -2,13 +2,18 @@
 //! present for production and sane, the kill switches as the stage wants them.
 
 use super::{CheckStatus, DbTarget, Facts, Group, Item, JudgeStage, item};
-use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot};
+use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, EnvSnapshot, SecretFacts};
 
 /// What the env holds for a key.
 enum Value<'a> {
-    Missing { elsewhere: bool },
+    Missing {
+        elsewhere: bool,
+    },
     Unreadable(&'a str),
+    /// A flag's value.
     Readable(&'a str),
+    /// What is known of a secret's value (never the value).
+    Secret(&'a SecretFacts),
 }
 
 fn value<'a>(env: &'a EnvSnapshot, key: &str) -> Value<'a> {
@@ -16,11 +21,24 @@ fn value<'a>(env: &'a EnvSnapshot, key: &str) -> Value<'a> {
         None => Value::Missing {
             elsewhere: env.other_targets_only.contains(key),
         },
-        Some(v) => match (&v.unreadable, &v.value) {
-            (Some(why), _) => Value::Unreadable(why),
-            (None, Some(s)) => Value::Readable(s),
-            (None, None) => Value::Missing { elsewhere: false },
+        Some(v) => match (&v.unreadable, &v.facts, &v.value) {
+            (Some(why), _, _) => Value::Unreadable(why),
+            (None, Some(f), _) => Value::Secret(f),
+            (None, None, Some(s)) => Value::Readable(s),
+            (None, None, None) => Value::Missing { elsewhere: false },
         },
+    }
+}
+
+/// Where a URL variable points: from its facts, or a plain value parsed.
+fn db_of(env: &EnvSnapshot, key: &str) -> Result<DbTarget, String> {
+    match env.configured.get(key) {
+        Some(v) => match (&v.facts, &v.value) {
+            (Some(SecretFacts { db: Some(r), .. }), _) => r.clone(),
+            (_, Some(plain)) => DbTarget::parse(plain),
+            _ => Err("its value was not read".to_owned()),
+        },
+        None => Err("it is not set".to_owned()),
     }
 }
 
@@ -98,33 +116,45 @@ pub(super) fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>)
                 ),
                 "compare it by hand with the connection strings of the database provider",
             ),
-            Value::Readable(v) => match DbTarget::parse(v) {
-                Err(e) => item(
-                    &id,
-                    g,
-                    CheckStatus::Fail,
-                    format!("{key}: {e}"),
-                    format!("set {key} to a postgresql:// URL with host and database"),
-                ),
-                Ok(t) if key == "DIRECT_URL" && t.pooler => {
-                    targets[i] = Some(t.clone());
-                    item(
+            // A URL variable holds a secret (its password): its facts say
+            // where it points. A plain value (never seen from Vercel) is
+            // parsed the same way.
+            Value::Secret(SecretFacts { db: None, .. }) => item(
+                &id,
+                g,
+                CheckStatus::Unknown,
+                format!("{key} is present but where it points was not read"),
+                "re-check",
+            ),
+            Value::Readable(_) | Value::Secret(SecretFacts { db: Some(_), .. }) => {
+                match db_of(env, key) {
+                    Err(e) => item(
                         &id,
                         g,
                         CheckStatus::Fail,
-                        format!(
-                            "DIRECT_URL points at a transaction-mode pooler ({}:{}); Prisma's CLI (db push) needs a direct or session connection",
-                            t.host, t.port
-                        ),
-                        "set DIRECT_URL to the direct (port 5432) connection string",
-                    )
+                        format!("{key}: {e}"),
+                        format!("set {key} to a postgresql:// URL with host and database"),
+                    ),
+                    Ok(t) if key == "DIRECT_URL" && t.pooler => {
+                        targets[i] = Some(t.clone());
+                        item(
+                            &id,
+                            g,
+                            CheckStatus::Fail,
+                            format!(
+                                "DIRECT_URL points at a transaction-mode pooler ({}:{}); Prisma's CLI (db push) needs a direct or session connection",
+                                t.host, t.port
+                            ),
+                            "set DIRECT_URL to the direct (port 5432) connection string",
+                        )
+                    }
+                    Ok(t) => {
+                        let f = format!("{key} points at {}:{} / {}", t.host, t.port, t.database);
+                        targets[i] = Some(t);
+                        item(&id, g, CheckStatus::Pass, f, "")
+                    }
                 }
-                Ok(t) => {
-                    let f = format!("{key} points at {}:{} / {}", t.host, t.port, t.database);
-                    targets[i] = Some(t);
-                    item(&id, g, CheckStatus::Pass, f, "")
-                }
-            },
+            }
         };
         items.push(dup(key, it));
     }
@@ -148,8 +178,9 @@ pub(super) fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>)
     items.push(dup(key, match value(env, key) {
         Value::Missing { elsewhere } => item("env.OPENAI_API_KEY", g, CheckStatus::Fail, format!("{}; {consequence}", missing_finding(key, elsewhere)), add_fix(key)),
         Value::Unreadable(why) => item("env.OPENAI_API_KEY", g, CheckStatus::Pass, format!("present ({why}: the value cannot be read, its shape is not checked)"), ""),
-        Value::Readable(v) if v.starts_with("sk-") && v.len() >= 20 && !v.contains(char::is_whitespace) => item("env.OPENAI_API_KEY", g, CheckStatus::Pass, format!("present, shape sk-… ({} characters)", v.len()), ""),
-        Value::Readable(v) => item("env.OPENAI_API_KEY", g, CheckStatus::Warn, format!("present but not shaped like an OpenAI key (sk-…, {} characters); {consequence} if it is invalid", v.len()), "check the key in the OpenAI dashboard and paste it again"),
+        Value::Secret(f) if f.openai_prefix && f.chars >= 20 && !f.whitespace => item("env.OPENAI_API_KEY", g, CheckStatus::Pass, format!("present, shape sk-… ({} characters)", f.chars), ""),
+        Value::Secret(f) => item("env.OPENAI_API_KEY", g, CheckStatus::Warn, format!("present but not shaped like an OpenAI key (sk-…, {} characters); {consequence} if it is invalid", f.chars), "check the key in the OpenAI dashboard and paste it again"),
+        Value::Readable(_) => item("env.OPENAI_API_KEY", g, CheckStatus::Pass, "present (read as a plain value: its shape is not checked)", ""),
     }));
 
     // CRON_SECRET.
@@ -175,19 +206,26 @@ pub(super) fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>)
                 format!("present ({why}: length not checked)"),
                 "",
             ),
-            Value::Readable(v) if v.len() >= 16 => item(
+            Value::Secret(f) if f.chars >= 16 => item(
                 "env.CRON_SECRET",
                 g,
                 CheckStatus::Pass,
-                format!("present ({} characters)", v.len()),
+                format!("present ({} characters)", f.chars),
                 "",
             ),
-            Value::Readable(v) => item(
+            Value::Secret(f) => item(
                 "env.CRON_SECRET",
                 g,
                 CheckStatus::Warn,
-                format!("present but only {} characters: easy to guess", v.len()),
+                format!("present but only {} characters: easy to guess", f.chars),
                 "use a random secret of 32+ characters",
+            ),
+            Value::Readable(_) => item(
+                "env.CRON_SECRET",
+                g,
+                CheckStatus::Pass,
+                "present (read as a plain value: its length is not checked)",
+                "",
             ),
         },
     ));
@@ -195,8 +233,8 @@ pub(super) fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>)
     // WORKSPACE_PROVISIONING_SECRET, with the app's fallbacks (contract §4).
     let key = "WORKSPACE_PROVISIONING_SECRET";
     items.push(dup(key, match value(env, key) {
-        Value::Readable("") => item("env.WORKSPACE_PROVISIONING_SECRET", g, CheckStatus::Fail, "set to an empty string: the admin routes answer 500 \"Server misconfigured\" (an empty value does not fall through)", "set a random secret or remove the variable"),
-        Value::Readable(_) | Value::Unreadable(_) => item("env.WORKSPACE_PROVISIONING_SECRET", g, CheckStatus::Pass, "present", ""),
+        Value::Readable("") | Value::Secret(SecretFacts { chars: 0, .. }) => item("env.WORKSPACE_PROVISIONING_SECRET", g, CheckStatus::Fail, "set to an empty string: the admin routes answer 500 \"Server misconfigured\" (an empty value does not fall through)", "set a random secret or remove the variable"),
+        Value::Readable(_) | Value::Secret(_) | Value::Unreadable(_) => item("env.WORKSPACE_PROVISIONING_SECRET", g, CheckStatus::Pass, "present", ""),
         Value::Missing { elsewhere } => {
             let fallback = if env.configured.contains_key("ADMIN_ACTIONS_SECRET") {
                 "the app falls back to ADMIN_ACTIONS_SECRET"
@@ -220,6 +258,14 @@ pub(super) fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>)
                 CheckStatus::Pass,
                 "unset: auto-send is enabled",
                 "",
+            ),
+            // (a flag is never a secret: no facts are kept for it)
+            Value::Secret(_) => item(
+                "env.AUTO_SEND_DISABLED",
+                g,
+                CheckStatus::Unknown,
+                "present but its value was not kept",
+                "re-check",
             ),
             Value::Unreadable(why) => item(
                 "env.AUTO_SEND_DISABLED",
@@ -265,6 +311,7 @@ pub(super) fn env_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>)
     let key = AUTO_SEND_REVISION_DISABLED;
     let id = "env.AUTO_SEND_REVISION_DISABLED";
     items.push(dup(key, match (value(env, key), stage) {
+        (Value::Secret(_), _) => item(id, g, CheckStatus::Unknown, "present but its value was not kept", "re-check"),
         (Value::Unreadable(why), _) => item(id, g, CheckStatus::Unknown, format!("present but unreadable ({why})"), "make AUTO_SEND_REVISION_DISABLED a plain (non-sensitive) variable"),
         (Value::Readable("1"), JudgeStage::PreCanary) => item(id, g, CheckStatus::Pass, "\"1\": revision is off, as the runbook wants before the canary", ""),
         (Value::Readable("1"), JudgeStage::RolledBack) => item(id, g, CheckStatus::Pass, "\"1\": revision is off (the kill-switch rollback)", ""),

@@ -13,12 +13,9 @@ fn at(h: u32) -> UtcNaive {
         .unwrap()
 }
 
-fn var(v: &str) -> EnvVar {
-    EnvVar {
-        value: Some(v.to_owned()),
-        updated_at: at(1),
-        unreadable: None,
-    }
+/// A variable as a source reads it (a secret reduced to its facts).
+fn var(key: &str, v: &str) -> EnvVar {
+    EnvVar::read(key, Some(v.to_owned()), at(1))
 }
 
 fn dep(id: &str, h: u32, state: ReadyState) -> Deployment {
@@ -50,7 +47,7 @@ fn good() -> Facts {
         ("AUTO_SEND_DISABLED", "0"),
         ("AUTO_SEND_REVISION_DISABLED", "1"),
     ] {
-        configured.insert(k.to_owned(), var(v));
+        configured.insert(k.to_owned(), var(k, v));
     }
     let d = dep("dpl_2", 2, ReadyState::Ready);
     Facts {
@@ -107,7 +104,7 @@ fn env_mut(f: &mut Facts) -> &mut EnvSnapshot {
 fn set(f: &mut Facts, key: &str, v: Option<&str>) {
     match v {
         Some(v) => {
-            env_mut(f).configured.insert(key.to_owned(), var(v));
+            env_mut(f).configured.insert(key.to_owned(), var(key, v));
         }
         None => {
             env_mut(f).configured.remove(key);

@@ -37,30 +37,32 @@ pub async fn read_env(client: &VercelClient) -> Result<EnvSnapshot, VercelError>
         }
         recs.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
         let mut r = recs.swap_remove(0);
-        if !r.readable() && r.kind != "sensitive" {
-            // decrypt=true can still return ciphertext: ask for the one record.
+        // Only the variables a check judges are decrypted, one by one; the
+        // others count by their presence.
+        let judged = crate::core::env::RUNBOOK_VARS.contains(&key.as_str());
+        if judged && !r.readable() && r.kind != "sensitive" {
+            // The list is not decrypted: ask for the one record.
             match client.env_record(&r.id).await {
                 Ok(one) => r = one,
                 Err(e) => tracing::warn!("reading {key} by id failed: {e}"),
             }
         }
         let updated_at = r.updated_at.and_then(from_millis).unwrap_or_default();
+        // A secret is reduced to facts here and its value dropped: it never
+        // leaves the adapter.
         let var = if r.readable() {
-            EnvVar {
-                value: r.value.clone(),
-                updated_at,
-                unreadable: None,
-            }
+            EnvVar::read(&key, r.value.take(), updated_at)
         } else {
-            EnvVar {
-                value: None,
+            EnvVar::unreadable(
                 updated_at,
-                unreadable: Some(if r.kind == "sensitive" {
-                    "sensitive".to_owned()
+                if r.kind == "sensitive" {
+                    "sensitive"
+                } else if judged {
+                    "not decrypted"
                 } else {
-                    "not decrypted".to_owned()
-                }),
-            }
+                    "not read: no check needs its value"
+                },
+            )
         };
         env.configured.insert(key, var);
     }
