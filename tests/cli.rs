@@ -320,3 +320,49 @@ fn bad_input_is_a_clear_error_never_a_crash() {
 
     assert!(!crash_dir.exists(), "no crash report");
 }
+
+/// Another operator's reason with escape sequences (they could clear the
+/// screen, rewrite a line or set the window title) prints inert.
+#[test]
+fn data_from_outside_prints_without_its_control_characters() {
+    let dir = common::temp_dir();
+    assert!(
+        panel(dir.path(), &["demo", "--reset", "--stage", "canary"])
+            .status
+            .success()
+    );
+    let evil = "rehearsal\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}gnp.exe";
+    let o = panel(
+        dir.path(),
+        &[
+            "lever",
+            "revision-kill-switch",
+            "on",
+            "--profile",
+            "demo",
+            "--reason",
+            evil,
+            "--yes",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for args in [
+        &["audit", "--profile", "demo"][..],
+        &["audit", "--profile", "demo", "--json"][..],
+    ] {
+        let o = panel(dir.path(), args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = stdout(&o);
+        assert!(text.contains("rehearsal"), "{text}");
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!text.contains(raw), "{args:?} prints {raw:?} raw: {text:?}");
+        }
+    }
+    let json = stdout(&panel(dir.path(), &["audit", "--profile", "demo", "--json"]));
+    let parsed: serde_json::Value = serde_json::from_str(&json).expect("still JSON");
+    assert!(parsed.to_string().contains("rehearsal"), "{parsed}");
+    assert!(
+        stdout(&panel(dir.path(), &["audit", "--profile", "demo"])).contains("\\u{1b}[2J"),
+        "shown escaped"
+    );
+}
