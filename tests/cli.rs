@@ -358,7 +358,10 @@ fn data_from_outside_prints_without_its_control_characters() {
             assert!(!text.contains(raw), "{args:?} prints {raw:?} raw: {text:?}");
         }
     }
-    let json = stdout(&panel(dir.path(), &["audit", "--profile", "demo", "--json"]));
+    let json = stdout(&panel(
+        dir.path(),
+        &["audit", "--profile", "demo", "--json"],
+    ));
     let parsed: serde_json::Value = serde_json::from_str(&json).expect("still JSON");
     assert!(parsed.to_string().contains("rehearsal"), "{parsed}");
     assert!(

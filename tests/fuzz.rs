@@ -327,3 +327,160 @@ proptest! {
         csv_invariants(&texts);
     }
 }
+
+// ---- hostile passwords through the error paths ----
+
+fn hostile_password() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just('"'),
+            Just('\\'),
+            Just('@'),
+            Just('/'),
+            Just('%'),
+            Just(':'),
+            Just('?'),
+            Just('&'),
+            Just('#'),
+            Just('\''),
+            Just(' '),
+            Just('é'),
+            Just('東'),
+            Just('🔑'),
+            proptest::char::range('a', 'z'),
+        ],
+        6..20,
+    )
+    .prop_map(|cs| format!("Zq{}", cs.into_iter().collect::<String>()))
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn forms(pw: &str) -> Vec<String> {
+    let json = serde_json::to_string(pw).expect("json");
+    vec![pw.to_owned(), enc(pw), json[1..json.len() - 1].to_owned()]
+}
+
+proptest! {
+    // Each case connects or writes a real file: fewer cases, same invariant.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A connect the server refuses (a fake Postgres that answers every
+    /// startup with FATAL 28P01, as a wrong password gets) and a URL that
+    /// does not parse say why without the password, whatever it is made of.
+    #[test]
+    fn a_failed_connect_never_shows_the_password(pw in hostile_password()) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+        let e = enc(&pw);
+        rt.block_on(async {
+            let port = refusing_postgres().await;
+            for url in [
+                format!("postgres://zrg:{e}@127.0.0.1:{port}/app?sslmode=disable"),
+                format!("postgres://zrg@127.0.0.1:{port}/app?sslmode=disable&sslpassword={e}&frob={e}"),
+                // Not encoded: the URL may not even parse.
+                format!("postgres://zrg:{pw}@127.0.0.1:{port}/app?sslmode=disable"),
+            ] {
+                let Err(err) = rollout_panel::adapters::store::PgStore::connect(&url).await else {
+                    panic!("the fake server refuses every login");
+                };
+                let text = format!("{err} {err:?}");
+                if url.contains(&e) {
+                    // It reached the server: the refusal is what it says.
+                    assert!(text.contains("password authentication failed"), "{text}");
+                }
+                for f in forms(&pw) {
+                    assert!(!text.contains(&f), "{f:?} in {text:?}");
+                }
+            }
+        });
+    }
+
+    /// The audit log stores a pasted URL or JSON with the password masked.
+    #[test]
+    fn the_audit_never_stores_the_password(pw in hostile_password()) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("audit.sqlite");
+        let e = enc(&pw);
+        rt.block_on(async {
+            let log = rollout_panel::adapters::audit::AuditLog::open(&path).await.expect("open");
+            log.intent(
+                chrono::NaiveDate::from_ymd_opt(2026, 3, 1)
+                    .and_then(|d| d.and_hms_opt(10, 0, 0))
+                    .expect("time"),
+                &rollout_panel::adapters::audit::Intent {
+                    profile: "production",
+                    lever: "canary-enable",
+                    reason: &format!("pasted postgres://zrg:{e}@db/app?sslpassword={e}"),
+                    summary: "toggle",
+                    detail: serde_json::json!({"password": pw, "url": format!("postgres://u:{e}@h/d")}),
+                },
+            )
+            .await
+            .expect("intent");
+            log.close().await;
+        });
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(dir.path()).expect("dir") {
+            bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        for f in forms(&pw) {
+            prop_assert!(!text.contains(&f), "{f:?} in the audit file");
+        }
+    }
+}
+
+/// A fake Postgres on a free port that refuses every login the way a wrong
+/// password is refused (`ErrorResponse` FATAL 28P01): the driver fails at
+/// once, with the server's message.
+async fn refusing_postgres() -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                loop {
+                    let mut head = [0u8; 8];
+                    if sock.read_exact(&mut head).await.is_err() {
+                        return;
+                    }
+                    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+                    let code = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+                    let mut rest = vec![0u8; len.saturating_sub(8)];
+                    if sock.read_exact(&mut rest).await.is_err() {
+                        return;
+                    }
+                    if code == 80_877_103 {
+                        // SSLRequest: no TLS here.
+                        let _ = sock.write_all(b"N").await;
+                        continue;
+                    }
+                    let mut body = Vec::new();
+                    for (field, text) in [
+                        (b'S', "FATAL"),
+                        (b'V', "FATAL"),
+                        (b'C', "28P01"),
+                        (b'M', "password authentication failed for user \"zrg\""),
+                    ] {
+                        body.push(field);
+                        body.extend_from_slice(text.as_bytes());
+                        body.push(0);
+                    }
+                    body.push(0);
+                    let mut msg = vec![b'E'];
+                    msg.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
+                    msg.extend_from_slice(&body);
+                    let _ = sock.write_all(&msg).await;
+                    return;
+                }
+            });
+        }
+    });
+    port
+}

@@ -640,3 +640,46 @@ async fn postgres_session_time_zone_does_not_move_the_series() {
     assert_eq!(a, b);
     check_metric_reads(&far, &Raw::Pg(far.pool().clone())).await;
 }
+
+/// A NULL in a text column the export reads (a drifted schema, a hand
+/// fix) is an empty cell: the other drafts and the rest of this one are
+/// exported.
+#[tokio::test]
+async fn a_null_text_column_is_an_empty_cell_not_a_failed_export() {
+    let db = TestDb::create().await;
+    db.apply(&[
+        PG_V0,
+        PG_V1,
+        PG_V2,
+        DATA_BASE,
+        r#"ALTER TABLE "AIDraft" ALTER COLUMN "content" DROP NOT NULL;
+ALTER TABLE "AIDraft" ALTER COLUMN "channel" DROP NOT NULL;
+ALTER TABLE "Client" ALTER COLUMN "name" DROP NOT NULL;
+UPDATE "Client" SET "name" = NULL WHERE "id" = 'c-beta';
+INSERT INTO "AIDraft" ("id", "leadId", "content", "channel", "status", "updatedAt",
+                       "autoSendRevisionAttemptedAt", "autoSendRevisionApplied") VALUES
+    ('n1', 'l-b1', NULL, NULL, 'pending', '2026-03-01 10:00:00', '2026-03-01 10:00:00', true),
+    ('n2', 'l-a1', 'fine', 'email', 'pending', '2026-03-01 10:01:00', '2026-03-01 10:01:00', true);"#,
+    ])
+    .await;
+    let store = PgStore::connect(&db.url).await.expect("connect");
+    let rows = store
+        .drafts_by_ids(&["n1".to_owned(), "n2".to_owned()])
+        .await
+        .expect("the export reads both");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (
+            rows[0].draft_id.as_str(),
+            rows[0].content.as_str(),
+            rows[0].channel.as_str(),
+            rows[0].workspace_name.as_str()
+        ),
+        ("n1", "", "", "")
+    );
+    assert_eq!(
+        (rows[1].draft_id.as_str(), rows[1].content.as_str()),
+        ("n2", "fine")
+    );
+    store.close().await;
+}

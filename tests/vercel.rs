@@ -103,6 +103,8 @@ async fn env_is_read_across_pages_with_every_trap_handled() {
         .and(query_param("target", "production"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "deployments": [
+                // Malformed (no uid): skipped, the others are read.
+                {"name": "zrg", "created": 1_771_900_000_000i64, "state": "READY"},
                 {"uid": "dpl_new", "name": "zrg", "url": "zrg-new.vercel.app", "created": 1_771_800_000_000i64, "state": "CANCELED", "target": "production"},
                 {"uid": "dpl_old", "name": "zrg", "url": "zrg-old.vercel.app", "created": 1_771_700_000_000i64, "readyState": "READY", "target": "production"}
             ],

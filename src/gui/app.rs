@@ -59,7 +59,11 @@ impl Launcher {
     pub fn config_for(&self, name: &str, profile: Option<&Profile>) -> WorkerConfig {
         let target = Target::of(&self.paths, &self.manager.keyring, name, profile);
         let refresh = target.refresh_secs();
-        let every = self.refresh_override.unwrap_or(refresh);
+        // Bounded whatever was passed: a zero interval would stop the worker.
+        let every = self
+            .refresh_override
+            .unwrap_or(refresh)
+            .clamp(1, crate::core::profile::MAX_REFRESH_SECS);
         WorkerConfig {
             target,
             clock: Arc::clone(&self.clock),

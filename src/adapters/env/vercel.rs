@@ -316,7 +316,7 @@ impl VercelClient {
             .append_pair("target", "production")
             .append_pair("limit", "20");
         let page: DeploymentsPage = self.get_json(url, "deployments").await?;
-        Ok(page.deployments)
+        Ok(page.decoded())
     }
 
     /// Calls a deployment's URL (host, or a full URL) once, without
@@ -414,7 +414,7 @@ impl VercelClient {
             .append_pair("limit", "20");
         let page: DeploymentsPage = self.get_json(url, "deployments").await?;
         Ok(page
-            .deployments
+            .decoded()
             .into_iter()
             .find(|d| {
                 d.meta
@@ -714,8 +714,28 @@ struct UpsertError {
 
 #[derive(Deserialize)]
 struct DeploymentsPage {
+    /// Decoded one by one: a malformed deployment is skipped and said.
     #[serde(default)]
-    deployments: Vec<DeploymentInfo>,
+    deployments: Vec<serde_json::Value>,
+}
+
+impl DeploymentsPage {
+    /// The deployments that decode; each other one is logged and skipped.
+    fn decoded(self) -> Vec<DeploymentInfo> {
+        self.deployments
+            .into_iter()
+            .filter_map(|raw| match serde_json::from_value::<DeploymentInfo>(raw) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    tracing::warn!(
+                        "skipped one Vercel deployment: it does not decode ({}); the others are read",
+                        without_quoted(&e.to_string())
+                    );
+                    None
+                }
+            })
+            .collect()
+    }
 }
 
 fn wait_hint(secs: u64) -> String {

@@ -79,10 +79,12 @@ pub(crate) struct DraftRow {
     pub id: String,
     #[sqlx(rename = "clientId")]
     pub client_id: String,
-    pub name: String,
+    // Text columns may be NULL on a drifted schema: an empty cell, not a
+    // failed export.
+    pub name: Option<String>,
     #[sqlx(rename = "leadId")]
-    pub lead_id: String,
-    pub channel: String,
+    pub lead_id: Option<String>,
+    pub channel: Option<String>,
     #[sqlx(rename = "createdAt")]
     pub created_at: NaiveDateTime,
     #[sqlx(rename = "autoSendRevisionAttemptedAt")]
@@ -95,11 +97,11 @@ pub(crate) struct DraftRow {
     pub threshold: Option<f64>,
     #[sqlx(rename = "autoSendAction")]
     pub action: Option<String>,
-    pub status: String,
+    pub status: Option<String>,
     pub iterations: Option<i64>,
     #[sqlx(rename = "autoSendRevisionSelectorUsed")]
     pub selector_used: Option<bool>,
-    pub content: String,
+    pub content: Option<String>,
 }
 
 impl From<DraftRow> for crate::core::export::DraftRow {
@@ -107,19 +109,19 @@ impl From<DraftRow> for crate::core::export::DraftRow {
         Self {
             draft_id: r.id,
             workspace_id: r.client_id,
-            workspace_name: r.name,
-            lead_id: r.lead_id,
-            channel: r.channel,
+            workspace_name: r.name.unwrap_or_default(),
+            lead_id: r.lead_id.unwrap_or_default(),
+            channel: r.channel.unwrap_or_default(),
             created_at: r.created_at,
             attempted_at: r.attempted_at,
             original_confidence: r.original_confidence,
             revised_confidence: r.revised_confidence,
             threshold: r.threshold,
             action: r.action,
-            status: r.status,
+            status: r.status.unwrap_or_default(),
             iterations: r.iterations,
             selector_used: r.selector_used,
-            content: r.content,
+            content: r.content.unwrap_or_default(),
         }
     }
 }
