@@ -155,17 +155,24 @@ impl ConfigStore {
     /// with values out of range dropped, and the warnings (each with its
     /// line). Never panics, whatever the text.
     pub fn load_text(&self, text: &str) -> Result<(ProfilesFile, Vec<String>), ConfigError> {
-        let mut file = self.parse(text)?;
-        let mut warnings: Vec<String> = file
-            .unknown_keys()
-            .into_iter()
-            .map(|k| {
-                format!(
-                    "{}: unknown key `{k}` (kept as it is; check its spelling)",
-                    self.path.display()
-                )
-            })
-            .collect();
+        let (mut file, mut warnings) = match self.parse(text) {
+            Ok(file) => (file, Vec::new()),
+            // A number setting of the wrong type (`refresh_secs = "5"`,
+            // `-1`) is ignored like one out of range; anything else wrong
+            // is the parser's error, with its line and column.
+            Err(malformed) => self.without_bad_numbers(text).ok_or(malformed)?,
+        };
+        warnings.extend(
+            file.unknown_keys()
+                .into_iter()
+                .map(|k| {
+                    format!(
+                        "{}: unknown key `{k}` (kept as it is; check its spelling)",
+                        self.path.display()
+                    )
+                })
+                .collect::<Vec<_>>(),
+        );
         // A value out of range is reported with its line and ignored: the
         // rest of the profile still works, and nothing downstream sees it.
         for (name, profile) in &mut file.profiles {
@@ -179,6 +186,41 @@ impl ConfigStore {
             }
         }
         Ok((file, warnings))
+    }
+
+    /// The file with its number settings of the wrong type dropped (each
+    /// said with its line), if that is all that kept it from parsing.
+    fn without_bad_numbers(&self, text: &str) -> Option<(ProfilesFile, Vec<String>)> {
+        let mut table: toml::Table = text.parse().ok()?;
+        let mut warnings = Vec::new();
+        if let Some(toml::Value::Table(profiles)) = table.get_mut("profiles") {
+            for (name, profile) in profiles.iter_mut() {
+                let Some(profile) = profile.as_table_mut() else {
+                    continue;
+                };
+                for (key, unit, max) in [
+                    ("refresh_secs", "seconds", i64::from(u32::MAX)),
+                    ("grace_minutes", "minutes", i64::from(u32::MAX)),
+                ] {
+                    let bad = match profile.get(key) {
+                        Some(toml::Value::Integer(n)) => !(0..=max).contains(n),
+                        Some(_) => true,
+                        None => false,
+                    };
+                    if bad && let Some(value) = profile.remove(key) {
+                        let line = line_of_key(text, name, key)
+                            .map_or_else(String::new, |l| format!(":{l}"));
+                        warnings.push(format!(
+                            "{}{line}: [profiles.{name}] {key} = {} is not a number of {unit}; ignored, the default is used",
+                            self.path.display(),
+                            crate::core::text::printable(&value.to_string())
+                        ));
+                    }
+                }
+            }
+        }
+        let file = toml::Value::Table(table).try_into::<ProfilesFile>().ok()?;
+        Some((file, warnings))
     }
 
     /// Loads the file fresh, applies `change`, and writes it back atomically
@@ -258,6 +300,24 @@ mod tests {
             "{w}"
         );
         assert!(w.contains("profiles.toml:7: [profiles.production] the Vercel API URL \"http://example.com\" is http"), "{w}");
+
+        // Wrong types: ignored the same way; a syntax error still is the parser's.
+        std::fs::write(
+            store.path(),
+            "[profiles.production]\nvercel_project = \"zrg\"\nrefresh_secs = -1\ngrace_minutes = \"15\"\n",
+        )
+        .unwrap();
+        let loaded = store.load().unwrap();
+        let p = loaded.file.get("production").unwrap();
+        assert_eq!((p.refresh_secs, p.grace_minutes), (None, None));
+        let w = loaded.warnings.join("\n");
+        assert!(w.contains("profiles.toml:3: [profiles.production] refresh_secs = -1 is not a number of seconds"), "{w}");
+        assert!(w.contains("profiles.toml:4: [profiles.production] grace_minutes = \"15\" is not a number of minutes"), "{w}");
+        std::fs::write(store.path(), "[profiles.production]\nvercel_project = 5\n").unwrap();
+        assert!(matches!(
+            store.load(),
+            Err(ConfigError::Malformed { line: 2, .. })
+        ));
     }
 
     #[test]
