@@ -181,14 +181,46 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     let o = lever(&["workspace-rollback", "--workspace", "Alpha"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(toggle("c-alpha").await, Some(false));
-    let o = lever(&[
-        "canary-enable",
-        "--workspace",
-        "Gamma",
-        "--confirm",
-        "Gamma",
-        "--override",
-    ]);
+    // Another operator's panel is enabling Gamma right now (its intent is in
+    // the shared table, no result yet): this panel's canary on Gamma waits.
+    let other = |sql: &'static str| {
+        let url = db.url.clone();
+        async move {
+            let pool = sqlx::PgPool::connect(&url).await.expect("pool");
+            sqlx::query(sql).execute(&pool).await.expect("shared row");
+            pool.close().await;
+        }
+    };
+    other(
+        "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
+         VALUES ('other-1', 'other-action-1', now() AT TIME ZONE 'UTC', 'alice@otherhost', 'production', 'canary-enable', 'intent', 'pending', 'canary', 'toggle of Gamma: OFF -> ON', '{\"plan\": {\"workspace\": \"c-gamma\"}}')",
+    )
+    .await;
+    let canary_gamma = || {
+        lever(&[
+            "canary-enable",
+            "--workspace",
+            "Gamma",
+            "--confirm",
+            "Gamma",
+            "--override",
+        ])
+    };
+    let o = canary_gamma();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("alice@otherhost is running \"toggle of Gamma: OFF -> ON\""),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(toggle("c-gamma").await, None, "nothing was changed");
+    // Their result arrives: this panel's canary goes.
+    other(
+        "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
+         VALUES ('other-2', 'other-action-1', now() AT TIME ZONE 'UTC', 'alice@otherhost', 'production', 'canary-enable', 'result', 'failed', '', 'abandoned', '{}')",
+    )
+    .await;
+    let o = canary_gamma();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(
         toggle("c-gamma").await,
@@ -221,6 +253,8 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     let expect = [
         ("canary-enable", "ok"),
         ("canary-enable", "ok"),
+        // the other operator's, from the shared table
+        ("canary-enable", "failed"),
         ("workspace-rollback", "ok"),
         ("workspace-rollback", "ok"),
         ("workspace-rollback", "ok"),

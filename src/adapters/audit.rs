@@ -5,6 +5,8 @@
 //! Nothing written here may hold a secret: every text is passed through
 //! [`redact_urls`](crate::adapters::store::redact_urls) first.
 
+pub mod live;
+
 use crate::adapters::store::redact_urls;
 use crate::core::time::UtcNaive;
 use serde::Serialize;

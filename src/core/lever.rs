@@ -280,6 +280,16 @@ impl Plan {
         }
     }
 
+    /// Whether the plan rolls back (a workspace rollback, a kill switch ON):
+    /// it never waits on another operator's lever.
+    pub fn is_rollback(&self) -> bool {
+        match self.lever {
+            LeverKind::WorkspaceRollback => true,
+            LeverKind::RevisionKillSwitch | LeverKind::AutoSendKillSwitch => self.on,
+            LeverKind::CanaryEnable => false,
+        }
+    }
+
     /// The kill switches this plan sets, with the state it wants: every env
     /// change's; with a build and no env change, the lever's own variable
     /// (the build makes its configured value live).

@@ -22,6 +22,10 @@ pub enum RunError {
     /// The intent could not be written: nothing was changed.
     #[error("nothing was changed: {0}")]
     NotStarted(crate::adapters::audit::AuditError),
+    /// Another operator's lever on the same target is running: nothing
+    /// was changed (a rollback never waits; this is never a rollback).
+    #[error("nothing was changed: {0}")]
+    Busy(String),
 }
 
 /// How the runner waits for a redeploy.
@@ -200,6 +204,34 @@ pub async fn run_plan_with(
     progress: &(dyn Fn(&StepReport) + Sync),
 ) -> Result<RunReport, RunError> {
     let now = ctx.clock.now();
+    // Another panel's lever on the same target, still running: a lever that
+    // is not a rollback waits for it; a rollback goes on and says so.
+    if ctx.action_id.is_none() {
+        match ctx
+            .audit
+            .running_elsewhere(plan.lever.as_str(), plan.workspace.as_deref(), now)
+            .await
+        {
+            Ok(Some(e)) => {
+                let what = format!(
+                    "{} is running {:?} on the same target since {} UTC (action {})",
+                    e.operator,
+                    e.summary,
+                    e.at.format("%H:%M:%S"),
+                    crate::adapters::audit::short_id(&e.action_id)
+                );
+                if !plan.is_rollback() {
+                    return Err(RunError::Busy(format!(
+                        "{what}; wait for its result (Audit tab) or ask them"
+                    )));
+                }
+                tracing::warn!("{what}; a rollback does not wait");
+            }
+            Ok(None) => {}
+            // The shared table is not needed to act: said, not fatal.
+            Err(e) => tracing::warn!("whether another panel's lever is running is unknown: {e}"),
+        }
+    }
     let action_id = ctx
         .action_id
         .map_or_else(crate::adapters::audit::new_action_id, str::to_owned);

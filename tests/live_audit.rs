@@ -1,0 +1,191 @@
+//! Live shared state between two panels on one real Postgres (issue 18, the
+//! first part): A's audit rows reach B through LISTEN/NOTIFY without
+//! polling, a killed listener connection comes back and catches up from the
+//! table, and a lever on a target another panel's lever is still running on
+//! is found (and refused unless it is a rollback).
+
+mod common;
+
+use common::{DATA_BASE, PG_V0, PG_V1, PG_V2, TestDb, ts};
+use rollout_panel::adapters::audit::live::LiveFeed;
+use rollout_panel::adapters::audit::{AuditLog, EntryStatus, Intent, SharedAudit};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Two panels' audit logs (their own local files) sharing one table.
+async fn two_panels(db: &TestDb) -> (AuditLog, AuditLog, SharedAudit, tempfile::TempDir) {
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+    SharedAudit::init(&pool).await.expect("audit init");
+    let shared = SharedAudit::find(&pool)
+        .await
+        .expect("find")
+        .expect("there");
+    let dir = common::temp_dir();
+    let a = AuditLog::open(&dir.path().join("a.sqlite"))
+        .await
+        .expect("a")
+        .with_shared(shared.clone());
+    let b = AuditLog::open(&dir.path().join("b.sqlite"))
+        .await
+        .expect("b")
+        .with_shared(shared.clone());
+    (a, b, shared, dir)
+}
+
+fn canary_intent(reason: &str) -> Intent<'_> {
+    Intent {
+        profile: "production",
+        lever: "canary-enable",
+        reason,
+        summary: "toggle of Alpha: OFF -> ON",
+        detail: json!({"plan": {"workspace": "c-alpha"}}),
+    }
+}
+
+#[tokio::test]
+async fn a_lever_in_one_panel_reaches_the_other_within_2_s_and_a_lost_listener_catches_up() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
+    let (a, _b, shared, _dir) = two_panels(&db).await;
+    let mut feed = LiveFeed::start(&shared).await.expect("listen");
+
+    // A's intent, step and result arrive in B, in order, without polling.
+    let started = Instant::now();
+    let action = a
+        .intent(ts("2026-03-01 10:00:00"), &canary_intent("canary"))
+        .await
+        .expect("intent");
+    let got = feed.next(Duration::from_secs(2)).await.expect("next");
+    let latency = started.elapsed();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].action_id, action);
+    assert!(latency < Duration::from_secs(2), "{latency:?}");
+    println!("A-to-B latency (intent written to B reading it): {latency:?}");
+    a.result(
+        &action,
+        ts("2026-03-01 10:00:05"),
+        EntryStatus::Ok,
+        "done and verified",
+        &json!({}),
+    )
+    .await
+    .expect("result");
+    let got = feed.next(Duration::from_secs(2)).await.expect("next");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].summary, "done and verified");
+
+    // Nothing new: the wait ends empty.
+    assert!(
+        feed.next(Duration::from_millis(200))
+            .await
+            .expect("next")
+            .is_empty()
+    );
+
+    // B's listening connection is killed; A writes meanwhile; B comes back
+    // and reads what it missed from the table.
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+    let (killed,): (i64,) = sqlx::query_as(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("kill");
+    assert_eq!(killed, 1, "the listener's connection");
+    let missed = a
+        .intent(
+            ts("2026-03-01 10:01:00"),
+            &canary_intent("while B was away"),
+        )
+        .await
+        .expect("intent");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline
+        && !seen
+            .iter()
+            .any(|e: &rollout_panel::adapters::audit::AuditEntry| e.action_id == missed)
+    {
+        seen.extend(feed.next(Duration::from_secs(1)).await.unwrap_or_default());
+    }
+    assert!(
+        seen.iter()
+            .any(|e| e.action_id == missed && e.reason == "while B was away"),
+        "caught up: {seen:?}"
+    );
+    // And it listens again: a new row arrives as a notice.
+    let again = a
+        .intent(ts("2026-03-01 10:02:00"), &canary_intent("after"))
+        .await
+        .expect("intent");
+    let started = Instant::now();
+    let mut got = Vec::new();
+    while started.elapsed() < Duration::from_secs(2) && got.is_empty() {
+        got = feed.next(Duration::from_secs(2)).await.expect("next");
+    }
+    assert!(got.iter().any(|e| e.action_id == again), "{got:?}");
+}
+
+#[tokio::test]
+async fn another_panels_running_lever_on_the_same_target_is_found_and_its_own_are_not() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
+    let (a, b, _shared, _dir) = two_panels(&db).await;
+    let now = ts("2026-03-01 10:05:00");
+    let action = a
+        .intent(ts("2026-03-01 10:00:00"), &canary_intent("A's canary"))
+        .await
+        .expect("intent");
+
+    // B, on the same workspace (another lever naming it) or the same lever.
+    let found = b
+        .running_elsewhere("workspace-rollback", Some("c-alpha"), now)
+        .await
+        .expect("read")
+        .expect("A's lever is running");
+    assert_eq!(found.action_id, action);
+    assert_eq!(found.operator, rollout_panel::adapters::audit::operator());
+    assert!(
+        b.running_elsewhere("canary-enable", None, now)
+            .await
+            .expect("read")
+            .is_some()
+    );
+    // Another target: nothing.
+    assert!(
+        b.running_elsewhere("workspace-rollback", Some("c-beta"), now)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // A's own panel does not count its own intent as someone else's.
+    assert!(
+        a.running_elsewhere("canary-enable", Some("c-alpha"), now)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // Too old to be running (interrupted: the Levers tab's "unfinished").
+    assert!(
+        b.running_elsewhere("canary-enable", Some("c-alpha"), ts("2026-03-01 10:30:00"))
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // Finished: no longer running.
+    a.result(
+        &action,
+        ts("2026-03-01 10:06:00"),
+        EntryStatus::Ok,
+        "done",
+        &json!({}),
+    )
+    .await
+    .expect("result");
+    assert!(
+        b.running_elsewhere("canary-enable", Some("c-alpha"), now)
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
