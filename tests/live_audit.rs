@@ -172,6 +172,16 @@ async fn another_panels_running_lever_on_the_same_target_is_found_and_its_own_ar
             .expect("read")
             .is_none()
     );
+    // What B's top bar names (from B's merged audit list).
+    let rows = b.list("production", 200).await.expect("list");
+    let running = rollout_panel::adapters::audit::live::running_elsewhere(&rows, now);
+    assert_eq!(running.len(), 1, "{running:?}");
+    assert_eq!(running[0].action_id, action);
+    let rows_a = a.list("production", 200).await.expect("list");
+    assert!(
+        rollout_panel::adapters::audit::live::running_elsewhere(&rows_a, now).is_empty(),
+        "A's own lever is not someone else's"
+    );
     // Finished: no longer running.
     a.result(
         &action,
@@ -188,4 +198,78 @@ async fn another_panels_running_lever_on_the_same_target_is_found_and_its_own_ar
             .expect("read")
             .is_none()
     );
+    let rows = b.list("production", 200).await.expect("list");
+    assert!(rollout_panel::adapters::audit::live::running_elsewhere(&rows, now).is_empty());
+}
+
+/// Two panels' workers on one Postgres, B never polling: A's lever shows in
+/// B's snapshot (what its top bar and Audit tab draw) through the notice
+/// alone, within 2 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lever_in_panel_a_shows_in_panel_bs_window_without_polling() {
+    use rollout_panel::adapters::clock::SystemClock;
+    use rollout_panel::adapters::secrets::Keyring;
+    use rollout_panel::core::profile::Profile;
+    use rollout_panel::core::secret::{Secret, SecretKey};
+    use rollout_panel::worker::{Event, Request, Target, WorkerConfig, WorkerHandle};
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
+    let (a, _b, _shared, dir) = two_panels(&db).await;
+    let name = format!("live-{}", std::process::id());
+    let keyring = Keyring::native();
+    keyring
+        .set(&name, SecretKey::DatabaseUrl, &Secret::new(&db.url))
+        .expect("db url");
+    let config = WorkerConfig {
+        target: Target::Profile {
+            name: name.clone(),
+            // Vercel is not needed here (and unreachable: the env is "down").
+            profile: Profile {
+                vercel_api: "http://127.0.0.1:9".into(),
+                ..Profile::new("zrg")
+            },
+            keyring: keyring.clone(),
+        },
+        clock: std::sync::Arc::new(SystemClock),
+        // B never polls: only a notice can wake it.
+        auto_refresh: None,
+        read_timeout: Duration::from_secs(15),
+        audit_path: Some(dir.path().join("panel-b.sqlite")),
+        waits: rollout_panel::ops::levers::Waits::default(),
+    };
+    let mut worker = WorkerHandle::spawn(config, || {});
+    worker.send(Request::Refresh);
+    assert!(worker.wait_idle(Duration::from_secs(60)), "first read");
+    // Give the listener a moment to be in place after the first read.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while worker.try_recv().expect("alive").is_some() {}
+
+    let written = Instant::now();
+    let intent = Intent {
+        profile: &name,
+        lever: "revision-kill-switch",
+        reason: "spike",
+        summary: "revision kill switch ON",
+        detail: json!({}),
+    };
+    let action = a
+        .intent(chrono::Utc::now().naive_utc(), &intent)
+        .await
+        .expect("intent");
+    let mut seen = None;
+    while written.elapsed() < Duration::from_secs(5) && seen.is_none() {
+        while let Some(e) = worker.try_recv().expect("alive") {
+            if let Event::Snapshot(s) = e
+                && s.running_elsewhere.iter().any(|r| r.action_id == action)
+            {
+                seen = Some(written.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let latency = seen.expect("A's lever reached B's window");
+    println!("A-to-B latency (A's intent written to B's snapshot naming it): {latency:?}");
+    assert!(latency < Duration::from_secs(2), "{latency:?}");
+    let _ = keyring.delete(&name, SecretKey::DatabaseUrl);
 }

@@ -79,6 +79,10 @@ impl WorkerHandle {
                     seq += 1;
                     worker.refresh(&emit).await;
                     mark_done(seq);
+                    // Another panel's audit rows arrive as notices (LISTEN):
+                    // each wakes a refresh, without waiting for the poll.
+                    let (live_tx, mut live_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+                    let mut live_started = false;
                     let mut ticker = config.auto_refresh.map(|every| {
                         let first = tokio::time::Instant::now() + every;
                         let mut i = tokio::time::interval_at(first, every);
@@ -94,7 +98,17 @@ impl WorkerHandle {
                                 None => std::future::pending::<()>().await,
                             }
                         };
+                        if !live_started && let Some(shared) = worker.shared_audit().await {
+                            live_started = true;
+                            tokio::spawn(super::live::run(shared, live_tx.clone()));
+                        }
                         tokio::select! {
+                            Some(()) = live_rx.recv() => {
+                                // Several notices at once: one refresh. (Not a
+                                // request: the request count stays the callers'.)
+                                while live_rx.try_recv().is_ok() {}
+                                worker.refresh(&emit).await;
+                            }
                             req = req_rx.recv() => match req {
                                 Some(Request::Refresh) => {
                                     seq += 1;

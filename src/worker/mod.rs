@@ -14,6 +14,7 @@
 
 pub mod handle;
 pub mod jobs;
+mod live;
 pub mod protocol;
 mod refresh;
 pub mod snapshot;

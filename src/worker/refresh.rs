@@ -150,6 +150,12 @@ impl Worker {
         Ok(store)
     }
 
+    /// The shared audit table, when this profile's database has one (for
+    /// the live feed).
+    pub(crate) async fn shared_audit(&mut self) -> Option<crate::adapters::audit::SharedAudit> {
+        self.session.audit().await.ok()?.shared().cloned()
+    }
+
     /// The audit log, opened once.
     pub(crate) async fn audit_log(&mut self) -> Result<AuditLog, SessionError> {
         self.session.audit().await
@@ -312,6 +318,8 @@ impl Worker {
         match read.await {
             Ok((rows, unfinished)) => {
                 let running = self.running.lock().map(|r| r.clone()).unwrap_or_default();
+                self.snapshot.running_elsewhere =
+                    crate::adapters::audit::live::running_elsewhere(&rows, self.config.clock.now());
                 self.snapshot.audit = rows;
                 self.snapshot.audit_shared = log.has_shared();
                 self.snapshot.unfinished = unfinished

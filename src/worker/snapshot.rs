@@ -106,6 +106,9 @@ pub struct Snapshot {
     /// Intents without a result that no lever of this panel is running: an
     /// action interrupted (the panel died mid-lever), oldest first.
     pub unfinished: Vec<crate::adapters::audit::AuditEntry>,
+    /// Levers other panels are running now (from the shared table; the top
+    /// bar names them).
+    pub running_elsewhere: Vec<crate::adapters::audit::AuditEntry>,
     /// Whether the shared audit table (other operators' actions) is read.
     pub audit_shared: bool,
 }

@@ -110,7 +110,33 @@ impl SharedAudit {
     }
 }
 
+/// The levers other panels are running now, newest first: rows read from
+/// the shared table (not this machine's) whose intent has no result yet and
+/// started within [`RUNNING_FOR`].
+pub fn running_elsewhere(rows: &[AuditEntry], now: UtcNaive) -> Vec<AuditEntry> {
+    use super::EntryKind;
+    let finished: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter(|e| e.kind == EntryKind::Result)
+        .map(|e| e.action_id.as_str())
+        .collect();
+    rows.iter()
+        .filter(|e| {
+            e.origin == Origin::Shared
+                && e.kind == EntryKind::Intent
+                && e.at >= now - RUNNING_FOR
+                && !finished.contains(e.action_id.as_str())
+        })
+        .cloned()
+        .collect()
+}
+
 impl AuditLog {
+    /// The shared table this log also writes to, if any.
+    pub fn shared(&self) -> Option<&SharedAudit> {
+        self.shared.as_ref()
+    }
+
     /// Another panel's lever running on the same target (see
     /// [`SharedAudit::running_on`]); none without a shared table. This
     /// machine's own intents never count (its interrupted actions are the

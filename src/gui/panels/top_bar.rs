@@ -78,6 +78,23 @@ pub fn top_bar_ui(
             ui.colored_label(colors::WARN, format!("Pinned: {short}{ellipsis}"))
                 .on_hover_text(line);
         }
+        // Another panel's lever, while it runs (from the shared table).
+        if let Some(e) = snapshot.running_elsewhere.first() {
+            let more = match snapshot.running_elsewhere.len() {
+                1 => String::new(),
+                n => format!(" (+{} more)", n - 1),
+            };
+            ui.colored_label(
+                colors::WARN,
+                format!("Lever running by {}: {}{more}", e.operator, e.summary),
+            )
+            .on_hover_text(format!(
+                "Another panel's action {} started {} UTC and has no result yet (Audit tab). A lever of yours on the same target waits for it, unless it is a rollback.",
+                crate::adapters::audit::short_id(&e.action_id),
+                e.at.format("%H:%M:%S")
+            ));
+            ui.separator();
+        }
         flag_ui(
             ui,
             "Revision kill switch",
