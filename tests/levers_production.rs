@@ -170,10 +170,37 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     assert_eq!(env_value("AUTO_SEND_DISABLED").as_deref(), Some("0"));
 
     // Workspace rollback in the real database, then the canary on another one.
+    // Another operator's lever on Alpha is running: a rollback does not
+    // wait, and says who else is acting.
+    let other = |sql: &'static str| {
+        let url = db.url.clone();
+        async move {
+            let pool = sqlx::PgPool::connect(&url).await.expect("pool");
+            sqlx::query(sql).execute(&pool).await.expect("shared row");
+            pool.close().await;
+        }
+    };
+    other(
+        "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
+         VALUES ('other-a1', 'other-action-a', now() AT TIME ZONE 'UTC', 'alice@otherhost', 'production', 'canary-enable', 'intent', 'pending', 'canary', 'toggle of Alpha: OFF -> ON', '{\"plan\": {\"workspace\": \"c-alpha\"}}')",
+    )
+    .await;
     assert_eq!(toggle("c-alpha").await, Some(true));
     let o = lever(&["workspace-rollback", "--workspace", "Alpha"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(toggle("c-alpha").await, Some(false));
+    assert!(
+        text(&o).contains(
+            "note   other operator — alice@otherhost is running \"toggle of Alpha: OFF -> ON\""
+        ) && text(&o).contains("a rollback does not wait"),
+        "{}",
+        text(&o)
+    );
+    other(
+        "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
+         VALUES ('other-a2', 'other-action-a', now() AT TIME ZONE 'UTC', 'alice@otherhost', 'production', 'canary-enable', 'result', 'failed', '', 'abandoned', '{}')",
+    )
+    .await;
     // Its restore, then the rollback again.
     let o = lever(&["workspace-rollback", "off", "--workspace", "Alpha"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -183,14 +210,6 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     assert_eq!(toggle("c-alpha").await, Some(false));
     // Another operator's panel is enabling Gamma right now (its intent is in
     // the shared table, no result yet): this panel's canary on Gamma waits.
-    let other = |sql: &'static str| {
-        let url = db.url.clone();
-        async move {
-            let pool = sqlx::PgPool::connect(&url).await.expect("pool");
-            sqlx::query(sql).execute(&pool).await.expect("shared row");
-            pool.close().await;
-        }
-    };
     other(
         "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
          VALUES ('other-1', 'other-action-1', now() AT TIME ZONE 'UTC', 'alice@otherhost', 'production', 'canary-enable', 'intent', 'pending', 'canary', 'toggle of Gamma: OFF -> ON', '{\"plan\": {\"workspace\": \"c-gamma\"}}')",
@@ -257,6 +276,7 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
         ("canary-enable", "failed"),
         ("workspace-rollback", "ok"),
         ("workspace-rollback", "ok"),
+        ("canary-enable", "failed"),
         ("workspace-rollback", "ok"),
         ("auto-send-kill-switch", "ok"),
         ("auto-send-kill-switch", "ok"),

@@ -61,10 +61,12 @@ pub(super) fn finish_command(plan: &Plan, profile: &str, action_id: &str) -> Str
 
 /// One step of a lever run, as it moves.
 pub(super) fn step(s: &StepReport) {
-    let mark = match (s.running, s.ok) {
-        (true, _) => "...   ",
-        (false, true) => "done  ",
-        (false, false) => "FAILED",
+    let mark = match (s.running, s.ok, s.outcome) {
+        (true, ..) => "...   ",
+        // A note (no outcome): something to know, not a change.
+        (false, true, None) => "note  ",
+        (false, true, Some(_)) => "done  ",
+        (false, false, _) => "FAILED",
     };
     say!("{mark} {} — {}", s.label, s.detail);
 }

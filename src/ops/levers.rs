@@ -206,6 +206,7 @@ pub async fn run_plan_with(
     let now = ctx.clock.now();
     // Another panel's lever on the same target, still running: a lever that
     // is not a rollback waits for it; a rollback goes on and says so.
+    let mut notes = Vec::new();
     if ctx.action_id.is_none() {
         match ctx
             .audit
@@ -226,6 +227,12 @@ pub async fn run_plan_with(
                     )));
                 }
                 tracing::warn!("{what}; a rollback does not wait");
+                let note = StepReport::note(
+                    "other operator",
+                    format!("{what}; a rollback does not wait"),
+                );
+                progress(&note);
+                notes.push(note);
             }
             Ok(None) => {}
             // The shared table is not needed to act: said, not fatal.
@@ -249,7 +256,7 @@ pub async fn run_plan_with(
         )
         .await
         .map_err(RunError::NotStarted)?;
-    let mut steps = Vec::new();
+    let mut steps = notes;
     let mut audit_failures = Vec::new();
     let mut ok = true;
     // The build a redeploy step started, for a promote step after it.

@@ -65,6 +65,18 @@ impl StepReport {
         }
     }
 
+    /// Something the operator must know that is not a change (another
+    /// panel's lever on the same target while a rollback goes on).
+    pub fn note(label: &str, detail: String) -> Self {
+        Self {
+            label: label.to_owned(),
+            ok: true,
+            detail,
+            running: false,
+            outcome: None,
+        }
+    }
+
     /// A step that ended.
     pub fn ended(label: &str, outcome: StepOutcome, detail: String) -> Self {
         Self {

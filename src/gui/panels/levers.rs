@@ -486,6 +486,9 @@ impl LeversPanel {
                             (true, _) => ("...", colors::UNKNOWN),
                             (false, Some(o)) if s.ok => (o.label(), colors::OK),
                             (false, Some(o)) => (o.label(), colors::FAIL),
+                            (false, None) if s.ok && s.label == "other operator" => {
+                                ("note", colors::WARN)
+                            }
                             (false, None) if s.ok => ("done", colors::OK),
                             (false, None) => ("FAILED", colors::FAIL),
                         };
