@@ -86,7 +86,7 @@ async fn a_lever_in_one_panel_reaches_the_other_within_2_s_and_a_lost_listener_c
     // and reads what it missed from the table.
     let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
     let (killed,): (i64,) = sqlx::query_as(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'",
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND datname = current_database()",
     )
     .fetch_one(&pool)
     .await
