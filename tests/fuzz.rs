@@ -1,7 +1,8 @@
 //! Fuzzing by property (proptest, 10 000 cases per target) of everything
-//! that reads input from outside: the profiles file, the window parser, URL
-//! redaction (`src/core/redact/tests.rs`), the Vercel env JSON and the CSV
-//! writer. Each target first runs its committed seeds (`tests/fuzz_seeds/`),
+//! that reads input from outside: the profiles file, the window parser, the
+//! Vercel env JSON, the CSV writer, and the redaction of hostile passwords
+//! (one strategy for the pure redaction and the connect and audit paths).
+//! Each parser target first runs its committed seeds (`tests/fuzz_seeds/`),
 //! then generated input; none may panic, and each has its invariant.
 
 use proptest::prelude::*;
@@ -342,14 +343,16 @@ fn hostile_password() -> impl Strategy<Value = String> {
             Just('?'),
             Just('&'),
             Just('#'),
+            Just('='),
             Just('\''),
             Just(' '),
             Just('é'),
             Just('東'),
             Just('🔑'),
             proptest::char::range('a', 'z'),
+            proptest::char::range('0', '9'),
         ],
-        6..20,
+        6..24,
     )
     .prop_map(|cs| format!("Zq{}", cs.into_iter().collect::<String>()))
 }
@@ -358,9 +361,36 @@ fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn forms(pw: &str) -> Vec<String> {
+/// The password raw, percent-encoded and JSON-escaped.
+fn forms(pw: &str) -> [String; 3] {
     let json = serde_json::to_string(pw).expect("json");
-    vec![pw.to_owned(), enc(pw), json[1..json.len() - 1].to_owned()]
+    [pw.to_owned(), enc(pw), json[1..json.len() - 1].to_owned()]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// Every form a password takes in an error, a log line or an audit row
+    /// (a URL, a query parameter, a keyword DSN, JSON and JSON inside JSON):
+    /// no form of it survives the redaction.
+    #[test]
+    fn no_form_of_a_hostile_password_survives(pw in hostile_password()) {
+        let [_, encoded, json_escaped] = forms(&pw);
+        let dsn_quoted = pw.replace('\\', "\\\\").replace('\'', "\\'");
+        let texts = [
+            format!("cannot connect: postgres://zrg:{encoded}@db.example:5432/app failed"),
+            format!("postgres://zrg@db/app?sslmode=require&sslpassword={encoded}&x=1"),
+            format!("host=db user=zrg password='{dsn_quoted}' dbname=app"),
+            format!("{{\"password\":\"{json_escaped}\",\"n\":1}}"),
+            serde_json::json!({"reason": format!("pasted postgres://u:{encoded}@h/d")}).to_string(),
+        ];
+        for t in &texts {
+            let r = rollout_panel::core::redact::redact(t);
+            for f in forms(&pw) {
+                prop_assert!(!r.contains(&f), "{f:?} in {r:?} (from {t:?})");
+            }
+        }
+    }
 }
 
 proptest! {

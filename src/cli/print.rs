@@ -61,12 +61,12 @@ pub(super) fn finish_command(plan: &Plan, profile: &str, action_id: &str) -> Str
 
 /// One step of a lever run, as it moves.
 pub(super) fn step(s: &StepReport) {
-    let mark = match (s.running, s.ok, s.outcome) {
-        (true, ..) => "...   ",
-        // A note (no outcome): something to know, not a change.
-        (false, true, None) => "note  ",
-        (false, true, Some(_)) => "done  ",
-        (false, false, _) => "FAILED",
+    let mark = match (s.running, s.ok) {
+        (true, _) => "...   ",
+        // Something to know, not a change.
+        _ if s.is_note() => "note  ",
+        (false, true) => "done  ",
+        (false, false) => "FAILED",
     };
     say!("{mark} {} — {}", s.label, s.detail);
 }

@@ -333,10 +333,7 @@ fn toggle_off(f: &Facts<'_>, claims: &[ClaimFact], out: &mut Vec<Alarm>) {
 /// draft's `autoSendRevisionIterations`, or in the loop summary's
 /// `iterationsUsed` (contract §9: the stamp alone cannot show repeats).
 fn above_bound(claims: &[ClaimFact], loops: &[LoopSummary], out: &mut Vec<Alarm>) {
-    let cap = |channel: &str, max: Option<i64>| match channel {
-        "email" => max.unwrap_or(3).clamp(1, 3),
-        _ => 1,
-    };
+    let cap = crate::core::health::clamp_in_force;
     // (draft, workspace, used, allowed)
     let mut bad: Vec<(String, String, i64, i64)> = Vec::new();
     for c in claims {

@@ -120,33 +120,28 @@ fn redact_params(text: &str) -> String {
     out
 }
 
-/// The length of a quoted value starting at `s[0] == q`, through its
-/// closing quote (a backslash escapes the next character); the whole rest
-/// when it is not closed.
-fn quoted_len(s: &str, q: char) -> usize {
-    let mut escaped = false;
-    for (i, c) in s.char_indices().skip(1) {
-        match c {
-            '\\' if !escaped => escaped = true,
-            c if c == q && !escaped => return i + c.len_utf8(),
-            _ => escaped = false,
-        }
-    }
-    s.len()
-}
-
-/// Where a JSON string's body ends: its first `"` not escaped by a
-/// backslash (the whole rest when there is none).
-fn string_end(body: &str) -> usize {
+/// Where the first `q` not escaped by a backslash is in `body` (the whole
+/// length when there is none).
+fn closing(body: &str, q: char) -> usize {
     let mut escaped = false;
     for (i, c) in body.char_indices() {
         match c {
             '\\' if !escaped => escaped = true,
-            '"' if !escaped => return i,
+            c if c == q && !escaped => return i,
             _ => escaped = false,
         }
     }
     body.len()
+}
+
+/// The length of a quoted value starting at `s[0] == q` (an ASCII quote),
+/// through its closing quote; the whole rest when it is not closed.
+fn quoted_len(s: &str, q: char) -> usize {
+    let body = &s[1..];
+    match closing(body, q) {
+        end if end == body.len() => s.len(),
+        end => end + 2,
+    }
 }
 
 /// `"name": "value"` (JSON, possibly itself escaped as `\"name\":\"value\"`)
@@ -182,7 +177,7 @@ fn redact_json_fields(text: &str) -> String {
         let end = if escaped_json {
             body.find("\\\"").unwrap_or(body.len())
         } else {
-            string_end(body)
+            closing(body, '"')
         };
         let value_start = rest.len() - body.len();
         out.push_str(&rest[..value_start]);

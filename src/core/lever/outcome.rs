@@ -77,6 +77,12 @@ impl StepReport {
         }
     }
 
+    /// Whether this is a [`StepReport::note`]: ended, fine, without an
+    /// outcome (no change behind it).
+    pub fn is_note(&self) -> bool {
+        !self.running && self.ok && self.outcome.is_none()
+    }
+
     /// A step that ended.
     pub fn ended(label: &str, outcome: StepOutcome, detail: String) -> Self {
         Self {

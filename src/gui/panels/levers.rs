@@ -486,10 +486,8 @@ impl LeversPanel {
                             (true, _) => ("...", colors::UNKNOWN),
                             (false, Some(o)) if s.ok => (o.label(), colors::OK),
                             (false, Some(o)) => (o.label(), colors::FAIL),
-                            (false, None) if s.ok && s.label == "other operator" => {
-                                ("note", colors::WARN)
-                            }
-                            (false, None) if s.ok => ("done", colors::OK),
+                            // Something to know, not a change.
+                            _ if s.is_note() => ("note", colors::WARN),
                             (false, None) => ("FAILED", colors::FAIL),
                         };
                         ui.colored_label(color, mark);
