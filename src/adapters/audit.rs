@@ -171,8 +171,31 @@ pub struct Intent<'a> {
     pub detail: serde_json::Value,
 }
 
-/// The OS user running the panel.
+/// Who runs the panel, as other operators see it: `user@host`.
 pub fn operator() -> String {
+    match host() {
+        Some(host) => format!("{}@{host}", user()),
+        None => user(),
+    }
+}
+
+/// This machine's name, if it has one.
+fn host() -> Option<String> {
+    #[cfg(unix)]
+    let name = Some(
+        rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned(),
+    );
+    #[cfg(not(unix))]
+    let name = std::env::var("COMPUTERNAME").ok();
+    name.map(|n| crate::core::text::printable(n.trim()).into_owned())
+        .filter(|n| !n.is_empty())
+}
+
+/// The OS user running the panel.
+fn user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))

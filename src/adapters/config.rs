@@ -188,7 +188,7 @@ impl ConfigStore {
         Ok((file, warnings))
     }
 
-    /// The file with its number settings of the wrong type dropped (each
+    /// The file with its number and switch settings of the wrong type dropped (each
     /// said with its line), if that is all that kept it from parsing.
     fn without_bad_numbers(&self, text: &str) -> Option<(ProfilesFile, Vec<String>)> {
         let mut table: toml::Table = text.parse().ok()?;
@@ -212,6 +212,20 @@ impl ConfigStore {
                             .map_or_else(String::new, |l| format!(":{l}"));
                         warnings.push(format!(
                             "{}{line}: [profiles.{name}] {key} = {} is not a number of {unit}; ignored, the default is used",
+                            self.path.display(),
+                            crate::core::text::printable(&value.to_string())
+                        ));
+                    }
+                }
+                for key in crate::core::profile::SWITCH_KEYS {
+                    let bad = profile
+                        .get(key)
+                        .is_some_and(|v| !matches!(v, toml::Value::Boolean(_)));
+                    if bad && let Some(value) = profile.remove(key) {
+                        let line = line_of_key(text, name, key)
+                            .map_or_else(String::new, |l| format!(":{l}"));
+                        warnings.push(format!(
+                            "{}{line}: [profiles.{name}] {key} = {} is not true or false; ignored, the default is used",
                             self.path.display(),
                             crate::core::text::printable(&value.to_string())
                         ));
@@ -304,13 +318,20 @@ mod tests {
         // Wrong types: ignored the same way; a syntax error still is the parser's.
         std::fs::write(
             store.path(),
-            "[profiles.production]\nvercel_project = \"zrg\"\nrefresh_secs = -1\ngrace_minutes = \"15\"\n",
+            "[profiles.production]\nvercel_project = \"zrg\"\nrefresh_secs = -1\ngrace_minutes = \"15\"\nnotifications = \"no\"\n",
         )
         .unwrap();
         let loaded = store.load().unwrap();
         let p = loaded.file.get("production").unwrap();
         assert_eq!((p.refresh_secs, p.grace_minutes), (None, None));
+        assert!(p.notifications(), "a bad switch keeps the default (on)");
         let w = loaded.warnings.join("\n");
+        assert!(
+            w.contains(
+                "profiles.toml:5: [profiles.production] notifications = \"no\" is not true or false"
+            ),
+            "{w}"
+        );
         assert!(w.contains("profiles.toml:3: [profiles.production] refresh_secs = -1 is not a number of seconds"), "{w}");
         assert!(w.contains("profiles.toml:4: [profiles.production] grace_minutes = \"15\" is not a number of minutes"), "{w}");
         std::fs::write(store.path(), "[profiles.production]\nvercel_project = 5\n").unwrap();

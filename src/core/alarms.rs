@@ -76,7 +76,7 @@ pub struct LoopSummary {
 }
 
 /// What an alarm is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlarmKind {
     /// Revision attempts in a workspace whose toggle was off.

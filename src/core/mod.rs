@@ -7,6 +7,7 @@ pub mod export;
 pub mod health;
 pub mod lever;
 pub mod metrics;
+pub mod notice;
 pub mod profile;
 pub mod readiness;
 pub mod redact;

@@ -48,10 +48,18 @@ pub struct Profile {
     /// old value); default [`DEFAULT_GRACE_MINUTES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grace_minutes: Option<u32>,
+    /// Desktop notifications for this profile (alarms, harm, failed runs,
+    /// other operators' levers); default on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<bool>,
     /// Keys this version does not know: kept as they are and reported.
     #[serde(flatten)]
     pub unknown: toml::Table,
 }
+
+/// The profile settings that are switches (`true`/`false`): a value of
+/// another type is dropped with a warning, the default is used.
+pub const SWITCH_KEYS: [&str; 1] = ["notifications"];
 
 fn default_api() -> String {
     DEFAULT_VERCEL_API.to_owned()
@@ -65,6 +73,11 @@ impl Profile {
             vercel_api: default_api(),
             ..Self::default()
         }
+    }
+
+    /// Whether desktop notifications are on (the default).
+    pub fn notifications(&self) -> bool {
+        self.notifications.unwrap_or(true)
     }
 
     /// The refresh interval in seconds (1–3600, whatever the file says).

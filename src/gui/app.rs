@@ -122,6 +122,9 @@ pub struct App {
     /// The open profile's one-window lock (`None` when the window was built
     /// without one, as in most tests); a profile switch moves it.
     instance: Option<crate::platform::instance::InstanceLock>,
+    /// Desktop notifications (off unless asked for with
+    /// [`App::with_desktop_notifications`]).
+    alerts: crate::gui::alerts::Alerts,
 }
 
 impl App {
@@ -144,6 +147,7 @@ impl App {
             .as_deref()
             .and_then(std::path::Path::parent)
             .map_or_else(std::env::temp_dir, crate::ops::export::fallback_dir);
+        let notify_on = config.target.notifications();
         let worker = spawn_worker(&ctx, config);
         let repaint_ctx = ctx.clone();
         let jobs = Jobs::spawn(launcher.as_ref().map(|l| l.manager.clone()), move || {
@@ -175,7 +179,21 @@ impl App {
             quit_confirmed: false,
             instance: None,
             export_dir,
+            alerts: crate::gui::alerts::Alerts::switched(notify_on),
         }
+    }
+
+    /// Raises desktop notifications through the platform's service (a new
+    /// alarm, harm, a failed run, another operator's lever), as the open
+    /// profile's switch allows.
+    pub fn with_desktop_notifications(mut self) -> Self {
+        let ctx = self.ctx.clone();
+        let on = self.alerts.on;
+        self.alerts = crate::gui::alerts::Alerts::with_desktop(
+            crate::platform::notify::Desktop::spawn(Arc::new(move || ctx.request_repaint())),
+        );
+        self.alerts.on = on;
+        self
     }
 
     /// Shows a lasting notice in the status bar (e.g. why the demo opened).
@@ -352,6 +370,7 @@ impl App {
         self.metrics = MetricsPanel::default();
         self.drafts = DraftsPanel::default();
         let config = launcher.config_for(name, profile.as_ref());
+        self.alerts.reset(config.target.notifications());
         self.worker = spawn_worker(&self.ctx, config);
         self.snapshot = Arc::new(Snapshot::for_profile(name));
         self.busy_since = Some(Instant::now());
@@ -503,17 +522,41 @@ impl eframe::App for App {
                     self.busy_since.get_or_insert_with(Instant::now);
                 }
                 Event::Snapshot(s) => {
+                    self.alerts
+                        .snapshot(&s, self.state.verdict, self.clock.now());
                     self.snapshot = s;
                     self.busy_since = None;
                 }
                 Event::LeverStep { run, step } => self.levers.step(run, step),
                 Event::Sample(result) => self.drafts.sample_done(result),
                 Event::LeverDone { run, result } => {
+                    if let Ok(report) = &result
+                        && !report.ok
+                    {
+                        let failed = report
+                            .steps
+                            .iter()
+                            .rev()
+                            .find(|s| !s.ok && s.label != "audit")
+                            .map_or_else(
+                                || "a step failed".to_owned(),
+                                |s| format!("{}: {}", s.label, s.detail),
+                            );
+                        let title = self.levers.title_of(run).unwrap_or_default();
+                        self.alerts
+                            .run_ended(&title, Some(failed), self.clock.now());
+                    }
                     self.levers.done(run, result);
                     // Show the state the lever left at once.
                     self.worker.send(Request::Refresh);
                 }
             }
+        }
+        // A clicked notification: the window comes to the front on its tab.
+        while let Some(tab) = self.alerts.clicked() {
+            self.state.tab = tab;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
         }
         while let Some(done) = self.jobs.try_recv() {
             self.job_done(done);

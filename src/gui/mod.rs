@@ -2,6 +2,7 @@
 //! the panels. It draws the worker's snapshot and returns commands; it never
 //! waits on IO and never imports the command line.
 
+pub mod alerts;
 pub mod app;
 pub mod command;
 pub mod panels;
@@ -105,7 +106,8 @@ pub fn run(paths: &Paths, args: &Options) -> anyhow::Result<ExitCode> {
             Ok(Box::new(
                 app::App::new(cc, config, Some(launcher))
                     .with_notice(notice)
-                    .with_instance_lock(instance),
+                    .with_instance_lock(instance)
+                    .with_desktop_notifications(),
             ))
         }),
     )

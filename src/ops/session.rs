@@ -71,6 +71,15 @@ impl Target {
         }
     }
 
+    /// Whether the window raises desktop notifications (the profile's
+    /// `notifications`, on by default; on for the demo).
+    pub fn notifications(&self) -> bool {
+        match self {
+            Self::Demo { .. } => true,
+            Self::Profile { profile, .. } => profile.notifications(),
+        }
+    }
+
     /// The grace after a change during which revision attempts are still
     /// expected (the profile's `grace_minutes`; the demo uses the default).
     pub fn grace(&self) -> chrono::Duration {

@@ -4,5 +4,6 @@
 pub mod desktop;
 pub mod diagnostics;
 pub mod instance;
+pub mod notify;
 pub mod paths;
 pub mod private;

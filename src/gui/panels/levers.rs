@@ -177,6 +177,14 @@ impl LeversPanel {
         }
     }
 
+    /// The title of a run's plan.
+    pub fn title_of(&self, run: u64) -> Option<String> {
+        self.runs
+            .iter()
+            .find(|r| r.run == run)
+            .map(|r| r.plan.title.clone())
+    }
+
     /// Whether any run is still going.
     pub fn running(&self) -> bool {
         self.runs.iter().any(|r| r.done.is_none())

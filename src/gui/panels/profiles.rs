@@ -20,12 +20,15 @@ struct Form {
     vercel_team: String,
     vercel_api: String,
     refresh_secs: String,
+    /// Desktop notifications (`None` in the file = on).
+    notifications: bool,
 }
 
 impl Form {
     fn new_profile() -> Self {
         Self {
             vercel_api: DEFAULT_VERCEL_API.to_owned(),
+            notifications: true,
             ..Self::default()
         }
     }
@@ -37,6 +40,7 @@ impl Form {
             vercel_team: p.vercel_team.clone().unwrap_or_default(),
             vercel_api: p.vercel_api.clone(),
             refresh_secs: p.refresh_secs.map(|s| s.to_string()).unwrap_or_default(),
+            notifications: p.notifications(),
         }
     }
 
@@ -55,6 +59,8 @@ impl Form {
             vercel_team: (!team.is_empty()).then(|| team.to_owned()),
             vercel_api: self.vercel_api.trim().to_owned(),
             refresh_secs,
+            // Written only when it differs from the default (on).
+            notifications: (!self.notifications).then_some(false),
             ..base.cloned().unwrap_or_default()
         })
     }
@@ -308,6 +314,13 @@ impl ProfilesWindow {
                 let l = ui.label("Refresh seconds");
                 ui.add(egui::TextEdit::singleline(&mut self.form.refresh_secs).hint_text("5"))
                     .labelled_by(l.id);
+                ui.end_row();
+                ui.label("Notifications");
+                ui.checkbox(&mut self.form.notifications, "Desktop notifications")
+                    .on_hover_text(
+                        "A new alarm, harm, a failed lever run or another operator's lever raises one \
+                         notification (one per kind per 10 min); click it to open the panel",
+                    );
                 ui.end_row();
             });
         ui.horizontal(|ui| {

@@ -1,0 +1,295 @@
+//! Desktop notifications end to end: the real window (kittest) on the demo
+//! world, the real `notify-rust` client, and a private D-Bus daemon on which
+//! this test owns `org.freedesktop.Notifications` and records every call.
+//! One notification per alarm kind, none again while the alarm stays, no
+//! draft content in any, and a click focuses the window on its tab.
+
+use egui::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use rollout_panel::adapters::audit::AuditLog;
+use rollout_panel::adapters::clock::{Clock, ManualClock};
+use rollout_panel::demo::{DemoStage, DemoWorld, Faults};
+use rollout_panel::gui::Tab;
+use rollout_panel::gui::app::App;
+use rollout_panel::worker::{Target, WorkerConfig};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+mod common;
+
+const DEADLINE: Duration = Duration::from_secs(120);
+const PATH: &str = "/org/freedesktop/Notifications";
+const NAME: &str = "org.freedesktop.Notifications";
+
+/// One recorded `Notify` call.
+#[derive(Clone, Debug)]
+struct Call {
+    id: u32,
+    app_name: String,
+    summary: String,
+    body: String,
+    actions: Vec<String>,
+}
+
+/// The notification service this test owns: it records, and answers ids.
+struct Recorder {
+    calls: Arc<Mutex<Vec<Call>>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Recorder {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        _hints: HashMap<String, zbus::zvariant::OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let mut calls = self.calls.lock().unwrap();
+        let id = calls.len() as u32 + 1;
+        calls.push(Call {
+            id,
+            app_name,
+            summary,
+            body,
+            actions,
+        });
+        id
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".to_owned(), "actions".to_owned()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "recorder".to_owned(),
+            "test".to_owned(),
+            "1".to_owned(),
+            "1.2".to_owned(),
+        )
+    }
+
+    fn close_notification(&self, _id: u32) {}
+}
+
+/// A private session bus for this test process only.
+struct Bus {
+    daemon: Child,
+    address: String,
+}
+
+impl Bus {
+    fn start() -> Self {
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (apt: dbus-daemon)");
+        let mut line = String::new();
+        BufReader::new(daemon.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("the bus address");
+        Self {
+            daemon,
+            address: line.trim().to_owned(),
+        }
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+fn demo_db(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("demo").join("demo.sqlite")
+}
+
+fn refresh(h: &mut Harness<'static, App>) {
+    h.get_by_role_and_label(Role::Button, "Refresh").click();
+    h.run_steps(4);
+    assert!(h.state().worker().wait_idle(DEADLINE), "refresh");
+    h.run_steps(4);
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(20), "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn each_new_alarm_raises_one_notification_without_draft_content_and_a_click_opens_its_tab() {
+    let bus = Bus::start();
+    // SAFETY: set before this process starts any thread that reads the
+    // environment (nextest runs each test in a process of its own).
+    unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address) };
+    let calls = Arc::new(Mutex::new(Vec::<Call>::new()));
+    let service = zbus::blocking::connection::Builder::address(bus.address.as_str())
+        .unwrap()
+        .name(NAME)
+        .unwrap()
+        .serve_at(
+            PATH,
+            Recorder {
+                calls: Arc::clone(&calls),
+            },
+        )
+        .unwrap()
+        .build()
+        .expect("own org.freedesktop.Notifications on the private bus");
+
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
+    let config = WorkerConfig {
+        target: Target::Demo {
+            db_path: demo_db(dir.path()),
+            stage: DemoStage::Canary,
+            seed: rollout_panel::cli::DEFAULT_DEMO_SEED,
+        },
+        clock: Arc::new(clock.clone()),
+        auto_refresh: None,
+        read_timeout: Duration::from_secs(60),
+        audit_path: Some(AuditLog::path_in(dir.path())),
+        waits: rollout_panel::ops::levers::Waits::default(),
+    };
+    let mut h = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| App::new(cc, config, None).with_desktop_notifications());
+    assert!(h.state().worker().wait_idle(DEADLINE), "first read");
+    h.run_steps(4);
+    // A quiet canary: nothing to tell.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        0,
+        "{:?}",
+        calls.lock().unwrap()
+    );
+
+    // The canary's drafts go to needs_review far more often, and some loops
+    // run past the clamp.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let world = DemoWorld::open_or_create(
+            &demo_db(dir.path()),
+            clock.now(),
+            DemoStage::Canary,
+            rollout_panel::cli::DEFAULT_DEMO_SEED,
+        )
+        .await
+        .unwrap();
+        world
+            .set_faults(&Faults {
+                needs_review_spike: true,
+                repeated_attempts: true,
+                ..Faults::default()
+            })
+            .await
+            .unwrap();
+        world.close().await;
+    });
+    clock.advance(chrono::Duration::hours(3));
+    let refreshed = Instant::now();
+    refresh(&mut h);
+    let snapshot_alarms: Vec<_> = h.state().snapshot().alarms.clone();
+    let kinds: std::collections::BTreeSet<_> = snapshot_alarms.iter().map(|a| a.kind).collect();
+    assert!(!kinds.is_empty(), "the faults raise an alarm");
+    let expected = kinds.len() + 1; // and the harm verdict
+    wait_for("a notification per alarm kind and the verdict", || {
+        calls.lock().unwrap().len() >= expected
+    });
+    eprintln!(
+        "refresh with new alarms to the last notification recorded on the bus: {} ms",
+        refreshed.elapsed().as_millis()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let told = calls.lock().unwrap().clone();
+    assert_eq!(told.len(), expected, "{told:#?}");
+    assert!(
+        told.iter()
+            .any(|c| c.summary == "Canary verdict: harm detected"),
+        "{told:#?}"
+    );
+    for c in &told {
+        assert_eq!(c.app_name, "rollout-panel");
+        assert_eq!(c.actions, vec!["default", "Open the panel"]);
+        assert!(c.body.contains("suggested:"), "{c:?}");
+    }
+
+    // No draft content and no draft id in any notification: every text the
+    // demo's drafts hold is checked.
+    let texts: Vec<(String, String)> = rt.block_on(async {
+        let url = format!("sqlite://{}?mode=ro", demo_db(dir.path()).display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query_as::<_, (String, String)>("SELECT id, content FROM AIDraft")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    });
+    assert!(texts.len() > 20, "{}", texts.len());
+    for c in &told {
+        for (id, content) in &texts {
+            let all = format!("{} {}", c.summary, c.body);
+            assert!(!all.contains(id.as_str()), "draft id {id} in {c:?}");
+            assert!(
+                content.len() < 12 || !all.contains(content.as_str()),
+                "draft content in {c:?}"
+            );
+        }
+    }
+
+    // Still firing three minutes later: nothing new is told.
+    clock.advance(chrono::Duration::minutes(3));
+    refresh(&mut h);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(calls.lock().unwrap().len(), expected);
+
+    // On another tab, the harm notification is clicked: the window opens
+    // the Metrics tab.
+    h.get_by_role_and_label(Role::Button, "Audit").click();
+    h.run_steps(4);
+    assert_eq!(h.state().state().tab, Tab::Audit);
+    let harm = told
+        .iter()
+        .find(|c| c.summary.starts_with("Canary verdict"))
+        .unwrap();
+    let clicked_at = Instant::now();
+    service
+        .emit_signal(
+            None::<zbus::names::BusName<'_>>,
+            PATH,
+            NAME,
+            "ActionInvoked",
+            &(harm.id, "default"),
+        )
+        .unwrap();
+    let start = Instant::now();
+    while h.state().state().tab != Tab::Metrics {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the click opened Metrics"
+        );
+        h.run_steps(1);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    eprintln!(
+        "notification click to the Metrics tab on screen: {} ms",
+        clicked_at.elapsed().as_millis()
+    );
+}
