@@ -122,16 +122,20 @@ pub struct LeverArgs {
     /// The workspace (id or exact name), for the workspace levers.
     #[arg(long, value_name = "W")]
     pub workspace: Option<String>,
+    /// The workspaces of an expansion (ids or exact names, comma-separated).
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub workspaces: Vec<String>,
     /// Why (goes to the audit log).
     #[arg(long)]
     pub reason: String,
     /// Do not ask on the terminal (then --confirm must carry the guard word).
     #[arg(long)]
     pub yes: bool,
-    /// The guard word with --yes: the workspace name, DISABLE or ENABLE.
+    /// The guard word with --yes: the workspace name, DISABLE, ENABLE or EXPAND.
     #[arg(long, value_name = "WORD")]
     pub confirm: Option<String>,
-    /// Go on although an overridable precondition fails (another canary on, readiness failures).
+    /// Go on although an overridable precondition fails (another canary on, readiness failures;
+    /// for an expansion: the verdict, the watch time, the alarms).
     #[arg(long = "override")]
     pub override_preconditions: bool,
     /// Finish the interrupted action ACTION (its id, or the first 8 characters,
@@ -152,6 +156,9 @@ pub enum LeverArg {
     RevisionKillSwitch,
     /// AUTO_SEND_DISABLED = "1" (on) or "0" (off).
     AutoSendKillSwitch,
+    /// Revision on for several workspaces (--workspaces A,B,C) after a clean
+    /// watch; off = revision off again for them (the expansion's rollback).
+    Expansion,
 }
 
 impl From<LeverArg> for LeverKind {
@@ -161,6 +168,7 @@ impl From<LeverArg> for LeverKind {
             LeverArg::WorkspaceRollback => LeverKind::WorkspaceRollback,
             LeverArg::RevisionKillSwitch => LeverKind::RevisionKillSwitch,
             LeverArg::AutoSendKillSwitch => LeverKind::AutoSendKillSwitch,
+            LeverArg::Expansion => LeverKind::Expansion,
         }
     }
 }

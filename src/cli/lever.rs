@@ -5,7 +5,8 @@ use super::print;
 use crate::adapters::audit::{AuditEntry, EntryStatus, short_id};
 use crate::adapters::clock::{Clock, SystemClock};
 use crate::core::lever::{
-    Finish, Guard, LeverKind, LeverRequest, Parts, Plan, StepReport, finish, plan_from_parts,
+    Finish, Guard, LeverKind, LeverRequest, Parts, Plan, PlanSource, StepReport, Watch, finish,
+    plan_source,
 };
 use crate::ops::levers::{RunContext, Targets, Waits, check_again, close_finished, run_plan_with};
 use crate::platform::paths::Paths;
@@ -108,6 +109,56 @@ fn warn_interrupted(interrupted: &[AuditEntry], profile: &str) {
     }
 }
 
+/// The canary's watch so far, for an expansion's preconditions: the
+/// verdict, how long the canary has run, and the alarms of the last 24 h
+/// (the demo's simulated app is run up to now first).
+async fn watch_now(
+    session: &mut crate::ops::session::Session,
+    store: &dyn crate::adapters::store::Store,
+    audit: &crate::adapters::audit::AuditLog,
+    profile: &str,
+    now: crate::core::time::UtcNaive,
+) -> anyhow::Result<Watch> {
+    session
+        .advance(now, std::time::Duration::from_secs(300))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let entries = audit.list(profile, 1000).await?;
+    let env = match session.env().await {
+        Ok(source) => source.read(now).await.ok(),
+        Err(_) => None,
+    };
+    let report = crate::ops::metrics::gather(
+        store,
+        &crate::ops::metrics::Request {
+            profile,
+            now,
+            window: chrono::Duration::hours(24),
+            workspace: None,
+            settings: crate::core::verdict::VerdictSettings::default(),
+            audit: &entries,
+            env: env.as_ref(),
+            grace: session.grace(),
+            vercel_logs: None,
+        },
+    )
+    .await?;
+    let canary = &report.verdict.canary;
+    Ok(Watch {
+        verdict: (!canary.workspace_ids.is_empty()).then_some(report.verdict.verdict.state),
+        canary_since: canary
+            .started
+            .as_deref()
+            .and_then(crate::core::time::parse_naive),
+        now,
+        alarms: report
+            .alarms
+            .iter()
+            .map(|a| crate::core::notice::alarm_title(a.kind).to_owned())
+            .collect(),
+    })
+}
+
 pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitCode> {
     let request = LeverRequest {
         kind: args.lever.into(),
@@ -117,6 +168,20 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
     if args.reason.trim().is_empty() {
         bail!("--reason must say why (it goes to the audit log)");
     }
+    let source = if request.kind == LeverKind::Expansion {
+        let mut workspaces = args.workspaces.clone();
+        workspaces.extend(args.workspace.clone());
+        workspaces.retain(|w| !w.trim().is_empty());
+        PlanSource::Expansion {
+            on: request.on,
+            workspaces,
+        }
+    } else {
+        if !args.workspaces.is_empty() {
+            bail!("--workspaces is for the expansion lever; this lever takes --workspace");
+        }
+        PlanSource::Lever(request.clone())
+    };
     // The window's lever locks: levers on one part never interleave here.
     let needs = request.needs();
     let _locks = crate::platform::instance::lever_locks(
@@ -155,11 +220,18 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
         };
         // This machine's log (and the shared table when the database is connected).
         let audit = session.audit().await?;
+        let watch = match (&source, &store) {
+            (PlanSource::Expansion { on: true, .. }, Some(store)) => {
+                Some(watch_now(&mut session, store.as_ref(), &audit, &args.profile, now).await?)
+            }
+            _ => None,
+        };
         let parts = Parts {
             workspaces: workspaces.as_deref(),
             schema: store.as_ref().map(|s| s.schema()),
             env: env_now.as_ref(),
             readiness: report.as_ref().map(|r| r.items.as_slice()),
+            watch: watch.as_ref(),
         };
         let interrupted = audit.unfinished(&args.profile).await?;
         let finishing = match &args.finish {
@@ -170,7 +242,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             }
         };
         let plan = match &finishing {
-            None => plan_from_parts(&request, parts)?,
+            None => plan_source(&source, parts)?,
             Some((old, recorded)) => match finish(Some(recorded), &recorded.source(), parts) {
                 Finish::Plan(plan) => {
                     say!("finishing interrupted action {}: what is left to do", short_id(&old.action_id));

@@ -44,6 +44,14 @@ pub(super) fn plan(plan: &Plan) {
 /// "; finish it: rollout-panel lever … --finish ID", for an interrupted
 /// action whose plan was recorded.
 pub(super) fn finish_command(plan: &Plan, profile: &str, action_id: &str) -> String {
+    if let PlanSource::Expansion { on, workspaces } = plan.source() {
+        return format!(
+            "; finish it: rollout-panel lever expansion {} --workspaces {} --profile {profile} --reason \"…\" --finish {}",
+            if on { "on" } else { "off" },
+            workspaces.join(","),
+            crate::adapters::audit::short_id(action_id)
+        );
+    }
     let PlanSource::Lever(req) = plan.source() else {
         return format!(
             "; finish it in the window (Levers tab), or close it there with Abandon (action {action_id})"

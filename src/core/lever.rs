@@ -37,15 +37,19 @@ pub enum LeverKind {
     RevisionKillSwitch,
     /// `AUTO_SEND_DISABLED` = "1" (the full rollback) or back to "0".
     AutoSendKillSwitch,
+    /// Revision on for several workspaces after a clean watch (the
+    /// expansion step), or off again for them (its rollback).
+    Expansion,
 }
 
 impl LeverKind {
     /// Every lever, in runbook order.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::CanaryEnable,
         Self::WorkspaceRollback,
         Self::RevisionKillSwitch,
         Self::AutoSendKillSwitch,
+        Self::Expansion,
     ];
 
     /// The lever of a CLI name (as the audit log records it).
@@ -60,6 +64,7 @@ impl LeverKind {
             Self::WorkspaceRollback => "workspace-rollback",
             Self::RevisionKillSwitch => "revision-kill-switch",
             Self::AutoSendKillSwitch => "auto-send-kill-switch",
+            Self::Expansion => "expansion",
         }
     }
 }
@@ -193,7 +198,8 @@ impl LeverRequest {
                 database: true,
                 env: true,
             },
-            (LeverKind::CanaryEnable, false) | (LeverKind::WorkspaceRollback, _) => Needs {
+            (LeverKind::CanaryEnable, false)
+            | (LeverKind::WorkspaceRollback | LeverKind::Expansion, _) => Needs {
                 database: true,
                 env: false,
             },
@@ -226,6 +232,10 @@ pub struct Plan {
     /// its toggle needs no change any more (an interrupted canary).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// The workspaces an expansion was asked for (their ids), also those
+    /// whose toggle needs no change any more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
     /// One line for people.
     pub title: String,
     /// The changes, in order.
@@ -286,6 +296,7 @@ impl Plan {
         match self.lever {
             LeverKind::WorkspaceRollback => true,
             LeverKind::RevisionKillSwitch | LeverKind::AutoSendKillSwitch => self.on,
+            LeverKind::Expansion => !self.on,
             LeverKind::CanaryEnable => false,
         }
     }
@@ -310,7 +321,7 @@ impl Plan {
             flags.push(match self.lever {
                 LeverKind::AutoSendKillSwitch => (AUTO_SEND_DISABLED, self.on),
                 LeverKind::RevisionKillSwitch => (AUTO_SEND_REVISION_DISABLED, self.on),
-                LeverKind::CanaryEnable | LeverKind::WorkspaceRollback => {
+                LeverKind::CanaryEnable | LeverKind::WorkspaceRollback | LeverKind::Expansion => {
                     (AUTO_SEND_REVISION_DISABLED, false)
                 }
             });
@@ -390,6 +401,13 @@ pub enum PlanSource {
     Lever(LeverRequest),
     /// The instant complement of the fast rollback.
     Complement,
+    /// An expansion to these workspaces (ids or names), or its rollback.
+    Expansion {
+        /// `true` = revision on for them, `false` = off again.
+        on: bool,
+        /// The workspaces.
+        workspaces: Vec<String>,
+    },
 }
 
 impl PlanSource {
@@ -397,7 +415,7 @@ impl PlanSource {
     pub fn needs(&self) -> Needs {
         match self {
             Self::Lever(req) => req.needs(),
-            Self::Complement => Needs {
+            Self::Complement | Self::Expansion { .. } => Needs {
                 database: true,
                 env: false,
             },
@@ -410,6 +428,7 @@ pub fn plan_source(source: &PlanSource, state: Parts<'_>) -> Result<Plan, PlanEr
     match source {
         PlanSource::Lever(req) => plan_from_parts(req, state),
         PlanSource::Complement => complement_from_parts(state),
+        PlanSource::Expansion { on, workspaces } => expansion_plan(workspaces, *on, state),
     }
 }
 
@@ -425,6 +444,16 @@ impl Plan {
                 _ => None,
             })
             .collect();
+        if self.lever == LeverKind::Expansion {
+            return PlanSource::Expansion {
+                on: self.on,
+                workspaces: if self.targets.is_empty() {
+                    toggles.iter().map(|w| (*w).to_owned()).collect()
+                } else {
+                    self.targets.clone()
+                },
+            };
+        }
         if self.lever == LeverKind::WorkspaceRollback && self.on && toggles.len() > 1 {
             return PlanSource::Complement;
         }
@@ -460,7 +489,7 @@ impl Plan {
             moved.push(format!("the changes are now: {}", now.join("; ")));
         }
         for p in &self.preconditions {
-            if p.name == "readiness" {
+            if p.name == "readiness" || WATCH_PRECONDITIONS.contains(&p.name.as_str()) {
                 continue;
             }
             if let Some(f) = fresh.preconditions.iter().find(|f| f.name == p.name)
@@ -486,6 +515,8 @@ pub struct Parts<'a> {
     pub env: Option<&'a EnvSnapshot>,
     /// The last readiness items, if a check ran.
     pub readiness: Option<&'a [Item]>,
+    /// The canary's watch so far (an expansion's preconditions).
+    pub watch: Option<&'a Watch>,
 }
 
 impl<'a> From<LeverState<'a>> for Parts<'a> {
@@ -495,6 +526,7 @@ impl<'a> From<LeverState<'a>> for Parts<'a> {
             schema: Some(s.schema),
             env: Some(s.env),
             readiness: s.readiness,
+            watch: None,
         }
     }
 }
@@ -545,6 +577,11 @@ pub fn plan_from_parts(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, Pla
             env_plan(req, state, AUTO_SEND_REVISION_DISABLED, on)
         }
         (LeverKind::AutoSendKillSwitch, on) => env_plan(req, state, AUTO_SEND_DISABLED, on),
+        (LeverKind::Expansion, on) => expansion_plan(
+            &req.workspace.iter().cloned().collect::<Vec<_>>(),
+            on,
+            state,
+        ),
     }
 }
 
@@ -673,6 +710,7 @@ fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError
         lever: LeverKind::CanaryEnable,
         on: true,
         workspace: Some(w.id.clone()),
+        targets: Vec::new(),
         title: format!("Enable the canary: revision for {}", w.name),
         changes,
         preconditions,
@@ -704,6 +742,7 @@ fn toggle_plan(req: &LeverRequest, state: Parts<'_>, after: bool) -> Result<Plan
         lever: req.kind,
         on: req.on,
         workspace: Some(w.id.clone()),
+        targets: Vec::new(),
         title: if restore {
             format!("Restore revision for {}", w.name)
         } else {
@@ -727,54 +766,15 @@ fn toggle_plan(req: &LeverRequest, state: Parts<'_>, after: bool) -> Result<Plan
     })
 }
 
-/// The instant complement of the fast rollback: turn off the toggle of every
-/// workspace that has it on, because that stops new revisions at once while
-/// the kill switch's redeploy builds. Audited and restorable like any
-/// workspace rollback (each workspace's restore brings it back).
-pub fn complement_plan(state: LeverState<'_>) -> Result<Plan, PlanError> {
-    complement_from_parts(state.into())
-}
-
-/// [`complement_plan`] from the parts that could be read (it needs the database).
-pub fn complement_from_parts(state: Parts<'_>) -> Result<Plan, PlanError> {
-    let (workspaces, schema) = state.db()?;
-    let enabled: Vec<&Workspace> = workspaces.iter().filter(|w| w.toggle.is_on()).collect();
-    if enabled.is_empty() {
-        return Err(PlanError::NothingToDo(
-            "no workspace has the revision toggle on".to_owned(),
-        ));
-    }
-    let names: Vec<&str> = enabled.iter().map(|w| w.name.as_str()).collect();
-    Ok(Plan {
-        lever: LeverKind::WorkspaceRollback,
-        on: true,
-        workspace: None,
-        title: format!(
-            "Roll back every workspace with revision on: {}",
-            names.join(", ")
-        ),
-        changes: enabled
-            .iter()
-            .map(|w| Change::Toggle {
-                workspace_id: w.id.clone(),
-                workspace_name: w.name.clone(),
-                before: w.toggle,
-                after: false,
-            })
-            .collect(),
-        preconditions: vec![schema_precondition(schema)],
-        guard: Guard::Confirm,
-        needs_redeploy: false,
-        takes_effect: format!("new jobs at once; {RUNNING_JOBS}"),
-        warnings: vec![
-            "Restore each workspace later with its own Restore button (the kill switch stays as it is).".to_owned(),
-        ],
-    })
-}
-
+mod complement;
 mod env_plan;
+mod expansion;
 mod finish;
+pub use complement::{complement_from_parts, complement_plan};
 use env_plan::{INSTANT_ROLLBACK, env_plan};
+pub use expansion::{
+    EXPAND_WORD, MIN_WATCH, WATCH_PRECONDITIONS, Watch, candidates, expansion_plan, stage_line,
+};
 pub use finish::{Finish, finish};
 mod outcome;
 pub use outcome::{RunReport, StepOutcome, StepReport};

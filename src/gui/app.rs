@@ -652,7 +652,14 @@ impl eframe::App for App {
                     )),
                     Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
                     Tab::Audit => audit_ui(ui, &snapshot),
-                    Tab::Levers => commands.extend(self.levers.levers_ui(ui, &snapshot)),
+                    Tab::Levers => {
+                        self.levers.set_watch(crate::gui::panels::metrics::watch_of(
+                            &snapshot,
+                            self.state.verdict,
+                            now,
+                        ));
+                        commands.extend(self.levers.levers_ui(ui, &snapshot));
+                    }
                     Tab::Drafts => commands.extend(self.drafts.drafts_ui(ui, &snapshot, now)),
                 });
         });

@@ -11,7 +11,7 @@ use crate::adapters::clock::Clock;
 use crate::adapters::env::{EnvSource, EnvWrite, Expected};
 use crate::adapters::store::Store;
 use crate::core::env::{Live, ReadyState};
-use crate::core::lever::{Change, Parts, Plan, PlanError, StepOutcome, plan_source};
+use crate::core::lever::{Change, LeverKind, Parts, Plan, PlanError, StepOutcome, plan_source};
 pub use crate::core::lever::{RunReport, StepReport};
 use crate::core::workspace::ToggleWrite;
 use std::time::Duration;
@@ -117,6 +117,7 @@ pub async fn check_again(
         schema: targets.store.map(|s| s.schema()),
         env: env.as_ref(),
         readiness: None,
+        watch: None,
     };
     let fresh = plan_source(&plan.source(), parts).map_err(Moved::Gone)?;
     let moved = plan.moved_since(&fresh);
@@ -285,12 +286,14 @@ pub async fn run_plan_with(
             audit_failures.push(gap.detail.clone());
             steps.push(gap);
         }
-        if !ok {
+        if !ok && !goes_on(plan, &steps) {
             break;
         }
     }
     let changes_ok = ok;
-    let summary = if changes_ok {
+    let summary = if plan.lever == LeverKind::Expansion {
+        expansion_summary(plan, &steps)
+    } else if changes_ok {
         format!("{}: done and verified", plan.title)
     } else {
         format!(
@@ -332,6 +335,57 @@ pub async fn run_plan_with(
         ok: changes_ok,
         audit_failures,
     })
+}
+
+/// Whether a run goes on after a step that did not verify: an expansion
+/// goes on past a workspace someone else changed first (each workspace is
+/// its own compare-and-set), and its rollback past any failure (a rollback
+/// does as much as it can).
+fn goes_on(plan: &Plan, steps: &[StepReport]) -> bool {
+    if plan.lever != LeverKind::Expansion {
+        return false;
+    }
+    !plan.on
+        || steps
+            .iter()
+            .rev()
+            .find(|s| s.label != "audit")
+            .is_some_and(|s| s.outcome == Some(StepOutcome::Conflict))
+}
+
+/// "Expand …: 2 of 3 workspaces verified ON; refused: Gamma (…); not tried: …".
+fn expansion_summary(plan: &Plan, steps: &[StepReport]) -> String {
+    let mut verified = Vec::new();
+    let mut refused = Vec::new();
+    let mut untried = Vec::new();
+    for change in &plan.changes {
+        let Change::Toggle { workspace_name, .. } = change else {
+            continue;
+        };
+        let label = change.describe();
+        match steps.iter().find(|s| s.label == label) {
+            Some(s) if s.ok => verified.push(workspace_name.clone()),
+            Some(s) => refused.push(format!("{workspace_name} ({})", s.detail)),
+            None => untried.push(workspace_name.clone()),
+        }
+    }
+    let total = verified.len() + refused.len() + untried.len();
+    let mut out = format!(
+        "{}: {} of {total} workspace(s) verified {}",
+        plan.title,
+        verified.len(),
+        if plan.on { "ON" } else { "OFF" }
+    );
+    if !verified.is_empty() {
+        out.push_str(&format!(" ({})", verified.join(", ")));
+    }
+    if !refused.is_empty() {
+        out.push_str(&format!("; FAILED or refused: {}", refused.join("; ")));
+    }
+    if !untried.is_empty() {
+        out.push_str(&format!("; not tried: {}", untried.join(", ")));
+    }
+    out
 }
 
 async fn run_change(

@@ -121,6 +121,7 @@ pub(super) fn env_plan(
         lever: req.kind,
         on,
         workspace: None,
+        targets: Vec::new(),
         title,
         changes,
         preconditions: Vec::new(),

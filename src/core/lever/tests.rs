@@ -545,3 +545,95 @@ fn an_interrupted_canary_with_its_toggle_on_plans_only_the_kill_switch_left() {
     );
     assert!(p.after_state_reached(&on, &e).is_err());
 }
+
+#[test]
+fn an_expansion_plans_each_off_workspace_with_the_watch_as_overridable_preconditions() {
+    let workspaces = vec![
+        ws("a", RevisionToggle::Enabled),
+        ws("b", RevisionToggle::Disabled),
+        ws("c", RevisionToggle::NoSettingsRow),
+        ws("d", RevisionToggle::Enabled),
+    ];
+    let s = schema(SchemaVariant::V2);
+    let parts = |watch| Parts {
+        workspaces: Some(&workspaces),
+        schema: Some(&s),
+        watch,
+        ..Parts::default()
+    };
+    let want = |on, ids: &[&str]| PlanSource::Expansion {
+        on,
+        workspaces: ids.iter().map(|i| (*i).to_owned()).collect(),
+    };
+    // Clean watch of 45 min: every precondition holds.
+    let clean = Watch {
+        verdict: Some(crate::core::verdict::VerdictState::NoHarmDetected),
+        canary_since: Some(at(10)),
+        now: at(10) + chrono::Duration::minutes(45),
+        alarms: vec![],
+    };
+    let p = plan_source(&want(true, &["b", "c Inc", "d"]), parts(Some(&clean))).unwrap();
+    assert_eq!(p.lever, LeverKind::Expansion);
+    assert_eq!(p.changes.len(), 2, "d is already on: {p:#?}");
+    assert_eq!(p.targets, vec!["b", "c", "d"]);
+    assert!(!p.needs_override() && !p.blocked(), "{p:#?}");
+    assert_eq!(p.guard, Guard::Type(EXPAND_WORD.to_owned()));
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("already ON, left as they are: d Inc"))
+    );
+    assert!(!p.is_rollback());
+    // The plan names itself again (check_again and Finish re-plan from it).
+    assert_eq!(p.source(), want(true, &["b", "c", "d"]));
+    // A short watch, harm and an alarm: each fails, each overridable.
+    let bad = Watch {
+        verdict: Some(crate::core::verdict::VerdictState::HarmDetected),
+        canary_since: Some(at(10)),
+        now: at(10) + chrono::Duration::minutes(12),
+        alarms: vec!["revision after the kill switch".to_owned()],
+    };
+    let p2 = plan_source(&want(true, &["b"]), parts(Some(&bad))).unwrap();
+    let failing: Vec<&str> = p2
+        .preconditions
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(failing, WATCH_PRECONDITIONS.to_vec());
+    assert!(p2.needs_override() && !p2.blocked());
+    assert!(
+        p2.preconditions
+            .iter()
+            .any(|c| c.detail == "watched 12 min (runbook: 30–60 min of clean metrics)")
+    );
+    // Not read at all: not known, so not ok.
+    let p3 = plan_source(&want(true, &["b"]), parts(None)).unwrap();
+    assert!(p3.needs_override());
+    // The watch is not read again at confirm time: it never "moves".
+    assert!(p2.moved_since(&p3).is_empty(), "{:?}", p2.moved_since(&p3));
+    // Nothing to do, unknown names, none chosen.
+    assert!(matches!(
+        plan_source(&want(true, &["a"]), parts(None)),
+        Err(PlanError::NothingToDo(_))
+    ));
+    assert!(matches!(
+        plan_source(&want(true, &["zz"]), parts(None)),
+        Err(PlanError::Invalid(_))
+    ));
+    assert!(matches!(
+        plan_source(&want(true, &[]), parts(None)),
+        Err(PlanError::Invalid(_))
+    ));
+    // Its rollback: a rollback, no watch, a plain confirm, only those on.
+    let back = plan_source(&want(false, &["a", "b", "d"]), parts(None)).unwrap();
+    assert!(back.is_rollback());
+    assert_eq!(back.guard, Guard::Confirm);
+    assert_eq!(back.changes.len(), 2);
+    assert_eq!(back.preconditions.len(), 1, "schema only: {back:#?}");
+    assert_eq!(
+        stage_line(&workspaces).as_deref(),
+        Some("expanding: 2 of 4 workspaces on")
+    );
+    assert_eq!(stage_line(&workspaces[1..3]), None);
+}

@@ -10,7 +10,7 @@ use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, FlagStat
 pub use crate::core::lever::PlanSource;
 use crate::core::lever::{
     Change, Finish, Guard, LeverKind, LeverRequest, Parts, Plan, PlanError, RunReport, StepReport,
-    finish as core_finish, plan_source,
+    Watch, finish as core_finish, plan_source,
 };
 use crate::gui::colors;
 use crate::gui::command::AppCommand;
@@ -54,10 +54,18 @@ pub struct LeversPanel {
     next_run: u64,
     /// A message about the last Finish/open attempt.
     note: Option<(bool, String)>,
+    /// The canary's watch so far (the expansion's preconditions).
+    watch: Option<Watch>,
+    /// The workspaces ticked for an expansion (ids).
+    expand_pick: std::collections::BTreeSet<String>,
 }
 
 /// The plan of `source` from what the snapshot shows.
-pub fn plan_from(snapshot: &Snapshot, source: &PlanSource) -> Result<Plan, PlanError> {
+pub fn plan_from(
+    snapshot: &Snapshot,
+    source: &PlanSource,
+    watch: Option<&Watch>,
+) -> Result<Plan, PlanError> {
     // Each lever needs only what it changes: a part that cannot be read now
     // greys out only the levers that need it, and says why.
     let needs = source.needs();
@@ -83,6 +91,7 @@ pub fn plan_from(snapshot: &Snapshot, source: &PlanSource) -> Result<Plan, PlanE
         schema: snapshot.schema.as_ref(),
         env: snapshot.env_snapshot.as_ref(),
         readiness: snapshot.readiness.as_ref().map(|r| r.items.as_slice()),
+        watch,
     };
     plan_source(source, state)
 }
@@ -144,7 +153,7 @@ impl LeversPanel {
 
     /// Opens the confirm dialog of a plan made from the snapshot.
     pub fn open(&mut self, snapshot: &Snapshot, source: &PlanSource, finishes: Option<String>) {
-        match plan_from(snapshot, source) {
+        match plan_from(snapshot, source, self.watch.as_ref()) {
             Ok(plan) => {
                 self.note = None;
                 self.dialog = Some(ConfirmDialog {
@@ -175,6 +184,11 @@ impl LeversPanel {
         if let Some(r) = self.runs.iter_mut().find(|r| r.run == run) {
             r.done = Some(result);
         }
+    }
+
+    /// The canary's watch as of this frame (the expansion's preconditions).
+    pub fn set_watch(&mut self, watch: Watch) {
+        self.watch = Some(watch);
     }
 
     /// The title of a run's plan.
@@ -381,6 +395,8 @@ impl LeversPanel {
                 }
             });
         ui.separator();
+        self.expansion_ui(ui, snapshot);
+        ui.separator();
         ui.strong("Step 5: roll back at the right level");
         let switch = |kind, on| {
             PlanSource::Lever(LeverRequest {
@@ -434,7 +450,7 @@ impl LeversPanel {
     /// A button that opens the confirm dialog of `source`; disabled, with
     /// the reason on hover, when there is nothing to do.
     fn lever_button(&mut self, ui: &mut Ui, snapshot: &Snapshot, label: &str, source: &PlanSource) {
-        let plan = plan_from(snapshot, source)
+        let plan = plan_from(snapshot, source, self.watch.as_ref())
             .map_err(|e| e.to_string())
             .and_then(|p| match self.busy_with(&p) {
                 Some(title) => Err(format!(
@@ -662,9 +678,10 @@ pub fn finish(snapshot: &Snapshot, intent: &AuditEntry, source: &PlanSource) -> 
             .as_ref()
             .filter(|_| snapshot.env.error.is_none()),
         readiness: snapshot.readiness.as_ref().map(|r| r.items.as_slice()),
+        watch: None,
     };
     // A part the lever needs that cannot be read: say which, and why.
-    if let Err(e @ PlanError::NotRead(_)) = plan_from(snapshot, source) {
+    if let Err(e @ PlanError::NotRead(_)) = plan_from(snapshot, source, None) {
         return Finish::KeepOpen(e.to_string());
     }
     core_finish(recorded.as_ref(), source, parts)
@@ -732,3 +749,5 @@ fn plan_ui(ui: &mut Ui, plan: &Plan) {
         ui.colored_label(colors::WARN, w);
     }
 }
+
+mod expansion;

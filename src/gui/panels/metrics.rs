@@ -88,6 +88,25 @@ pub fn snapshot_verdict(snapshot: &Snapshot, prefs: VerdictPrefs) -> Option<Verd
     ))
 }
 
+/// The canary's watch so far, as an expansion's preconditions see it: the
+/// verdict with these settings, the canary's start, the alarms firing.
+pub fn watch_of(
+    snapshot: &Snapshot,
+    prefs: VerdictPrefs,
+    now: UtcNaive,
+) -> crate::core::lever::Watch {
+    crate::core::lever::Watch {
+        verdict: snapshot_verdict(snapshot, prefs).map(|v| v.state),
+        canary_since: snapshot.canary.as_ref().map(|c| c.start),
+        now,
+        alarms: snapshot
+            .alarms
+            .iter()
+            .map(|a| crate::core::notice::alarm_title(a.kind).to_owned())
+            .collect(),
+    }
+}
+
 /// Draws the Metrics tab; returns the commands the user gave.
 pub fn metrics_ui(
     ui: &mut Ui,

@@ -59,7 +59,15 @@ pub fn top_bar_ui(
         );
         health_ui(ui, "Env", &snapshot.env, now, None);
         ui.separator();
-        let stage = snapshot.stage.map_or("stage unknown", |s| s.label());
+        let stage = match snapshot.stage {
+            None => "stage unknown".to_owned(),
+            // "expanding: 3 of 12 workspaces on".
+            Some(s @ crate::core::runbook::Stage::Expanded) => {
+                crate::core::lever::stage_line(&snapshot.workspaces)
+                    .unwrap_or_else(|| s.label().to_owned())
+            }
+            Some(s) => s.label().to_owned(),
+        };
         ui.label(format!("Stage: {stage}"));
         ui.separator();
         if let Some(line) = super::levers::pinned_line(snapshot)
