@@ -24,6 +24,8 @@ use std::time::Duration;
 
 const PILOT: &str = "Acme Solar (pilot)";
 const DEADLINE: Duration = Duration::from_secs(120);
+/// The confirm dialog's override (the expansion's candidates are check boxes too).
+const OVERRIDE: &str = "Go on although a precondition fails (recorded in the audit log)";
 
 fn demo_db(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("demo").join("demo.sqlite")
@@ -224,7 +226,7 @@ fn enable_canary_is_guarded_by_the_workspace_name_and_runs_to_verified() {
     type_into(&mut h, "Reason", "start the canary");
     type_into(&mut h, &guard, PILOT);
     assert!(
-        h.query_by_role(Role::CheckBox).is_none(),
+        h.query_by_role_and_label(Role::CheckBox, OVERRIDE).is_none(),
         "no precondition to override on a dark deploy: {:#?}",
         labels(&h)
     );
@@ -487,7 +489,7 @@ fn a_second_canary_needs_an_explicit_override() {
         !enabled(&h, "Confirm"),
         "the name alone is not enough while another canary is on"
     );
-    h.get_by_role(Role::CheckBox).click();
+    h.get_by_role_and_label(Role::CheckBox, OVERRIDE).click();
     frames(&mut h);
     assert!(enabled(&h, "Confirm"));
     h.get_by_role_and_label(Role::Button, "Confirm").click();
@@ -570,7 +572,7 @@ fn the_metrics_tab_shows_the_verdict_card_and_a_marker_after_a_lever() {
     frames(&mut h);
     type_into(&mut h, "Reason", "widen the canary");
     type_into(&mut h, &format!("Type {other} to confirm"), other);
-    h.get_by_role(Role::CheckBox).click();
+    h.get_by_role_and_label(Role::CheckBox, OVERRIDE).click();
     frames(&mut h);
     h.get_by_role_and_label(Role::Button, "Confirm").click();
     frames(&mut h);
