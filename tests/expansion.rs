@@ -91,6 +91,7 @@ async fn an_expansion_on_postgres_enables_three_and_names_the_one_someone_else_c
         clock: &SystemClock,
         waits: Waits::default(),
         action_id: None,
+        approvals: false,
     };
     let report = run_plan_with(
         &plan,

@@ -68,6 +68,7 @@ async fn run(world: &DemoWorld, audit: &AuditLog, p: &Plan) -> RunReport {
             deadline: Duration::from_secs(60),
         },
         action_id: None,
+        approvals: false,
     };
     run_plan(p, &store, world, &ctx, &|_| {})
         .await
@@ -438,6 +439,7 @@ async fn the_whole_runbook_through_the_levers_and_the_simulator_follows() {
                     deadline: Duration::from_secs(60),
                 },
                 action_id: None,
+                approvals: false,
             };
             let r = run_plan(&p, store, world, &ctx, &|_| {})
                 .await
@@ -539,6 +541,7 @@ async fn a_rollback_finishes_when_the_audit_store_locks_up_after_its_intent() {
             deadline: Duration::from_secs(120),
         },
         action_id: None,
+        approvals: false,
     };
     let r = run_plan(&p, &store, &world, &ctx, &|_| {})
         .await

@@ -284,6 +284,7 @@ fn the_audit_tab_tells_the_story_of_a_lever_run() {
             clock: &SystemClock,
             waits: Waits::default(),
             action_id: None,
+            approvals: false,
         };
         let r = run_plan(&p, &store, &world, &ctx, &|_| {})
             .await

@@ -153,7 +153,9 @@ fn finish(snapshot: Snapshot) -> Harness<'static, State> {
             |ui, s: &mut State| {
                 let cmds = s.panel.levers_ui(ui, &s.snapshot);
                 s.commands.extend(cmds);
-                let cmds = s.panel.dialog_ui(ui.ctx());
+                let cmds =
+                    s.panel
+                        .dialog_ui(ui.ctx(), &s.snapshot, chrono::NaiveDateTime::default());
                 s.commands.extend(cmds);
             },
             state,
@@ -363,7 +365,9 @@ fn a_pinned_build_is_named_with_its_live_values_and_the_plan_promotes() {
                 top_bar_ui(ui, &s.snapshot, at(10, 30), &[], false);
                 let cmds = s.panel.levers_ui(ui, &s.snapshot);
                 s.commands.extend(cmds);
-                let cmds = s.panel.dialog_ui(ui.ctx());
+                let cmds =
+                    s.panel
+                        .dialog_ui(ui.ctx(), &s.snapshot, chrono::NaiveDateTime::default());
                 s.commands.extend(cmds);
             },
             state,

@@ -226,7 +226,8 @@ fn enable_canary_is_guarded_by_the_workspace_name_and_runs_to_verified() {
     type_into(&mut h, "Reason", "start the canary");
     type_into(&mut h, &guard, PILOT);
     assert!(
-        h.query_by_role_and_label(Role::CheckBox, OVERRIDE).is_none(),
+        h.query_by_role_and_label(Role::CheckBox, OVERRIDE)
+            .is_none(),
         "no precondition to override on a dark deploy: {:#?}",
         labels(&h)
     );

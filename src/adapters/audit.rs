@@ -5,6 +5,7 @@
 //! Nothing written here may hold a secret: every text is passed through
 //! [`redact_urls`](crate::adapters::store::redact_urls) first.
 
+pub mod approvals;
 pub mod live;
 
 use crate::adapters::store::redact_urls;

@@ -291,6 +291,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             clock: &SystemClock,
             waits: Waits::default(),
             action_id: None,
+            approvals: session.approvals(),
         };
         let progress = |s: &StepReport| print::step(s);
         let r = run_plan_with(&plan, targets, &ctx, &progress).await?;

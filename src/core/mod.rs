@@ -1,6 +1,7 @@
 //! Pure domain logic: no IO, no egui. Everything here is unit-tested.
 
 pub mod alarms;
+pub mod approval;
 pub mod dburl;
 pub mod env;
 pub mod export;

@@ -39,6 +39,8 @@ pub enum NoticeKind {
     FailedRun,
     /// Another operator started a lever on the shared database.
     OtherOperator,
+    /// Another operator asks for an approval.
+    ApprovalAsked,
 }
 
 impl NoticeKind {
@@ -49,6 +51,7 @@ impl NoticeKind {
             Self::Harm => "harm".to_owned(),
             Self::FailedRun => "failed_run".to_owned(),
             Self::OtherOperator => "other_operator".to_owned(),
+            Self::ApprovalAsked => "approval_asked".to_owned(),
         }
     }
 }
@@ -88,6 +91,8 @@ pub struct Observed<'a> {
     pub harm_line: Option<&'a str>,
     /// Other operators' levers running now.
     pub others: &'a [OtherLever<'a>],
+    /// Other operators' requests for an approval, still waiting.
+    pub asks: &'a [OtherLever<'a>],
 }
 
 /// What was already told, and when each kind last was.
@@ -191,6 +196,22 @@ impl Notices {
                 });
             }
         }
+        for ask in seen.asks {
+            if !self.others_seen.insert(ask.action_id.to_owned()) {
+                continue;
+            }
+            if self.allow(NoticeKind::ApprovalAsked, now) {
+                out.push(Notice {
+                    kind: NoticeKind::ApprovalAsked,
+                    title: format!("Approval asked by {}", line(ask.operator)),
+                    body: line(&format!(
+                        "{} — approve it from the Levers tab (or not)",
+                        ask.summary
+                    )),
+                    screen: Screen::Levers,
+                });
+            }
+        }
         out
     }
 
@@ -251,6 +272,7 @@ mod tests {
             harm,
             harm_line: None,
             others,
+            asks: &[],
         }
     }
 

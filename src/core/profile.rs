@@ -52,6 +52,11 @@ pub struct Profile {
     /// other operators' levers); default on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notifications: Option<bool>,
+    /// Enabling the canary and an expansion wait for a second operator's
+    /// approval (from their own panel, through the shared audit table);
+    /// default off. Rollbacks never wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<bool>,
     /// Keys this version does not know: kept as they are and reported.
     #[serde(flatten)]
     pub unknown: toml::Table,
@@ -59,7 +64,7 @@ pub struct Profile {
 
 /// The profile settings that are switches (`true`/`false`): a value of
 /// another type is dropped with a warning, the default is used.
-pub const SWITCH_KEYS: [&str; 1] = ["notifications"];
+pub const SWITCH_KEYS: [&str; 2] = ["notifications", "approvals"];
 
 fn default_api() -> String {
     DEFAULT_VERCEL_API.to_owned()
@@ -78,6 +83,11 @@ impl Profile {
     /// Whether desktop notifications are on (the default).
     pub fn notifications(&self) -> bool {
         self.notifications.unwrap_or(true)
+    }
+
+    /// Whether the canary and an expansion need a second operator's approval.
+    pub fn approvals(&self) -> bool {
+        self.approvals.unwrap_or(false)
     }
 
     /// The refresh interval in seconds (1–3600, whatever the file says).

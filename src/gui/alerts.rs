@@ -64,11 +64,31 @@ impl Alerts {
                 summary: &e.summary,
             })
             .collect();
+        let asks: Vec<OtherLever<'_>> = s
+            .approvals
+            .iter()
+            .flat_map(|read| read.0.iter())
+            .filter(|r| {
+                r.operator != s.operator
+                    && crate::core::approval::standing(
+                        r,
+                        s.approvals.as_ref().map_or(&[][..], |a| &a.1[..]),
+                        now,
+                    ) == crate::core::approval::Standing::Waiting
+                    && now - r.at < crate::core::approval::APPROVAL_TTL
+            })
+            .map(|r| OtherLever {
+                action_id: &r.action_id,
+                operator: &r.operator,
+                summary: &r.plan.title,
+            })
+            .collect();
         let seen = Observed {
             alarms: &s.alarms,
             harm: verdict.is_some_and(|v| v.state == VerdictState::HarmDetected),
             harm_line: harm_line.as_deref(),
             others: &others,
+            asks: &asks,
         };
         // Always observed, so turning notifications on later does not tell
         // what is already on screen.

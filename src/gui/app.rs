@@ -442,6 +442,7 @@ impl App {
                 }
             }
             AppCommand::RunLever(run) => self.worker.send(Request::RunLever(run)),
+            AppCommand::Approval(ask) => self.worker.send(Request::Approval(ask)),
             AppCommand::CloseUnfinished(closing) => {
                 self.worker.send(Request::CloseUnfinished(closing));
             }
@@ -529,6 +530,7 @@ impl eframe::App for App {
                 }
                 Event::LeverStep { run, step } => self.levers.step(run, step),
                 Event::Sample(result) => self.drafts.sample_done(result),
+                Event::ApprovalDone(result) => self.levers.approval_done(result),
                 Event::LeverDone { run, result } => {
                     if let Ok(report) = &result
                         && !report.ok
@@ -676,7 +678,7 @@ impl eframe::App for App {
             let ctx = ui.ctx().clone();
             self.about_ui(&ctx);
         }
-        commands.extend(self.levers.dialog_ui(ui.ctx()));
+        commands.extend(self.levers.dialog_ui(ui.ctx(), &snapshot, now));
         if self.quit_asked {
             let ctx = ui.ctx().clone();
             self.quit_ui(&ctx);

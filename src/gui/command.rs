@@ -5,7 +5,7 @@
 use crate::adapters::audit::EntryStatus;
 use crate::ops::export::{Sample, SampleRequest};
 use crate::ops::profiles::ProfileJob;
-use crate::worker::{Closing, LeverRun};
+use crate::worker::{ApprovalAsk, Closing, LeverRun};
 use egui::{Key, KeyboardShortcut, Modifiers};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -132,6 +132,8 @@ pub enum AppCommand {
     RunLever(Box<LeverRun>),
     /// End an interrupted action without changing anything.
     CloseUnfinished(Closing),
+    /// Ask for, or give, a second operator's approval.
+    Approval(ApprovalAsk),
     /// Draw a sample of revised drafts (the Drafts tab).
     DrawSample(SampleRequest),
     /// Export a sample as CSV (save dialog, atomic write, audit).
@@ -167,6 +169,8 @@ impl AppCommand {
             Self::RunLever(run) => format!("{}…", run.plan.title),
             Self::CloseUnfinished(c) if c.status == EntryStatus::Abandoned => "Abandon".to_owned(),
             Self::CloseUnfinished(_) => "Finish…".to_owned(),
+            Self::Approval(ApprovalAsk::Request { .. }) => "Request approval".to_owned(),
+            Self::Approval(ApprovalAsk::Approve { .. }) => "Approve".to_owned(),
             Self::DrawSample(_) => "Resample".to_owned(),
             Self::Export { .. } => "Export CSV…".to_owned(),
             Self::OpenFolder(_) => "Open folder".to_owned(),
@@ -201,6 +205,12 @@ impl AppCommand {
                 "Close it in the audit log as abandoned; nothing changes in production"
             }
             Self::CloseUnfinished(_) => "Close the interrupted action: its changes are found done",
+            Self::Approval(ApprovalAsk::Request { .. }) => {
+                "Ask a second operator to approve this lever from their own panel (an approval counts 15 min)"
+            }
+            Self::Approval(ApprovalAsk::Approve { .. }) => {
+                "Approve another operator's lever (audited; it counts 15 min; rollbacks never need one)"
+            }
             Self::DrawSample(_) => "Draw a new sample of revised drafts",
             Self::Export { .. } => "Save the sample as CSV through the native save dialog",
             Self::OpenFolder(_) => "Open the folder in the file manager",

@@ -26,6 +26,10 @@ pub enum RunError {
     /// was changed (a rollback never waits; this is never a rollback).
     #[error("nothing was changed: {0}")]
     Busy(String),
+    /// The profile asks for a second operator's approval and there is no
+    /// valid one: nothing was changed (never a rollback).
+    #[error("nothing was changed: {0}")]
+    NeedsApproval(String),
 }
 
 /// How the runner waits for a redeploy.
@@ -60,6 +64,9 @@ pub struct RunContext<'a> {
     pub waits: Waits,
     /// The action id to record the intent under (`None` = a new one).
     pub action_id: Option<&'a str>,
+    /// Whether the profile asks for a second operator's approval before
+    /// the canary and an expansion (rollbacks never wait).
+    pub approvals: bool,
 }
 
 /// What a run may change: the database and the env source, each only when
@@ -208,37 +215,40 @@ pub async fn run_plan_with(
     // Another panel's lever on the same target, still running: a lever that
     // is not a rollback waits for it; a rollback goes on and says so.
     let mut notes = Vec::new();
-    if ctx.action_id.is_none() {
-        match ctx
-            .audit
-            .running_elsewhere(plan.lever.as_str(), plan.workspace.as_deref(), now)
-            .await
-        {
-            Ok(Some(e)) => {
-                let what = format!(
-                    "{} is running {:?} on the same target since {} UTC (action {})",
-                    e.operator,
-                    e.summary,
-                    e.at.format("%H:%M:%S"),
-                    crate::adapters::audit::short_id(&e.action_id)
-                );
-                if !plan.is_rollback() {
-                    return Err(RunError::Busy(format!(
-                        "{what}; wait for its result (Audit tab) or ask them"
-                    )));
-                }
-                tracing::warn!("{what}; a rollback does not wait");
-                let note = StepReport::note(
-                    "other operator",
-                    format!("{what}; a rollback does not wait"),
-                );
-                progress(&note);
-                notes.push(note);
+    match ctx
+        .audit
+        .running_elsewhere(plan.lever.as_str(), plan.workspace.as_deref(), now)
+        .await
+    {
+        Ok(Some(e)) => {
+            let what = format!(
+                "{} is running {:?} on the same target since {} UTC (action {})",
+                e.operator,
+                e.summary,
+                e.at.format("%H:%M:%S"),
+                crate::adapters::audit::short_id(&e.action_id)
+            );
+            if !plan.is_rollback() {
+                return Err(RunError::Busy(format!(
+                    "{what}; wait for its result (Audit tab) or ask them"
+                )));
             }
-            Ok(None) => {}
-            // The shared table is not needed to act: said, not fatal.
-            Err(e) => tracing::warn!("whether another panel's lever is running is unknown: {e}"),
+            tracing::warn!("{what}; a rollback does not wait");
+            let note = StepReport::note(
+                "other operator",
+                format!("{what}; a rollback does not wait"),
+            );
+            progress(&note);
+            notes.push(note);
         }
+        Ok(None) => {}
+        // The shared table is not needed to act: said, not fatal.
+        Err(e) => tracing::warn!("whether another panel's lever is running is unknown: {e}"),
+    }
+    if ctx.approvals && crate::core::approval::needs_approval(plan) {
+        let note = approved(plan, ctx, now).await?;
+        progress(&note);
+        notes.push(note);
     }
     let action_id = ctx
         .action_id
@@ -335,6 +345,41 @@ pub async fn run_plan_with(
         ok: changes_ok,
         audit_failures,
     })
+}
+
+/// The approval this run goes on with, as a note step; `Err` when there is
+/// no valid one (or the approvals cannot be read: then nothing is known to
+/// be approved).
+async fn approved(
+    plan: &Plan,
+    ctx: &RunContext<'_>,
+    now: crate::core::time::UtcNaive,
+) -> Result<StepReport, RunError> {
+    let (requests, approvals) = ctx.audit.approvals(now).await.map_err(|e| {
+        RunError::NeedsApproval(format!(
+            "this lever needs a second operator's approval, and the approvals cannot be read ({e})"
+        ))
+    })?;
+    let (request, standing) = crate::core::approval::approval_for(
+        plan,
+        ctx.audit.operator_name(),
+        &requests,
+        &approvals,
+        now,
+    )
+    .map_err(RunError::NeedsApproval)?;
+    let crate::core::approval::Standing::Approved { by, until, .. } = standing else {
+        return Err(RunError::NeedsApproval("no valid approval".to_owned()));
+    };
+    Ok(StepReport::note(
+        "approval",
+        format!(
+            "approved by {by} (request {} of {} UTC; counts until {} UTC)",
+            crate::adapters::audit::short_id(&request.action_id),
+            request.at.format("%H:%M:%S"),
+            until.format("%H:%M:%S")
+        ),
+    ))
 }
 
 /// Whether a run goes on after a step that did not verify: an expansion

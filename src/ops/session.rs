@@ -80,6 +80,16 @@ impl Target {
         }
     }
 
+    /// Whether the canary and an expansion need a second operator's approval
+    /// (the profile's `approvals`; never in the demo, which has no second
+    /// panel).
+    pub fn approvals(&self) -> bool {
+        match self {
+            Self::Demo { .. } => false,
+            Self::Profile { profile, .. } => profile.approvals(),
+        }
+    }
+
     /// The grace after a change during which revision attempts are still
     /// expected (the profile's `grace_minutes`; the demo uses the default).
     pub fn grace(&self) -> chrono::Duration {
@@ -218,6 +228,11 @@ impl Session {
     /// The profile's grace after a change (see [`Target::grace`]).
     pub fn grace(&self) -> chrono::Duration {
         self.target.grace()
+    }
+
+    /// Whether the canary and an expansion need a second operator's approval.
+    pub fn approvals(&self) -> bool {
+        self.target.approvals()
     }
 
     /// The project's Vercel logs (see [`Target::vercel_logs`]).

@@ -137,6 +137,13 @@ impl WorkerHandle {
                                     worker.refresh(&emit).await;
                                     mark_done(seq);
                                 }
+                                Some(Request::Approval(ask)) => {
+                                    seq += 1;
+                                    let result = worker.approval(ask).await;
+                                    emit(Event::ApprovalDone(result));
+                                    worker.refresh(&emit).await;
+                                    mark_done(seq);
+                                }
                                 Some(Request::CloseUnfinished(c)) => {
                                     seq += 1;
                                     worker.close_unfinished(&c.action_id, c.status, &c.note).await;

@@ -149,6 +149,7 @@ impl LeverLane {
             clock: Arc::clone(&self.config.clock),
             waits: self.config.waits,
             profile: self.profile.clone(),
+            approvals: self.config.target.approvals(),
         };
         let emit = Arc::clone(emit);
         let running = Arc::clone(&self.running);
@@ -199,6 +200,7 @@ struct LeverJob {
     clock: Arc<dyn Clock>,
     waits: Waits,
     profile: String,
+    approvals: bool,
 }
 
 impl LeverJob {
@@ -217,6 +219,7 @@ impl LeverJob {
             clock: self.clock.as_ref(),
             waits: self.waits,
             action_id: Some(&self.action_id),
+            approvals: self.approvals,
         };
         let targets = Targets {
             store: self.store.as_deref(),

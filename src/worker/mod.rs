@@ -12,6 +12,7 @@
 //! - `refresh`: the worker's state and its reads;
 //! - `jobs`: lever runs on their own tasks.
 
+mod approvals;
 pub mod handle;
 pub mod jobs;
 mod live;
@@ -21,7 +22,7 @@ pub mod snapshot;
 
 pub use crate::ops::session::Target;
 pub use handle::{WorkerHandle, WorkerStopped};
-pub use protocol::{Closing, Event, LeverRun, Request};
+pub use protocol::{ApprovalAsk, Closing, Event, LeverRun, Request};
 pub use refresh::{CHECK_TIMEOUT, COUNTS_EVERY, RECHECK_EVERY};
 pub use snapshot::{CanaryArms, Health, Snapshot};
 

@@ -20,6 +20,8 @@ pub enum Request {
     CloseUnfinished(Closing),
     /// Draw a sample of revised drafts (the Drafts tab).
     DrawSample(SampleRequest),
+    /// Ask for a second operator's approval, or give one.
+    Approval(ApprovalAsk),
     /// Record a finished export in the audit log (who, what, how many, where;
     /// never the content).
     RecordExport {
@@ -29,6 +31,25 @@ pub enum Request {
         detail: serde_json::Value,
         /// Whether it was written.
         ok: bool,
+    },
+}
+
+/// An approval asked for or given from this panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApprovalAsk {
+    /// Ask every panel on the database for a second operator's approval.
+    Request {
+        /// The plan as confirmed.
+        plan: Box<Plan>,
+        /// Why.
+        reason: String,
+    },
+    /// Approve another operator's request.
+    Approve {
+        /// The request's action id.
+        request_id: String,
+        /// Why.
+        reason: String,
     },
 }
 
@@ -80,4 +101,6 @@ pub enum Event {
         /// Its report.
         result: Result<RunReport, String>,
     },
+    /// An approval was asked for or given (`Ok` says what), or not (`Err` says why).
+    ApprovalDone(Result<String, String>),
 }

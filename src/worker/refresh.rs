@@ -295,6 +295,7 @@ impl Worker {
         if !self.session.has_audit() {
             return;
         }
+        self.read_approvals().await;
         let log = match self.audit_log().await {
             Ok(log) => log,
             Err(e) => {

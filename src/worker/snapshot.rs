@@ -111,6 +111,19 @@ pub struct Snapshot {
     pub running_elsewhere: Vec<crate::adapters::audit::AuditEntry>,
     /// Whether the shared audit table (other operators' actions) is read.
     pub audit_shared: bool,
+    /// Who this panel writes as (`user@host`).
+    pub operator: String,
+    /// Whether the profile asks for a second operator's approval before
+    /// the canary and an expansion.
+    pub approvals_required: bool,
+    /// The requests and approvals of the last two hours (from the shared
+    /// table; `None` without one).
+    pub approvals: Option<
+        Arc<(
+            Vec<crate::core::approval::Requested>,
+            Vec<crate::core::approval::Approved>,
+        )>,
+    >,
 }
 
 impl Snapshot {

@@ -58,6 +58,8 @@ pub struct LeversPanel {
     watch: Option<Watch>,
     /// The workspaces ticked for an expansion (ids).
     expand_pick: std::collections::BTreeSet<String>,
+    /// The reason typed for approving another operator's request.
+    approve_reason: String,
 }
 
 /// The plan of `source` from what the snapshot shows.
@@ -214,8 +216,15 @@ impl LeversPanel {
     }
 
     /// The confirm dialog, drawn over everything; returns the confirmed run.
-    pub fn dialog_ui(&mut self, ctx: &egui::Context) -> Option<AppCommand> {
+    pub fn dialog_ui(
+        &mut self,
+        ctx: &egui::Context,
+        snapshot: &Snapshot,
+        now: crate::core::time::UtcNaive,
+    ) -> Option<AppCommand> {
         let dialog = self.dialog.as_mut()?;
+        let gate = approvals::gate(snapshot, &dialog.plan, now);
+        let ask_first = matches!(gate, Some(Err(_)));
         let mut confirmed = false;
         let mut cancelled = false;
         let modal = egui::Modal::new(egui::Id::unique("lever-confirm")).show(ctx, |ui| {
@@ -227,6 +236,20 @@ impl LeversPanel {
                     colors::FAIL,
                     "Refused: a precondition fails that cannot be overridden. Nothing will change.",
                 );
+            }
+            match &gate {
+                Some(Ok(line)) => {
+                    ui.colored_label(colors::OK, line);
+                }
+                Some(Err(why)) => {
+                    ui.colored_label(
+                        colors::WARN,
+                        format!(
+                            "This profile asks for a second operator's approval ({why}): Confirm asks for it; run the lever once it is approved"
+                        ),
+                    );
+                }
+                None => {}
             }
             if dialog.plan.needs_override() {
                 ui.checkbox(
@@ -287,7 +310,15 @@ impl LeversPanel {
                 let confirm = ui
                     .add_enabled(
                         ok,
-                        egui::Button::new(RichText::new("Confirm").strong().color(colors::FAIL)),
+                        egui::Button::new(
+                            RichText::new(if ask_first {
+                                "Request approval"
+                            } else {
+                                "Confirm"
+                            })
+                            .strong()
+                            .color(colors::FAIL),
+                        ),
                     )
                     .on_hover_text("Run the plan above (Enter, once the guard is satisfied)");
                 if confirm.clicked() {
@@ -311,6 +342,12 @@ impl LeversPanel {
             return None;
         }
         let dialog = self.dialog.take()?;
+        if ask_first {
+            return Some(AppCommand::Approval(crate::worker::ApprovalAsk::Request {
+                plan: Box::new(dialog.plan),
+                reason: dialog.reason.trim().to_owned(),
+            }));
+        }
         self.next_run += 1;
         let run = self.next_run;
         self.runs.push(RunView {
@@ -338,6 +375,15 @@ impl LeversPanel {
         if let Some((ok, note)) = &self.note {
             ui.colored_label(if *ok { colors::OK } else { colors::WARN }, note);
         }
+        actions.extend(
+            self.approvals_ui(
+                ui,
+                snapshot,
+                self.watch
+                    .as_ref()
+                    .map_or_else(|| snapshot.made_at.unwrap_or_default(), |w| w.now),
+            ),
+        );
         for intent in &snapshot.unfinished {
             actions.extend(self.unfinished_ui(ui, snapshot, intent));
         }
@@ -750,4 +796,5 @@ fn plan_ui(ui: &mut Ui, plan: &Plan) {
     }
 }
 
+mod approvals;
 mod expansion;
