@@ -1,0 +1,244 @@
+//! Approvals through the window (a profile with `approvals = true`, its
+//! secrets in the real Secret Service, its database a real Postgres with the
+//! shared audit table): the confirm dialog asks for the approval instead of
+//! running; another operator (bob, a second audit log on the same table)
+//! approves; the window shows it without a poll and the lever then runs.
+//! And a lever of the window on a target another operator's lever is still
+//! running on is refused with their name.
+
+mod common;
+
+use common::{DATA_BASE, PG_V0, PG_V1, PG_V2, TestDb};
+use egui::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use rollout_panel::adapters::audit::{AuditLog, Intent, SharedAudit};
+use rollout_panel::adapters::clock::{Clock, SystemClock};
+use rollout_panel::adapters::secrets::Keyring;
+use rollout_panel::core::profile::Profile;
+use rollout_panel::core::secret::{Secret, SecretKey};
+use rollout_panel::gui::app::App;
+use rollout_panel::worker::{Target, WorkerConfig};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn frames(h: &mut Harness<'static, App>) {
+    h.run_steps(4);
+}
+
+fn labels(h: &Harness<'static, App>) -> Vec<String> {
+    h.query_all_by_role(Role::Label)
+        .filter_map(|n| n.value())
+        .collect()
+}
+
+fn has_label(h: &Harness<'static, App>, needle: &str) -> bool {
+    h.query_all_by_role(Role::Label)
+        .any(|n| n.value().is_some_and(|v| v.contains(needle)))
+}
+
+fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    h.get_by_role_and_label(Role::TextInput, label).focus();
+    frames(h);
+    h.get_by_role_and_label(Role::TextInput, label)
+        .type_text(text);
+    frames(h);
+}
+
+/// Steps the window until a label contains `needle` (the live feed wakes
+/// the worker; nothing here asks for a refresh).
+fn wait_label(h: &mut Harness<'static, App>, needle: &str) -> Duration {
+    let start = Instant::now();
+    while !has_label(h, needle) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "never saw {needle:?}: {:#?}",
+            labels(h)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        frames(h);
+    }
+    start.elapsed()
+}
+
+/// Opens the expansion dialog for Beta, with a reason, the override and the word.
+/// `tick`: Beta is not ticked yet (the tab keeps the ticks).
+fn open_expansion(h: &mut Harness<'static, App>, tick: bool) {
+    if tick {
+        h.get_by_role_and_label(Role::CheckBox, "Beta").click();
+        frames(h);
+    }
+    h.get_by_role_and_label(Role::Button, "Expand to workspaces…")
+        .click();
+    frames(h);
+    type_into(h, "Reason", "Alpha clean for 45 min");
+    type_into(h, "Type EXPAND to confirm", "EXPAND");
+    h.get_by_role_and_label(
+        Role::CheckBox,
+        "Go on although a precondition fails (recorded in the audit log)",
+    )
+    .click();
+    frames(h);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever_runs() {
+    common::require_secret_service();
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+    SharedAudit::init(&pool).await.expect("audit init");
+    let shared = SharedAudit::find(&pool)
+        .await
+        .expect("find")
+        .expect("there");
+    let dir = common::temp_dir();
+    let bob = AuditLog::open(&dir.path().join("bob.sqlite"))
+        .await
+        .expect("bob")
+        .with_shared(shared)
+        .with_operator("bob@host-b");
+
+    let name = format!("approvals-{}", std::process::id());
+    let keyring = Keyring::native();
+    keyring
+        .set(&name, SecretKey::DatabaseUrl, &Secret::new(&db.url))
+        .expect("db url");
+    // Vercel is not needed for an expansion: nothing listens there.
+    let config = WorkerConfig {
+        target: Target::Profile {
+            name: name.clone(),
+            profile: Profile {
+                vercel_api: "http://127.0.0.1:9".to_owned(),
+                approvals: Some(true),
+                ..Profile::new("zrg")
+            },
+            keyring: keyring.clone(),
+        },
+        clock: Arc::new(SystemClock),
+        auto_refresh: None,
+        read_timeout: Duration::from_secs(10),
+        audit_path: Some(dir.path().join("alice.sqlite")),
+        waits: rollout_panel::ops::levers::Waits::default(),
+    };
+    let mut h = Harness::builder()
+        .with_size([1280.0, 1000.0])
+        .build_eframe(move |cc| App::new(cc, config, None));
+    assert!(h.state().worker().wait_idle(DEADLINE), "first read");
+    frames(&mut h);
+    h.get_by_role_and_label(Role::Button, "Levers").click();
+    frames(&mut h);
+    assert!(
+        has_label(
+            &h,
+            "Approvals (the canary and expansions wait for a second operator"
+        ),
+        "{:#?}",
+        labels(&h)
+    );
+
+    // Confirm asks for the approval; nothing runs.
+    open_expansion(&mut h, true);
+    assert!(has_label(
+        &h,
+        "This profile asks for a second operator's approval"
+    ));
+    h.get_by_role_and_label(Role::Button, "Request approval")
+        .click();
+    frames(&mut h);
+    wait_label(&mut h, "approval asked for");
+    assert!(!h.state().levers_running());
+    wait_label(&mut h, "waiting for a second operator");
+
+    // Bob's panel sees the request and approves it.
+    let now = SystemClock.now();
+    let (requests, _) = bob.approvals(now).await.expect("read");
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert!(requests[0].plan.title.contains("Beta"), "{requests:#?}");
+    bob.approve(now, "prod", &requests[0], "checked the canary plots")
+        .await
+        .expect("approved");
+    let seen = wait_label(&mut h, "approved by bob@host-b until");
+    eprintln!("B's approval to A's window, without polling: {seen:?}");
+
+    // Now the dialog runs the lever.
+    open_expansion(&mut h, false);
+    assert!(has_label(
+        &h,
+        "approved by bob@host-b; the approval counts until"
+    ));
+    h.get_by_role_and_label(Role::Button, "Confirm").click();
+    frames(&mut h);
+    let start = Instant::now();
+    while h.state().levers_running() && start.elapsed() < DEADLINE {
+        std::thread::sleep(Duration::from_millis(20));
+        frames(&mut h);
+    }
+    assert!(!h.state().levers_running());
+    let (on,): (Option<bool>,) = sqlx::query_as(
+        r#"SELECT "autoSendRevisionEnabled" FROM "WorkspaceSettings" WHERE "clientId" = 'c-beta'"#,
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("toggle");
+    assert_eq!(on, Some(true), "{:#?}", labels(&h));
+
+    // Bob starts an expansion and it is still running: the window names
+    // him in the top bar, and its rollback of the expansion goes on (a
+    // rollback never waits, and needs no approval) and says so in its run.
+    bob.intent(
+        SystemClock.now(),
+        &Intent {
+            profile: "prod",
+            lever: "expansion",
+            reason: "bob's",
+            summary: "Expand revision to 1 workspace(s): Gamma",
+            detail: serde_json::json!({"plan": {"targets": ["c-gamma"]}}),
+        },
+    )
+    .await
+    .expect("bob's intent");
+    wait_label(&mut h, "Lever running by bob@host-b");
+    assert!(
+        !h.get_by_role_and_label(
+            Role::Button,
+            "Roll back every workspace enabled by this expansion…"
+        )
+        .accesskit_node()
+        .is_disabled(),
+        "{:#?}",
+        labels(&h)
+    );
+    h.get_by_role_and_label(
+        Role::Button,
+        "Roll back every workspace enabled by this expansion…",
+    )
+    .click();
+    frames(&mut h);
+    assert!(
+        has_label(&h, "Roll back the expansion"),
+        "{:#?}",
+        labels(&h)
+    );
+    type_into(&mut h, "Reason", "Beta looks off");
+    h.get_by_role_and_label(Role::Button, "Confirm").click();
+    frames(&mut h);
+    wait_label(&mut h, "bob@host-b is running");
+    let start = Instant::now();
+    while h.state().levers_running() && start.elapsed() < DEADLINE {
+        std::thread::sleep(Duration::from_millis(20));
+        frames(&mut h);
+    }
+    let (on,): (Option<bool>,) = sqlx::query_as(
+        r#"SELECT "autoSendRevisionEnabled" FROM "WorkspaceSettings" WHERE "clientId" = 'c-beta'"#,
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("toggle");
+    assert_eq!(on, Some(false), "{:#?}", labels(&h));
+    keyring
+        .delete(&name, SecretKey::DatabaseUrl)
+        .expect("clean up the secret");
+}
