@@ -302,6 +302,16 @@ fn the_cli_expansion_asks_for_its_preconditions_and_its_word_and_rolls_back() {
     assert!(out.contains("pass --override"), "{out}");
     let mut with_override = expand.to_vec();
     with_override.push("--override");
+    // The demo asks for no approval: asking is refused, nothing is written.
+    let mut ask = with_override.clone();
+    ask.push("--request-approval");
+    let o = run(&ask);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("this lever needs no approval here"),
+        "{}",
+        text(&o)
+    );
     let o = run(&with_override);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("verified"), "{}", text(&o));

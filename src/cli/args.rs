@@ -138,6 +138,11 @@ pub struct LeverArgs {
     /// for an expansion: the verdict, the watch time, the alarms).
     #[arg(long = "override")]
     pub override_preconditions: bool,
+    /// Under a profile's `approvals = true`: ask every panel on the database
+    /// for a second operator's approval of this plan instead of running it
+    /// (run the same command again without it once approved).
+    #[arg(long)]
+    pub request_approval: bool,
     /// Finish the interrupted action ACTION (its id, or the first 8 characters,
     /// as `audit` shows it) of this same lever: plans again from what is true
     /// now and does only what is left, or closes it as done when nothing is.

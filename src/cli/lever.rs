@@ -275,6 +275,21 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             esay!("cancelled; nothing was changed");
             return Ok(ExitCode::from(1));
         }
+        if args.request_approval {
+            if !(session.approvals() && crate::core::approval::needs_approval(&plan)) {
+                esay!("refused: --request-approval: this lever needs no approval here (a profile's approvals = true makes the canary and expansions wait for one); nothing was asked");
+                return Ok(ExitCode::from(1));
+            }
+            let id = audit
+                .request_approval(SystemClock.now(), &args.profile, &plan, &args.reason)
+                .await?;
+            say!(
+                "approval asked (request {}): a second operator approves it in their panel's Levers tab; then run this command again without --request-approval (an approval counts {} min)",
+                short_id(&id),
+                crate::core::approval::APPROVAL_TTL.num_minutes()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         // The answer at the terminal may have taken a while: check again.
         let targets = Targets {
             store: store.as_deref(),

@@ -324,6 +324,19 @@ mod tests {
         assert_eq!(told[0].title, "Lever running by alice@host");
         assert_eq!(told[0].screen, Screen::Audit);
         assert!(n.observe(&seen(&[], &o, false), at(30)).is_empty());
+        // A request for an approval: told once, on the Levers tab.
+        let asks = [OtherLever {
+            action_id: "r1",
+            operator: "bob@host",
+            summary: "Expand revision to 2 workspace(s): A, B",
+        }];
+        let mut with_ask = seen(&[], &[], false);
+        with_ask.asks = &asks;
+        let told = n.observe(&with_ask, at(31));
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].title, "Approval asked by bob@host");
+        assert_eq!(told[0].screen, Screen::Levers);
+        assert!(n.observe(&with_ask, at(45)).is_empty());
     }
 
     #[test]
