@@ -238,6 +238,86 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
     .await
     .expect("toggle");
     assert_eq!(on, Some(false), "{:#?}", labels(&h));
+
+    // An expansion is not a rollback: approved or not, it waits for bob's
+    // running lever, and says whose it is; nothing is changed.
+    // Wait for the refresh after the rollback (Beta back among the
+    // candidates): a click lands where the check box was drawn.
+    let start = Instant::now();
+    while h.query_by_role_and_label(Role::CheckBox, "Beta").is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:#?}",
+            labels(&h)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        frames(&mut h);
+    }
+    h.get_by_role_and_label(Role::CheckBox, "Gamma").click();
+    frames(&mut h);
+    h.get_by_role_and_label(Role::Button, "Expand to workspaces…")
+        .click();
+    frames(&mut h);
+    assert!(
+        has_label(&h, "- database: Gamma's revision toggle"),
+        "{:#?}",
+        labels(&h)
+    );
+    type_into(&mut h, "Reason", "Gamma next");
+    type_into(&mut h, "Type EXPAND to confirm", "EXPAND");
+    h.get_by_role_and_label(
+        Role::CheckBox,
+        "Go on although a precondition fails (recorded in the audit log)",
+    )
+    .click();
+    frames(&mut h);
+    h.get_by_role_and_label(Role::Button, "Request approval")
+        .click();
+    frames(&mut h);
+    wait_label(&mut h, "approval asked for");
+    let now = SystemClock.now();
+    let (requests, _) = bob.approvals(now).await.expect("read");
+    let gamma = requests
+        .iter()
+        .find(|r| r.plan.targets == vec!["c-gamma".to_owned()])
+        .expect("the Gamma request");
+    bob.approve(now, "prod", gamma, "ok")
+        .await
+        .expect("approved");
+    let start = Instant::now();
+    while !h.query_all_by_role(Role::Label).any(|n| {
+        n.value()
+            .is_some_and(|v| v.contains("\"Gamma next\"") && v.contains("approved by bob@host-b"))
+    }) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:#?}",
+            labels(&h)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        frames(&mut h);
+    }
+    h.get_by_role_and_label(Role::Button, "Expand to workspaces…")
+        .click();
+    frames(&mut h);
+    type_into(&mut h, "Reason", "Gamma next");
+    type_into(&mut h, "Type EXPAND to confirm", "EXPAND");
+    h.get_by_role_and_label(
+        Role::CheckBox,
+        "Go on although a precondition fails (recorded in the audit log)",
+    )
+    .click();
+    frames(&mut h);
+    h.get_by_role_and_label(Role::Button, "Confirm").click();
+    frames(&mut h);
+    wait_label(&mut h, "nothing was changed: bob@host-b is running");
+    let (gamma_on,): (Option<bool>,) = sqlx::query_as(
+        r#"SELECT s."autoSendRevisionEnabled" FROM "Client" c LEFT JOIN "WorkspaceSettings" s ON s."clientId" = c."id" WHERE c."id" = 'c-gamma'"#,
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("toggle");
+    assert_ne!(gamma_on, Some(true));
     keyring
         .delete(&name, SecretKey::DatabaseUrl)
         .expect("clean up the secret");

@@ -348,6 +348,10 @@ impl LeversPanel {
                 reason: dialog.reason.trim().to_owned(),
             }));
         }
+        if dialog.plan.lever == LeverKind::Expansion {
+            // Ticks are for one expansion: the next one starts from none.
+            self.expand_pick.clear();
+        }
         self.next_run += 1;
         let run = self.next_run;
         self.runs.push(RunView {
