@@ -13,75 +13,15 @@ use rollout_panel::demo::{DemoStage, DemoWorld, Faults};
 use rollout_panel::gui::Tab;
 use rollout_panel::gui::app::App;
 use rollout_panel::worker::{Target, WorkerConfig};
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
 
 const DEADLINE: Duration = Duration::from_secs(120);
-const PATH: &str = "/org/freedesktop/Notifications";
-const NAME: &str = "org.freedesktop.Notifications";
-
-/// One recorded `Notify` call.
-#[derive(Clone, Debug)]
-struct Call {
-    id: u32,
-    app_name: String,
-    summary: String,
-    body: String,
-    actions: Vec<String>,
-}
-
-/// The notification service this test owns: it records, and answers ids.
-struct Recorder {
-    calls: Arc<Mutex<Vec<Call>>>,
-}
-
-#[zbus::interface(name = "org.freedesktop.Notifications")]
-impl Recorder {
-    #[allow(clippy::too_many_arguments)]
-    fn notify(
-        &self,
-        app_name: String,
-        _replaces_id: u32,
-        _app_icon: String,
-        summary: String,
-        body: String,
-        actions: Vec<String>,
-        _hints: HashMap<String, zbus::zvariant::OwnedValue>,
-        _expire_timeout: i32,
-    ) -> u32 {
-        let mut calls = self.calls.lock().unwrap();
-        let id = calls.len() as u32 + 1;
-        calls.push(Call {
-            id,
-            app_name,
-            summary,
-            body,
-            actions,
-        });
-        id
-    }
-
-    fn get_capabilities(&self) -> Vec<String> {
-        vec!["body".to_owned(), "actions".to_owned()]
-    }
-
-    fn get_server_information(&self) -> (String, String, String, String) {
-        (
-            "recorder".to_owned(),
-            "test".to_owned(),
-            "1".to_owned(),
-            "1.2".to_owned(),
-        )
-    }
-
-    fn close_notification(&self, _id: u32) {}
-}
 
 /// A private session bus for this test process only.
 struct Bus {
@@ -139,20 +79,8 @@ fn each_new_alarm_raises_one_notification_without_draft_content_and_a_click_open
     // SAFETY: set before this process starts any thread that reads the
     // environment (nextest runs each test in a process of its own).
     unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address) };
-    let calls = Arc::new(Mutex::new(Vec::<Call>::new()));
-    let service = zbus::blocking::connection::Builder::address(bus.address.as_str())
-        .unwrap()
-        .name(NAME)
-        .unwrap()
-        .serve_at(
-            PATH,
-            Recorder {
-                calls: Arc::clone(&calls),
-            },
-        )
-        .unwrap()
-        .build()
-        .expect("own org.freedesktop.Notifications on the private bus");
+    let service = common::notify::Service::start(&bus.address);
+    let calls = Arc::clone(&service.calls);
 
     let dir = common::temp_dir();
     let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
@@ -270,15 +198,7 @@ fn each_new_alarm_raises_one_notification_without_draft_content_and_a_click_open
         .find(|c| c.summary.starts_with("Canary verdict"))
         .unwrap();
     let clicked_at = Instant::now();
-    service
-        .emit_signal(
-            None::<zbus::names::BusName<'_>>,
-            PATH,
-            NAME,
-            "ActionInvoked",
-            &(harm.id, "default"),
-        )
-        .unwrap();
+    service.click(harm.id);
     let start = Instant::now();
     while h.state().state().tab != Tab::Metrics {
         assert!(

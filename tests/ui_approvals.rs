@@ -123,9 +123,13 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
         audit_path: Some(dir.path().join("alice.sqlite")),
         waits: rollout_panel::ops::levers::Waits::default(),
     };
+    // The desktop's notification service on the session bus (the private
+    // one scripts/with-keyring.sh starts): A's window notifies through it.
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus");
+    let desktop = common::notify::Service::start(&bus);
     let mut h = Harness::builder()
         .with_size([1280.0, 1000.0])
-        .build_eframe(move |cc| App::new(cc, config, None));
+        .build_eframe(move |cc| App::new(cc, config, None).with_desktop_notifications());
     assert!(h.state().worker().wait_idle(DEADLINE), "first read");
     frames(&mut h);
     h.get_by_role_and_label(Role::Button, "Levers").click();
@@ -188,6 +192,7 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
     // Bob starts an expansion and it is still running: the window names
     // him in the top bar, and its rollback of the expansion goes on (a
     // rollback never waits, and needs no approval) and says so in its run.
+    let started = Instant::now();
     bob.intent(
         SystemClock.now(),
         &Intent {
@@ -201,6 +206,31 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
     .await
     .expect("bob's intent");
     wait_label(&mut h, "Lever running by bob@host-b");
+    eprintln!(
+        "bob's intent written to A's top bar: {:?}",
+        started.elapsed()
+    );
+    let told = loop {
+        if let Some(c) = desktop
+            .calls()
+            .into_iter()
+            .find(|c| c.summary == "Lever running by bob@host-b")
+        {
+            break c;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:#?}",
+            desktop.calls()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        frames(&mut h);
+    };
+    eprintln!(
+        "bob's intent written to A's desktop notification: {:?}",
+        told.at - started
+    );
+    assert_eq!(told.body, "Expand revision to 1 workspace(s): Gamma");
     assert!(
         !h.get_by_role_and_label(
             Role::Button,
