@@ -7,27 +7,11 @@
 mod common;
 
 use common::{DATA_BASE, PG_V0, PG_V1, PG_V2, TestDb, ts};
-use rollout_panel::adapters::audit::{AuditLog, SharedAudit};
+use rollout_panel::adapters::audit::AuditLog;
 use rollout_panel::adapters::clock::ManualClock;
-use rollout_panel::adapters::store::{PgStore, Store};
-use rollout_panel::core::lever::{Parts, Plan, PlanSource, plan_source};
+use rollout_panel::adapters::store::PgStore;
+use rollout_panel::core::lever::Plan;
 use rollout_panel::ops::levers::{RunContext, RunError, Targets, Waits, run_plan_with};
-
-async fn plan(store: &PgStore, on: bool, names: &[&str]) -> Plan {
-    let workspaces = store.workspaces().await.expect("workspaces");
-    plan_source(
-        &PlanSource::Expansion {
-            on,
-            workspaces: names.iter().map(|n| (*n).to_owned()).collect(),
-        },
-        Parts {
-            workspaces: Some(&workspaces),
-            schema: Some(store.schema()),
-            ..Parts::default()
-        },
-    )
-    .expect("plan")
-}
 
 async fn run(
     plan: &Plan,
@@ -60,26 +44,14 @@ async fn run(
 async fn requested_in_a_approved_in_b_then_a_runs_and_an_expired_approval_does_not_count() {
     let db = TestDb::create().await;
     db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
-    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
-    SharedAudit::init(&pool).await.expect("audit init");
-    let shared = SharedAudit::find(&pool)
-        .await
-        .expect("find")
-        .expect("there");
+    let pool = db.pool().await;
+    let shared = common::shared_audit(&db).await;
     let dir = common::temp_dir();
-    let a = AuditLog::open(&dir.path().join("a.sqlite"))
-        .await
-        .expect("a")
-        .with_shared(shared.clone())
-        .with_operator("alice@host-a");
-    let b = AuditLog::open(&dir.path().join("b.sqlite"))
-        .await
-        .expect("b")
-        .with_shared(shared.clone())
-        .with_operator("bob@host-b");
+    let a = common::panel_log(dir.path(), &shared, "alice@host-a").await;
+    let b = common::panel_log(dir.path(), &shared, "bob@host-b").await;
     let store = PgStore::connect(&db.url).await.expect("store");
     let clock = ManualClock::new(ts("2026-03-01 10:00:00"));
-    let beta = plan(&store, true, &["Beta"]).await;
+    let beta = common::expansion_plan(&store, true, &["Beta"]).await;
 
     // Nothing asked: refused, nothing changed.
     let e = run(&beta, &store, &a, &clock).await.unwrap_err();
@@ -140,7 +112,7 @@ async fn requested_in_a_approved_in_b_then_a_runs_and_an_expired_approval_does_n
     assert_eq!(on, Some(true));
 
     // Gamma: approved at 10:10, run at 10:26 — expired, refused.
-    let gamma = plan(&store, true, &["Gamma"]).await;
+    let gamma = common::expansion_plan(&store, true, &["Gamma"]).await;
     a.request_approval(ts("2026-03-01 10:09:00"), "production", &gamma, "next")
         .await
         .expect("asked");
@@ -160,11 +132,11 @@ async fn requested_in_a_approved_in_b_then_a_runs_and_an_expired_approval_does_n
     );
     // The approval for Gamma does not approve another target either.
     clock.set(ts("2026-03-01 10:11:00"));
-    let both = plan(&store, true, &["Gamma", "Beta"]).await;
+    let both = common::expansion_plan(&store, true, &["Gamma", "Beta"]).await;
     assert!(run(&both, &store, &a, &clock).await.is_err());
 
     // A rollback runs with approvals on and nobody to approve it.
-    let back = plan(&store, false, &["Beta"]).await;
+    let back = common::expansion_plan(&store, false, &["Beta"]).await;
     let report = run(&back, &store, &a, &clock).await.expect("rollback ran");
     assert!(report.ok, "{report:#?}");
     assert!(report.steps.iter().all(|s| s.label != "approval"));

@@ -9,7 +9,7 @@ mod common;
 use common::{DATA_BASE, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, TestDb, panel_env, ts};
 use rollout_panel::adapters::audit::{AuditLog, EntryKind};
 use rollout_panel::adapters::clock::{Clock, ManualClock, SystemClock};
-use rollout_panel::adapters::store::{PgStore, Store};
+use rollout_panel::adapters::store::PgStore;
 use rollout_panel::core::lever::{EXPAND_WORD, Guard, Parts, PlanSource, plan_source};
 use rollout_panel::demo::DemoStage;
 use rollout_panel::ops::levers::{RunContext, Targets, Waits, run_plan_with};
@@ -51,23 +51,9 @@ async fn an_expansion_on_postgres_enables_three_and_names_the_one_someone_else_c
         }
     };
     let store = PgStore::connect(&db.url).await.expect("store");
-    let workspaces = store.workspaces().await.expect("workspaces");
     // Alpha is the canary; the rest are the candidates (Gamma has no
     // settings row yet).
-    let plan = plan_source(
-        &PlanSource::Expansion {
-            on: true,
-            workspaces: ["Beta", "Gamma", "Delta", "Epsilon"]
-                .map(str::to_owned)
-                .to_vec(),
-        },
-        Parts {
-            workspaces: Some(&workspaces),
-            schema: Some(store.schema()),
-            ..Parts::default()
-        },
-    )
-    .expect("plan");
+    let plan = common::expansion_plan(&store, true, &["Beta", "Gamma", "Delta", "Epsilon"]).await;
     assert_eq!(plan.changes.len(), 4, "{plan:#?}");
     assert_eq!(plan.guard, Guard::Type(EXPAND_WORD.to_owned()));
     // Not watched: the watch preconditions fail and may be overridden.
@@ -136,19 +122,7 @@ async fn an_expansion_on_postgres_enables_three_and_names_the_one_someone_else_c
 
     // Its rollback: every workspace this expansion enabled, Delta included
     // only if asked (it was not enabled by it); it goes on past any failure.
-    let workspaces = store.workspaces().await.expect("workspaces");
-    let back = plan_source(
-        &PlanSource::Expansion {
-            on: false,
-            workspaces: ["c-beta", "c-gamma", "c-eps"].map(str::to_owned).to_vec(),
-        },
-        Parts {
-            workspaces: Some(&workspaces),
-            schema: Some(store.schema()),
-            ..Parts::default()
-        },
-    )
-    .expect("rollback plan");
+    let back = common::expansion_plan(&store, false, &["c-beta", "c-gamma", "c-eps"]).await;
     assert!(back.is_rollback() && back.guard == Guard::Confirm);
     let r = run_plan_with(
         &back,

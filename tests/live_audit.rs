@@ -172,6 +172,26 @@ async fn another_panels_running_lever_on_the_same_target_is_found_and_its_own_ar
             .expect("read")
             .is_none()
     );
+    // An approval request naming Beta, caught between its intent and its
+    // result: not a lever, so never "running" (no refusal, no top bar).
+    a.intent(
+        ts("2026-03-01 10:01:00"),
+        &Intent {
+            profile: "production",
+            lever: "approval-request",
+            reason: "asked",
+            summary: "approval asked: Expand revision to 1 workspace(s): Beta",
+            detail: json!({"plan": {"targets": ["c-beta"]}}),
+        },
+    )
+    .await
+    .expect("request intent");
+    assert!(
+        b.running_elsewhere("workspace-rollback", Some("c-beta"), now)
+            .await
+            .expect("read")
+            .is_none()
+    );
     // What B's top bar names (from B's merged audit list).
     let rows = b.list("production", 200).await.expect("list");
     let running = rollout_panel::adapters::audit::live::running_elsewhere(&rows, now);

@@ -7,14 +7,11 @@
 use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use rollout_panel::adapters::audit::AuditLog;
 use rollout_panel::adapters::clock::{Clock, ManualClock};
 use rollout_panel::demo::{DemoStage, DemoWorld, Faults};
 use rollout_panel::gui::Tab;
 use rollout_panel::gui::app::App;
-use rollout_panel::worker::{Target, WorkerConfig};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,10 +51,6 @@ impl Drop for Bus {
     }
 }
 
-fn demo_db(data_dir: &Path) -> std::path::PathBuf {
-    data_dir.join("demo").join("demo.sqlite")
-}
-
 fn refresh(h: &mut Harness<'static, App>) {
     h.get_by_role_and_label(Role::Button, "Refresh").click();
     h.run_steps(4);
@@ -84,18 +77,7 @@ fn each_new_alarm_raises_one_notification_without_draft_content_and_a_click_open
 
     let dir = common::temp_dir();
     let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
-    let config = WorkerConfig {
-        target: Target::Demo {
-            db_path: demo_db(dir.path()),
-            stage: DemoStage::Canary,
-            seed: rollout_panel::cli::DEFAULT_DEMO_SEED,
-        },
-        clock: Arc::new(clock.clone()),
-        auto_refresh: None,
-        read_timeout: Duration::from_secs(60),
-        audit_path: Some(AuditLog::path_in(dir.path())),
-        waits: rollout_panel::ops::levers::Waits::default(),
-    };
+    let config = common::ui::demo_config(dir.path(), &clock);
     let mut h = Harness::builder()
         .with_size([1280.0, 900.0])
         .build_eframe(move |cc| App::new(cc, config, None).with_desktop_notifications());
@@ -115,7 +97,7 @@ fn each_new_alarm_raises_one_notification_without_draft_content_and_a_click_open
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let world = DemoWorld::open_or_create(
-            &demo_db(dir.path()),
+            &common::ui::demo_db(dir.path()),
             clock.now(),
             DemoStage::Canary,
             rollout_panel::cli::DEFAULT_DEMO_SEED,
@@ -163,7 +145,10 @@ fn each_new_alarm_raises_one_notification_without_draft_content_and_a_click_open
     // No draft content and no draft id in any notification: every text the
     // demo's drafts hold is checked.
     let texts: Vec<(String, String)> = rt.block_on(async {
-        let url = format!("sqlite://{}?mode=ro", demo_db(dir.path()).display());
+        let url = format!(
+            "sqlite://{}?mode=ro",
+            common::ui::demo_db(dir.path()).display()
+        );
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         sqlx::query_as::<_, (String, String)>("SELECT id, content FROM AIDraft")
             .fetch_all(&pool)

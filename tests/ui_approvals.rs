@@ -8,11 +8,12 @@
 
 mod common;
 
+use common::ui::{self, Window, frames, has_label, labels, type_into, wait_label};
 use common::{DATA_BASE, PG_V0, PG_V1, PG_V2, TestDb};
 use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use rollout_panel::adapters::audit::{AuditLog, Intent, SharedAudit};
+use rollout_panel::adapters::audit::Intent;
 use rollout_panel::adapters::clock::{Clock, SystemClock};
 use rollout_panel::adapters::secrets::Keyring;
 use rollout_panel::core::profile::Profile;
@@ -24,56 +25,23 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn frames(h: &mut Harness<'static, App>) {
-    h.run_steps(4);
+/// Revision's toggle of a workspace as the database holds it (`None` = no
+/// settings row).
+async fn toggle(pool: &sqlx::PgPool, id: &str) -> Option<bool> {
+    sqlx::query_as::<_, (Option<bool>,)>(
+        r#"SELECT s."autoSendRevisionEnabled" FROM "Client" c
+           LEFT JOIN "WorkspaceSettings" s ON s."clientId" = c."id" WHERE c."id" = $1"#,
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .expect("toggle")
+    .0
 }
 
-fn labels(h: &Harness<'static, App>) -> Vec<String> {
-    h.query_all_by_role(Role::Label)
-        .filter_map(|n| n.value())
-        .collect()
-}
-
-fn has_label(h: &Harness<'static, App>, needle: &str) -> bool {
-    h.query_all_by_role(Role::Label)
-        .any(|n| n.value().is_some_and(|v| v.contains(needle)))
-}
-
-fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
-    h.get_by_role_and_label(Role::TextInput, label).focus();
-    frames(h);
-    h.get_by_role_and_label(Role::TextInput, label)
-        .type_text(text);
-    frames(h);
-}
-
-/// Steps the window until a label contains `needle` (the live feed wakes
-/// the worker; nothing here asks for a refresh).
-fn wait_label(h: &mut Harness<'static, App>, needle: &str) -> Duration {
-    let start = Instant::now();
-    while !has_label(h, needle) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "never saw {needle:?}: {:#?}",
-            labels(h)
-        );
-        std::thread::sleep(Duration::from_millis(10));
-        frames(h);
-    }
-    start.elapsed()
-}
-
-/// Opens the expansion dialog for Beta, with a reason, the override and the word.
-/// `tick`: Beta is not ticked yet (the tab keeps the ticks).
-fn open_expansion(h: &mut Harness<'static, App>, tick: bool) {
-    if tick {
-        h.get_by_role_and_label(Role::CheckBox, "Beta").click();
-        frames(h);
-    }
-    h.get_by_role_and_label(Role::Button, "Expand to workspaces…")
-        .click();
-    frames(h);
-    type_into(h, "Reason", "Alpha clean for 45 min");
+/// Fills the open expansion dialog: a reason, the word, the override.
+fn fill_expansion(h: &mut Window, reason: &str) {
+    type_into(h, "Reason", reason);
     type_into(h, "Type EXPAND to confirm", "EXPAND");
     h.get_by_role_and_label(
         Role::CheckBox,
@@ -83,23 +51,28 @@ fn open_expansion(h: &mut Harness<'static, App>, tick: bool) {
     frames(h);
 }
 
+/// Opens the expansion dialog for Beta, with a reason, the override and the word.
+/// `tick`: Beta is not ticked yet (the tab keeps the ticks).
+fn open_expansion(h: &mut Window, tick: bool) {
+    if tick {
+        h.get_by_role_and_label(Role::CheckBox, "Beta").click();
+        frames(h);
+    }
+    h.get_by_role_and_label(Role::Button, "Expand to workspaces…")
+        .click();
+    frames(h);
+    fill_expansion(h, "Alpha clean for 45 min");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever_runs() {
     common::require_secret_service();
     let db = TestDb::create().await;
     db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
-    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
-    SharedAudit::init(&pool).await.expect("audit init");
-    let shared = SharedAudit::find(&pool)
-        .await
-        .expect("find")
-        .expect("there");
+    let pool = db.pool().await;
+    let shared = common::shared_audit(&db).await;
     let dir = common::temp_dir();
-    let bob = AuditLog::open(&dir.path().join("bob.sqlite"))
-        .await
-        .expect("bob")
-        .with_shared(shared)
-        .with_operator("bob@host-b");
+    let bob = common::panel_log(dir.path(), &shared, "bob@host-b").await;
 
     let name = format!("approvals-{}", std::process::id());
     let keyring = Keyring::native();
@@ -175,18 +148,8 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
     ));
     h.get_by_role_and_label(Role::Button, "Confirm").click();
     frames(&mut h);
-    let start = Instant::now();
-    while h.state().levers_running() && start.elapsed() < DEADLINE {
-        std::thread::sleep(Duration::from_millis(20));
-        frames(&mut h);
-    }
-    assert!(!h.state().levers_running());
-    let (on,): (Option<bool>,) = sqlx::query_as(
-        r#"SELECT "autoSendRevisionEnabled" FROM "WorkspaceSettings" WHERE "clientId" = 'c-beta'"#,
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("toggle");
+    ui::wait_runs(&mut h);
+    let on = toggle(&pool, "c-beta").await;
     assert_eq!(on, Some(true), "{:#?}", labels(&h));
 
     // Bob starts an expansion and it is still running: the window names
@@ -256,33 +219,17 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
     h.get_by_role_and_label(Role::Button, "Confirm").click();
     frames(&mut h);
     wait_label(&mut h, "bob@host-b is running");
-    let start = Instant::now();
-    while h.state().levers_running() && start.elapsed() < DEADLINE {
-        std::thread::sleep(Duration::from_millis(20));
-        frames(&mut h);
-    }
-    let (on,): (Option<bool>,) = sqlx::query_as(
-        r#"SELECT "autoSendRevisionEnabled" FROM "WorkspaceSettings" WHERE "clientId" = 'c-beta'"#,
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("toggle");
+    ui::wait_runs(&mut h);
+    let on = toggle(&pool, "c-beta").await;
     assert_eq!(on, Some(false), "{:#?}", labels(&h));
 
     // An expansion is not a rollback: approved or not, it waits for bob's
     // running lever, and says whose it is; nothing is changed.
     // Wait for the refresh after the rollback (Beta back among the
     // candidates): a click lands where the check box was drawn.
-    let start = Instant::now();
-    while h.query_by_role_and_label(Role::CheckBox, "Beta").is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{:#?}",
-            labels(&h)
-        );
-        std::thread::sleep(Duration::from_millis(10));
-        frames(&mut h);
-    }
+    ui::wait_until(&mut h, "Beta among the candidates again", |h| {
+        h.query_by_role_and_label(Role::CheckBox, "Beta").is_some()
+    });
     h.get_by_role_and_label(Role::CheckBox, "Gamma").click();
     frames(&mut h);
     h.get_by_role_and_label(Role::Button, "Expand to workspaces…")
@@ -293,14 +240,7 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
         "{:#?}",
         labels(&h)
     );
-    type_into(&mut h, "Reason", "Gamma next");
-    type_into(&mut h, "Type EXPAND to confirm", "EXPAND");
-    h.get_by_role_and_label(
-        Role::CheckBox,
-        "Go on although a precondition fails (recorded in the audit log)",
-    )
-    .click();
-    frames(&mut h);
+    fill_expansion(&mut h, "Gamma next");
     h.get_by_role_and_label(Role::Button, "Request approval")
         .click();
     frames(&mut h);
@@ -314,39 +254,21 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
     bob.approve(now, "prod", gamma, "ok")
         .await
         .expect("approved");
-    let start = Instant::now();
-    while !h.query_all_by_role(Role::Label).any(|n| {
-        n.value()
-            .is_some_and(|v| v.contains("\"Gamma next\"") && v.contains("approved by bob@host-b"))
-    }) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{:#?}",
-            labels(&h)
-        );
-        std::thread::sleep(Duration::from_millis(10));
-        frames(&mut h);
-    }
+    ui::wait_until(&mut h, "Gamma's request approved", |h| {
+        h.query_all_by_role(Role::Label).any(|n| {
+            n.value().is_some_and(|v| {
+                v.contains("\"Gamma next\"") && v.contains("approved by bob@host-b")
+            })
+        })
+    });
     h.get_by_role_and_label(Role::Button, "Expand to workspaces…")
         .click();
     frames(&mut h);
-    type_into(&mut h, "Reason", "Gamma next");
-    type_into(&mut h, "Type EXPAND to confirm", "EXPAND");
-    h.get_by_role_and_label(
-        Role::CheckBox,
-        "Go on although a precondition fails (recorded in the audit log)",
-    )
-    .click();
-    frames(&mut h);
+    fill_expansion(&mut h, "Gamma next");
     h.get_by_role_and_label(Role::Button, "Confirm").click();
     frames(&mut h);
     wait_label(&mut h, "nothing was changed: bob@host-b is running");
-    let (gamma_on,): (Option<bool>,) = sqlx::query_as(
-        r#"SELECT s."autoSendRevisionEnabled" FROM "Client" c LEFT JOIN "WorkspaceSettings" s ON s."clientId" = c."id" WHERE c."id" = 'c-gamma'"#,
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("toggle");
+    let gamma_on = toggle(&pool, "c-gamma").await;
     assert_ne!(gamma_on, Some(true));
     keyring
         .delete(&name, SecretKey::DatabaseUrl)

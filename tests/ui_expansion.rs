@@ -6,57 +6,22 @@
 
 mod common;
 
+use common::ui::{self, Window, demo_db, frames, has_label, labels, type_into};
 use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use rollout_panel::adapters::audit::AuditLog;
 use rollout_panel::adapters::clock::{Clock, ManualClock};
 use rollout_panel::adapters::store::Store;
 use rollout_panel::demo::{DemoStage, DemoWorld};
 use rollout_panel::gui::app::App;
-use rollout_panel::worker::{Target, WorkerConfig};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(120);
 
-fn demo_db(data_dir: &Path) -> std::path::PathBuf {
-    data_dir.join("demo").join("demo.sqlite")
-}
-
-fn frames(h: &mut Harness<'static, App>) {
-    h.run_steps(4);
-}
-
-fn labels(h: &Harness<'static, App>) -> Vec<String> {
-    h.query_all_by_role(Role::Label)
-        .filter_map(|n| n.value())
-        .collect()
-}
-
-fn has_label(h: &Harness<'static, App>, needle: &str) -> bool {
-    h.query_all_by_role(Role::Label)
-        .any(|n| n.value().is_some_and(|v| v.contains(needle)))
-}
-
-fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
-    h.get_by_role_and_label(Role::TextInput, label).focus();
-    frames(h);
-    h.get_by_role_and_label(Role::TextInput, label)
-        .type_text(text);
-    frames(h);
-}
-
-fn wait_runs(h: &mut Harness<'static, App>) {
-    for _ in 0..1200 {
-        if !h.state().levers_running() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-        frames(h);
-    }
-    assert!(!h.state().levers_running(), "the run ended");
+/// Waits for the runs to end, then refreshes.
+fn wait_runs(h: &mut Window) {
+    ui::wait_runs(h);
     h.get_by_role_and_label(Role::Button, "Refresh").click();
     frames(h);
     assert!(h.state().worker().wait_idle(DEADLINE), "refresh");
@@ -87,18 +52,7 @@ fn toggles_on(data_dir: &Path, now: chrono::NaiveDateTime) -> Vec<String> {
 fn expand_to_three_workspaces_through_the_window_then_roll_the_expansion_back() {
     let dir = common::temp_dir();
     let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
-    let config = WorkerConfig {
-        target: Target::Demo {
-            db_path: demo_db(dir.path()),
-            stage: DemoStage::Canary,
-            seed: rollout_panel::cli::DEFAULT_DEMO_SEED,
-        },
-        clock: Arc::new(clock.clone()),
-        auto_refresh: None,
-        read_timeout: Duration::from_secs(60),
-        audit_path: Some(AuditLog::path_in(dir.path())),
-        waits: rollout_panel::ops::levers::Waits::default(),
-    };
+    let config = ui::demo_config(dir.path(), &clock);
     let mut h = Harness::builder()
         .with_size([1280.0, 1000.0])
         .build_eframe(move |cc| App::new(cc, config, None));

@@ -11,6 +11,7 @@
 pub mod notify;
 pub mod production;
 pub mod proxy;
+pub mod ui;
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
@@ -347,4 +348,54 @@ pub fn require_secret_service() {
         "these tests need the real Secret Service: run them through scripts/with-keyring.sh \
          (the README's test command does)"
     );
+}
+
+/// The shared audit table on a test database (`audit init`, then found as
+/// a panel finds it).
+pub async fn shared_audit(db: &TestDb) -> rollout_panel::adapters::audit::SharedAudit {
+    use rollout_panel::adapters::audit::SharedAudit;
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+    SharedAudit::init(&pool).await.expect("audit init");
+    SharedAudit::find(&pool)
+        .await
+        .expect("find")
+        .expect("the shared table is there")
+}
+
+/// A panel's audit log (its own local file in `dir`) writing to `shared`
+/// as `operator`.
+pub async fn panel_log(
+    dir: &std::path::Path,
+    shared: &rollout_panel::adapters::audit::SharedAudit,
+    operator: &str,
+) -> rollout_panel::adapters::audit::AuditLog {
+    rollout_panel::adapters::audit::AuditLog::open(&dir.join(format!("{operator}.sqlite")))
+        .await
+        .expect("audit log")
+        .with_shared(shared.clone())
+        .with_operator(operator)
+}
+
+/// An expansion (or its rollback) of `names` (ids or exact names), planned
+/// from what the database holds now.
+pub async fn expansion_plan(
+    store: &rollout_panel::adapters::store::PgStore,
+    on: bool,
+    names: &[&str],
+) -> rollout_panel::core::lever::Plan {
+    use rollout_panel::adapters::store::Store;
+    use rollout_panel::core::lever::{Parts, PlanSource, plan_source};
+    let workspaces = store.workspaces().await.expect("workspaces");
+    plan_source(
+        &PlanSource::Expansion {
+            on,
+            workspaces: names.iter().map(|n| (*n).to_owned()).collect(),
+        },
+        Parts {
+            workspaces: Some(&workspaces),
+            schema: Some(store.schema()),
+            ..Parts::default()
+        },
+    )
+    .expect("plan")
 }

@@ -92,7 +92,7 @@ impl SharedAudit {
     ) -> Result<Option<AuditEntry>, AuditError> {
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM rollout_panel.audit_entry i
-             WHERE i.kind = 'intent' AND i.at >= $1
+             WHERE i.kind = 'intent' AND i.at >= $1 AND i.lever = ANY($5)
                AND (i.lever = $2 OR ($3 <> '' AND strpos(i.detail, $3) > 0))
                AND NOT (i.entry_id = ANY($4))
                AND NOT EXISTS (SELECT 1 FROM rollout_panel.audit_entry r
@@ -103,11 +103,25 @@ impl SharedAudit {
         .bind(lever)
         .bind(needle.unwrap_or(""))
         .bind(mine)
+        .bind(lever_names())
         .fetch_optional(&self.pool)
         .await
         .map_err(pg_error)?;
         Ok(row.map(|r| entry(r, Origin::Shared)))
     }
+}
+
+/// Whether an audit action is a lever (what can be "running"): not an
+/// approval, a request or an export, which are written whole at once.
+pub fn is_lever(name: &str) -> bool {
+    crate::core::lever::LeverKind::parse(name).is_some()
+}
+
+fn lever_names() -> Vec<&'static str> {
+    crate::core::lever::LeverKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect()
 }
 
 /// The levers other panels are running now, newest first: rows read from
@@ -124,6 +138,7 @@ pub fn running_elsewhere(rows: &[AuditEntry], now: UtcNaive) -> Vec<AuditEntry> 
         .filter(|e| {
             e.origin == Origin::Shared
                 && e.kind == EntryKind::Intent
+                && is_lever(&e.lever)
                 && e.at >= now - RUNNING_FOR
                 && !finished.contains(e.action_id.as_str())
         })
