@@ -19,6 +19,24 @@ use rollout_panel::worker::{
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Runs `plan` with the database only (an expansion needs nothing else).
+async fn on_database(
+    plan: &rollout_panel::core::lever::Plan,
+    store: &PgStore,
+    ctx: &RunContext<'_>,
+) -> Result<rollout_panel::ops::levers::RunReport, rollout_panel::ops::levers::RunError> {
+    run_plan_with(
+        plan,
+        Targets {
+            store: Some(store),
+            env: None,
+        },
+        ctx,
+        &|_| {},
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expansion_on_postgres_enables_three_and_names_the_one_someone_else_changed() {
     let db = TestDb::create().await;
@@ -79,17 +97,7 @@ async fn an_expansion_on_postgres_enables_three_and_names_the_one_someone_else_c
         action_id: None,
         approvals: false,
     };
-    let report = run_plan_with(
-        &plan,
-        Targets {
-            store: Some(&store),
-            env: None,
-        },
-        &ctx,
-        &|_| {},
-    )
-    .await
-    .expect("ran");
+    let report = on_database(&plan, &store, &ctx).await.expect("ran");
     assert!(!report.ok, "one was refused: {report:#?}");
     let refused: Vec<_> = report.steps.iter().filter(|s| !s.ok).collect();
     assert_eq!(refused.len(), 1, "{report:#?}");
@@ -124,23 +132,28 @@ async fn an_expansion_on_postgres_enables_three_and_names_the_one_someone_else_c
     // only if asked (it was not enabled by it); it goes on past any failure.
     let back = common::expansion_plan(&store, false, &["c-beta", "c-gamma", "c-eps"]).await;
     assert!(back.is_rollback() && back.guard == Guard::Confirm);
-    let r = run_plan_with(
-        &back,
-        Targets {
-            store: Some(&store),
-            env: None,
-        },
-        &ctx,
-        &|_| {},
-    )
-    .await
-    .expect("ran");
+    let r = on_database(&back, &store, &ctx).await.expect("ran");
     assert!(r.ok, "{r:#?}");
     for id in ["c-beta", "c-gamma", "c-eps"] {
         assert_eq!(toggle(id).await, Some(false), "{id}");
     }
     assert_eq!(toggle("c-delta").await, Some(true), "not this expansion's");
     assert_eq!(toggle("c-alpha").await, Some(true), "the canary stays");
+
+    // The refused workspace first: every one after it is still tried.
+    let again = common::expansion_plan(&store, true, &["Beta", "Gamma", "Epsilon"]).await;
+    sqlx::query(
+        r#"UPDATE "WorkspaceSettings" SET "autoSendRevisionEnabled" = true, "updatedAt" = now() WHERE "clientId" = 'c-beta'"#,
+    )
+    .execute(&pool)
+    .await
+    .expect("the concurrent change");
+    let r = on_database(&again, &store, &ctx).await.expect("ran");
+    assert!(!r.ok, "{r:#?}");
+    assert_eq!(r.steps.iter().filter(|s| s.ok).count(), 2, "{r:#?}");
+    for id in ["c-gamma", "c-eps"] {
+        assert_eq!(toggle(id).await, Some(true), "{id} after the refused Beta");
+    }
 }
 
 fn latest(

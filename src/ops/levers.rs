@@ -283,6 +283,7 @@ pub async fn run_plan_with(
         .await;
         progress(&report);
         ok &= report.ok;
+        let stops = !report.ok && !goes_on(plan, &report);
         steps.push(report);
         if let Err(e) = written {
             let gap = StepReport::ended(
@@ -296,7 +297,7 @@ pub async fn run_plan_with(
             audit_failures.push(gap.detail.clone());
             steps.push(gap);
         }
-        if !ok && !goes_on(plan, &steps) {
+        if stops {
             break;
         }
     }
@@ -386,16 +387,8 @@ async fn approved(
 /// goes on past a workspace someone else changed first (each workspace is
 /// its own compare-and-set), and its rollback past any failure (a rollback
 /// does as much as it can).
-fn goes_on(plan: &Plan, steps: &[StepReport]) -> bool {
-    if plan.lever != LeverKind::Expansion {
-        return false;
-    }
-    !plan.on
-        || steps
-            .iter()
-            .rev()
-            .find(|s| s.label != "audit")
-            .is_some_and(|s| s.outcome == Some(StepOutcome::Conflict))
+fn goes_on(plan: &Plan, step: &StepReport) -> bool {
+    plan.lever == LeverKind::Expansion && (!plan.on || step.outcome == Some(StepOutcome::Conflict))
 }
 
 /// "Expand …: 2 of 3 workspaces verified ON; refused: Gamma (…); not tried: …".
