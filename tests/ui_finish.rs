@@ -11,7 +11,7 @@ use rollout_panel::adapters::audit::{AuditEntry, EntryKind, EntryStatus, Origin}
 use rollout_panel::core::env::{
     AUTO_SEND_REVISION_DISABLED, Deployment, EnvSnapshot, EnvVar, ReadyState,
 };
-use rollout_panel::core::lever::{LeverKind, LeverRequest, LeverState, Plan, plan};
+use rollout_panel::core::lever::{LeverKind, LeverRequest, LeverState, Plan, Watch, plan};
 use rollout_panel::core::schema::{SchemaReport, SchemaVariant};
 use rollout_panel::core::time::UtcNaive;
 use rollout_panel::core::workspace::{RevisionToggle, Workspace};
@@ -151,7 +151,7 @@ fn finish(snapshot: Snapshot) -> Harness<'static, State> {
         .with_size([1100.0, 900.0])
         .build_ui_state(
             |ui, s: &mut State| {
-                let cmds = s.panel.levers_ui(ui, &s.snapshot);
+                let cmds = s.panel.levers_ui(ui, &s.snapshot, Watch::default());
                 s.commands.extend(cmds);
                 let cmds =
                     s.panel
@@ -295,7 +295,7 @@ fn a_part_that_cannot_be_read_greys_out_only_the_levers_that_need_it() {
         .with_size([1100.0, 900.0])
         .build_ui_state(
             |ui, s: &mut State| {
-                let cmds = s.panel.levers_ui(ui, &s.snapshot);
+                let cmds = s.panel.levers_ui(ui, &s.snapshot, Watch::default());
                 s.commands.extend(cmds);
             },
             state,
@@ -363,7 +363,7 @@ fn a_pinned_build_is_named_with_its_live_values_and_the_plan_promotes() {
         .build_ui_state(
             |ui, s: &mut State| {
                 top_bar_ui(ui, &s.snapshot, at(10, 30), &[], false);
-                let cmds = s.panel.levers_ui(ui, &s.snapshot);
+                let cmds = s.panel.levers_ui(ui, &s.snapshot, Watch::default());
                 s.commands.extend(cmds);
                 let cmds =
                     s.panel

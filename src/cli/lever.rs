@@ -144,19 +144,15 @@ async fn watch_now(
     )
     .await?;
     let canary = &report.verdict.canary;
-    Ok(Watch {
-        verdict: (!canary.workspace_ids.is_empty()).then_some(report.verdict.verdict.state),
-        canary_since: canary
+    Ok(Watch::new(
+        (!canary.workspace_ids.is_empty()).then_some(report.verdict.verdict.state),
+        canary
             .started
             .as_deref()
             .and_then(crate::core::time::parse_naive),
         now,
-        alarms: report
-            .alarms
-            .iter()
-            .map(|a| crate::core::notice::alarm_title(a.kind).to_owned())
-            .collect(),
-    })
+        &report.alarms,
+    ))
 }
 
 pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitCode> {

@@ -100,6 +100,18 @@ pub fn standing(request: &Requested, approvals: &[Approved], now: UtcNaive) -> S
     }
 }
 
+/// A valid approval: the request it approves, who gave it, until when it
+/// counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant<'a> {
+    /// The request approved.
+    pub request: &'a Requested,
+    /// Who approved.
+    pub by: String,
+    /// When it stops counting.
+    pub until: UtcNaive,
+}
+
 /// The approval that lets `runner` run `plan` now: the newest request by
 /// `runner` for the same lever on the same workspaces, approved by another
 /// operator less than [`APPROVAL_TTL`] ago. `Err` says why there is none.
@@ -109,7 +121,7 @@ pub fn approval_for<'a>(
     requests: &'a [Requested],
     approvals: &[Approved],
     now: UtcNaive,
-) -> Result<(&'a Requested, Standing), String> {
+) -> Result<Grant<'a>, String> {
     let wanted = same_target(&plan.source());
     let mut found_waiting = None;
     let mut expired = None;
@@ -120,7 +132,13 @@ pub fn approval_for<'a>(
     ours.sort_by_key(|r| std::cmp::Reverse(r.at));
     for r in ours {
         match standing(r, approvals, now) {
-            s @ Standing::Approved { .. } => return Ok((r, s)),
+            Standing::Approved { by, until, .. } => {
+                return Ok(Grant {
+                    request: r,
+                    by,
+                    until,
+                });
+            }
             Standing::Expired { by } => {
                 expired.get_or_insert(by);
             }

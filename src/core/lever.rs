@@ -777,7 +777,7 @@ pub use expansion::{
 };
 pub use finish::{Finish, finish};
 mod outcome;
-pub use outcome::{RunReport, StepOutcome, StepReport};
+pub use outcome::{AUDIT_GAP, RunReport, StepOutcome, StepReport, failed_step};
 
 #[cfg(test)]
 mod tests;

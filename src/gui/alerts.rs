@@ -37,12 +37,9 @@ impl Alerts {
         }
     }
 
-    /// Uses this desktop (notifications shown by the platform).
-    pub fn with_desktop(desktop: Desktop) -> Self {
-        Self {
-            desktop,
-            ..Self::default()
-        }
+    /// Shows what is told on this desktop (the platform's notifications).
+    pub fn set_desktop(&mut self, desktop: Desktop) {
+        self.desktop = desktop;
     }
 
     /// A new profile: nothing told yet, its switch.

@@ -188,11 +188,10 @@ impl App {
     /// profile's switch allows.
     pub fn with_desktop_notifications(mut self) -> Self {
         let ctx = self.ctx.clone();
-        let on = self.alerts.on;
-        self.alerts = crate::gui::alerts::Alerts::with_desktop(
-            crate::platform::notify::Desktop::spawn(Arc::new(move || ctx.request_repaint())),
-        );
-        self.alerts.on = on;
+        self.alerts
+            .set_desktop(crate::platform::notify::Desktop::spawn(Arc::new(
+                move || ctx.request_repaint(),
+            )));
         self
     }
 
@@ -535,15 +534,10 @@ impl eframe::App for App {
                     if let Ok(report) = &result
                         && !report.ok
                     {
-                        let failed = report
-                            .steps
-                            .iter()
-                            .rev()
-                            .find(|s| !s.ok && s.label != "audit")
-                            .map_or_else(
-                                || "a step failed".to_owned(),
-                                |s| format!("{}: {}", s.label, s.detail),
-                            );
+                        let failed = report.failed_step().map_or_else(
+                            || "a step failed".to_owned(),
+                            |s| format!("{}: {}", s.label, s.detail),
+                        );
                         let title = self.levers.title_of(run).unwrap_or_default();
                         self.alerts
                             .run_ended(&title, Some(failed), self.clock.now());
@@ -654,14 +648,11 @@ impl eframe::App for App {
                     )),
                     Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
                     Tab::Audit => audit_ui(ui, &snapshot),
-                    Tab::Levers => {
-                        self.levers.set_watch(crate::gui::panels::metrics::watch_of(
-                            &snapshot,
-                            self.state.verdict,
-                            now,
-                        ));
-                        commands.extend(self.levers.levers_ui(ui, &snapshot));
-                    }
+                    Tab::Levers => commands.extend(self.levers.levers_ui(
+                        ui,
+                        &snapshot,
+                        crate::gui::panels::metrics::watch_of(&snapshot, self.state.verdict, now),
+                    )),
                     Tab::Drafts => commands.extend(self.drafts.drafts_ui(ui, &snapshot, now)),
                 });
         });

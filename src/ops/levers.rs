@@ -286,13 +286,9 @@ pub async fn run_plan_with(
         let stops = !report.ok && !goes_on(plan, &report);
         steps.push(report);
         if let Err(e) = written {
-            let gap = StepReport::ended(
-                "audit",
-                StepOutcome::Failed,
-                format!(
-                    "AUDIT GAP: the step's audit row could not be written after {AUDIT_TRIES} tries ({e}); the run goes on"
-                ),
-            );
+            let gap = StepReport::audit_gap(format!(
+                "AUDIT GAP: the step's audit row could not be written after {AUDIT_TRIES} tries ({e}); the run goes on"
+            ));
             progress(&gap);
             audit_failures.push(gap.detail.clone());
             steps.push(gap);
@@ -310,11 +306,7 @@ pub async fn run_plan_with(
         format!(
             "{}: FAILED at {}",
             plan.title,
-            steps
-                .iter()
-                .rev()
-                .find(|s| !s.ok && s.label != "audit")
-                .map_or("", |s| s.label.as_str())
+            crate::core::lever::failed_step(&steps).map_or("", |s| s.label.as_str())
         )
     };
     let result_detail = serde_json::json!({"steps": steps});
@@ -329,13 +321,9 @@ pub async fn run_plan_with(
     })
     .await
     {
-        let gap = StepReport::ended(
-            "audit",
-            StepOutcome::Failed,
-            format!(
-                "AUDIT GAP: the result row could not be written after {AUDIT_TRIES} tries ({e}); the action will show as interrupted until it is closed"
-            ),
-        );
+        let gap = StepReport::audit_gap(format!(
+            "AUDIT GAP: the result row could not be written after {AUDIT_TRIES} tries ({e}); the action will show as interrupted until it is closed"
+        ));
         progress(&gap);
         audit_failures.push(gap.detail.clone());
         steps.push(gap);
@@ -361,7 +349,7 @@ async fn approved(
             "this lever needs a second operator's approval, and the approvals cannot be read ({e})"
         ))
     })?;
-    let (request, standing) = crate::core::approval::approval_for(
+    let grant = crate::core::approval::approval_for(
         plan,
         ctx.audit.operator_name(),
         &requests,
@@ -369,16 +357,14 @@ async fn approved(
         now,
     )
     .map_err(RunError::NeedsApproval)?;
-    let crate::core::approval::Standing::Approved { by, until, .. } = standing else {
-        return Err(RunError::NeedsApproval("no valid approval".to_owned()));
-    };
     Ok(StepReport::note(
         "approval",
         format!(
-            "approved by {by} (request {} of {} UTC; counts until {} UTC)",
-            crate::adapters::audit::short_id(&request.action_id),
-            request.at.format("%H:%M:%S"),
-            until.format("%H:%M:%S")
+            "approved by {} (request {} of {} UTC; counts until {} UTC)",
+            grant.by,
+            crate::adapters::audit::short_id(&grant.request.action_id),
+            grant.request.at.format("%H:%M:%S"),
+            grant.until.format("%H:%M:%S")
         ),
     ))
 }

@@ -96,11 +96,9 @@ fn an_approval_counts_fifteen_minutes_from_another_operator_for_the_same_target(
     assert!(approval_for(&canary, "alice@a", &reqs, &own, at(2)).is_err());
     // Bob's does, for 15 minutes.
     let bob = [approval("r1", "bob@b", 2)];
-    let (r, s) = approval_for(&canary, "alice@a", &reqs, &bob, at(16)).unwrap();
-    assert_eq!(r.action_id, "r1");
-    assert!(
-        matches!(s, Standing::Approved { ref by, until, .. } if by == "bob@b" && until == at(17))
-    );
+    let g = approval_for(&canary, "alice@a", &reqs, &bob, at(16)).unwrap();
+    assert_eq!(g.request.action_id, "r1");
+    assert!(g.by == "bob@b" && g.until == at(17), "{g:?}");
     let e = approval_for(&canary, "alice@a", &reqs, &bob, at(17)).unwrap_err();
     assert!(e.contains("bob@b's approval expired"), "{e}");
     // Not for another workspace, not for another runner.

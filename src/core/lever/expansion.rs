@@ -36,6 +36,25 @@ pub struct Watch {
 }
 
 impl Watch {
+    /// The watch of a canary verdict (`None` = no canary), its start, and
+    /// the alarms firing now (each named by its kind).
+    pub fn new(
+        verdict: Option<VerdictState>,
+        canary_since: Option<UtcNaive>,
+        now: UtcNaive,
+        alarms: &[crate::core::alarms::Alarm],
+    ) -> Self {
+        Self {
+            verdict,
+            canary_since,
+            now,
+            alarms: alarms
+                .iter()
+                .map(|a| crate::core::notice::alarm_title(a.kind).to_owned())
+                .collect(),
+        }
+    }
+
     /// The preconditions this watch gives an expansion.
     pub fn preconditions(watch: Option<&Self>) -> Vec<Precondition> {
         let Some(w) = watch else {

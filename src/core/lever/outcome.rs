@@ -77,6 +77,11 @@ impl StepReport {
         }
     }
 
+    /// An audit row that could not be written ([`AUDIT_GAP`]).
+    pub fn audit_gap(detail: String) -> Self {
+        Self::ended(AUDIT_GAP, StepOutcome::Failed, detail)
+    }
+
     /// Whether this is a [`StepReport::note`]: ended, fine, without an
     /// outcome (no change behind it).
     pub fn is_note(&self) -> bool {
@@ -110,7 +115,21 @@ pub struct RunReport {
     pub audit_failures: Vec<String>,
 }
 
+/// The label of an audit-gap step: an audit row that could not be written
+/// (shown loudly; not a change of the plan).
+pub const AUDIT_GAP: &str = "audit";
+
+/// The last step of a plan's changes that did not verify (audit gaps aside).
+pub fn failed_step(steps: &[StepReport]) -> Option<&StepReport> {
+    steps.iter().rev().find(|s| !s.ok && s.label != AUDIT_GAP)
+}
+
 impl RunReport {
+    /// The last change of this run that did not verify.
+    pub fn failed_step(&self) -> Option<&StepReport> {
+        failed_step(&self.steps)
+    }
+
     /// Whether a redeploy of this run ended without going live.
     pub fn failed_flip(&self) -> bool {
         self.steps.iter().any(|s| {

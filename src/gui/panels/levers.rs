@@ -188,11 +188,6 @@ impl LeversPanel {
         }
     }
 
-    /// The canary's watch as of this frame (the expansion's preconditions).
-    pub fn set_watch(&mut self, watch: Watch) {
-        self.watch = Some(watch);
-    }
-
     /// The title of a run's plan.
     pub fn title_of(&self, run: u64) -> Option<String> {
         self.runs
@@ -237,20 +232,7 @@ impl LeversPanel {
                     "Refused: a precondition fails that cannot be overridden. Nothing will change.",
                 );
             }
-            match &gate {
-                Some(Ok(line)) => {
-                    ui.colored_label(colors::OK, line);
-                }
-                Some(Err(why)) => {
-                    ui.colored_label(
-                        colors::WARN,
-                        format!(
-                            "This profile asks for a second operator's approval ({why}): Confirm asks for it; run the lever once it is approved"
-                        ),
-                    );
-                }
-                None => {}
-            }
+            approvals::gate_ui(ui, gate.as_ref());
             if dialog.plan.needs_override() {
                 ui.checkbox(
                     &mut dialog.override_ok,
@@ -369,7 +351,11 @@ impl LeversPanel {
     }
 
     /// The tab.
-    pub fn levers_ui(&mut self, ui: &mut Ui, snapshot: &Snapshot) -> Vec<AppCommand> {
+    /// `watch` is the canary's watch as of this frame (the expansion's
+    /// preconditions, and the clock the approvals are judged on).
+    pub fn levers_ui(&mut self, ui: &mut Ui, snapshot: &Snapshot, watch: Watch) -> Vec<AppCommand> {
+        let now = watch.now;
+        self.watch = Some(watch);
         let mut actions = Vec::new();
         ui.heading("Levers");
         ui.label(
@@ -379,15 +365,7 @@ impl LeversPanel {
         if let Some((ok, note)) = &self.note {
             ui.colored_label(if *ok { colors::OK } else { colors::WARN }, note);
         }
-        actions.extend(
-            self.approvals_ui(
-                ui,
-                snapshot,
-                self.watch
-                    .as_ref()
-                    .map_or_else(|| snapshot.made_at.unwrap_or_default(), |w| w.now),
-            ),
-        );
+        actions.extend(self.approvals_ui(ui, snapshot, now));
         for intent in &snapshot.unfinished {
             actions.extend(self.unfinished_ui(ui, snapshot, intent));
         }

@@ -95,16 +95,12 @@ pub fn watch_of(
     prefs: VerdictPrefs,
     now: UtcNaive,
 ) -> crate::core::lever::Watch {
-    crate::core::lever::Watch {
-        verdict: snapshot_verdict(snapshot, prefs).map(|v| v.state),
-        canary_since: snapshot.canary.as_ref().map(|c| c.start),
+    crate::core::lever::Watch::new(
+        snapshot_verdict(snapshot, prefs).map(|v| v.state),
+        snapshot.canary.as_ref().map(|c| c.start),
         now,
-        alarms: snapshot
-            .alarms
-            .iter()
-            .map(|a| crate::core::notice::alarm_title(a.kind).to_owned())
-            .collect(),
-    }
+        &snapshot.alarms,
+    )
 }
 
 /// Draws the Metrics tab; returns the commands the user gave.

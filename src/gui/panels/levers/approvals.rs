@@ -29,14 +29,34 @@ pub(super) fn gate(
         ));
     };
     Some(
-        approval_for(plan, &snapshot.operator, &read.0, &read.1, now).and_then(|(_, s)| match s {
-            Standing::Approved { by, until, .. } => Ok(format!(
-                "approved by {by}; the approval counts until {} UTC",
-                until.format("%H:%M:%S")
-            )),
-            _ => Err("not approved".to_owned()),
-        }),
+        approval_for(plan, &snapshot.operator, &read.0, &read.1, now)
+            .map(|g| {
+                format!(
+                    "approved by {}; the approval counts until {} UTC",
+                    g.by,
+                    g.until.format("%H:%M:%S")
+                )
+            })
+            .map_err(|_| "not approved".to_owned()),
     )
+}
+
+/// What [`gate`] found, in the confirm dialog.
+pub(super) fn gate_ui(ui: &mut Ui, gate: Option<&Result<String, String>>) {
+    match gate {
+        Some(Ok(line)) => {
+            ui.colored_label(colors::OK, line);
+        }
+        Some(Err(why)) => {
+            ui.colored_label(
+                colors::WARN,
+                format!(
+                    "This profile asks for a second operator's approval ({why}): Confirm asks for it; run the lever once it is approved"
+                ),
+            );
+        }
+        None => {}
+    }
 }
 
 impl LeversPanel {
