@@ -227,37 +227,20 @@ async fn another_panels_running_lever_on_the_same_target_is_found_and_its_own_ar
 /// alone, within 2 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lever_in_panel_a_shows_in_panel_bs_window_without_polling() {
-    use rollout_panel::adapters::clock::SystemClock;
-    use rollout_panel::adapters::secrets::Keyring;
     use rollout_panel::core::profile::Profile;
-    use rollout_panel::core::secret::{Secret, SecretKey};
-    use rollout_panel::worker::{Event, Request, Target, WorkerConfig, WorkerHandle};
+    use rollout_panel::worker::{Event, Request, WorkerHandle};
     common::require_secret_service();
     let db = TestDb::create().await;
     db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
     let (a, _b, _shared, dir) = two_panels(&db).await;
-    let name = format!("live-{}", std::process::id());
-    let keyring = Keyring::native();
-    keyring
-        .set(&name, SecretKey::DatabaseUrl, &Secret::new(&db.url))
-        .expect("db url");
-    let config = WorkerConfig {
-        target: Target::Profile {
-            name: name.clone(),
-            // Vercel is not needed here (and unreachable: the env is "down").
-            profile: Profile {
-                vercel_api: "http://127.0.0.1:9".into(),
-                ..Profile::new("zrg")
-            },
-            keyring: keyring.clone(),
-        },
-        clock: std::sync::Arc::new(SystemClock),
-        // B never polls: only a notice can wake it.
-        auto_refresh: None,
-        read_timeout: Duration::from_secs(15),
-        audit_path: Some(dir.path().join("panel-b.sqlite")),
-        waits: rollout_panel::ops::levers::Waits::default(),
-    };
+    // B never polls: only a notice can wake it. Vercel is not needed here.
+    let config = common::db_only_profile(
+        "live",
+        &db.url,
+        Profile::new("zrg"),
+        dir.path().join("panel-b.sqlite"),
+    );
+    let config_name = config.target.profile_name().to_owned();
     let mut worker = WorkerHandle::spawn(config, || {});
     worker.send(Request::Refresh);
     assert!(worker.wait_idle(Duration::from_secs(60)), "first read");
@@ -267,7 +250,7 @@ async fn a_lever_in_panel_a_shows_in_panel_bs_window_without_polling() {
 
     let written = Instant::now();
     let intent = Intent {
-        profile: &name,
+        profile: &config_name,
         lever: "revision-kill-switch",
         reason: "spike",
         summary: "revision kill switch ON",
@@ -291,5 +274,8 @@ async fn a_lever_in_panel_a_shows_in_panel_bs_window_without_polling() {
     let latency = seen.expect("A's lever reached B's window");
     println!("A-to-B latency (A's intent written to B's snapshot naming it): {latency:?}");
     assert!(latency < Duration::from_secs(2), "{latency:?}");
-    let _ = keyring.delete(&name, SecretKey::DatabaseUrl);
+    let _ = rollout_panel::adapters::secrets::Keyring::native().delete(
+        config_name.as_str(),
+        rollout_panel::core::secret::SecretKey::DatabaseUrl,
+    );
 }

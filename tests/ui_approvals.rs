@@ -17,10 +17,8 @@ use rollout_panel::adapters::audit::Intent;
 use rollout_panel::adapters::clock::{Clock, SystemClock};
 use rollout_panel::adapters::secrets::Keyring;
 use rollout_panel::core::profile::Profile;
-use rollout_panel::core::secret::{Secret, SecretKey};
+use rollout_panel::core::secret::SecretKey;
 use rollout_panel::gui::app::App;
-use rollout_panel::worker::{Target, WorkerConfig};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -74,28 +72,19 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
     let dir = common::temp_dir();
     let bob = common::panel_log(dir.path(), &shared, "bob@host-b").await;
 
-    let name = format!("approvals-{}", std::process::id());
-    let keyring = Keyring::native();
-    keyring
-        .set(&name, SecretKey::DatabaseUrl, &Secret::new(&db.url))
-        .expect("db url");
     // Vercel is not needed for an expansion: nothing listens there.
-    let config = WorkerConfig {
-        target: Target::Profile {
-            name: name.clone(),
-            profile: Profile {
-                vercel_api: "http://127.0.0.1:9".to_owned(),
-                approvals: Some(true),
-                ..Profile::new("zrg")
-            },
-            keyring: keyring.clone(),
+    let mut config = common::db_only_profile(
+        "approvals",
+        &db.url,
+        Profile {
+            approvals: Some(true),
+            ..Profile::new("zrg")
         },
-        clock: Arc::new(SystemClock),
-        auto_refresh: None,
-        read_timeout: Duration::from_secs(10),
-        audit_path: Some(dir.path().join("alice.sqlite")),
-        waits: rollout_panel::ops::levers::Waits::default(),
-    };
+        dir.path().join("alice.sqlite"),
+    );
+    config.read_timeout = Duration::from_secs(10);
+    let keyring = Keyring::native();
+    let name = config.target.profile_name().to_owned();
     // The desktop's notification service on the session bus (the private
     // one scripts/with-keyring.sh starts): A's window notifies through it.
     let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus");

@@ -399,3 +399,36 @@ pub async fn expansion_plan(
     )
     .expect("plan")
 }
+
+/// A window's worker on a profile whose database is `db_url` (its secret
+/// stored in the real Secret Service under a fresh profile name) and whose
+/// Vercel is unreachable (the env is "down"); refreshing only when asked.
+pub fn db_only_profile(
+    prefix: &str,
+    db_url: &str,
+    settings: rollout_panel::core::profile::Profile,
+    audit_path: std::path::PathBuf,
+) -> rollout_panel::worker::WorkerConfig {
+    use rollout_panel::adapters::secrets::Keyring;
+    use rollout_panel::core::secret::{Secret, SecretKey};
+    let name = format!("{prefix}-{}", std::process::id());
+    let keyring = Keyring::native();
+    keyring
+        .set(&name, SecretKey::DatabaseUrl, &Secret::new(db_url))
+        .expect("db url");
+    rollout_panel::worker::WorkerConfig {
+        target: rollout_panel::worker::Target::Profile {
+            name,
+            profile: rollout_panel::core::profile::Profile {
+                vercel_api: "http://127.0.0.1:9".into(),
+                ..settings
+            },
+            keyring,
+        },
+        clock: std::sync::Arc::new(rollout_panel::adapters::clock::SystemClock),
+        auto_refresh: None,
+        read_timeout: std::time::Duration::from_secs(15),
+        audit_path: Some(audit_path),
+        waits: rollout_panel::ops::levers::Waits::default(),
+    }
+}
