@@ -144,6 +144,9 @@ fn the_cli_exports_the_demo_reproducibly_prints_to_stdout_and_audits() {
     let out1 = d.join("a.csv");
     let out2 = d.join("b.csv");
     // A wide window: the demo world's day of history has applied revisions.
+    // Its end is fixed: the demo keeps revising drafts between the runs.
+    let until = chrono::Utc::now() - chrono::Duration::minutes(10);
+    let until = until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let args = |out: &std::path::Path| {
         vec![
             "export".to_owned(),
@@ -157,6 +160,8 @@ fn the_cli_exports_the_demo_reproducibly_prints_to_stdout_and_audits() {
             "77".into(),
             "--window".into(),
             "2d".into(),
+            "--until".into(),
+            until.clone(),
         ]
     };
     let run = |a: Vec<String>| {
@@ -172,6 +177,7 @@ fn the_cli_exports_the_demo_reproducibly_prints_to_stdout_and_audits() {
     );
     let said = String::from_utf8_lossy(&o.stderr);
     assert!(said.contains("seed 77"), "{said}");
+    assert!(said.contains(&format!("--until {until}")), "{said}");
     let o = run(args(&out2));
     assert_eq!(o.status.code(), Some(0));
     let (a, b) = (std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap());
@@ -201,6 +207,21 @@ fn the_cli_exports_the_demo_reproducibly_prints_to_stdout_and_audits() {
         !log.contains(first_content),
         "no draft content in the audit log"
     );
+    // A malformed or future end is refused with a clear line, and writes nothing.
+    let bad = d.join("c.csv");
+    for (until, says) in [
+        ("yesterday", "not an RFC 3339 time"),
+        ("2999-01-01T00:00:00Z", "in the future"),
+    ] {
+        let mut a = args(&bad);
+        let at = a.iter().position(|x| x == "--until").unwrap() + 1;
+        a[at] = until.into();
+        let o = run(a);
+        assert_eq!(o.status.code(), Some(1), "{until}");
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(said.contains(says), "{until}: {said}");
+        assert!(!bad.exists());
+    }
 }
 
 #[test]

@@ -79,6 +79,10 @@ pub struct ExportArgs {
     /// How far back (m, h or d). Default: since the canary started, else 24h.
     #[arg(long)]
     pub window: Option<String>,
+    /// The window's end, RFC 3339 (default: now). With `--seed`, the same rows
+    /// come back later even while new drafts arrive.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// One workspace (id or exact name).
     #[arg(long, value_name = "W")]
     pub workspace: Option<String>,

@@ -86,10 +86,29 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
         .map(crate::core::time::parse_window)
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t.trim())
+                .map(|t| t.naive_utc())
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "--until {t:?} is not an RFC 3339 time ({e}), e.g. 2026-12-01T13:00:00Z"
+                    )
+                })
+        })
+        .transpose()?;
     let seed = args.seed.unwrap_or_else(rand::random::<u64>);
     let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {
         let now = SystemClock.now();
+        if until.is_some_and(|u| u > now) {
+            bail!("--until is in the future: drafts after now do not exist yet");
+        }
+        // The window's end: the drafts revised until then (inclusive), to the
+        // millisecond printed below, so `--until` repeats it exactly.
+        let end = chrono::SubsecRound::trunc_subsecs(until.unwrap_or(now), 3);
         let audit = session.local_audit().await?;
         let store = store_now(&mut session, now).await?;
         let workspaces = store.workspaces().await?;
@@ -104,20 +123,20 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
         };
         let entries = audit.list(&args.profile, 1000).await?;
         let start = match window {
-            Some(w) => now - w,
+            Some(w) => end - w,
             None => {
                 let claims = store
                     .claims_since(now - chrono::Duration::hours(72))
                     .await?;
                 crate::ops::metrics::canary_start(&workspaces, &entries, &claims)
-                    .map_or(now - chrono::Duration::hours(24), |(t, _)| t)
+                    .map_or(end - chrono::Duration::hours(24), |(t, _)| t)
             }
         };
         let sample = crate::ops::export::draw(
             store.as_ref(),
             crate::ops::export::SampleRequest {
                 start,
-                end: now + chrono::Duration::milliseconds(1),
+                end: end + chrono::Duration::milliseconds(1),
                 workspace_id,
                 n: args.sample,
                 seed,
@@ -167,9 +186,11 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
             .await?;
         written.map_err(anyhow::Error::msg)?;
         esay!(
-            "exported {} (seed {seed}, revisions since {}) to {where_to}",
+            "exported {} (seed {seed}, revisions from {} until {}; the same rows again: --seed {seed} --until {}) to {where_to}",
             sample.describe(),
-            crate::core::time::rfc3339(start)
+            crate::core::time::rfc3339(start),
+            crate::core::time::rfc3339(end),
+            crate::core::time::rfc3339(end)
         );
         Ok(ExitCode::SUCCESS)
     })
