@@ -310,7 +310,7 @@ fn the_cli_expansion_asks_for_its_preconditions_and_its_word_and_rolls_back() {
         "--profile",
         "demo",
         "--workspaces",
-        "Driftwood Realty",
+        "Driftwood Café — Zürich 東京 ☕",
         "--reason",
         "r",
         "--yes",

@@ -77,7 +77,11 @@ fn expand_to_three_workspaces_through_the_window_then_roll_the_expansion_back() 
     ] {
         assert!(has_label(&h, line), "{line}: {:#?}", labels(&h));
     }
-    for name in ["Brightline Roofing", "Cobalt Legal", "Driftwood Realty"] {
+    for name in [
+        "Brightline Roofing",
+        "Cobalt Legal",
+        "Driftwood Café — Zürich 東京 ☕",
+    ] {
         h.get_by_role_and_label(Role::CheckBox, name).click();
         frames(&mut h);
     }
@@ -86,7 +90,7 @@ fn expand_to_three_workspaces_through_the_window_then_roll_the_expansion_back() 
     assert!(
         has_label(
             &h,
-            "Expand revision to 3 workspace(s): Brightline Roofing, Cobalt Legal, Driftwood Realty"
+            "Expand revision to 3 workspace(s): Brightline Roofing, Cobalt Legal, Driftwood Café — Zürich 東京 ☕"
         ),
         "{:#?}",
         labels(&h)

@@ -61,7 +61,7 @@ pub const SEED_WORKSPACES: &[SeedWorkspace] = &[
         canary: false,
     },
     SeedWorkspace {
-        name: "Driftwood Realty",
+        name: "Driftwood Café — Zürich 東京 ☕",
         drafts_per_minute: 1.0,
         threshold: 0.9,
         settings_row: false,

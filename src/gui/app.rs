@@ -140,6 +140,7 @@ impl App {
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
             .unwrap_or_default();
         let ctx = cc.egui_ctx.clone();
+        crate::gui::fonts::install(&ctx, crate::gui::fonts::Fallback::SystemThenBundled);
         let clock = Arc::clone(&config.clock);
         let profile = config.target.profile_name().to_owned();
         let export_dir = config

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod app;
 pub mod command;
+pub mod fonts;
 pub mod panels;
 
 use crate::adapters::clock::SystemClock;
@@ -97,6 +98,8 @@ pub fn run(paths: &Paths, args: &Options) -> anyhow::Result<ExitCode> {
     let options = eframe::NativeOptions {
         viewport,
         persistence_path: Some(paths.data_dir.join("ui-state.ron")),
+        // The app installs its own chain (system fonts, then a bundled CJK subset).
+        system_font_fallback: false,
         ..Default::default()
     };
     eframe::run_native(
