@@ -68,7 +68,9 @@ pub fn top_bar_ui(
             }
             Some(s) => s.label().to_owned(),
         };
-        ui.label(format!("Stage: {stage}"));
+        let stage = format!("Stage: {stage}");
+        wrap_unless_fits(ui, &stage, 0.0);
+        ui.label(stage);
         ui.separator();
         if let Some(line) = super::levers::pinned_line(snapshot)
             && let Some(serving) = snapshot
@@ -83,26 +85,12 @@ pub fn top_bar_ui(
             } else {
                 ""
             };
-            ui.colored_label(colors::WARN, format!("Pinned: {short}{ellipsis}"))
-                .on_hover_text(line);
+            let text = format!("Pinned: {short}{ellipsis}");
+            wrap_unless_fits(ui, &text, 0.0);
+            ui.colored_label(colors::WARN, text).on_hover_text(line);
         }
-        // Another panel's lever, while it runs (from the shared table).
-        if let Some(e) = snapshot.running_elsewhere.first() {
-            let more = match snapshot.running_elsewhere.len() {
-                1 => String::new(),
-                n => format!(" (+{} more)", n - 1),
-            };
-            ui.colored_label(
-                colors::WARN,
-                format!("Lever running by {}: {}{more}", e.operator, e.summary),
-            )
-            .on_hover_text(format!(
-                "Another panel's action {} started {} UTC and has no result yet (Audit tab). A lever of yours on the same target waits for it, unless it is a rollback.",
-                crate::adapters::audit::short_id(&e.action_id),
-                e.at.format("%H:%M:%S")
-            ));
-            ui.separator();
-        }
+        // The kill switches before anything of variable length: each starts a
+        // new row rather than run past the window's edge.
         flag_ui(
             ui,
             "Revision kill switch",
@@ -110,6 +98,25 @@ pub fn top_bar_ui(
             false,
         );
         flag_ui(ui, "All auto-send", snapshot.auto_send_flag.as_ref(), true);
+        // Another panel's lever, while it runs (from the shared table): last,
+        // on a row of its own when needed, cut to the width (whole on hover).
+        if let Some(e) = snapshot.running_elsewhere.first() {
+            let more = match snapshot.running_elsewhere.len() {
+                1 => String::new(),
+                n => format!(" (+{} more)", n - 1),
+            };
+            let text = format!("Lever running by {}: {}{more}", e.operator, e.summary);
+            ui.separator();
+            wrap_unless_fits(ui, &text, 0.0);
+            ui.add(
+                egui::Label::new(egui::RichText::new(text).color(colors::WARN)).truncate(),
+            )
+            .on_hover_text(format!(
+                "Another panel's action {} started {} UTC and has no result yet (Audit tab). A lever of yours on the same target waits for it, unless it is a rollback.",
+                crate::adapters::audit::short_id(&e.action_id),
+                e.at.format("%H:%M:%S")
+            ));
+        }
     });
     action
 }
@@ -151,6 +158,29 @@ fn dot(ui: &mut Ui, color: Color32) {
     crate::gui::status_dot(ui, color);
 }
 
+/// Starts a new row of the wrapping top bar when `text` (after `extra`
+/// points, e.g. a status dot) does not fit in what is left of this one, so a
+/// state is never drawn past the window's edge.
+fn wrap_unless_fits(ui: &mut Ui, text: &str, extra: f32) {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let width = ui
+        .painter()
+        .layout_no_wrap(text.to_owned(), font, Color32::PLACEHOLDER)
+        .size()
+        .x;
+    // In a wrapping layout `available_width` is the whole row's.
+    let left_in_row = ui.max_rect().right() - ui.cursor().left();
+    let at_row_start = ui.cursor().left() <= ui.max_rect().left() + 0.5;
+    if !at_row_start && width + extra > left_in_row {
+        ui.end_row();
+    }
+}
+
+/// The width of a status dot and the spacing after it.
+fn dot_width(ui: &Ui) -> f32 {
+    ui.text_style_height(&egui::TextStyle::Body) * 0.7 + 3.0
+}
+
 /// "DB ok · 3 s ago" / "DB error · last good 2 min ago", with details on hover.
 fn health_ui(ui: &mut Ui, name: &str, health: &Health, now: UtcNaive, version: Option<&str>) {
     let age = health.last_ok.map(|t| format_age(now - t));
@@ -161,6 +191,7 @@ fn health_ui(ui: &mut Ui, name: &str, health: &Health, now: UtcNaive, version: O
         (Some(_), Some(age)) => (colors::FAIL, format!("{name} error · last good {age} ago")),
         (Some(_), None) => (colors::FAIL, format!("{name} error · no data yet")),
     };
+    wrap_unless_fits(ui, &text, dot_width(ui));
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = 3.0;
         dot(ui, color);
@@ -188,7 +219,9 @@ fn health_ui(ui: &mut Ui, name: &str, health: &Health, now: UtcNaive, version: O
 /// For `AUTO_SEND_DISABLED` (`on_means_disabled`) the words are enabled/disabled.
 fn flag_ui(ui: &mut Ui, name: &str, flag: Option<&FlagState>, on_means_disabled: bool) {
     let Some(flag) = flag else {
-        ui.label(format!("{name}: unknown"));
+        let text = format!("{name}: unknown");
+        wrap_unless_fits(ui, &text, 0.0);
+        ui.label(text);
         return;
     };
     let word = |on: bool| match (on_means_disabled, on) {
@@ -204,14 +237,15 @@ fn flag_ui(ui: &mut Ui, name: &str, flag: Option<&FlagState>, on_means_disabled:
         (true, true, false) => colors::WARN,
         (true, false, _) => colors::OK,
     };
+    let text = format!(
+        "{name}: configured {} · live {live}",
+        word(flag.configured_on)
+    );
+    wrap_unless_fits(ui, &text, dot_width(ui));
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = 3.0;
         dot(ui, color);
-        ui.label(format!(
-            "{name}: configured {} · live {live}",
-            word(flag.configured_on)
-        ))
-        .on_hover_text(flag_hover(flag));
+        ui.label(text).on_hover_text(flag_hover(flag));
     });
 }
 
