@@ -71,7 +71,6 @@ pub fn top_bar_ui(
         let stage = format!("Stage: {stage}");
         wrap_unless_fits(ui, &stage, 0.0);
         ui.label(stage);
-        ui.separator();
         if let Some(line) = super::levers::pinned_line(snapshot)
             && let Some(serving) = snapshot
                 .env_snapshot
@@ -86,11 +85,16 @@ pub fn top_bar_ui(
                 ""
             };
             let text = format!("Pinned: {short}{ellipsis}");
+            ui.separator();
             wrap_unless_fits(ui, &text, 0.0);
             ui.colored_label(colors::WARN, text).on_hover_text(line);
         }
-        // The kill switches before anything of variable length: each starts a
-        // new row rather than run past the window's edge.
+    });
+    // The kill switches on a row of their own, where the eye starts: the bar's
+    // height does not jump when an age's text grows ("59 s" → "1 min"), and
+    // a switch that does not fit starts another row rather than run past the
+    // window's edge.
+    ui.horizontal_wrapped(|ui| {
         flag_ui(
             ui,
             "Revision kill switch",
