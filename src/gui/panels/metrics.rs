@@ -2,6 +2,7 @@
 //! series (canary against the rest) with markers at audited actions, the
 //! admin page's 72-hour numbers, and a 24-hour review per workspace.
 
+use super::plot_parts;
 use crate::core::alarms::Alarm;
 use crate::core::metrics::MinuteStats;
 use crate::core::metrics::SplitSeries;
@@ -12,7 +13,7 @@ use crate::gui::command::{AppCommand, MetricsWindow};
 use crate::worker::Snapshot;
 use chrono::DateTime;
 use egui::{RichText, Ui};
-use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoint, PlotPoints, Text, VLine};
+use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoint, PlotPoints, Points, Text, VLine};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -326,13 +327,24 @@ fn markers(snapshot: &Snapshot, from: Option<UtcNaive>) -> Vec<Marker> {
     out
 }
 
+/// A tag's width on the plots, for spacing (points).
+const TAG_WIDTH_PX: f64 = 26.0;
+/// How near a line the pointer names its action (points).
+const HOVER_PX: f64 = 6.0;
+/// One row of tags, as a share of the data's top.
+const TAG_ROW: f64 = 0.11;
+
+/// The legend of the numbered tags on the plots.
 fn markers_ui(ui: &mut Ui, markers: &[Marker]) {
     if markers.is_empty() {
         return;
     }
-    ui.label(RichText::new("Actions in this window (vertical lines on the plots)").strong());
-    for m in markers {
+    ui.label(
+        RichText::new("Actions in this window (numbered vertical lines on the plots)").strong(),
+    );
+    for (i, m) in markers.iter().enumerate() {
         ui.horizontal(|ui| {
+            ui.strong(format!("{:>2}", i + 1));
             ui.colored_label(
                 if m.ok { colors::OK } else { colors::FAIL },
                 if m.ok { "done" } else { "FAILED" },
@@ -351,13 +363,15 @@ fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats)
         canary_name,
         markers,
     } = *spec;
-    let points = |v: &[MinuteStats]| -> PlotPoints<'static> {
-        binned
-            .minutes
-            .iter()
-            .zip(v)
-            .filter_map(|(t, c)| Some([epoch_seconds(*t), value(c)?]))
-            .collect()
+    // Cut where a minute has no value: a line never bridges empty minutes.
+    let pieces = |v: &[MinuteStats]| {
+        plot_parts::pieces(
+            binned
+                .minutes
+                .iter()
+                .zip(v)
+                .map(|(t, c)| (epoch_seconds(*t), value(c))),
+        )
     };
     let subtitle = if window.bin_minutes() > 1 {
         format!(
@@ -368,6 +382,7 @@ fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats)
         format!("{title} (UTC)")
     };
     ui.label(RichText::new(&subtitle).strong());
+    let width = ui.available_width().max(100.0);
     let plot = Plot::new(title)
         .height(height)
         .legend(Legend::default())
@@ -390,43 +405,70 @@ fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats)
             )),
             HoverPosition::Elsewhere { .. } => None,
         });
-    let (canary_points, rest_points) = (points(&binned.canary), points(&binned.rest));
-    // Marker labels sit at the top of the data (not of the view: a label
-    // placed at the view's edge would widen the auto-bounds every frame),
-    // on the side of their line that has room.
-    let top = canary_points
-        .points()
+    let (canary, rest) = (pieces(&binned.canary), pieces(&binned.rest));
+    // Tags sit at the top of the data (not of the view: a tag placed at the
+    // view's edge would widen the auto-bounds every frame).
+    let top = [&canary, &rest]
         .iter()
-        .chain(rest_points.points())
-        .map(|p| p.y)
+        .flat_map(|p| p.lines.iter().flatten().chain(&p.dots))
+        .map(|p| p[1])
         .fold(1.0, f64::max);
     let (x_first, x_last) = (
         binned.minutes.first().map_or(0.0, |t| epoch_seconds(*t)),
         binned.minutes.last().map_or(0.0, |t| epoch_seconds(*t)),
     );
-    let canary_line = Line::new(format!("canary: {canary_name}"), canary_points)
-        .color(colors::CANARY)
-        .width(2.0);
-    let rest_line = Line::new("rest", rest_points).color(colors::REST);
+    // Each action is a numbered tag (the list below the plots names it);
+    // tags closer than a tag's width go on rows below each other.
+    let span = (x_last - x_first).max(60.0);
+    let xs: Vec<f64> = markers.iter().map(|m| epoch_seconds(m.at)).collect();
+    let rows = plot_parts::stagger_rows(&xs, span * TAG_WIDTH_PX / f64::from(width));
+    let canary_name = format!("canary: {canary_name}");
     let response = plot.show(ui, |plot_ui| {
-        plot_ui.line(rest_line);
-        plot_ui.line(canary_line);
-        for m in markers {
-            let x = epoch_seconds(m.at);
+        for (name, pieces, color, line_width) in [
+            ("rest", &rest, colors::REST, 1.5),
+            (canary_name.as_str(), &canary, colors::CANARY, 2.0),
+        ] {
+            for run in &pieces.lines {
+                plot_ui.line(
+                    Line::new(name, PlotPoints::from(run.clone()))
+                        .color(color)
+                        .width(line_width),
+                );
+            }
+            if !pieces.dots.is_empty() {
+                plot_ui.points(
+                    Points::new(name, PlotPoints::from(pieces.dots.clone()))
+                        .color(color)
+                        .radius(line_width + 1.0),
+                );
+            }
+        }
+        let hovered = plot_ui
+            .pointer_coordinate()
+            .and_then(|p| plot_parts::nearest_within(&xs, p.x, span * HOVER_PX / f64::from(width)));
+        for (i, (m, x)) in markers.iter().zip(&xs).enumerate() {
             let color = if m.ok { colors::OK } else { colors::FAIL };
-            let anchor = if x > (x_first + x_last) / 2.0 {
-                egui::Align2::RIGHT_TOP
-            } else {
-                egui::Align2::LEFT_TOP
-            };
-            plot_ui.vline(VLine::new("", x).color(color).width(1.5));
+            let line_width = if hovered == Some(i) { 3.0 } else { 1.5 };
+            plot_ui.vline(VLine::new("", *x).color(color).width(line_width));
+            let y = top * (1.0 - TAG_ROW * rows[i] as f64);
             plot_ui.text(
-                Text::new("", PlotPoint::new(x, top), format!(" {} ", m.label))
+                Text::new("", PlotPoint::new(*x, y), format!(" {} ", i + 1))
                     .color(color)
-                    .anchor(anchor),
+                    .anchor(egui::Align2::LEFT_TOP),
             );
         }
+        hovered
     });
+    if let Some(m) = response.inner.and_then(|i| markers.get(i).map(|m| (i, m))) {
+        let (i, m) = m;
+        response.response.clone().on_hover_text(format!(
+            "{}: {} UTC {}\n{}",
+            i + 1,
+            m.at.format("%H:%M:%S"),
+            if m.ok { "done" } else { "FAILED" },
+            m.label
+        ));
+    }
     let label = title.to_owned();
     response
         .response
