@@ -7,7 +7,7 @@ mod common;
 
 use egui::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use rollout_panel::adapters::audit::AuditLog;
 use rollout_panel::adapters::clock::{Clock, ManualClock, SystemClock};
 use rollout_panel::demo::DemoStage;
@@ -193,4 +193,67 @@ fn a_cancelled_dialog_writes_nothing_and_no_dialog_falls_back_and_says_where() {
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(!read_csv(&files[0]).is_empty());
+}
+
+#[test]
+fn an_empty_window_says_why_and_widens_in_one_click() {
+    let dir = common::temp_dir();
+    let dialog = Arc::new(Scripted {
+        answer: Mutex::new(DialogOutcome::Cancelled),
+        offered: Mutex::new(None),
+    });
+    let mut h = harness(dir.path(), dialog, dir.path().join("fallback"));
+    open_drafts(&mut h);
+    assert!(h.state().worker().wait_idle(DEADLINE));
+    frames(&mut h);
+    // One workspace that never had revision on: nothing since the canary.
+    h.get_by_role_and_label(Role::ComboBox, "Workspace:")
+        .click();
+    frames(&mut h);
+    h.get_by_role_and_label(Role::Button, "Cobalt Legal")
+        .click();
+    frames(&mut h);
+    let why = wait_for(&mut h, "No revised drafts since the canary started");
+    assert!(
+        why.contains("in Cobalt Legal") && why.contains(" ago"),
+        "{why}"
+    );
+    assert!(
+        h.get_by_role_and_label(Role::Button, "Export CSV…")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing to export"
+    );
+    // One click each: 24 h, 72 h, then every workspace, which has rows.
+    for (button, then) in [
+        (
+            "Widen to the last 24 h",
+            "No revised drafts in the last 24 h",
+        ),
+        (
+            "Widen to the last 72 h",
+            "No revised drafts in the last 72 h",
+        ),
+        ("Show all workspaces", "revised drafts"),
+    ] {
+        h.get_by_role_and_label(Role::Button, button).click();
+        frames(&mut h);
+        assert!(h.state().worker().wait_idle(DEADLINE));
+        frames(&mut h);
+        let said = wait_for(&mut h, then);
+        if button == "Show all workspaces" {
+            assert!(!said.starts_with("No "), "{said}");
+            assert!(said.contains(" of ") || said.starts_with("all "), "{said}");
+        }
+    }
+    assert!(
+        !h.get_by_role_and_label(Role::Button, "Export CSV…")
+            .accesskit_node()
+            .is_disabled()
+    );
+    // The sorted column's header stays on one line.
+    let header = h
+        .get_by_role_and_label(Role::Button, "Revised (UTC) ^")
+        .rect();
+    assert!(header.height() < 26.0, "one line: {header:?}");
 }

@@ -24,6 +24,18 @@ pub enum DraftsWindow {
     Hours72,
 }
 
+/// Where `window` starts at `now`.
+fn window_start(window: DraftsWindow, snapshot: &Snapshot, now: UtcNaive) -> UtcNaive {
+    match window {
+        DraftsWindow::SinceCanary => snapshot
+            .canary
+            .as_ref()
+            .map_or(now - chrono::Duration::hours(24), |c| c.start),
+        DraftsWindow::Hours24 => now - chrono::Duration::hours(24),
+        DraftsWindow::Hours72 => now - chrono::Duration::hours(72),
+    }
+}
+
 /// A column to sort by.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum SortKey {
@@ -117,16 +129,8 @@ impl DraftsPanel {
 
     /// The sample request of the current settings.
     fn request(&self, snapshot: &Snapshot, now: UtcNaive) -> SampleRequest {
-        let start = match self.window {
-            DraftsWindow::SinceCanary => snapshot
-                .canary
-                .as_ref()
-                .map_or(now - chrono::Duration::hours(24), |c| c.start),
-            DraftsWindow::Hours24 => now - chrono::Duration::hours(24),
-            DraftsWindow::Hours72 => now - chrono::Duration::hours(72),
-        };
         SampleRequest {
-            start,
+            start: window_start(self.window, snapshot, now),
             end: now + chrono::Duration::milliseconds(1),
             workspace_id: self.workspace.clone(),
             n: self.n,
@@ -194,7 +198,9 @@ impl DraftsPanel {
                 self.seed = rand::random::<u32>() as u64;
                 draw = true;
             }
-            let can_export = self.sample.is_some() && !self.exporting && !self.drawing;
+            let can_export = self.sample.as_ref().is_some_and(|s| s.population > 0)
+                && !self.exporting
+                && !self.drawing;
             if ui
                 .add_enabled(can_export, egui::Button::new("Export CSV…"))
                 .on_hover_text("Save the sample as CSV (the native save dialog; without one, the downloads folder)")
@@ -235,10 +241,90 @@ impl DraftsPanel {
             actions.push(AppCommand::DrawSample(self.request(snapshot, now)));
         }
         if let Some(sample) = self.sample.clone() {
-            ui.label(RichText::new(sample.describe()).strong());
-            self.table_ui(ui, &sample.rows);
+            if sample.population == 0 {
+                draw |= self.empty_ui(ui, snapshot, now, &sample);
+                if draw && !self.drawing {
+                    self.drawing = true;
+                    actions.push(AppCommand::DrawSample(self.request(snapshot, now)));
+                }
+            } else {
+                ui.label(RichText::new(sample.describe()).strong());
+                self.table_ui(ui, &sample.rows);
+            }
         }
         actions
+    }
+
+    /// An empty window: says why (the window, since when) and offers the next
+    /// wider one in one click. Returns whether the window was widened.
+    fn empty_ui(
+        &mut self,
+        ui: &mut Ui,
+        snapshot: &Snapshot,
+        now: UtcNaive,
+        sample: &Sample,
+    ) -> bool {
+        let start = sample.request.start;
+        let scope = match &sample.request.workspace_id {
+            None => "any workspace".to_owned(),
+            Some(id) => snapshot
+                .workspaces
+                .iter()
+                .find(|w| &w.id == id)
+                .map_or_else(|| id.clone(), |w| w.name.clone()),
+        };
+        let since = match self.window {
+            DraftsWindow::SinceCanary if snapshot.canary.is_some() => "since the canary started",
+            DraftsWindow::SinceCanary => "in the last 24 h (no canary start known)",
+            DraftsWindow::Hours24 => "in the last 24 h",
+            DraftsWindow::Hours72 => "in the last 72 h",
+        };
+        ui.label(
+            RichText::new(format!(
+                "No revised drafts {since} ({} UTC, {} ago) in {scope}.",
+                start.format("%H:%M"),
+                crate::core::time::format_age(now - start)
+            ))
+            .strong(),
+        );
+        ui.label("A revision is applied only to a draft below the auto-send threshold, and the app stamps it when the revision runs: right after a new canary the window holds none yet.");
+        let Some((window, workspace, label)) = self.wider(snapshot, now) else {
+            ui.label("Nothing wider to offer: the app keeps AIInteraction 30 days, the panel samples the last 72 h.");
+            return false;
+        };
+        if ui
+            .button(label)
+            .on_hover_text("Draw the sample again from the wider window")
+            .clicked()
+        {
+            self.window = window;
+            self.workspace = workspace;
+            return true;
+        }
+        false
+    }
+
+    /// The next wider window: a longer one that starts earlier, else every
+    /// workspace instead of one.
+    fn wider(
+        &self,
+        snapshot: &Snapshot,
+        now: UtcNaive,
+    ) -> Option<(DraftsWindow, Option<String>, &'static str)> {
+        let start_of = |window| window_start(window, snapshot, now);
+        let current = start_of(self.window);
+        [
+            (DraftsWindow::Hours24, "Widen to the last 24 h"),
+            (DraftsWindow::Hours72, "Widen to the last 72 h"),
+        ]
+        .into_iter()
+        .find(|(w, _)| start_of(*w) < current)
+        .map(|(w, label)| (w, self.workspace.clone(), label))
+        .or_else(|| {
+            self.workspace
+                .is_some()
+                .then_some((self.window, None, "Show all workspaces"))
+        })
     }
 
     /// Puts the sample's rows in the table's order.
@@ -301,12 +387,17 @@ impl DraftsPanel {
                                 (true, true) => " v",
                                 _ => "",
                             };
-                            if ui.button(format!("{label}{mark}")).clicked() {
+                            let button = egui::Button::new(format!("{label}{mark}"))
+                                .wrap_mode(egui::TextWrapMode::Extend);
+                            if ui.add(button).clicked() {
                                 clicked = Some(k);
                             }
                         }
                         None => {
-                            ui.strong(label);
+                            ui.add(
+                                egui::Label::new(RichText::new(label).strong())
+                                    .wrap_mode(egui::TextWrapMode::Extend),
+                            );
                         }
                     });
                 }
