@@ -59,6 +59,14 @@ pub fn format_age(age: Duration) -> String {
     }
 }
 
+/// How long until [`format_age`] of `age` reads differently: the next whole
+/// second while it counts seconds, else the next whole minute.
+pub fn until_age_text_changes(age: Duration) -> Duration {
+    let ms = age.num_milliseconds().max(0);
+    let unit = if ms < 60_000 { 1_000 } else { 60_000 };
+    Duration::milliseconds(unit - ms % unit)
+}
+
 /// Parses the text forms timestamps take in SQLite (`2026-02-20 10:00:00.123`,
 /// with or without fraction, `T` separator or trailing `Z`).
 pub fn parse_naive(text: &str) -> Option<UtcNaive> {
@@ -126,6 +134,25 @@ pub fn parse_window(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_age_text_changes_at_the_next_whole_second_then_minute() {
+        let ms = Duration::milliseconds;
+        assert_eq!(until_age_text_changes(ms(4_300)), ms(700));
+        assert_eq!(until_age_text_changes(ms(0)), ms(1_000));
+        assert_eq!(until_age_text_changes(ms(59_999)), ms(1));
+        // "1 min" until "2 min".
+        assert_eq!(until_age_text_changes(ms(60_000)), ms(60_000));
+        assert_eq!(until_age_text_changes(ms(150_000)), ms(30_000));
+        // A clock that went back reads "0 s" for a second.
+        assert_eq!(until_age_text_changes(ms(-5_000)), ms(1_000));
+        // Whatever the age, the text is the same until then and differs after.
+        for age in [0, 999, 1_000, 59_000, 59_999, 61_234, 3_599_999, 7_260_000] {
+            let next = until_age_text_changes(ms(age));
+            assert_eq!(format_age(ms(age)), format_age(ms(age) + next - ms(1)));
+            assert_ne!(format_age(ms(age)), format_age(ms(age) + next));
+        }
+    }
     use chrono::NaiveDate;
 
     fn t(h: u32, m: u32, s: u32, ms: u32) -> UtcNaive {

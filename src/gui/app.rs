@@ -22,7 +22,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A read taking longer than this shows a spinner (quick polls do not flicker).
-const SLOW_READ: Duration = Duration::from_millis(400);
+const SLOW_READ: Duration = crate::worker::Event::SLOW_READ;
+/// The longest the window goes without drawing: minute-level texts (watch
+/// time, "3 min ago") stay right.
+const IDLE_WAKE: Duration = Duration::from_secs(60);
 
 /// What survives a restart of the window.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -80,7 +83,7 @@ impl Launcher {
 /// Starts a worker that wakes this window after every event.
 fn spawn_worker(ctx: &egui::Context, config: WorkerConfig) -> WorkerHandle {
     let ctx = ctx.clone();
-    WorkerHandle::spawn(config, move || ctx.request_repaint())
+    WorkerHandle::spawn(config, move |within| ctx.request_repaint_after(within))
 }
 
 /// The application.
@@ -397,6 +400,32 @@ impl App {
         &self.snapshot
     }
 
+    /// When to draw again without input or news from the worker: when a read
+    /// turns slow (to show the spinner), else when the freshest age on screen
+    /// ("DB ok · 4 s ago") next reads differently, at most a minute on. The
+    /// worker wakes the window itself when data arrives; a spinner animates
+    /// itself.
+    fn next_wake(&self) -> Duration {
+        if let Some(since) = self.busy_since {
+            let until_slow = SLOW_READ.saturating_sub(since.elapsed());
+            if !until_slow.is_zero() {
+                return until_slow;
+            }
+        }
+        let now = self.clock.now();
+        [self.snapshot.db.last_ok, self.snapshot.env.last_ok]
+            .into_iter()
+            .flatten()
+            .max()
+            .and_then(|freshest| {
+                crate::core::time::until_age_text_changes(now - freshest)
+                    .to_std()
+                    .ok()
+            })
+            .unwrap_or(IDLE_WAKE)
+            .min(IDLE_WAKE)
+    }
+
     /// The persisted UI state.
     pub fn state(&self) -> &PersistedState {
         &self.state
@@ -574,15 +603,7 @@ impl eframe::App for App {
         for c in shortcuts {
             self.apply(c);
         }
-        // Keep the "… s ago" ages honest without spinning the CPU, and show the
-        // spinner once a read turns slow.
-        let wake = match self.busy_since {
-            Some(since) => SLOW_READ
-                .saturating_sub(since.elapsed())
-                .max(Duration::from_millis(50)),
-            None => Duration::from_secs(1),
-        };
-        ctx.request_repaint_after(wake.min(Duration::from_secs(1)));
+        ctx.request_repaint_after(self.next_wake());
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -33,8 +33,15 @@ pub(crate) type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 
 impl WorkerHandle {
     /// Starts the worker thread; it connects and makes a first read at once.
-    /// `repaint` is called after every event (egui: `ctx.request_repaint()`).
-    pub fn spawn(config: WorkerConfig, repaint: impl Fn() + Send + Sync + 'static) -> Self {
+    /// `repaint(within)` is called after every event (egui:
+    /// `ctx.request_repaint_after(within)`): at once for news, but only after
+    /// [`Event::SLOW_READ`] for a refresh's start, which
+    /// matters to the window only once the read turns slow (its answer wakes
+    /// the window anyway).
+    pub fn spawn(
+        config: WorkerConfig,
+        repaint: impl Fn(std::time::Duration) + Send + Sync + 'static,
+    ) -> Self {
         let (tx, mut req_rx) = tokio::sync::mpsc::unbounded_channel();
         // Levers go straight to their own lane, never behind a refresh.
         let (lever_tx, lever_rx) = tokio::sync::mpsc::unbounded_channel::<LeverRun>();
@@ -49,9 +56,13 @@ impl WorkerHandle {
             .name("rollout-worker".into())
             .spawn(move || {
                 let emit: Emit = Arc::new(move |e: Event| {
+                    let within = match e {
+                        Event::RefreshStarted => Event::SLOW_READ,
+                        _ => std::time::Duration::ZERO,
+                    };
                     // The UI may be gone; then there is nobody to tell.
                     let _ = ev_tx.send(e);
-                    repaint();
+                    repaint(within);
                 });
                 let mark_done = |seq: u64| mark_done(&done_w, seq);
                 let runtime = match tokio::runtime::Builder::new_multi_thread()
