@@ -20,9 +20,10 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
-DISPLAY=":$n" "$bin" --data-dir "$data" >/dev/null 2>&1 &
+DISPLAY=":$n" "$bin" --data-dir "$data" --log-level "info,rollout_panel::gui::app=debug" >"$data/panel.log" 2>&1 &
 panel=$!
-sleep 15
+# Past the first minute: the frame report of the second minute is all idle.
+sleep 62
 ticks() { awk '{print $14 + $15}' "/proc/$panel/stat"; }
 # Per thread: id, ticks, name (spaces in names become _).
 threads() {
@@ -43,5 +44,6 @@ join <(sort "$data/before") <(sort "$data/after") | awk -v hz="$hz" -v s="$secs"
   END { for (n in used) if (used[n] > 0) printf "  %5.2f %%  %s\n", 100 * used[n] / hz / s, n }' | sort -rn
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$panel/status")
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$panel/status")
+grep -ho 'drew [0-9]* frames in [0-9]* s.*' "$data/panel.log" "$data"/logs/*.log 2>/dev/null | tail -1 || true
 awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$secs" -v rss="$rss" -v hwm="$hwm" 'BEGIN {
   printf "idle CPU: %.2f %% of a core over %d s; RSS %.1f MB (peak %.1f MB)\n", 100 * d / hz / s, s, rss / 1024, hwm / 1024 }'

@@ -191,7 +191,7 @@ fn an_expansion_on_the_demo_world_is_followed_by_the_simulated_app() {
                 deadline: Duration::from_secs(120),
             },
         },
-        |_| {},
+        || {},
     );
     assert!(w.wait_idle(Duration::from_secs(120)));
     let mut done = None;

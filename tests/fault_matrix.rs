@@ -704,7 +704,7 @@ async fn in_the_window_an_action_killed_after_its_redeploy_is_finished_with_its_
             deadline: Duration::from_secs(60),
         },
     };
-    let mut worker = WorkerHandle::spawn(config, |_| {});
+    let mut worker = WorkerHandle::spawn(config, || {});
     worker.send(Request::RunLever(Box::new(LeverRun {
         run: 1,
         plan: *plan,

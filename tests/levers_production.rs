@@ -480,7 +480,7 @@ async fn window_kill_switches_with_the_database_at(port: u16, how: &str) {
             deadline: Duration::from_secs(60),
         },
     };
-    let mut worker = WorkerHandle::spawn(config, |_| {});
+    let mut worker = WorkerHandle::spawn(config, || {});
     // The first refresh is now connecting to the dark database.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut slowest_start = Duration::ZERO;
@@ -807,7 +807,7 @@ async fn in_the_window_a_workspace_rollback_completes_with_vercel_down() {
         audit_path: Some(dir.path().join("audit.sqlite")),
         waits: rollout_panel::ops::levers::Waits::default(),
     };
-    let mut worker = WorkerHandle::spawn(config, |_| {});
+    let mut worker = WorkerHandle::spawn(config, || {});
     let confirmed = Instant::now();
     worker.send(Request::RunLever(Box::new(LeverRun {
         run: 1,

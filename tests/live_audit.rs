@@ -241,7 +241,7 @@ async fn a_lever_in_panel_a_shows_in_panel_bs_window_without_polling() {
         dir.path().join("panel-b.sqlite"),
     );
     let config_name = config.target.profile_name().to_owned();
-    let mut worker = WorkerHandle::spawn(config, |_| {});
+    let mut worker = WorkerHandle::spawn(config, || {});
     worker.send(Request::Refresh);
     assert!(worker.wait_idle(Duration::from_secs(60)), "first read");
     // Give the listener a moment to be in place after the first read.

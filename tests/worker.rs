@@ -44,7 +44,7 @@ fn an_unusable_data_dir_is_reported_as_an_error_not_a_crash() {
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, b"a file where a directory should be").unwrap();
     let clock = ManualClock::new(ts("2026-03-02 15:00:00"));
-    let w = WorkerHandle::spawn(config(blocker.join("demo.sqlite"), &clock), |_| {});
+    let w = WorkerHandle::spawn(config(blocker.join("demo.sqlite"), &clock), || {});
     assert!(w.wait_idle(Duration::from_secs(60)));
     let s = last_snapshot(&w);
     let err = s.db.error.as_deref().expect("an error");
@@ -57,7 +57,7 @@ fn an_unusable_data_dir_is_reported_as_an_error_not_a_crash() {
 fn each_refresh_reads_again_and_the_first_read_has_everything() {
     let dir = common::temp_dir();
     let clock = ManualClock::new(ts("2026-03-02 15:00:00"));
-    let mut w = WorkerHandle::spawn(config(dir.path().join("demo.sqlite"), &clock), |_| {});
+    let mut w = WorkerHandle::spawn(config(dir.path().join("demo.sqlite"), &clock), || {});
     assert!(w.wait_idle(Duration::from_secs(120)));
     let first = last_snapshot(&w);
     assert_eq!(first.profile, "demo");
@@ -87,7 +87,7 @@ fn a_demo_reset_by_another_process_is_picked_up_on_the_next_read() {
     let dir = common::temp_dir();
     let path = dir.path().join("demo.sqlite");
     let clock = ManualClock::new(ts("2026-03-02 15:00:00"));
-    let mut w = WorkerHandle::spawn(config(path.clone(), &clock), |_| {});
+    let mut w = WorkerHandle::spawn(config(path.clone(), &clock), || {});
     assert!(w.wait_idle(Duration::from_secs(120)));
     let canary = last_snapshot(&w);
     assert_eq!(canary.enabled_workspaces().count(), 1);
@@ -127,7 +127,7 @@ fn a_confirmed_plan_is_not_run_when_the_state_moved_since_the_dialog() {
     let clock = ManualClock::new(ts("2026-03-02 15:00:00"));
     let mut cfg = config(dir.path().join("demo.sqlite"), &clock);
     cfg.audit_path = Some(dir.path().join("audit.sqlite"));
-    let mut w = WorkerHandle::spawn(cfg, |_| {});
+    let mut w = WorkerHandle::spawn(cfg, || {});
     assert!(w.wait_idle(Duration::from_secs(60)));
     let s = last_snapshot(&w);
     // The dialog's plan: the kill switch from "0" to "1".

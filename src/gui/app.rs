@@ -22,7 +22,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A read taking longer than this shows a spinner (quick polls do not flicker).
-const SLOW_READ: Duration = crate::worker::Event::SLOW_READ;
+const SLOW_READ: Duration = Duration::from_millis(400);
+/// Past the moment an age's text changes, so one frame shows the new text.
+const AGE_TICK_SLACK: Duration = Duration::from_millis(15);
+/// When an automatic refresh shows as slow.
+const SLOW_AUTO_READ: Duration = Duration::from_secs(3);
 /// The longest the window goes without drawing: minute-level texts (watch
 /// time, "3 min ago") stay right.
 const IDLE_WAKE: Duration = Duration::from_secs(60);
@@ -83,7 +87,37 @@ impl Launcher {
 /// Starts a worker that wakes this window after every event.
 fn spawn_worker(ctx: &egui::Context, config: WorkerConfig) -> WorkerHandle {
     let ctx = ctx.clone();
-    WorkerHandle::spawn(config, move |within| ctx.request_repaint_after(within))
+    WorkerHandle::spawn(config, move || ctx.request_repaint())
+}
+
+/// A read in flight: since when, and whether someone waits for it.
+#[derive(Clone, Copy, Debug)]
+struct Read {
+    since: Instant,
+    /// Asked for (Refresh, Recheck, opening a profile) rather than automatic.
+    asked: bool,
+}
+
+impl Read {
+    fn asked() -> Self {
+        Self {
+            since: Instant::now(),
+            asked: true,
+        }
+    }
+
+    /// How long until the tab row shows it as slow: soon for a read someone
+    /// waits for; an automatic refresh only once it is late (the ages in the
+    /// top bar say how fresh the data is meanwhile), so a panel left alone
+    /// does not animate a spinner on every refresh.
+    fn until_slow(&self) -> Duration {
+        let threshold = if self.asked {
+            SLOW_READ
+        } else {
+            SLOW_AUTO_READ
+        };
+        threshold.saturating_sub(self.since.elapsed())
+    }
 }
 
 /// The application.
@@ -91,8 +125,8 @@ pub struct App {
     state: PersistedState,
     worker: WorkerHandle,
     snapshot: Arc<Snapshot>,
-    /// Since when a read has been in flight.
-    busy_since: Option<Instant>,
+    /// The read in flight, if any.
+    busy_since: Option<Read>,
     /// Set once the worker is gone for good.
     worker_error: Option<String>,
     clock: Arc<dyn Clock>,
@@ -128,6 +162,11 @@ pub struct App {
     /// Desktop notifications (off unless asked for with
     /// [`App::with_desktop_notifications`]).
     alerts: crate::gui::alerts::Alerts,
+    /// Frames drawn since `frames_since` (logged at debug level every minute:
+    /// the idle cost, as frames).
+    frames: (u32, Instant),
+    /// Why those frames were drawn (egui's repaint causes), counted.
+    frame_causes: std::collections::BTreeMap<String, u32>,
 }
 
 impl App {
@@ -164,7 +203,7 @@ impl App {
             state,
             worker,
             snapshot: Arc::new(Snapshot::for_profile(&profile)),
-            busy_since: Some(Instant::now()),
+            busy_since: Some(Read::asked()),
             worker_error: None,
             clock,
             ctx,
@@ -184,6 +223,8 @@ impl App {
             instance: None,
             export_dir,
             alerts: crate::gui::alerts::Alerts::switched(notify_on),
+            frames: (0, Instant::now()),
+            frame_causes: Default::default(),
         }
     }
 
@@ -376,7 +417,7 @@ impl App {
         self.alerts.reset(config.target.notifications());
         self.worker = spawn_worker(&self.ctx, config);
         self.snapshot = Arc::new(Snapshot::for_profile(name));
-        self.busy_since = Some(Instant::now());
+        self.busy_since = Some(Read::asked());
         self.worker_error = None;
         self.notice = None;
         if self.launcher.is_some() {
@@ -406,8 +447,8 @@ impl App {
     /// worker wakes the window itself when data arrives; a spinner animates
     /// itself.
     fn next_wake(&self) -> Duration {
-        if let Some(since) = self.busy_since {
-            let until_slow = SLOW_READ.saturating_sub(since.elapsed());
+        if let Some(read) = self.busy_since {
+            let until_slow = read.until_slow();
             if !until_slow.is_zero() {
                 return until_slow;
             }
@@ -422,6 +463,8 @@ impl App {
                     .to_std()
                     .ok()
             })
+            // A timer that fires a little early would draw the same text.
+            .map(|until| until + AGE_TICK_SLACK)
             .unwrap_or(IDLE_WAKE)
             .min(IDLE_WAKE)
     }
@@ -435,11 +478,11 @@ impl App {
     fn apply(&mut self, command: AppCommand) {
         match command {
             AppCommand::Refresh => {
-                self.busy_since.get_or_insert_with(Instant::now);
+                self.busy_since.get_or_insert_with(Read::asked);
                 self.worker.send(Request::Refresh);
             }
             AppCommand::Recheck => {
-                self.busy_since.get_or_insert_with(Instant::now);
+                self.busy_since.get_or_insert_with(Read::asked);
                 self.worker.send(Request::Recheck);
             }
             AppCommand::ShowTab(tab) => self.state.tab = tab,
@@ -526,6 +569,29 @@ impl App {
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.frames.0 += 1;
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let causes = ctx.repaint_causes();
+            let key = if causes.is_empty() {
+                "input or timer".to_owned()
+            } else {
+                causes
+                    .iter()
+                    .map(|c| format!("{}:{} {}", c.file, c.line, c.reason))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            };
+            *self.frame_causes.entry(key).or_default() += 1;
+        }
+        if self.frames.1.elapsed() >= Duration::from_secs(60) {
+            tracing::debug!(
+                "drew {} frames in {:.0} s; why: {:?}",
+                self.frames.0,
+                self.frames.1.elapsed().as_secs_f64(),
+                std::mem::take(&mut self.frame_causes)
+            );
+            self.frames = (0, Instant::now());
+        }
         // Closing the window mid-lever would stop the run: ask first.
         if ctx.input(|i| i.viewport().close_requested())
             && self.levers.running()
@@ -549,13 +615,22 @@ impl eframe::App for App {
             };
             match event {
                 Event::RefreshStarted => {
-                    self.busy_since.get_or_insert_with(Instant::now);
+                    self.busy_since.get_or_insert(Read {
+                        since: Instant::now(),
+                        asked: false,
+                    });
                 }
                 Event::Snapshot(s) => {
                     self.alerts
                         .snapshot(&s, self.state.verdict, self.clock.now());
                     self.snapshot = s;
-                    self.busy_since = None;
+                    if let Some(read) = self.busy_since.take() {
+                        tracing::debug!(
+                            "read took {} ms ({})",
+                            read.since.elapsed().as_millis(),
+                            if read.asked { "asked" } else { "automatic" }
+                        );
+                    }
                 }
                 Event::LeverStep { run, step } => self.levers.step(run, step),
                 Event::Sample(result) => self.drafts.sample_done(result),
@@ -610,7 +685,7 @@ impl eframe::App for App {
         let now = self.clock.now();
         let snapshot = Arc::clone(&self.snapshot);
         let mut commands = Vec::new();
-        let slow_read = self.busy_since.is_some_and(|s| s.elapsed() >= SLOW_READ);
+        let slow_read = self.busy_since.is_some_and(|r| r.until_slow().is_zero());
         let names = self
             .profiles_view
             .as_ref()

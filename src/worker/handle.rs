@@ -33,15 +33,11 @@ pub(crate) type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 
 impl WorkerHandle {
     /// Starts the worker thread; it connects and makes a first read at once.
-    /// `repaint(within)` is called after every event (egui:
-    /// `ctx.request_repaint_after(within)`): at once for news, but only after
-    /// [`Event::SLOW_READ`] for a refresh's start, which
-    /// matters to the window only once the read turns slow (its answer wakes
-    /// the window anyway).
-    pub fn spawn(
-        config: WorkerConfig,
-        repaint: impl Fn(std::time::Duration) + Send + Sync + 'static,
-    ) -> Self {
+    /// `repaint()` is called after every event but a refresh's start
+    /// (egui: `ctx.request_repaint()`): the refresh's answer wakes the window
+    /// anyway, and a window that waits for a read it asked for keeps its own
+    /// time.
+    pub fn spawn(config: WorkerConfig, repaint: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, mut req_rx) = tokio::sync::mpsc::unbounded_channel();
         // Levers go straight to their own lane, never behind a refresh.
         let (lever_tx, lever_rx) = tokio::sync::mpsc::unbounded_channel::<LeverRun>();
@@ -56,13 +52,12 @@ impl WorkerHandle {
             .name("rollout-worker".into())
             .spawn(move || {
                 let emit: Emit = Arc::new(move |e: Event| {
-                    let within = match e {
-                        Event::RefreshStarted => Event::SLOW_READ,
-                        _ => std::time::Duration::ZERO,
-                    };
+                    let wake = !matches!(e, Event::RefreshStarted);
                     // The UI may be gone; then there is nobody to tell.
                     let _ = ev_tx.send(e);
-                    repaint(within);
+                    if wake {
+                        repaint();
+                    }
                 });
                 let mark_done = |seq: u64| mark_done(&done_w, seq);
                 let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -104,8 +104,3 @@ pub enum Event {
     /// An approval was asked for or given (`Ok` says what), or not (`Err` says why).
     ApprovalDone(Result<String, String>),
 }
-
-impl Event {
-    /// How long a read runs before the window shows it as slow (a spinner).
-    pub const SLOW_READ: std::time::Duration = std::time::Duration::from_millis(400);
-}
