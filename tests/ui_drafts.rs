@@ -89,6 +89,18 @@ fn open_drafts(h: &mut Harness<'static, App>) {
     wait_for(h, "revised drafts");
 }
 
+/// Whether an export said anything (written, cancelled or failed).
+fn has_exporting_status(h: &Harness<'static, App>) -> bool {
+    [
+        "Exported ",
+        "export cancelled",
+        "Export failed",
+        "No save dialog",
+    ]
+    .iter()
+    .any(|n| label_containing(h, n).is_some())
+}
+
 fn seed_of(h: &Harness<'static, App>) -> String {
     label_containing(h, "Seed ").expect("the seed is shown")
 }
@@ -182,7 +194,8 @@ fn a_cancelled_dialog_writes_nothing_and_no_dialog_falls_back_and_says_where() {
     *dialog.answer.lock().unwrap() = DialogOutcome::Unavailable(
         "no desktop portal is running and zenity is not installed".into(),
     );
-    h.get_by_role_and_label(Role::Button, "Export CSV…").click();
+    // This time from the keyboard: Ctrl+E.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
     frames(&mut h);
     let said = wait_for(&mut h, "No save dialog could be shown");
     assert!(said.contains(&fallback.display().to_string()), "{said}");
@@ -202,7 +215,7 @@ fn an_empty_window_says_why_and_widens_in_one_click() {
         answer: Mutex::new(DialogOutcome::Cancelled),
         offered: Mutex::new(None),
     });
-    let mut h = harness(dir.path(), dialog, dir.path().join("fallback"));
+    let mut h = harness(dir.path(), Arc::clone(&dialog), dir.path().join("fallback"));
     open_drafts(&mut h);
     assert!(h.state().worker().wait_idle(DEADLINE));
     frames(&mut h);
@@ -224,6 +237,13 @@ fn an_empty_window_says_why_and_widens_in_one_click() {
             .is_disabled(),
         "nothing to export"
     );
+    // Nor from the keyboard: Ctrl+E asks no dialog.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
+    frames(&mut h);
+    std::thread::sleep(Duration::from_millis(500));
+    frames(&mut h);
+    assert!(dialog.offered.lock().unwrap().is_none(), "no dialog asked");
+    assert!(!has_exporting_status(&h));
     // One click each: 24 h, 72 h, then every workspace, which has rows.
     for (button, then) in [
         (

@@ -12,6 +12,10 @@ use egui::{RichText, Ui};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Export CSV… from the keyboard, on the Drafts tab.
+pub const EXPORT_SHORTCUT: egui::KeyboardShortcut =
+    egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::E);
+
 /// Which revisions the sample is drawn from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DraftsWindow {
@@ -201,10 +205,16 @@ impl DraftsPanel {
             let can_export = self.sample.as_ref().is_some_and(|s| s.population > 0)
                 && !self.exporting
                 && !self.drawing;
-            if ui
+            let by_key = ui.input_mut(|i| i.consume_shortcut(&EXPORT_SHORTCUT));
+            let hover = format!(
+                "Save the sample as CSV (the native save dialog; without one, the downloads folder) ({})",
+                ui.ctx().format_shortcut(&EXPORT_SHORTCUT)
+            );
+            let clicked = ui
                 .add_enabled(can_export, egui::Button::new("Export CSV…"))
-                .on_hover_text("Save the sample as CSV (the native save dialog; without one, the downloads folder)")
-                .clicked()
+                .on_hover_text(hover)
+                .clicked();
+            if (clicked || (by_key && can_export))
                 && let Some(sample) = &self.sample
             {
                 self.exporting = true;
