@@ -18,6 +18,12 @@ fi
 out=target/smoke
 mkdir -p "$out"
 data=$(mktemp -d -t rollout-smoke-XXXXXX)
+# A fresh home on every run, as on a new machine: no fontconfig, GTK or Mesa
+# caches from an earlier run (the save dialog is slowest then).
+export HOME="$data/home"
+export XDG_CACHE_HOME="$HOME/.cache" XDG_CONFIG_HOME="$HOME/.config"
+export XDG_DATA_HOME="$HOME/.local/share" XDG_STATE_HOME="$HOME/.local/state"
+mkdir -p "$XDG_CACHE_HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
 
 n=99
 while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
@@ -98,30 +104,50 @@ if grep -q "panicked" "$out/panel.log"; then
 fi
 
 # The export through the real save dialog: rfd falls back to zenity (a GTK
-# dialog) when no desktop portal runs. Drafts tab, Export CSV…, type a path
-# into the dialog, Enter, and the file must parse as CSV. Clicks hold the
-# button briefly: an instant move+click can be missed on a busy machine.
-click() {
-  DISPLAY=$display xdotool mousemove "$1" "$2"; sleep 0.3
-  DISPLAY=$display xdotool mousedown 1; sleep 0.15; DISPLAY=$display xdotool mouseup 1
+# dialog) when no desktop portal runs. Ctrl+4 (the Drafts tab), Ctrl+E (Export
+# CSV…), type a path into the dialog, Enter, and the file must parse as CSV.
+# Every step waits for a condition, not for time, and is tried again: the
+# first sample may not be drawn yet, and a cold dialog maps before it takes
+# keystrokes.
+x() { DISPLAY=$display xdotool "$@"; }
+target="$data/smoke-export.csv"
+# Waits up to $1 tenths of a second for the command after it to succeed.
+wait_for() {
+  local tenths=$1; shift
+  for _ in $(seq 1 "$tenths"); do "$@" && return 0; sleep 0.1; done
+  return 1
 }
-click 244 37    # the Drafts tab
-sleep 5         # the first sample is drawn
-click 246 133   # Export CSV…
+find_dialog() { dialog=$(x search --onlyvisible --name '^zenity$' 2>/dev/null | tail -1 || true); [ -n "$dialog" ]; }
+focused() { [ "$(x getwindowfocus 2>/dev/null || true)" = "$1" ]; }
+# Rendered and settled: two captures a moment apart are the same and not blank.
+settled() {
+  import -display "$display" -window "$dialog" "$data/d1.png" 2>/dev/null || return 1
+  sleep 0.3
+  import -display "$display" -window "$dialog" "$data/d2.png" 2>/dev/null || return 1
+  [ "$(compare -metric AE "$data/d1.png" "$data/d2.png" null: 2>&1 || true)" = "0" ] || return 1
+  [ "$(convert "$data/d2.png" -format '%k' info:)" -ge 8 ]
+}
+wait_for 50 bash -c "DISPLAY=$display xdotool windowfocus $window 2>/dev/null; [ \"\$(DISPLAY=$display xdotool getwindowfocus)\" = $window ]" \
+  || { echo "smoke: the panel's window never took the focus" >&2; exit 1; }
+x key ctrl+4    # the Drafts tab
 dialog=""
-for _ in $(seq 1 60); do
-  dialog=$(DISPLAY=$display xdotool search --name '^zenity$' 2>/dev/null | tail -1 || true)
-  [ -n "$dialog" ] && break
-  sleep 0.5
+for attempt in 1 2 3 4 5 6; do
+  if ! find_dialog; then
+    x windowfocus "$window" 2>/dev/null || true
+    x key ctrl+e  # Export CSV… (does nothing until the first sample is drawn)
+    wait_for 100 find_dialog || { echo "smoke: attempt $attempt: no save dialog yet"; continue; }
+  fi
+  wait_for 60 settled || { echo "smoke: attempt $attempt: the dialog never settled"; continue; }
+  x windowfocus "$dialog" 2>/dev/null || true
+  wait_for 50 focused "$dialog" || { echo "smoke: attempt $attempt: the dialog does not take the focus"; continue; }
+  x key ctrl+a
+  x type --delay 30 "$target"
+  x key Return
+  wait_for 100 test -s "$target" && break
+  echo "smoke: attempt $attempt: no file at the typed path yet; trying the dialog again"
 done
 [ -n "$dialog" ] || { echo "smoke: Export CSV… showed no save dialog (is zenity installed?)" >&2; cat "$out/panel.log" >&2; exit 1; }
-sleep 1
-DISPLAY=$display xdotool windowfocus "$dialog" 2>/dev/null || true
-DISPLAY=$display xdotool key ctrl+a
-DISPLAY=$display xdotool type --delay 30 "$data/smoke-export.csv"
-DISPLAY=$display xdotool key Return
-for _ in $(seq 1 40); do [ -s "$data/smoke-export.csv" ] && break; sleep 0.5; done
-[ -s "$data/smoke-export.csv" ] || { echo "smoke: the export did not arrive at the typed path" >&2; cat "$out/panel.log" >&2; exit 1; }
+[ -s "$target" ] || { echo "smoke: the export did not arrive at the typed path" >&2; cat "$out/panel.log" >&2; exit 1; }
 python3 - "$data/smoke-export.csv" <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
@@ -129,7 +155,7 @@ assert rows[0][0] == "draft_id" and len(rows[0]) == 16, rows[0]
 assert len(rows) > 1 and all(len(r) == 16 for r in rows), "ragged or empty"
 print(f"smoke: the export through the save dialog parsed: {len(rows) - 1} rows")
 PY
-sleep 1
+wait_for 50 bash -c "! DISPLAY=$display xdotool search --onlyvisible --name '^zenity$' >/dev/null 2>&1" || true
 import -display "$display" -window root "$out/drafts.png"
 kill -0 "$panel" 2>/dev/null || { echo "smoke: the panel died during the export" >&2; cat "$out/panel.log" >&2; exit 1; }
 
