@@ -385,7 +385,9 @@ fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats)
     let width = ui.available_width().max(100.0);
     let plot = Plot::new(title)
         .height(height)
-        .legend(Legend::default())
+        // Top left: actions happen in the recent, right part of the window,
+        // where their tags sit at the top.
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
         .include_y(0.0)
         .include_y(1.0)
         .allow_scroll(false)
@@ -452,9 +454,13 @@ fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats)
             plot_ui.vline(VLine::new("", *x).color(color).width(line_width));
             let y = top * (1.0 - TAG_ROW * rows[i] as f64);
             plot_ui.text(
-                Text::new("", PlotPoint::new(*x, y), format!(" {} ", i + 1))
-                    .color(color)
-                    .anchor(egui::Align2::LEFT_TOP),
+                Text::new(
+                    "",
+                    PlotPoint::new(*x, y),
+                    RichText::new(format!(" {} ", i + 1)).strong().size(13.0),
+                )
+                .color(color)
+                .anchor(egui::Align2::LEFT_TOP),
             );
         }
         hovered
