@@ -8,12 +8,10 @@ mod common;
 
 use common::ui::{self, Window, demo_db, frames, has_label, labels, type_into};
 use egui::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use rollout_panel::adapters::clock::{Clock, ManualClock};
 use rollout_panel::adapters::store::Store;
 use rollout_panel::demo::{DemoStage, DemoWorld};
-use rollout_panel::gui::app::App;
 use std::path::Path;
 use std::time::Duration;
 
@@ -52,14 +50,7 @@ fn toggles_on(data_dir: &Path, now: chrono::NaiveDateTime) -> Vec<String> {
 fn expand_to_three_workspaces_through_the_window_then_roll_the_expansion_back() {
     let dir = common::temp_dir();
     let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
-    let config = ui::demo_config(dir.path(), &clock);
-    let mut h = Harness::builder()
-        .with_size([1280.0, 1000.0])
-        .build_eframe(move |cc| App::new(cc, config, None));
-    assert!(h.state().worker().wait_idle(DEADLINE), "first read");
-    frames(&mut h);
-    h.get_by_role_and_label(Role::Button, "Levers").click();
-    frames(&mut h);
+    let mut h = ui::demo_window_on_levers(dir.path(), &clock);
 
     // Nothing ticked: the lever says why it cannot open.
     let expand = "Expand to workspaces…";

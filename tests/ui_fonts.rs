@@ -9,9 +9,7 @@ use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use rollout_panel::adapters::clock::ManualClock;
-use rollout_panel::gui::app::App;
 use rollout_panel::gui::fonts::{self, Fallback};
-use std::time::Duration;
 
 /// A customer's name with Latin accents, a dash, CJK and an emoji, and a line
 /// in Japanese kana and Korean hangul.
@@ -74,17 +72,7 @@ fn the_system_fonts_then_the_bundled_font_draw_them_too() {
 fn the_demo_window_shows_a_unicode_workspace_name_in_the_levers_tab() {
     let dir = common::temp_dir();
     let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
-    let config = ui::demo_config(dir.path(), &clock);
-    let mut h = Harness::builder()
-        .with_size([1280.0, 1000.0])
-        .build_eframe(move |cc| App::new(cc, config, None));
-    assert!(
-        h.state().worker().wait_idle(Duration::from_secs(120)),
-        "first read"
-    );
-    frames(&mut h);
-    h.get_by_role_and_label(Role::Button, "Levers").click();
-    frames(&mut h);
+    let mut h = ui::demo_window_on_levers(dir.path(), &clock);
     let name = "Driftwood Café — Zürich 東京 ☕";
     h.get_by_role_and_label(Role::CheckBox, name);
     for tab in ["Metrics", "Drafts", "Audit", "Readiness"] {

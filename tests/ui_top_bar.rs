@@ -7,6 +7,30 @@ use rollout_panel::adapters::audit::{AuditEntry, EntryKind, EntryStatus, Origin}
 use rollout_panel::gui::panels::top_bar::top_bar_ui;
 use rollout_panel::worker::Snapshot;
 
+/// alice@ops-host's intent, started two minutes before `now`, without a result.
+fn alices_intent(
+    now: chrono::NaiveDateTime,
+    profile: &str,
+    lever: &str,
+    summary: &str,
+) -> AuditEntry {
+    AuditEntry {
+        id: 7,
+        entry_id: "e7".into(),
+        origin: Origin::Shared,
+        action_id: "1a2b3c4d-0000".into(),
+        at: now - chrono::Duration::minutes(2),
+        operator: "alice@ops-host".into(),
+        profile: profile.into(),
+        lever: lever.into(),
+        kind: EntryKind::Intent,
+        status: EntryStatus::Pending,
+        reason: "on call".into(),
+        summary: summary.into(),
+        detail: serde_json::Value::Null,
+    }
+}
+
 #[test]
 fn another_panels_running_lever_is_named_in_the_top_bar() {
     let now = chrono::NaiveDate::from_ymd_opt(2026, 3, 1)
@@ -14,21 +38,12 @@ fn another_panels_running_lever_is_named_in_the_top_bar() {
         .and_hms_opt(10, 5, 0)
         .unwrap();
     let mut s = Snapshot::for_profile("production");
-    s.running_elsewhere = vec![AuditEntry {
-        id: 7,
-        entry_id: "e7".into(),
-        origin: Origin::Shared,
-        action_id: "1a2b3c4d-0000".into(),
-        at: now - chrono::Duration::minutes(2),
-        operator: "alice@ops-host".into(),
-        profile: "production".into(),
-        lever: "revision-kill-switch".into(),
-        kind: EntryKind::Intent,
-        status: EntryStatus::Pending,
-        reason: "spike".into(),
-        summary: "revision kill switch ON".into(),
-        detail: serde_json::Value::Null,
-    }];
+    s.running_elsewhere = vec![alices_intent(
+        now,
+        "production",
+        "revision-kill-switch",
+        "revision kill switch ON",
+    )];
     let mut h = Harness::builder()
         .with_size([1800.0, 80.0])
         .build_ui(move |ui| {
@@ -87,21 +102,12 @@ fn worst_case() -> (Snapshot, chrono::NaiveDateTime) {
         configured_on: true,
         live: Live::AwaitingRedeploy,
     });
-    s.running_elsewhere = vec![AuditEntry {
-        id: 7,
-        entry_id: "e7".into(),
-        origin: Origin::Shared,
-        action_id: "1a2b3c4d-0000".into(),
-        at: now - chrono::Duration::minutes(2),
-        operator: "alice@ops-host".into(),
-        profile: "production-eu-west".into(),
-        lever: "expansion".into(),
-        kind: EntryKind::Intent,
-        status: EntryStatus::Pending,
-        reason: "clean watch".into(),
-        summary: "Expand revision to 4 workspace(s): Brightline Roofing, Cobalt Legal, Driftwood Café — Zürich 東京 ☕, Evergreen Dental".into(),
-        detail: serde_json::Value::Null,
-    }];
+    s.running_elsewhere = vec![alices_intent(
+        now,
+        "production-eu-west",
+        "expansion",
+        "Expand revision to 4 workspace(s): Brightline Roofing, Cobalt Legal, Driftwood Café — Zürich 東京 ☕, Evergreen Dental",
+    )];
     (s, now)
 }
 

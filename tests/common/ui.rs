@@ -39,6 +39,23 @@ pub fn demo_config(data_dir: &Path, clock: &ManualClock) -> WorkerConfig {
     }
 }
 
+/// The demo window (1280 × 1000) on `data_dir`'s demo world and `clock`,
+/// after its first read, on the Levers tab.
+pub fn demo_window_on_levers(data_dir: &Path, clock: &ManualClock) -> Window {
+    let config = demo_config(data_dir, clock);
+    let mut h = Harness::builder()
+        .with_size([1280.0, 1000.0])
+        .build_eframe(move |cc| App::new(cc, config, None));
+    assert!(
+        h.state().worker().wait_idle(Duration::from_secs(120)),
+        "first read"
+    );
+    frames(&mut h);
+    h.get_by_role_and_label(Role::Button, "Levers").click();
+    frames(&mut h);
+    h
+}
+
 /// A few frames: enough for a click or an event to show.
 pub fn frames(h: &mut Window) {
     h.run_steps(4);
