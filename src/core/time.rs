@@ -134,6 +134,7 @@ pub fn parse_window(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     #[test]
     fn an_age_text_changes_at_the_next_whole_second_then_minute() {
@@ -153,7 +154,6 @@ mod tests {
             assert_ne!(format_age(ms(age)), format_age(ms(age) + next));
         }
     }
-    use chrono::NaiveDate;
 
     fn t(h: u32, m: u32, s: u32, ms: u32) -> UtcNaive {
         NaiveDate::from_ymd_opt(2026, 2, 20)

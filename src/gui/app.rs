@@ -126,7 +126,7 @@ pub struct App {
     worker: WorkerHandle,
     snapshot: Arc<Snapshot>,
     /// The read in flight, if any.
-    busy_since: Option<Read>,
+    reading: Option<Read>,
     /// Set once the worker is gone for good.
     worker_error: Option<String>,
     clock: Arc<dyn Clock>,
@@ -162,8 +162,8 @@ pub struct App {
     /// Desktop notifications (off unless asked for with
     /// [`App::with_desktop_notifications`]).
     alerts: crate::gui::alerts::Alerts,
-    /// Frames drawn since `frames_since` (logged at debug level every minute:
-    /// the idle cost, as frames).
+    /// Frames drawn, and since when (logged at debug level every minute: the
+    /// idle cost, as frames).
     frames: (u32, Instant),
     /// Why those frames were drawn (egui's repaint causes), counted.
     frame_causes: std::collections::BTreeMap<String, u32>,
@@ -203,7 +203,7 @@ impl App {
             state,
             worker,
             snapshot: Arc::new(Snapshot::for_profile(&profile)),
-            busy_since: Some(Read::asked()),
+            reading: Some(Read::asked()),
             worker_error: None,
             clock,
             ctx,
@@ -417,7 +417,7 @@ impl App {
         self.alerts.reset(config.target.notifications());
         self.worker = spawn_worker(&self.ctx, config);
         self.snapshot = Arc::new(Snapshot::for_profile(name));
-        self.busy_since = Some(Read::asked());
+        self.reading = Some(Read::asked());
         self.worker_error = None;
         self.notice = None;
         if self.launcher.is_some() {
@@ -447,7 +447,7 @@ impl App {
     /// worker wakes the window itself when data arrives; a spinner animates
     /// itself.
     fn next_wake(&self) -> Duration {
-        if let Some(read) = self.busy_since {
+        if let Some(read) = self.reading {
             let until_slow = read.until_slow();
             if !until_slow.is_zero() {
                 return until_slow;
@@ -478,11 +478,11 @@ impl App {
     fn apply(&mut self, command: AppCommand) {
         match command {
             AppCommand::Refresh => {
-                self.busy_since.get_or_insert_with(Read::asked);
+                self.reading.get_or_insert_with(Read::asked);
                 self.worker.send(Request::Refresh);
             }
             AppCommand::Recheck => {
-                self.busy_since.get_or_insert_with(Read::asked);
+                self.reading.get_or_insert_with(Read::asked);
                 self.worker.send(Request::Recheck);
             }
             AppCommand::ShowTab(tab) => self.state.tab = tab,
@@ -609,13 +609,13 @@ impl eframe::App for App {
                         tracing::error!("{stopped}");
                         self.worker_error = Some(stopped.to_string());
                     }
-                    self.busy_since = None;
+                    self.reading = None;
                     break;
                 }
             };
             match event {
                 Event::RefreshStarted => {
-                    self.busy_since.get_or_insert(Read {
+                    self.reading.get_or_insert(Read {
                         since: Instant::now(),
                         asked: false,
                     });
@@ -624,7 +624,7 @@ impl eframe::App for App {
                     self.alerts
                         .snapshot(&s, self.state.verdict, self.clock.now());
                     self.snapshot = s;
-                    if let Some(read) = self.busy_since.take() {
+                    if let Some(read) = self.reading.take() {
                         tracing::debug!(
                             "read took {} ms ({})",
                             read.since.elapsed().as_millis(),
@@ -685,7 +685,7 @@ impl eframe::App for App {
         let now = self.clock.now();
         let snapshot = Arc::clone(&self.snapshot);
         let mut commands = Vec::new();
-        let slow_read = self.busy_since.is_some_and(|r| r.until_slow().is_zero());
+        let slow_read = self.reading.is_some_and(|r| r.until_slow().is_zero());
         let names = self
             .profiles_view
             .as_ref()

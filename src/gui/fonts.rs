@@ -1,7 +1,8 @@
 //! Text in every script: after egui's own fonts (Latin, Greek, Cyrillic, and
-//! Noto Emoji through egui's `monochrome_emoji_fonts`), the system's fonts through the OS font fallback
-//! (fontconfig on Linux), then a bundled CJK subset so a bare machine still
-//! draws Chinese, Japanese and Korean names instead of boxes.
+//! Noto Emoji through egui's `monochrome_emoji_fonts`), the system's fonts
+//! through the OS font fallback (fontconfig on Linux), then a bundled CJK
+//! subset so a bare machine still draws Chinese, Japanese and Korean names
+//! instead of boxes.
 
 use egui::{FallbackRequest, FontData, FontInsert, FontPriority, InsertFontFamily};
 use std::sync::Arc;

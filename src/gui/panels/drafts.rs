@@ -245,22 +245,18 @@ impl DraftsPanel {
                 draw = true;
             }
         }
-        if draw && !self.drawing {
-            self.drawing = true;
-            self.error = None;
-            actions.push(AppCommand::DrawSample(self.request(snapshot, now)));
-        }
         if let Some(sample) = self.sample.clone() {
             if sample.population == 0 {
                 draw |= self.empty_ui(ui, snapshot, now, &sample);
-                if draw && !self.drawing {
-                    self.drawing = true;
-                    actions.push(AppCommand::DrawSample(self.request(snapshot, now)));
-                }
             } else {
                 ui.label(RichText::new(sample.describe()).strong());
                 self.table_ui(ui, &sample.rows);
             }
+        }
+        if draw && !self.drawing {
+            self.drawing = true;
+            self.error = None;
+            actions.push(AppCommand::DrawSample(self.request(snapshot, now)));
         }
         actions
     }

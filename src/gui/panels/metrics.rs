@@ -310,6 +310,18 @@ pub struct Marker {
     pub ok: bool,
 }
 
+impl Marker {
+    /// "done" or "FAILED".
+    fn outcome(&self) -> &'static str {
+        if self.ok { "done" } else { "FAILED" }
+    }
+
+    /// Its line's and its word's colour.
+    fn color(&self) -> egui::Color32 {
+        if self.ok { colors::OK } else { colors::FAIL }
+    }
+}
+
 /// The audited actions (their results) from `from` on, oldest first.
 fn markers(snapshot: &Snapshot, from: Option<UtcNaive>) -> Vec<Marker> {
     use crate::adapters::audit::{EntryKind, EntryStatus};
@@ -345,10 +357,7 @@ fn markers_ui(ui: &mut Ui, markers: &[Marker]) {
     for (i, m) in markers.iter().enumerate() {
         ui.horizontal(|ui| {
             ui.strong(format!("{:>2}", i + 1));
-            ui.colored_label(
-                if m.ok { colors::OK } else { colors::FAIL },
-                if m.ok { "done" } else { "FAILED" },
-            );
+            ui.colored_label(m.color(), m.outcome());
             ui.label(format!("{} UTC  {}", m.at.format("%H:%M:%S"), m.label));
         });
     }
@@ -427,19 +436,19 @@ fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats)
     let canary_name = format!("canary: {canary_name}");
     let response = plot.show(ui, |plot_ui| {
         for (name, pieces, color, line_width) in [
-            ("rest", &rest, colors::REST, 1.5),
-            (canary_name.as_str(), &canary, colors::CANARY, 2.0),
+            ("rest", rest, colors::REST, 1.5),
+            (canary_name.as_str(), canary, colors::CANARY, 2.0),
         ] {
-            for run in &pieces.lines {
+            for run in pieces.lines {
                 plot_ui.line(
-                    Line::new(name, PlotPoints::from(run.clone()))
+                    Line::new(name, PlotPoints::from(run))
                         .color(color)
                         .width(line_width),
                 );
             }
             if !pieces.dots.is_empty() {
                 plot_ui.points(
-                    Points::new(name, PlotPoints::from(pieces.dots.clone()))
+                    Points::new(name, PlotPoints::from(pieces.dots))
                         .color(color)
                         .radius(line_width + 1.0),
                 );
@@ -449,7 +458,7 @@ fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats)
             .pointer_coordinate()
             .and_then(|p| plot_parts::nearest_within(&xs, p.x, span * HOVER_PX / f64::from(width)));
         for (i, (m, x)) in markers.iter().zip(&xs).enumerate() {
-            let color = if m.ok { colors::OK } else { colors::FAIL };
+            let color = m.color();
             let line_width = if hovered == Some(i) { 3.0 } else { 1.5 };
             plot_ui.vline(VLine::new("", *x).color(color).width(line_width));
             let y = top * (1.0 - TAG_ROW * rows[i] as f64);
@@ -465,13 +474,12 @@ fn series_plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, value: &dyn Fn(&MinuteStats)
         }
         hovered
     });
-    if let Some(m) = response.inner.and_then(|i| markers.get(i).map(|m| (i, m))) {
-        let (i, m) = m;
+    if let Some((i, m)) = response.inner.and_then(|i| Some((i, markers.get(i)?))) {
         response.response.clone().on_hover_text(format!(
             "{}: {} UTC {}\n{}",
             i + 1,
             m.at.format("%H:%M:%S"),
-            if m.ok { "done" } else { "FAILED" },
+            m.outcome(),
             m.label
         ));
     }

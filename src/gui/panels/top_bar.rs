@@ -180,9 +180,18 @@ fn wrap_unless_fits(ui: &mut Ui, text: &str, extra: f32) {
     }
 }
 
-/// The width of a status dot and the spacing after it.
-fn dot_width(ui: &Ui) -> f32 {
-    ui.text_style_height(&egui::TextStyle::Body) * 0.7 + 3.0
+/// A status light and its text, on a new row when they do not fit in this
+/// one; returns the text's response (for its hover).
+fn status_ui(ui: &mut Ui, color: Color32, text: String) -> egui::Response {
+    // The dot's width and the spacing after it.
+    let dot_width = ui.text_style_height(&egui::TextStyle::Body) * 0.7 + 3.0;
+    wrap_unless_fits(ui, &text, dot_width);
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 3.0;
+        dot(ui, color);
+        ui.label(text)
+    })
+    .inner
 }
 
 /// "DB ok · 3 s ago" / "DB error · last good 2 min ago", with details on hover.
@@ -195,28 +204,23 @@ fn health_ui(ui: &mut Ui, name: &str, health: &Health, now: UtcNaive, version: O
         (Some(_), Some(age)) => (colors::FAIL, format!("{name} error · last good {age} ago")),
         (Some(_), None) => (colors::FAIL, format!("{name} error · no data yet")),
     };
-    wrap_unless_fits(ui, &text, dot_width(ui));
-    ui.horizontal(|ui| {
-        ui.spacing_mut().item_spacing.x = 3.0;
-        dot(ui, color);
-        let mut hover = String::new();
-        if let Some(v) = version {
-            hover.push_str(v);
-        }
-        if let Some(ms) = health.latency_ms {
-            hover.push_str(&format!("\nround trip {ms} ms"));
-        }
-        if let Some(e) = &health.error {
-            hover.push_str(&format!("\n{e}"));
-        }
-        if let Some(n) = &health.note {
-            hover.push_str(&format!("\n{n}"));
-        }
-        let r = ui.label(text);
-        if !hover.trim().is_empty() {
-            r.on_hover_text(hover.trim());
-        }
-    });
+    let r = status_ui(ui, color, text);
+    let mut hover = String::new();
+    if let Some(v) = version {
+        hover.push_str(v);
+    }
+    if let Some(ms) = health.latency_ms {
+        hover.push_str(&format!("\nround trip {ms} ms"));
+    }
+    if let Some(e) = &health.error {
+        hover.push_str(&format!("\n{e}"));
+    }
+    if let Some(n) = &health.note {
+        hover.push_str(&format!("\n{n}"));
+    }
+    if !hover.trim().is_empty() {
+        r.on_hover_text(hover.trim());
+    }
 }
 
 /// One kill switch: "configured ON · live ON", amber while a redeploy is owed.
@@ -245,12 +249,7 @@ fn flag_ui(ui: &mut Ui, name: &str, flag: Option<&FlagState>, on_means_disabled:
         "{name}: configured {} · live {live}",
         word(flag.configured_on)
     );
-    wrap_unless_fits(ui, &text, dot_width(ui));
-    ui.horizontal(|ui| {
-        ui.spacing_mut().item_spacing.x = 3.0;
-        dot(ui, color);
-        ui.label(text).on_hover_text(flag_hover(flag));
-    });
+    status_ui(ui, color, text).on_hover_text(flag_hover(flag));
 }
 
 fn flag_hover(flag: &FlagState) -> String {
