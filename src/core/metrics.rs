@@ -27,6 +27,14 @@ pub const REREAD_WINDOW: Duration = Duration::minutes(6);
 /// How much history the panel keeps: the admin page's 72-hour window.
 pub const RETAIN: Duration = Duration::hours(72);
 
+/// The first poll reads this much (the newest part of the window), so the
+/// tab draws at once; the rest of [`RETAIN`] is read in
+/// [`HISTORY_STEP`] pieces, newest first, while it already shows.
+pub const FIRST_READ: Duration = Duration::hours(1);
+
+/// How much older history one read after the first poll adds.
+pub const HISTORY_STEP: Duration = Duration::hours(12);
+
 /// What happened in one workspace in one minute. Claims are bucketed by their
 /// stamp (`autoSendRevisionAttemptedAt`), evaluations by
 /// `autoSendEvaluatedAt`, AI errors by the interaction's `createdAt`.
@@ -136,6 +144,9 @@ impl SeriesChunk {
 pub struct RevisionSeries {
     buckets: BTreeMap<UtcNaive, BTreeMap<String, MinuteStats>>,
     watermark: Option<UtcNaive>,
+    /// The oldest minute read: the buckets are complete from it on (`None`
+    /// before the first read).
+    from: Option<UtcNaive>,
 }
 
 /// Dense per-minute values for the canary set and for the rest.
@@ -160,6 +171,16 @@ impl SplitSeries {
     /// The newest `minutes` minutes (all of them when there are fewer).
     pub fn tail(&self, minutes: usize) -> SplitSeries {
         let from = self.minutes.len().saturating_sub(minutes);
+        SplitSeries {
+            minutes: self.minutes[from..].to_vec(),
+            canary: self.canary[from..].to_vec(),
+            rest: self.rest[from..].to_vec(),
+        }
+    }
+
+    /// The minutes from `minute` on (all of them when it is older).
+    pub fn since(&self, minute: UtcNaive) -> SplitSeries {
+        let from = self.minutes.partition_point(|m| *m < minute);
         SplitSeries {
             minutes: self.minutes[from..].to_vec(),
             canary: self.canary[from..].to_vec(),
@@ -230,14 +251,14 @@ impl RevisionSeries {
         start: UtcNaive,
         now: UtcNaive,
     ) -> (Arm, Arm, Arm) {
-        canary_arms(
-            self.buckets
-                .iter()
-                .flat_map(|(m, per)| per.iter().map(move |(c, s)| (*m, c.as_str(), s))),
-            canary,
-            start,
-            now,
-        )
+        canary_arms(self.buckets(), canary, start, now)
+    }
+
+    /// Every bucket, oldest minute first (workspaces in id order within one).
+    pub fn buckets(&self) -> impl Iterator<Item = (UtcNaive, &str, &MinuteStats)> {
+        self.buckets
+            .iter()
+            .flat_map(|(m, per)| per.iter().map(move |(c, s)| (*m, c.as_str(), s)))
     }
 
     /// The newest claim stamp merged so far.
@@ -245,14 +266,42 @@ impl RevisionSeries {
         self.watermark
     }
 
-    /// Where the next poll must start: the whole retained window on the first
-    /// poll, else the minute holding `watermark − REREAD_WINDOW`.
+    /// Where the next poll must start: the newest [`FIRST_READ`] on the first
+    /// poll, else the minute holding `watermark − REREAD_WINDOW` (the minute
+    /// the series was read from while nothing has been stamped in it).
     pub fn next_since(&self, now: UtcNaive) -> UtcNaive {
         let oldest = floor_minute(now - RETAIN);
-        match self.watermark {
-            None => oldest,
-            Some(w) => floor_minute(w - REREAD_WINDOW).max(oldest),
+        match (self.watermark, self.from) {
+            (Some(w), _) => floor_minute(w - REREAD_WINDOW).max(oldest),
+            (None, Some(from)) => from.max(oldest),
+            (None, None) => floor_minute(now - FIRST_READ).max(oldest),
         }
+    }
+
+    /// The oldest minute read (the series is complete from it on), `None`
+    /// before the first read.
+    pub fn from(&self) -> Option<UtcNaive> {
+        self.from
+    }
+
+    /// Whether every minute of the retained window has been read.
+    pub fn is_complete(&self, now: UtcNaive) -> bool {
+        self.from
+            .is_some_and(|from| from <= floor_minute(now - RETAIN))
+    }
+
+    /// Whether every minute from `at` on has been read.
+    pub fn covers(&self, at: UtcNaive) -> bool {
+        self.from.is_some_and(|from| from <= floor_minute(at))
+    }
+
+    /// The next older piece of the retained window still to read, `[start,
+    /// end)` ([`HISTORY_STEP`] long, ending where the series starts), or
+    /// `None` when the series is complete or nothing has been read yet.
+    pub fn next_history(&self, now: UtcNaive) -> Option<(UtcNaive, UtcNaive)> {
+        let oldest = floor_minute(now - RETAIN);
+        let from = self.from?;
+        (from > oldest).then(|| ((from - HISTORY_STEP).max(oldest), from))
     }
 
     /// Merges a chunk: every bucket at or after `chunk.since` is replaced by the
@@ -260,6 +309,26 @@ impl RevisionSeries {
     pub fn apply(&mut self, chunk: SeriesChunk, now: UtcNaive) {
         let since = floor_minute(chunk.since);
         self.buckets.split_off(&since);
+        self.from = Some(self.from.map_or(since, |f| f.min(since)));
+        self.merge(chunk, now);
+    }
+
+    /// Merges an older piece of history, `[chunk.since, end)` with `end` the
+    /// minute the series started at ([`Self::next_history`]): it only adds
+    /// minutes before what was read, it replaces nothing.
+    /// Returns whether it was merged: a piece that does not end where the
+    /// series starts (the series was read again meanwhile) is dropped, as
+    /// merging it could count minutes twice.
+    pub fn apply_history(&mut self, chunk: SeriesChunk, end: UtcNaive, now: UtcNaive) -> bool {
+        if self.from != Some(end) {
+            return false;
+        }
+        self.from = Some(floor_minute(chunk.since));
+        self.merge(chunk, now);
+        true
+    }
+
+    fn merge(&mut self, chunk: SeriesChunk, now: UtcNaive) {
         for b in chunk.buckets {
             let e = self
                 .buckets
@@ -274,6 +343,7 @@ impl RevisionSeries {
         }
         let keep_from = floor_minute(now - RETAIN);
         self.buckets = self.buckets.split_off(&keep_from);
+        self.from = self.from.map(|f| f.max(keep_from));
     }
 
     /// Totals per workspace over `[from, to)` (minute resolution).
@@ -344,10 +414,11 @@ mod tests {
     }
 
     #[test]
-    fn first_poll_covers_the_retained_window_then_only_the_trailing_window() {
+    fn first_poll_reads_the_newest_hour_then_only_the_trailing_window() {
         let now = at(12, 0, 30);
         let mut s = RevisionSeries::default();
-        assert_eq!(s.next_since(now), floor_minute(now - RETAIN));
+        assert_eq!(s.next_since(now), at(11, 0, 0));
+        assert_eq!(s.next_history(now), None, "nothing read yet");
         s.apply(
             SeriesChunk {
                 since: s.next_since(now),
@@ -358,6 +429,104 @@ mod tests {
         );
         assert_eq!(s.watermark(), Some(at(11, 58, 40)));
         assert_eq!(s.next_since(now), at(11, 52, 0));
+        assert_eq!(s.from(), Some(at(11, 0, 0)));
+        assert!(!s.is_complete(now));
+        assert!(s.covers(at(11, 0, 59)) && !s.covers(at(10, 59, 0)));
+    }
+
+    #[test]
+    fn a_quiet_first_hour_is_polled_from_where_it_was_read() {
+        let now = at(12, 0, 30);
+        let mut s = RevisionSeries::default();
+        s.apply(
+            SeriesChunk {
+                since: s.next_since(now),
+                buckets: vec![],
+                max_stamp: None,
+            },
+            now,
+        );
+        // Not the whole 72 hours again: the hour read so far.
+        assert_eq!(s.next_since(at(12, 0, 40)), at(11, 0, 0));
+    }
+
+    #[test]
+    fn the_history_is_read_newest_first_in_steps_until_the_window_is_complete() {
+        let now = at(12, 0, 30);
+        let oldest = floor_minute(now - RETAIN);
+        let mut s = RevisionSeries::default();
+        s.apply(
+            SeriesChunk {
+                since: s.next_since(now),
+                buckets: vec![bucket(at(11, 30, 0), "a", 1, 1)],
+                max_stamp: Some(at(11, 30, 5)),
+            },
+            now,
+        );
+        let mut pieces = Vec::new();
+        while let Some((start, end)) = s.next_history(now) {
+            pieces.push((start, end));
+            // One claim at the start of each piece.
+            let merged = s.apply_history(
+                SeriesChunk {
+                    since: start,
+                    buckets: vec![bucket(start, "a", 1, 0)],
+                    max_stamp: Some(start),
+                },
+                end,
+                now,
+            );
+            assert!(merged);
+            assert!(pieces.len() <= 10, "the history never completes");
+        }
+        assert!(s.is_complete(now));
+        assert_eq!(pieces[0], (at(11, 0, 0) - HISTORY_STEP, at(11, 0, 0)));
+        assert_eq!(pieces.last().map(|p| p.0), Some(oldest));
+        for w in pieces.windows(2) {
+            assert_eq!(w[1].1, w[0].0, "pieces are contiguous");
+        }
+        let totals = s.totals_by_workspace(oldest, now);
+        assert_eq!(totals["a"].attempted, 1 + pieces.len() as u64);
+        // The newest stamp stays the newest: the tail poll is unchanged.
+        assert_eq!(s.next_since(now), at(11, 24, 0));
+    }
+
+    #[test]
+    fn a_history_piece_that_no_longer_fits_is_dropped() {
+        let now = at(12, 0, 30);
+        let mut s = RevisionSeries::default();
+        s.apply(
+            SeriesChunk {
+                since: at(11, 0, 0),
+                buckets: vec![bucket(at(11, 30, 0), "a", 1, 1)],
+                max_stamp: Some(at(11, 30, 5)),
+            },
+            now,
+        );
+        let (start, end) = s.next_history(now).expect("history to read");
+        // Meanwhile the series was read again from further back.
+        s.apply(
+            SeriesChunk {
+                since: at(10, 0, 0),
+                buckets: vec![
+                    bucket(at(10, 30, 0), "a", 1, 0),
+                    bucket(at(11, 30, 0), "a", 1, 1),
+                ],
+                max_stamp: Some(at(11, 30, 5)),
+            },
+            now,
+        );
+        let merged = s.apply_history(
+            SeriesChunk {
+                since: start,
+                buckets: vec![bucket(at(10, 30, 0), "a", 1, 0)],
+                max_stamp: None,
+            },
+            end,
+            now,
+        );
+        assert!(!merged);
+        assert_eq!(s.totals_by_workspace(start, now)["a"].attempted, 2);
     }
 
     #[test]

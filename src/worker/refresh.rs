@@ -40,10 +40,16 @@ async fn read_db_once(
         snapshot.server_version =
             Some(within(timeout, "the database", store.server_version()).await?);
     }
-    let workspaces = within(timeout, "the database", store.workspaces()).await?;
+    // One statement: the workspaces and the series' tail from the
+    // watermark (the newest hour on the first poll; the rest of the window
+    // is read after the first snapshot is shown, see `read_history`).
+    let since = snapshot.series.next_since(now);
+    let poll = within(timeout, "the database", store.poll(since, now)).await?;
     let latency = started.elapsed();
     snapshot.schema = Some(store.schema().clone());
-    snapshot.workspaces = workspaces;
+    if let Some(workspaces) = poll.workspaces {
+        snapshot.workspaces = workspaces;
+    }
     if store.schema().revision_readable() {
         // The admin page's exact 72-hour counts scan the whole window: once a
         // minute, not on every poll (the poll reads only the series' tail).
@@ -90,9 +96,7 @@ async fn read_db_once(
     }
     // The series has evaluations and AI errors on every schema (V0 too:
     // without the revision columns it has no claims).
-    let since = snapshot.series.next_since(now);
-    let chunk = within(timeout, "the database", store.revision_series(since, now)).await?;
-    snapshot.series.apply(chunk, now);
+    snapshot.series.apply(poll.series, now);
     snapshot.db.latency_ms = Some(latency.as_millis() as u64);
     Ok(())
 }
@@ -200,6 +204,43 @@ impl Worker {
             _ => None,
         };
         emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
+        self.read_history(emit, now).await;
+    }
+
+    /// Reads the rest of the series' window after the first poll (which read
+    /// only the newest [`FIRST_READ`](crate::core::metrics::FIRST_READ)):
+    /// older pieces, newest first, one statement each, each shown as soon as
+    /// it is read. A failure stops it; the next refresh goes on from there.
+    async fn read_history(&mut self, emit: &Emit, now: UtcNaive) {
+        if self.snapshot.db.error.is_some() || self.snapshot.series.is_complete(now) {
+            return;
+        }
+        let Ok(store) = self.store().await else {
+            return;
+        };
+        while let Some((start, end)) = self.snapshot.series.next_history(now) {
+            let read = within(
+                self.config.read_timeout,
+                "the database",
+                store.series_between(start, end, now),
+            )
+            .await;
+            match read {
+                Ok(chunk) => {
+                    if !self.snapshot.series.apply_history(chunk, end, now) {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("reading the series' history failed: {e}");
+                    self.snapshot.db.error = Some(e.to_string());
+                    emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
+                    return;
+                }
+            }
+            self.derive_metrics(now);
+            emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
+        }
     }
 
     async fn read_db(&mut self, store: &dyn Store, now: UtcNaive, sim_error: Option<String>) {
@@ -344,6 +385,10 @@ impl Worker {
             crate::ops::metrics::canary_start(&snap.workspaces, &snap.audit, &snap.claims).map(
                 |(start, start_from)| {
                     let (after, before, others) = snap.series.canary_arms(&canary, start, now);
+                    // The arms count from the same length of time before
+                    // the start (within the retained window).
+                    let needed = (start - (now - start).max(ChronoDuration::zero()))
+                        .max(now - crate::core::metrics::RETAIN);
                     CanaryArms {
                         start,
                         start_from,
@@ -351,6 +396,7 @@ impl Worker {
                         after,
                         before,
                         others,
+                        complete: snap.series.covers(needed),
                     }
                 },
             );

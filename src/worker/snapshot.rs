@@ -25,6 +25,10 @@ pub struct CanaryArms {
     pub before: crate::core::verdict::Arm,
     /// The other workspaces since it started.
     pub others: crate::core::verdict::Arm,
+    /// Whether every minute the arms count has been read: the first poll
+    /// reads the newest hour and the older history follows, so until then
+    /// the baseline before the start may be short and there is no verdict.
+    pub complete: bool,
 }
 
 /// The health of one source (database or env).

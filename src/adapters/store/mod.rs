@@ -5,11 +5,13 @@
 //! the exact quoted Prisma names, and both read the catalogue at connect so a
 //! missing column is reported as data ([`SchemaReport`]), never as a SQL error.
 
+pub mod poll;
 mod postgres;
 pub(crate) mod rows;
 pub mod sql;
 mod sqlite;
 
+pub use poll::PollRead;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -129,7 +131,24 @@ pub trait Store: Send + Sync {
         &self,
         since: UtcNaive,
         now: UtcNaive,
+    ) -> Result<SeriesChunk, StoreError> {
+        self.series_between(since, poll::NO_END, now).await
+    }
+
+    /// The same buckets for stamps in `[since, until)` (one statement): the
+    /// first poll reads the 72 hours newest part first.
+    async fn series_between(
+        &self,
+        since: UtcNaive,
+        until: UtcNaive,
+        now: UtcNaive,
     ) -> Result<SeriesChunk, StoreError>;
+
+    /// One live poll, in one statement (one round trip): every workspace
+    /// with its toggle ([`Store::workspaces`]; `None` when unchanged since
+    /// the list this store's previous poll returned) and the series from
+    /// `since` ([`Store::revision_series`]).
+    async fn poll(&self, since: UtcNaive, now: UtcNaive) -> Result<PollRead, StoreError>;
 
     /// The revision loops' summaries recorded at or after `since` (none
     /// when `AIInteraction` cannot be read).

@@ -40,39 +40,6 @@ pub(crate) struct ClaimRow {
     pub max_iterations: Option<i64>,
 }
 
-/// Claims of one minute and workspace (`SERIES[0]`).
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct ClaimMinuteRow {
-    pub minute: NaiveDateTime,
-    pub client: Option<String>,
-    pub attempted: i64,
-    pub applied: i64,
-    pub stuck: i64,
-    pub uplift_sum: f64,
-    pub uplift_n: i64,
-    pub max_stamp: NaiveDateTime,
-}
-
-/// Evaluations of one minute and workspace (`SERIES[1]`).
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct EvaluatedMinuteRow {
-    pub minute: NaiveDateTime,
-    pub client: Option<String>,
-    pub evaluated: i64,
-    pub needs_review: i64,
-    pub max_stamp: NaiveDateTime,
-}
-
-/// AI errors of the revision path in one minute and workspace (`SERIES[2]`).
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct ErrorMinuteRow {
-    pub minute: NaiveDateTime,
-    #[sqlx(rename = "clientId")]
-    pub client: String,
-    pub errors: i64,
-    pub max_stamp: NaiveDateTime,
-}
-
 /// A sampled revised draft (`DRAFTS_BY_IDS`).
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct DraftRow {

@@ -35,7 +35,7 @@ GROUP BY l."clientId""#
 /// reviser failure — `$failed` — which is counted as an AI error instead:
 /// one failure, one count; contract §9), confidence uplift.
 macro_rules! series_sql {
-    ($trunc:literal, $p1:literal, $p2:literal, $failed:literal) => {
+    ($trunc:literal, $p1:literal, $p2:literal, $p3:literal, $failed:literal) => {
         concat!(
             "SELECT ",
             $trunc,
@@ -56,6 +56,8 @@ FROM (SELECT d0."autoSendRevisionAttemptedAt", d0."autoSendRevisionApplied",
       FROM "AIDraft" d0
       WHERE d0."autoSendRevisionAttemptedAt" >= "#,
             $p1,
+            r#" AND d0."autoSendRevisionAttemptedAt" < "#,
+            $p3,
             r#") d
 GROUP BY 1, 2
 ORDER BY 1, 2"#
@@ -63,34 +65,41 @@ ORDER BY 1, 2"#
     };
 }
 
-/// Evaluations per minute and workspace: evaluated, needs_review. A Slack
-/// "Regenerate" copies the old draft's evaluation (contract §9): one
-/// decision per lead and evaluation time, so the copy counts once.
+/// The evaluations stamped in the range, one row each (lead, action, stamp
+/// and its minute). The store counts them per minute and workspace: a
+/// Slack "Regenerate" copies the old draft's evaluation (contract §9), so
+/// one decision per lead, evaluation time and action counts once, and the
+/// workspace is the lead's (`Lead.clientId`, through the store's lead
+/// cache: `PG_LEAD_CLIENTS`). Deduplicating, grouping and looking the lead
+/// up per row here was most of a live poll's time (text sorts and index
+/// probes), for the same numbers.
 macro_rules! evaluated_sql {
-    ($trunc:literal, $p1:literal) => {
+    ($trunc:literal, $p1:literal, $p3:literal) => {
         concat!(
             "SELECT ",
             $trunc,
-            r#"d."autoSendEvaluatedAt") AS minute, d.client, count(*) AS evaluated,
-       count(*) FILTER (WHERE d."autoSendAction" = 'needs_review') AS needs_review,
-       max(d."autoSendEvaluatedAt") AS max_stamp
-FROM (SELECT DISTINCT d0."leadId", d0."autoSendEvaluatedAt", d0."autoSendAction",
-             (SELECT l."clientId" FROM "Lead" l WHERE l."id" = d0."leadId") AS client
-      FROM "AIDraft" d0
-      WHERE d0."autoSendEvaluatedAt" >= "#,
+            r#"d0."autoSendEvaluatedAt") AS minute, d0."leadId" AS lead, d0."autoSendAction" AS action, d0."autoSendEvaluatedAt" AS stamp
+FROM "AIDraft" d0
+WHERE d0."autoSendEvaluatedAt" >= "#,
             $p1,
-            r#") d
-GROUP BY 1, 2
-ORDER BY 1, 2"#
+            r#" AND d0."autoSendEvaluatedAt" < "#,
+            $p3
         )
     };
 }
+
+/// The workspace of each lead in a JSON array of lead ids, Postgres.
+pub const PG_LEAD_CLIENTS: &str = r#"SELECT l."id", l."clientId" FROM "Lead" l
+WHERE l."id" IN (SELECT jsonb_array_elements_text(CAST($1 AS JSONB)))"#;
+/// The same, SQLite.
+pub const SQLITE_LEAD_CLIENTS: &str = r#"SELECT l."id", l."clientId" FROM "Lead" l
+WHERE l."id" IN (SELECT value FROM json_each(?1))"#;
 
 /// AI errors of the revision path per minute and workspace (contract §1.6,
 /// §3.6): the reviser's. `auto_send.context_select` errors are not fatal (the
 /// revision goes on without context, contract §9) and are not counted.
 macro_rules! ai_errors_sql {
-    ($trunc:literal, $p1:literal) => {
+    ($trunc:literal, $p1:literal, $p3:literal) => {
         concat!(
             "SELECT ",
             $trunc,
@@ -101,6 +110,8 @@ WHERE i."clientId" IN (SELECT c."id" FROM "Client" c)
   AND i."featureId" = 'auto_send.revise'
   AND i."createdAt" >= "#,
             $p1,
+            r#" AND i."createdAt" < "#,
+            $p3,
             r#" AND i."status" = 'error'
 GROUP BY 1, 2
 ORDER BY 1, 2"#
@@ -246,27 +257,29 @@ pub const SQLITE_COUNTS: &str = counts_sql!("?");
 /// Per-minute series, Postgres: claims (without `AIInteraction`), evaluations,
 /// AI errors, claims whose reviser failures are not also stuck.
 pub const PG_SERIES: [&str; 4] = [
-    series_sql!("date_trunc('minute', ", "$1", "$2", "false"),
-    evaluated_sql!("date_trunc('minute', ", "$1"),
-    ai_errors_sql!("date_trunc('minute', ", "$1"),
+    series_sql!("date_trunc('minute', ", "$1", "$2", "$3", "false"),
+    evaluated_sql!("date_trunc('minute', ", "$1", "$3"),
+    ai_errors_sql!("date_trunc('minute', ", "$1", "$3"),
     // A reviser failure of the claimed draft: an `auto_send.revise` error
     // row of its lead within the stuck rule's 5 minutes after the stamp.
     series_sql!(
         "date_trunc('minute', ",
         "$1",
         "$2",
+        "$3",
         r#"EXISTS (SELECT 1 FROM "AIInteraction" i WHERE i."leadId" = d0."leadId" AND i."featureId" = 'auto_send.revise' AND i."status" = 'error' AND i."createdAt" >= d0."autoSendRevisionAttemptedAt" AND i."createdAt" < d0."autoSendRevisionAttemptedAt" + interval '5 minutes')"#
     ),
 ];
 /// Per-minute series, SQLite (timestamps are stored as text).
 pub const SQLITE_SERIES: [&str; 4] = [
-    series_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1", "?2", "0"),
-    evaluated_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1"),
-    ai_errors_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1"),
+    series_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1", "?2", "?3", "0"),
+    evaluated_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1", "?3"),
+    ai_errors_sql!("strftime('%Y-%m-%d %H:%M:00', ", "?1", "?3"),
     series_sql!(
         "strftime('%Y-%m-%d %H:%M:00', ",
         "?1",
         "?2",
+        "?3",
         r#"EXISTS (SELECT 1 FROM "AIInteraction" i WHERE i."leadId" = d0."leadId" AND i."featureId" = 'auto_send.revise' AND i."status" = 'error' AND i."createdAt" >= d0."autoSendRevisionAttemptedAt" AND i."createdAt" < strftime('%Y-%m-%d %H:%M:%f', d0."autoSendRevisionAttemptedAt", '+5 minutes'))"#
     ),
 ];
@@ -376,7 +389,7 @@ pub const SQLITE_DRAFTS_BY_IDS: [&str; 2] = [
 /// code is written once; the stores differ only in the SQL constants, the
 /// version query and how the catalogue is read (each module's `read_catalog`).
 macro_rules! impl_store {
-    ($ty:ty, $counts:expr, $series:expr, $claims:expr, $revised:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr, $loops:expr, $path:expr) => {
+    ($ty:ty, $counts:expr, $dialect:expr, $lead_clients:expr, $claims:expr, $revised:expr, $facts:expr, $toggle:expr, $tls_sql:expr, $version_sql:expr, $version_fmt:expr, $loops:expr, $path:expr) => {
         #[async_trait::async_trait]
         impl $crate::adapters::store::Store for $ty {
             async fn loop_summaries(
@@ -641,6 +654,7 @@ macro_rules! impl_store {
 
             async fn close(&self) {
                 self.pool.close().await;
+                self.close_poll().await;
             }
 
             async fn revised_draft_ids(
@@ -702,94 +716,68 @@ macro_rules! impl_store {
                 Ok(rows.into_iter().map($crate::core::alarms::ClaimFact::from).collect())
             }
 
-            async fn revision_series(
+            async fn series_between(
+                &self,
+                since: $crate::core::time::UtcNaive,
+                until: $crate::core::time::UtcNaive,
+                now: $crate::core::time::UtcNaive,
+            ) -> Result<$crate::core::metrics::SeriesChunk, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::poll;
+                let q = poll::statement($dialect, &self.report, false);
+                let rows: Vec<poll::PollRow> = sqlx::query_as(sqlx::AssertSqlSafe(q))
+                    .bind(since)
+                    .bind(now - $crate::core::metrics::STUCK_AFTER)
+                    .bind(until)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| $crate::adapters::store::StoreError::query("revision series", e))?;
+                self.resolve_leads(&rows).await?;
+                let mut cache = poll::lock(&self.cache);
+                Ok(poll::assemble(rows, since, &self.report, &mut cache, false).1)
+            }
+
+            async fn poll(
                 &self,
                 since: $crate::core::time::UtcNaive,
                 now: $crate::core::time::UtcNaive,
-            ) -> Result<$crate::core::metrics::SeriesChunk, $crate::adapters::store::StoreError> {
-                use $crate::adapters::store::{StoreError, require_revision_columns};
-                use $crate::core::metrics::{MinuteBucket, MinuteStats, SeriesChunk, STUCK_AFTER};
-                use chrono::NaiveDateTime;
-                let [plain_claims_sql, evaluated_sql, errors_sql, claims_failures_sql] = $series;
-                // With AIInteraction readable, a reviser failure is its AI
-                // error, not also "stuck".
-                let claims_sql = if self.report.ai_interaction {
-                    claims_failures_sql
-                } else {
-                    plain_claims_sql
-                };
-                // The workspace comes from a per-row lookup of the draft's lead
-                // (an index probe each: cheap for the re-read tail); a draft
-                // without a lead (impossible with the FK) is skipped. Without
-                // the revision columns (V0) there are no claims: evaluations
-                // and AI errors still are.
-                let claims: Vec<$crate::adapters::store::rows::ClaimMinuteRow> =
-                    if require_revision_columns(&self.report).is_ok() {
-                        sqlx::query_as(claims_sql)
-                            .bind(since)
-                            .bind(now - STUCK_AFTER)
-                            .fetch_all(&self.pool)
-                            .await
-                            .map_err(|e| StoreError::query("revision series", e))?
-                    } else {
-                        Vec::new()
-                    };
-                let evaluated: Vec<$crate::adapters::store::rows::EvaluatedMinuteRow> =
-                    sqlx::query_as(evaluated_sql)
-                        .bind(since)
+            ) -> Result<$crate::adapters::store::PollRead, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::poll;
+                let q = poll::statement($dialect, &self.report, true);
+                let known = poll::lock(&self.cache).known_fingerprint();
+                let rows = self
+                    .fetch_poll(q, since, now - $crate::core::metrics::STUCK_AFTER, known)
+                    .await
+                    .map_err(|e| $crate::adapters::store::StoreError::query("the live poll", e))?;
+                self.resolve_leads(&rows).await?;
+                let mut cache = poll::lock(&self.cache);
+                let (workspaces, series) = poll::assemble(rows, since, &self.report, &mut cache, true);
+                Ok($crate::adapters::store::PollRead {
+                    workspaces,
+                    series,
+                })
+            }
+        }
+
+        impl $ty {
+            /// Looks up the workspace of the evaluations' leads the cache
+            /// does not know yet (none in a steady poll).
+            async fn resolve_leads(
+                &self,
+                rows: &[$crate::adapters::store::poll::PollRow],
+            ) -> Result<(), $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::poll;
+                let unknown = poll::lock(&self.cache).unknown_leads(rows);
+                for chunk in unknown.chunks(10_000) {
+                    // Serialising strings cannot fail; "[]" would find nothing.
+                    let json = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".to_owned());
+                    let found: Vec<(String, String)> = sqlx::query_as($lead_clients)
+                        .bind(json)
                         .fetch_all(&self.pool)
                         .await
-                        .map_err(|e| StoreError::query("evaluation series", e))?;
-                let errors: Vec<$crate::adapters::store::rows::ErrorMinuteRow> =
-                    if self.report.ai_interaction {
-                        sqlx::query_as(errors_sql)
-                            .bind(since)
-                            .fetch_all(&self.pool)
-                            .await
-                            .map_err(|e| StoreError::query("AI error series", e))?
-                    } else {
-                        Vec::new()
-                    };
-                let n = |v: i64| v.max(0) as u64;
-                let max_stamp = claims
-                    .iter()
-                    .map(|r| r.max_stamp)
-                    .chain(evaluated.iter().map(|r| r.max_stamp))
-                    .chain(errors.iter().map(|r| r.max_stamp))
-                    .max();
-                let mut merged: std::collections::BTreeMap<(NaiveDateTime, String), MinuteStats> =
-                    std::collections::BTreeMap::new();
-                for r in claims {
-                    let Some(client) = r.client else { continue };
-                    let e = merged.entry((r.minute, client)).or_default();
-                    e.attempted = n(r.attempted);
-                    e.applied = n(r.applied);
-                    e.stuck = n(r.stuck);
-                    e.uplift_sum = r.uplift_sum;
-                    e.uplift_n = n(r.uplift_n);
+                        .map_err(|e| $crate::adapters::store::StoreError::query("the leads' workspaces", e))?;
+                    poll::lock(&self.cache).add_leads(found);
                 }
-                for r in evaluated {
-                    let Some(client) = r.client else { continue };
-                    let e = merged.entry((r.minute, client)).or_default();
-                    e.evaluated = n(r.evaluated);
-                    e.needs_review = n(r.needs_review);
-                }
-                for r in errors {
-                    merged.entry((r.minute, r.client)).or_default().ai_errors = n(r.errors);
-                }
-                let buckets = merged
-                    .into_iter()
-                    .map(|((minute, client_id), counts)| MinuteBucket {
-                        minute,
-                        client_id,
-                        counts,
-                    })
-                    .collect();
-                Ok(SeriesChunk {
-                    since,
-                    buckets,
-                    max_stamp,
-                })
+                Ok(())
             }
         }
     };

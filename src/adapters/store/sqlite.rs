@@ -10,13 +10,40 @@ use sqlx::SqlitePool;
 pub struct SqliteStore {
     pool: SqlitePool,
     report: SchemaReport,
+    /// What the poll keeps between reads (shared by clones).
+    cache: std::sync::Arc<std::sync::Mutex<super::poll::PollCache>>,
 }
 
 impl SqliteStore {
     /// Wraps a pool and reads the catalogue.
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
         let report = SchemaReport::from_catalog(&read_catalog(&pool).await?);
-        Ok(Self { pool, report })
+        Ok(Self {
+            pool,
+            report,
+            cache: Default::default(),
+        })
+    }
+}
+
+impl SqliteStore {
+    /// Nothing to close besides the pool.
+    async fn close_poll(&self) {}
+
+    /// Runs the live poll's statement (the demo's file: no round trips).
+    async fn fetch_poll(
+        &self,
+        q: &'static str,
+        since: crate::core::time::UtcNaive,
+        stuck: crate::core::time::UtcNaive,
+        _known: Option<String>,
+    ) -> Result<Vec<super::poll::PollRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(q))
+            .bind(since)
+            .bind(stuck)
+            .bind(super::poll::NO_END)
+            .fetch_all(&self.pool)
+            .await
     }
 }
 
@@ -55,7 +82,8 @@ async fn read_catalog(pool: &SqlitePool) -> Result<Catalog, StoreError> {
 impl_store!(
     SqliteStore,
     sql::SQLITE_COUNTS,
-    sql::SQLITE_SERIES,
+    crate::adapters::store::poll::Dialect::Sqlite,
+    sql::SQLITE_LEAD_CLIENTS,
     sql::SQLITE_CLAIMS,
     (sql::SQLITE_REVISED_IDS, sql::SQLITE_DRAFTS_BY_IDS),
     sql::SQLITE_DRAFT_FACTS,

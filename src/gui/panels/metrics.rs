@@ -2,6 +2,7 @@
 //! series (canary against the rest) with markers at audited actions, the
 //! admin page's 72-hour numbers, and a 24-hour review per workspace.
 
+use super::metrics_tables::{admin_table_ui, history_read_text, review_ui};
 use super::plot_parts;
 use crate::core::alarms::Alarm;
 use crate::core::metrics::MinuteStats;
@@ -80,7 +81,7 @@ impl MetricsPanel {
 
 /// The verdict of the snapshot's canary with these settings.
 pub fn snapshot_verdict(snapshot: &Snapshot, prefs: VerdictPrefs) -> Option<Verdict> {
-    let c = snapshot.canary.as_ref()?;
+    let c = snapshot.canary.as_ref().filter(|c| c.complete)?;
     Some(crate::core::verdict::verdict(
         c.after,
         c.before,
@@ -186,22 +187,44 @@ pub fn metrics_ui(
         n => format!("{n} enabled workspaces"),
     };
     let rest_count = snapshot.workspaces.len() - canary.len();
-    let split = snapshot.split_72h.tail(window.minutes() as usize);
+    let mut split = snapshot.split_72h.tail(window.minutes() as usize);
+    // While the older history is still being read, only what was read is
+    // drawn and summed (never a short count under a whole window's label).
+    let partial = match (snapshot.series.from(), split.minutes.first()) {
+        (Some(from), Some(first)) if from > *first => {
+            split = split.since(from);
+            Some(history_read_text(snapshot, now))
+        }
+        _ => None,
+    };
     let (canary_total, rest_total) = split.totals();
 
     ui.add_space(4.0);
+    if let Some(read) = &partial {
+        ui.colored_label(
+            colors::UNKNOWN,
+            format!("Reading the older history: {read}. The totals and plots cover what is read."),
+        );
+    }
+    let span = match &partial {
+        Some(_) => format!(
+            "{} read so far",
+            crate::core::time::format_age(chrono::Duration::minutes(split.minutes.len() as i64))
+        ),
+        None => window.label().to_owned(),
+    };
     summary_ui(
         ui,
         &format!("Canary ({canary_name})"),
         canary_total,
-        window,
+        &span,
         colors::CANARY,
     );
     summary_ui(
         ui,
         &format!("Rest ({rest_count} workspaces)"),
         rest_total,
-        window,
+        &span,
         colors::REST,
     );
     ui.add_space(4.0);
@@ -249,12 +272,11 @@ pub fn metrics_ui(
     commands
 }
 
-fn summary_ui(ui: &mut Ui, who: &str, c: MinuteStats, window: MetricsWindow, color: egui::Color32) {
+fn summary_ui(ui: &mut Ui, who: &str, c: MinuteStats, span: &str, color: egui::Color32) {
     ui.horizontal(|ui| {
         crate::gui::swatch(ui, color);
         ui.label(format!(
-            "{who} — last {}: {} attempted · {} applied ({})",
-            window.label(),
+            "{who} — last {span}: {} attempted · {} applied ({})",
             c.attempted,
             c.applied,
             c.revision().applied_rate_label()
@@ -503,6 +525,13 @@ fn verdict_card_ui(
         ui.set_width(ui.available_width());
         let Some(v) = verdict else {
             ui.strong("Canary verdict");
+            if snapshot.canary.as_ref().is_some_and(|c| !c.complete) {
+                ui.label(format!(
+                    "Reading the history the verdict compares with ({}); no verdict until it is read.",
+                    history_read_text(snapshot, now)
+                ));
+                return;
+            }
             ui.label(if snapshot.enabled_workspaces().next().is_some() {
                 "The canary's start is not known yet (no audit entry, no settings updatedAt)."
             } else {
@@ -645,144 +674,4 @@ fn alarms_ui(ui: &mut Ui, snapshot: &Snapshot, verdict: Option<&Verdict>) {
                 }
             });
     }
-}
-
-/// The 24-hour review: the day's totals and rates per workspace.
-fn review_ui(ui: &mut Ui, snapshot: &Snapshot, now: UtcNaive) {
-    let from = now - chrono::Duration::hours(24);
-    let totals = &snapshot.review_24h;
-    ui.label(
-        RichText::new(format!(
-            "24 h review: the last day per workspace (since {} UTC)",
-            from.format("%Y-%m-%d %H:%M")
-        ))
-        .strong(),
-    );
-    let pct = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0));
-    let readable = snapshot.schema.as_ref().is_some_and(|s| s.ai_interaction);
-    let revision = snapshot
-        .schema
-        .as_ref()
-        .is_some_and(|s| s.revision_readable());
-    if !revision {
-        ui.colored_label(
-            colors::WARN,
-            format!("Note: {}.", crate::ops::metrics::V0_NOTE),
-        );
-    }
-    table_ui(
-        ui,
-        "review_24h",
-        &[
-            "Workspace",
-            "Attempted",
-            "Applied",
-            "Applied rate",
-            "Evaluated",
-            "needs_review",
-            "AI errors",
-            "Stuck",
-            "Mean uplift",
-        ],
-        snapshot.workspaces.len(),
-        |i| {
-            let w = &snapshot.workspaces[i];
-            let c = totals.get(&w.id).copied().unwrap_or_default();
-            // Without the revision columns (V0) those numbers do not exist.
-            let rev = |t: String| if revision { t } else { "n/a".to_owned() };
-            [
-                w.name.clone(),
-                rev(c.attempted.to_string()),
-                rev(c.applied.to_string()),
-                rev(pct(c.applied_rate())),
-                c.evaluated.to_string(),
-                pct(c.needs_review_share()),
-                if readable {
-                    c.ai_errors.to_string()
-                } else {
-                    "n/a".to_owned()
-                },
-                rev(c.stuck.to_string()),
-                rev(c
-                    .mean_uplift()
-                    .map_or("-".to_owned(), |u| format!("{u:+.3}"))),
-            ]
-            .into_iter()
-            .map(|t| (t, None))
-            .collect()
-        },
-    );
-}
-
-fn admin_table_ui(ui: &mut Ui, snapshot: &Snapshot) {
-    ui.label(RichText::new("Auto-send revision (last 72h)").strong())
-        .on_hover_text(
-            "The admin page's numbers: attempted = claim stamps in the last 72 h (no status, channel or action filter); applied = the same with autoSendRevisionApplied.",
-        );
-    table_ui(
-        ui,
-        "admin_counts",
-        &[
-            "Workspace",
-            "Toggle",
-            "Attempted",
-            "Applied",
-            "Applied rate",
-        ],
-        snapshot.workspaces.len(),
-        |i| {
-            let w = &snapshot.workspaces[i];
-            let c = snapshot.counts_72h.get(&w.id).copied().unwrap_or_default();
-            let toggle_color = if w.toggle.is_on() {
-                colors::CANARY
-            } else {
-                colors::UNKNOWN
-            };
-            vec![
-                (w.name.clone(), None),
-                (w.toggle.label().to_owned(), Some(toggle_color)),
-                (c.attempted.to_string(), None),
-                (c.applied.to_string(), None),
-                (c.applied_rate_label(), None),
-            ]
-        },
-    );
-}
-
-/// A table of `n` rows that lays out only the rows in view, so 500
-/// workspaces cost no more per frame than a dozen. `row` gives each cell's
-/// text and colour.
-fn table_ui(
-    ui: &mut Ui,
-    id: &str,
-    headers: &[&str],
-    n: usize,
-    row: impl Fn(usize) -> Vec<(String, Option<egui::Color32>)>,
-) {
-    use egui_extras::{Column, TableBuilder};
-    let height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-    TableBuilder::new(ui)
-        .id_salt(id)
-        .striped(true)
-        .max_scroll_height(height * 12.0)
-        .columns(Column::auto().at_least(70.0), headers.len())
-        .header(height, |mut h| {
-            for t in headers {
-                h.col(|ui| {
-                    ui.strong(*t);
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(height, n, |mut r| {
-                for (text, color) in row(r.index()) {
-                    r.col(|ui| {
-                        match color {
-                            Some(c) => ui.colored_label(c, text),
-                            None => ui.label(text),
-                        };
-                    });
-                }
-            });
-        });
 }

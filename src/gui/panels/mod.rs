@@ -6,6 +6,7 @@ pub mod drafts;
 pub mod health;
 pub mod levers;
 pub mod metrics;
+pub mod metrics_tables;
 pub mod plot_parts;
 pub mod profiles;
 pub mod readiness;
