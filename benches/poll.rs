@@ -1,20 +1,26 @@
-//! The metrics benchmark (issue: live metrics). Run it with a throwaway
-//! Postgres:
+//! The metrics benchmark (issues: live metrics; a live poll below the psql
+//! floor). Run it with a Postgres cluster kept between runs:
 //!
 //! ```sh
-//! scripts/with-postgres.sh cargo bench --bench poll
+//! scripts/with-postgres.sh --keep target/bench-pg cargo bench --bench poll
 //! ```
 //!
-//! For 200 000 and 2 000 000 `AIDraft` rows across 500 workspaces (most drafts
-//! never attempted, 3 % stamped, 70 % evaluated, spread over 30 days, plus
-//! `AIInteraction` rows with ~2 % revision errors), it measures side by side:
-//! (a) one live poll of the panel (workspaces + the series' re-read tail),
-//! (b) the admin page's equivalent (per workspace, the two 72-hour counts with
-//! the lead → client relation filter, as Prisma issues them), (c) the psql
-//! floor — one `GROUP BY` over the 72 h window through the stamp index, the
-//! best a person with psql could do — and the panel's first poll (the whole 72 h). Then the UI: CPU time per frame of the Metrics
-//! tab with 24 h of per-minute series for 500 workspaces (kittest harness).
-//! Prints a table of medians; asserts nothing (numbers belong here, not in tests).
+//! For 200 000, 2 000 000 and 20 000 000 `AIDraft` rows across 500
+//! workspaces at the same traffic per minute (≈ 46 drafts a minute: a bigger
+//! table is a longer history; most drafts never attempted, 3 % stamped, 70 %
+//! evaluated, plus `AIInteraction` rows with ~2 % errors), each seeded once
+//! and reused while its seed version matches, it measures: (a) the live poll
+//! as the worker runs it (p50/p95 and round trips, counted by a proxy),
+//! (b) the psql floor — one `GROUP BY` over the 72 h window through the stamp
+//! index, the best a person with psql could do — timed in the same rounds as
+//! the polls, every size in turn, (c) the first poll (the worker's first
+//! read up to its first snapshot, then the whole 72 h), (d) the admin page's
+//! equivalent (per workspace, the two 72-hour counts with the lead → client
+//! relation filter, as Prisma issues them), (e) a 10 000-draft export. Then
+//! the UI: CPU time per frame of the Metrics tab with 24 h of per-minute
+//! series for 500 workspaces (kittest harness). `BENCH_SIZES=2000000` picks
+//! sizes, `BENCH_EXPLAIN=1` prints every statement's plan. Prints a table of
+//! medians; asserts nothing (numbers belong here, not in tests).
 
 use chrono::Duration;
 use rollout_panel::adapters::store::{PgStore, Store};
@@ -235,12 +241,6 @@ async fn counting_proxy(server: std::net::SocketAddr) -> (std::net::SocketAddr, 
                             if answered_up.swap(false, Ordering::SeqCst) {
                                 counter.fetch_add(1, Ordering::Relaxed);
                             }
-                            if std::env::var("BENCH_TRACE_PROXY").is_ok() {
-                                eprintln!(
-                                    "client sent {n} bytes, first message {:?}",
-                                    buf[0] as char
-                                );
-                            }
                             if uw.write_all(&buf[..n]).await.is_err() {
                                 break;
                             }
@@ -267,34 +267,33 @@ async fn counting_proxy(server: std::net::SocketAddr) -> (std::net::SocketAddr, 
     (addr, count)
 }
 
-/// The worker's first refresh up to its first snapshot (`read_db_once` in
-/// `src/worker/refresh.rs`): the poll (workspaces + the newest hour) and the
-/// once-a-minute 72-hour reads (the admin counts, the claims for the alarms,
-/// the loop summaries, the revision path). Then the rest of the window, as
-/// `read_history` reads it. Returns (first snapshot, 72 h complete) in ms,
-/// on a new connection as a panel that just started has.
+/// The worker's first refresh up to its first snapshot — the worker's own
+/// `read_db_once`: the poll (workspaces + the newest hour) and, at the same
+/// time, the once-a-minute 72-hour reads (the admin counts, the claims for
+/// the alarms, the loop summaries, the revision path) — then the rest of the
+/// window as the worker's `read_history` reads it. Returns (first snapshot,
+/// 72 h complete) in ms, on new connections as a panel that just started
+/// has (connecting not counted).
 async fn first_poll(url: &str, now: UtcNaive) -> (f64, f64, RevisionSeries) {
+    use rollout_panel::worker::{read_db_once, read_history_piece};
     let store = PgStore::connect(url).await.expect("connect");
+    let timeout = std::time::Duration::from_secs(60);
+    let mut snapshot = rollout_panel::worker::Snapshot::for_profile("bench");
+    // The server version is read once per session, before the first poll.
+    snapshot.server_version = Some(store.server_version().await.expect("version"));
     let t = Instant::now();
-    let mut series = RevisionSeries::default();
-    let poll = store
-        .poll(series.next_since(now), now)
+    read_db_once(&store, timeout, now, &mut snapshot)
         .await
         .expect("first poll");
-    let start = now - Duration::hours(72);
-    store.revision_counts(start).await.expect("counts");
-    store.claims_since(start).await.expect("claims");
-    store.loop_summaries(start).await.expect("loops");
-    store.revision_path(start).await.expect("path");
-    series.apply(poll.series, now);
     let first = t.elapsed().as_secs_f64() * 1000.0;
-    while let Some((a, b)) = series.next_history(now) {
-        let chunk = store.series_between(a, b, now).await.expect("history");
-        assert!(series.apply_history(chunk, b, now));
-    }
+    while read_history_piece(&store, timeout, now, &mut snapshot)
+        .await
+        .expect("history")
+    {}
     let complete = t.elapsed().as_secs_f64() * 1000.0;
+    assert!(snapshot.series.is_complete(now));
     store.close().await;
-    (first, complete, series)
+    (first, complete, snapshot.series)
 }
 
 /// The psql floor: the best a person with psql could do for the 72 h
@@ -310,7 +309,7 @@ async fn floor_poll(pool: &sqlx::PgPool, start: UtcNaive) {
     assert!(!rows.is_empty(), "the floor statement read nothing");
 }
 
-async fn measure(admin_url: &str, drafts: usize) -> Option<Row> {
+async fn measure(admin_url: &str, drafts: usize) -> Option<Live> {
     let (pool, now) = database(admin_url, drafts).await;
     if std::env::var("BENCH_SEED_ONLY").is_ok() {
         pool.close().await;
@@ -330,8 +329,8 @@ async fn measure(admin_url: &str, drafts: usize) -> Option<Row> {
         series = s;
     }
 
-    // Live polls through a proxy that counts round trips: the re-read tail
-    // from the watermark, as the worker does.
+    // Round trips per poll, through a proxy that counts them (its own hop
+    // adds latency, so the polls are timed on a direct connection below).
     let server: std::net::SocketAddr = format!(
         "{}:{}",
         url.host_str().expect("host"),
@@ -342,23 +341,34 @@ async fn measure(admin_url: &str, drafts: usize) -> Option<Row> {
     let (proxy, trips) = counting_proxy(server).await;
     let mut proxied = url.clone();
     proxied.set_port(Some(proxy.port())).expect("port");
-    let store = PgStore::connect(proxied.as_str()).await.expect("store");
+    let counted = PgStore::connect(proxied.as_str()).await.expect("store");
+    let mut counted_series = series.clone();
+    for _ in 0..5 {
+        let p = counted
+            .poll(counted_series.next_since(now), now)
+            .await
+            .expect("warm");
+        counted_series.apply(p.series, now);
+    }
+    const COUNTED: usize = 100;
+    let before = trips.load(Ordering::Relaxed);
+    for _ in 0..COUNTED {
+        let p = counted
+            .poll(counted_series.next_since(now), now)
+            .await
+            .expect("poll");
+        counted_series.apply(p.series, now);
+    }
+    let round_trips = (trips.load(Ordering::Relaxed) - before) as f64 / COUNTED as f64;
+    counted.close().await;
+
+    // The live polls' store, warmed (prepared statement, lead cache,
+    // workspace fingerprint); they are timed with the other sizes'.
+    let store = PgStore::connect(url.as_str()).await.expect("store");
     for _ in 0..20 {
-        // Warm: prepared statements, a generic plan.
         let p = store.poll(series.next_since(now), now).await.expect("warm");
         series.apply(p.series, now);
     }
-    let mut polls = Vec::new();
-    let before = trips.load(Ordering::Relaxed);
-    const POLLS: usize = 500;
-    for _ in 0..POLLS {
-        let t = Instant::now();
-        let since = series.next_since(now);
-        let p = store.poll(since, now).await.expect("poll");
-        polls.push(t.elapsed().as_secs_f64() * 1000.0);
-        series.apply(p.series, now);
-    }
-    let round_trips = (trips.load(Ordering::Relaxed) - before) as f64 / POLLS as f64;
 
     if std::env::var("BENCH_EXPLAIN").is_ok() {
         // Where the time goes: the live poll's one statement, then each
@@ -371,9 +381,6 @@ async fn measure(admin_url: &str, drafts: usize) -> Option<Row> {
         let stuck = now - Duration::minutes(5);
         let schema = store.schema();
         let poll_sql = statement(Dialect::Postgres, schema, true);
-        if let Ok(path) = std::env::var("BENCH_PRINT_SQL") {
-            std::fs::write(path, poll_sql).expect("print the statement");
-        }
         let history_sql = statement(Dialect::Postgres, schema, false);
         let plans: [(&str, &str, Vec<UtcNaive>); 8] = [
             // The fingerprint bound NULL: the workspace rows are read too.
@@ -417,12 +424,6 @@ async fn measure(admin_url: &str, drafts: usize) -> Option<Row> {
         admin_poll(&pool, &clients, now - Duration::hours(72)).await;
         admin_polls.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    let mut floor_polls = Vec::new();
-    for _ in 0..50 {
-        let t = Instant::now();
-        floor_poll(&pool, now - Duration::hours(72)).await;
-        floor_polls.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
     // The quality-review export: 10 000 sampled revised drafts of the last
     // 30 days, drawn and written as CSV.
     let t = Instant::now();
@@ -446,19 +447,67 @@ async fn measure(admin_url: &str, drafts: usize) -> Option<Row> {
         sample.rows.len(),
         sample.population
     );
-    pool.close().await;
-    store.close().await;
-    Some(Row {
-        drafts,
-        export_10k,
-        poll_median: median(polls.clone()),
-        poll_p95: p95(polls),
-        round_trips,
-        admin_median: median(admin_polls),
-        floor_median: median(floor_polls),
-        first_poll: median(firsts),
-        complete_72h: median(completes),
+    Some(Live {
+        row: Row {
+            drafts,
+            export_10k,
+            poll_median: 0.0,
+            poll_p95: 0.0,
+            round_trips,
+            admin_median: median(admin_polls),
+            floor_median: 0.0,
+            first_poll: median(firsts),
+            complete_72h: median(completes),
+        },
+        pool,
+        store,
+        series,
+        now,
+        polls: Vec::new(),
+        floors: Vec::new(),
     })
+}
+
+/// One size, ready for the live polls.
+struct Live {
+    row: Row,
+    pool: sqlx::PgPool,
+    store: PgStore,
+    series: RevisionSeries,
+    now: UtcNaive,
+    polls: Vec<f64>,
+    floors: Vec<f64>,
+}
+
+/// The live polls and the psql floor, every size in turn, round after
+/// round: each size's numbers come from the same minutes as the others'
+/// (the machine's noise is shared, not one size's luck).
+async fn interleaved(lives: &mut [Live]) {
+    const ROUNDS: usize = 20;
+    const POLLS: usize = 50;
+    const FLOORS: usize = 3;
+    for _ in 0..ROUNDS {
+        for live in lives.iter_mut() {
+            let now = live.now;
+            for _ in 0..POLLS {
+                let t = Instant::now();
+                let since = live.series.next_since(now);
+                let p = live.store.poll(since, now).await.expect("poll");
+                live.polls.push(t.elapsed().as_secs_f64() * 1000.0);
+                live.series.apply(p.series, now);
+            }
+            for _ in 0..FLOORS {
+                let t = Instant::now();
+                floor_poll(&live.pool, now - Duration::hours(72)).await;
+                live.floors.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    for live in lives.iter_mut() {
+        live.row.poll_median = median(live.polls.clone());
+        live.row.poll_p95 = p95(live.polls.clone());
+        live.row.floor_median = median(live.floors.clone());
+    }
 }
 
 /// A snapshot with 24 h of per-minute series for 500 workspaces (every
@@ -572,17 +621,19 @@ fn main() {
         }
         return;
     }
-    let rows: Vec<Row> = sizes
+    let mut lives: Vec<Live> = sizes
         .iter()
         .filter_map(|&n| rt.block_on(measure(&admin_url, n)))
         .collect();
+    rt.block_on(interleaved(&mut lives));
+    let rows: Vec<&Row> = lives.iter().map(|l| &l.row).collect();
     let (ui_median, ui_p95) = ui_frames();
     println!();
     println!(
         "| AIDraft rows | live poll p50 | p95 | round trips / poll | psql floor (one GROUP BY, 72 h) p50 | floor / poll | first poll (first snapshot) | 72 h complete | admin-page equivalent (500 ws x 2 counts) | admin / poll | export of 10 000 sampled drafts |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for r in &rows {
+    for r in rows {
         println!(
             "| {} | {:.2} ms | {:.2} ms | {:.1} | {:.2} ms | {:.1}x | {:.1} ms | {:.0} ms | {:.0} ms | {:.0}x | {:.0} ms |",
             r.drafts,

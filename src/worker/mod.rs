@@ -23,7 +23,7 @@ pub mod snapshot;
 pub use crate::ops::session::Target;
 pub use handle::{WorkerHandle, WorkerStopped};
 pub use protocol::{ApprovalAsk, Closing, Event, LeverRun, Request};
-pub use refresh::{CHECK_TIMEOUT, COUNTS_EVERY, RECHECK_EVERY};
+pub use refresh::{CHECK_TIMEOUT, COUNTS_EVERY, RECHECK_EVERY, read_db_once, read_history_piece};
 pub use snapshot::{CanaryArms, Health, Snapshot};
 
 use crate::adapters::clock::Clock;

@@ -27,78 +27,90 @@ pub const RECHECK_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 /// The longest a readiness check may take (Vercel calls, the URL probe).
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// One read of the database into the snapshot; on error the snapshot keeps
-/// what it had.
-async fn read_db_once(
+/// One read of the database into the snapshot, as every refresh does; on
+/// error the snapshot keeps what it had. The live poll (one statement: the
+/// workspaces and the series' tail from the watermark — the newest hour on
+/// the first poll, the rest follows through [`read_history_piece`]) and,
+/// once a minute, the 72-hour reads run at the same time, each bounded.
+pub async fn read_db_once(
     store: &dyn Store,
     timeout: Duration,
     now: UtcNaive,
     snapshot: &mut Snapshot,
 ) -> Result<(), Bounded<StoreError>> {
-    let started = Instant::now();
     if snapshot.server_version.is_none() {
         snapshot.server_version =
             Some(within(timeout, "the database", store.server_version()).await?);
     }
-    // One statement: the workspaces and the series' tail from the
-    // watermark (the newest hour on the first poll; the rest of the window
-    // is read after the first snapshot is shown, see `read_history`).
     let since = snapshot.series.next_since(now);
-    let poll = within(timeout, "the database", store.poll(since, now)).await?;
-    let latency = started.elapsed();
+    let poll = async {
+        let started = Instant::now();
+        let read = within(timeout, "the database", store.poll(since, now)).await?;
+        Ok::<_, Bounded<StoreError>>((read, started.elapsed()))
+    };
+    // The admin page's exact 72-hour counts, the claims for the alarms and
+    // the revision path scan the whole window: once a minute, not on every
+    // poll (the poll reads only the series' tail).
+    let start = now - ChronoDuration::hours(72);
+    let counts_due = store.schema().revision_readable()
+        && snapshot
+            .counts_72h_at
+            .is_none_or(|at| now - at >= COUNTS_EVERY);
+    let window = async {
+        if !counts_due {
+            return Ok(None);
+        }
+        let read = tokio::try_join!(
+            within(timeout, "the database", store.revision_counts(start)),
+            within(timeout, "the database", store.claims_since(start)),
+            within(timeout, "the database", store.loop_summaries(start)),
+            within(timeout, "the database", store.revision_path(start)),
+        )?;
+        Ok(Some(read))
+    };
+    let ((poll, latency), window) = tokio::try_join!(poll, window)?;
     snapshot.schema = Some(store.schema().clone());
     if let Some(workspaces) = poll.workspaces {
         snapshot.workspaces = workspaces;
     }
-    if store.schema().revision_readable() {
-        // The admin page's exact 72-hour counts scan the whole window: once a
-        // minute, not on every poll (the poll reads only the series' tail).
-        let counts_due = snapshot
-            .counts_72h_at
-            .is_none_or(|at| now - at >= COUNTS_EVERY);
-        if counts_due {
-            snapshot.counts_72h = within(
-                timeout,
-                "the database",
-                store.revision_counts(now - ChronoDuration::hours(72)),
-            )
-            .await?;
-            snapshot.claims = Arc::new(
-                within(
-                    timeout,
-                    "the database",
-                    store.claims_since(now - ChronoDuration::hours(72)),
-                )
-                .await?,
-            );
-            snapshot.loops = Arc::new(
-                within(
-                    timeout,
-                    "the database",
-                    store.loop_summaries(now - ChronoDuration::hours(72)),
-                )
-                .await?,
-            );
-            let path = within(
-                timeout,
-                "the database",
-                store.revision_path(now - ChronoDuration::hours(72)),
-            )
-            .await?;
-            snapshot.revision_health = Arc::new(crate::core::health::judge(
-                &snapshot.claims,
-                &snapshot.loops,
-                &path,
-                now,
-            ));
-            snapshot.counts_72h_at = Some(now);
-        }
+    if let Some((counts, claims, loops, path)) = window {
+        snapshot.counts_72h = counts;
+        snapshot.claims = Arc::new(claims);
+        snapshot.loops = Arc::new(loops);
+        snapshot.revision_health = Arc::new(crate::core::health::judge(
+            &snapshot.claims,
+            &snapshot.loops,
+            &path,
+            now,
+        ));
+        snapshot.counts_72h_at = Some(now);
     }
     // The series has evaluations and AI errors on every schema (V0 too:
     // without the revision columns it has no claims).
     snapshot.series.apply(poll.series, now);
     snapshot.db.latency_ms = Some(latency.as_millis() as u64);
     Ok(())
+}
+
+/// Reads the next older piece of the series' window into the snapshot
+/// (see [`RevisionSeries::next_history`](crate::core::metrics::RevisionSeries::next_history));
+/// `Ok(false)` when there is none left (or the piece no longer fits).
+pub async fn read_history_piece(
+    store: &dyn Store,
+    timeout: Duration,
+    now: UtcNaive,
+    snapshot: &mut Snapshot,
+) -> Result<bool, Bounded<StoreError>> {
+    let Some((start, end)) = snapshot.series.next_history(now) else {
+        return Ok(false);
+    };
+    let chunk = within(
+        timeout,
+        "the database",
+        store.series_between(start, end, now),
+    )
+    .await?;
+    Ok(snapshot.series.apply_history(chunk, end, now))
 }
 
 /// Why a sample could not be drawn.
@@ -218,19 +230,17 @@ impl Worker {
         let Ok(store) = self.store().await else {
             return;
         };
-        while let Some((start, end)) = self.snapshot.series.next_history(now) {
-            let read = within(
+        loop {
+            let read = read_history_piece(
+                store.as_ref(),
                 self.config.read_timeout,
-                "the database",
-                store.series_between(start, end, now),
+                now,
+                &mut self.snapshot,
             )
             .await;
             match read {
-                Ok(chunk) => {
-                    if !self.snapshot.series.apply_history(chunk, end, now) {
-                        break;
-                    }
-                }
+                Ok(true) => {}
+                Ok(false) => return,
                 Err(e) => {
                     tracing::warn!("reading the series' history failed: {e}");
                     self.snapshot.db.error = Some(e.to_string());
