@@ -324,13 +324,12 @@ mod futures_exec {
     pub type Exec = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 }
 
-#[tokio::test]
-async fn postgres_polls_give_the_series_a_from_scratch_read_gives() {
-    let db = TestDb::create().await;
-    db.apply(&[PG_V0, PG_V1, PG_V2]).await;
-    let pool = db.pool().await;
-    let store = PgStore::connect(&db.url).await.expect("store");
-    let exec = move |sql: String| -> futures_exec::Exec {
+/// Runs the app's writes on a pool.
+fn runner<DB: sqlx::Database>(pool: sqlx::Pool<DB>) -> impl Fn(String) -> futures_exec::Exec
+where
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    move |sql: String| -> futures_exec::Exec {
         let pool = pool.clone();
         Box::pin(async move {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
@@ -338,8 +337,16 @@ async fn postgres_polls_give_the_series_a_from_scratch_read_gives() {
                 .await
                 .expect("app write");
         })
-    };
-    check_identity(&store, &exec).await;
+    }
+}
+
+#[tokio::test]
+async fn postgres_polls_give_the_series_a_from_scratch_read_gives() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2]).await;
+    let pool = db.pool().await;
+    let store = PgStore::connect(&db.url).await.expect("store");
+    check_identity(&store, &runner(pool)).await;
 }
 
 #[tokio::test]
@@ -356,14 +363,5 @@ async fn sqlite_polls_give_the_series_a_from_scratch_read_gives() {
         .await
         .expect("schema");
     let store = SqliteStore::from_pool(pool.clone()).await.expect("store");
-    let exec = move |sql: String| -> futures_exec::Exec {
-        let pool = pool.clone();
-        Box::pin(async move {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&pool)
-                .await
-                .expect("app write");
-        })
-    };
-    check_identity(&store, &exec).await;
+    check_identity(&store, &runner(pool)).await;
 }
