@@ -239,13 +239,15 @@ fn buckets(series: &RevisionSeries) -> Buckets {
 }
 
 /// What the worker does at `now`: one poll, then the history still missing.
+/// Returns whether the poll sent the workspace rows.
 async fn poll_like_the_worker(
     store: &dyn Store,
     series: &mut RevisionSeries,
     workspaces: &mut Vec<Workspace>,
     now: NaiveDateTime,
-) {
+) -> bool {
     let read = store.poll(series.next_since(now), now).await.expect("poll");
+    let sent = read.workspaces.is_some();
     if let Some(list) = read.workspaces {
         *workspaces = list;
     }
@@ -257,11 +259,17 @@ async fn poll_like_the_worker(
             .expect("history");
         assert!(series.apply_history(chunk, end, now));
     }
+    sent
 }
 
 /// Runs the app for 45 simulated minutes after 30 hours of sparse history,
-/// comparing after every step.
-async fn check_identity(store: &dyn Store, exec: &dyn Fn(String) -> futures_exec::Exec) {
+/// comparing after every step. `fingerprint`: the store sends the
+/// workspace rows only when they changed (Postgres).
+async fn check_identity(
+    store: &dyn Store,
+    exec: &dyn Fn(String) -> futures_exec::Exec,
+    fingerprint: bool,
+) {
     let start = ts("2026-02-20 12:00:00");
     let mut app = App::new();
     exec(app.setup(start - Duration::hours(31))).await;
@@ -277,6 +285,7 @@ async fn check_identity(store: &dyn Store, exec: &dyn Fn(String) -> futures_exec
     let mut series = RevisionSeries::default();
     let mut workspaces = Vec::new();
     let mut compared_buckets = 0;
+    let mut rows_sent = 0;
     for step in 0..135 {
         let now = start + Duration::seconds(20 * step);
         exec(app.step(now)).await;
@@ -285,7 +294,8 @@ async fn check_identity(store: &dyn Store, exec: &dyn Fn(String) -> futures_exec
         }
         // The panel's clock runs a little after the app's writes.
         let seen = now + Duration::milliseconds(500);
-        poll_like_the_worker(store, &mut series, &mut workspaces, seen).await;
+        rows_sent +=
+            usize::from(poll_like_the_worker(store, &mut series, &mut workspaces, seen).await);
         assert!(series.is_complete(seen));
 
         let scratch_chunk = store
@@ -317,6 +327,16 @@ async fn check_identity(store: &dyn Store, exec: &dyn Fn(String) -> futures_exec
     assert!(totals.stuck > 0 && totals.ai_errors > 0, "{totals:?}");
     assert!(totals.uplift_n > 0, "{totals:?}");
     assert_eq!(workspaces.len(), 4);
+    if fingerprint {
+        // The first poll, each toggle flip and the new workspace sent rows;
+        // the rest did not (nothing changed).
+        assert!(
+            (5..60).contains(&rows_sent),
+            "{rows_sent} of 135 polls sent the rows"
+        );
+    } else {
+        assert_eq!(rows_sent, 135);
+    }
 }
 
 /// Boxed futures for the SQL runner (one per database).
@@ -346,7 +366,7 @@ async fn postgres_polls_give_the_series_a_from_scratch_read_gives() {
     db.apply(&[PG_V0, PG_V1, PG_V2]).await;
     let pool = db.pool().await;
     let store = PgStore::connect(&db.url).await.expect("store");
-    check_identity(&store, &runner(pool)).await;
+    check_identity(&store, &runner(pool), true).await;
 }
 
 #[tokio::test]
@@ -363,5 +383,5 @@ async fn sqlite_polls_give_the_series_a_from_scratch_read_gives() {
         .await
         .expect("schema");
     let store = SqliteStore::from_pool(pool.clone()).await.expect("store");
-    check_identity(&store, &runner(pool)).await;
+    check_identity(&store, &runner(pool), false).await;
 }

@@ -181,6 +181,16 @@ async fn postgres_v0_reports_missing_columns_instead_of_failing() {
         .await
         .expect("the series on V0");
     assert!(chunk.buckets.iter().all(|b| b.counts.attempted == 0));
+    // The live poll too: its one statement has no claims part on V0.
+    let poll = store
+        .poll(ts(WINDOW_START), ts(NOW))
+        .await
+        .expect("poll on V0");
+    assert_eq!(poll.workspaces, Some(ws));
+    assert_eq!(poll.series.buckets, chunk.buckets);
+    // Nothing changed: the second poll sends no workspace row.
+    let again = store.poll(ts(WINDOW_START), ts(NOW)).await.expect("poll");
+    assert_eq!(again.workspaces, None);
 }
 
 #[tokio::test]
