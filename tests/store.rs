@@ -254,6 +254,49 @@ async fn postgres_that_goes_away_gives_a_clear_error_and_recovers() {
 }
 
 #[tokio::test]
+async fn the_live_poll_survives_a_restart_and_says_clearly_when_the_server_is_down() {
+    let server = PgServer::start();
+    let url = server.admin_url();
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    for script in [PG_V0, PG_V1, DATA_BASE, DATA_REVISIONS] {
+        sqlx::raw_sql(script).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let store = PgStore::connect(&url).await.expect("connect");
+    let first = store.poll(ts(WINDOW_START), ts(NOW)).await.expect("poll");
+    assert_eq!(first.workspaces.map(|w| w.len()), Some(3));
+
+    // A restart between two polls: the poll's connection is dead; the
+    // poll opens a new one instead of reporting a database error.
+    server.stop();
+    server.start_again();
+    let after = store
+        .poll(ts(WINDOW_START), ts(NOW))
+        .await
+        .expect("a restart between polls is not an error");
+    assert_eq!(after.series, first.series);
+
+    // Down: a clear error, no credentials, and the next poll recovers.
+    server.stop();
+    let err = store
+        .poll(ts(WINDOW_START), ts(NOW))
+        .await
+        .expect_err("a stopped server cannot answer");
+    let text = err.to_string();
+    assert!(text.starts_with("reading the live poll failed"), "{text}");
+    server.start_again();
+    let back = store
+        .poll(ts(WINDOW_START), ts(NOW))
+        .await
+        .expect("recovers");
+    assert_eq!(back.series, first.series);
+
+    // Closed: the poll does not open a connection again.
+    store.close().await;
+    assert!(store.poll(ts(WINDOW_START), ts(NOW)).await.is_err());
+}
+
+#[tokio::test]
 async fn postgres_connect_errors_never_show_the_password() {
     let server = PgServer::start();
     let url = format!(

@@ -71,8 +71,8 @@ impl PgStore {
 
     /// Runs the live poll's statement on the poll's own connection (opened
     /// with the pool's options on first use). A connection that fails or
-    /// whose poll is cancelled (a timeout) is dropped; a dead one (the
-    /// server restarted) is replaced once before the poll gives up.
+    /// whose poll is cancelled (a timeout) is dropped; a dead one (cut, or
+    /// ended by a server restart) is replaced once before the poll gives up.
     async fn fetch_poll(
         &self,
         q: &'static str,
@@ -91,7 +91,7 @@ impl PgStore {
         };
         let params = (since, stuck, known);
         let rows = match run_poll(&mut conn, q, &params).await {
-            Err(sqlx::Error::Io(_) | sqlx::Error::Protocol(_)) if reused => {
+            Err(e) if reused && connection_gone(&e) => {
                 conn = self.open_poll_connection().await?;
                 run_poll(&mut conn, q, &params).await?
             }
@@ -121,6 +121,18 @@ impl PgStore {
             }
         }
         Ok(conn)
+    }
+}
+
+/// Whether an error says the connection itself is gone (cut, or ended by a
+/// server shutdown or restart: SQLSTATE class 08 and 57P), not the query.
+fn connection_gone(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
 
