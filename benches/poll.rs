@@ -397,6 +397,14 @@ async fn measure(admin_url: &str, drafts: usize) -> Option<Live> {
                 vec![first_since - Duration::hours(12), stuck, first_since],
             ),
         ];
+        // The session the poll's own connection has (its generic plan).
+        let mut conn = pool.acquire().await.expect("connection");
+        for setting in rollout_panel::adapters::store::POLL_SESSION {
+            sqlx::raw_sql(*setting)
+                .execute(&mut *conn)
+                .await
+                .expect("set");
+        }
         for (name, sql, params) in plans {
             let text = format!("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}");
             let mut q = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(text));
@@ -408,7 +416,7 @@ async fn measure(admin_url: &str, drafts: usize) -> Option<Live> {
                 q = q.bind(None::<String>);
             }
             let plan = q
-                .fetch_all(&pool)
+                .fetch_all(&mut *conn)
                 .await
                 .unwrap_or_else(|e| vec![(e.to_string(),)]);
             eprintln!("--- {name} ({drafts} drafts)");

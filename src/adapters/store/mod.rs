@@ -12,7 +12,7 @@ pub mod sql;
 mod sqlite;
 
 pub use poll::PollRead;
-pub use postgres::PgStore;
+pub use postgres::{POLL_SESSION, PgStore};
 pub use sqlite::SqliteStore;
 
 use crate::core::metrics::SeriesChunk;

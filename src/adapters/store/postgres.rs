@@ -166,7 +166,7 @@ async fn run_poll(
 /// (their start-up alone costs more than the poll) and hash aggregation
 /// (its table is sized by the generic estimate, which grows with the table
 /// rather than with the rows read).
-const POLL_SESSION: &[&str] = &[
+pub const POLL_SESSION: &[&str] = &[
     "SET jit = off",
     "SET plan_cache_mode = force_generic_plan",
     "SET max_parallel_workers_per_gather = 0",
