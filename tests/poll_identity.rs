@@ -385,3 +385,56 @@ async fn sqlite_polls_give_the_series_a_from_scratch_read_gives() {
     let store = SqliteStore::from_pool(pool.clone()).await.expect("store");
     check_identity(&store, &runner(pool), false).await;
 }
+
+/// A 72-hour read that fails (here: a table it reads is locked past the
+/// lock timeout) fails the refresh, but the live poll's numbers it read at
+/// the same time are kept: a slow scan does not freeze the live view.
+#[tokio::test]
+async fn a_failing_72_hour_read_does_not_stop_the_live_poll() {
+    use rollout_panel::worker::{Snapshot, read_db_once};
+    let db = TestDb::create().await;
+    db.apply(&[
+        PG_V0,
+        PG_V1,
+        PG_V2,
+        common::DATA_BASE,
+        common::DATA_REVISIONS,
+    ])
+    .await;
+    let store = PgStore::connect(&db.url).await.expect("store");
+    // Someone holds the artifacts table (the revision path reads it).
+    let pool = db.pool().await;
+    let mut locker = pool.begin().await.expect("transaction");
+    sqlx::raw_sql(r#"LOCK TABLE "DraftPipelineArtifact" IN ACCESS EXCLUSIVE MODE"#)
+        .execute(&mut *locker)
+        .await
+        .expect("lock");
+    let now = ts("2026-02-22 12:00:00");
+    let mut snapshot = Snapshot::for_profile("production");
+    let err = read_db_once(
+        &store,
+        std::time::Duration::from_secs(20),
+        now,
+        &mut snapshot,
+    )
+    .await
+    .expect_err("the revision path cannot be read while the table is locked");
+    assert!(err.to_string().contains("loop_error"), "{err}");
+    // The poll's part is there: every workspace and the newest hour.
+    assert_eq!(snapshot.workspaces.len(), 3);
+    assert!(snapshot.series.from().is_some());
+    assert!(
+        snapshot.counts_72h_at.is_none(),
+        "the 72-hour reads are not"
+    );
+    locker.rollback().await.expect("unlock");
+    read_db_once(
+        &store,
+        std::time::Duration::from_secs(20),
+        now,
+        &mut snapshot,
+    )
+    .await
+    .expect("once the lock is gone");
+    assert_eq!(snapshot.counts_72h_at, Some(now));
+}

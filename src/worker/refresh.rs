@@ -28,7 +28,8 @@ pub const RECHECK_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One read of the database into the snapshot, as every refresh does; on
-/// error the snapshot keeps what it had. The live poll (one statement: the
+/// error the snapshot keeps what it had (the live poll's part is kept when
+/// only a 72-hour read failed). The live poll (one statement: the
 /// workspaces and the series' tail from the watermark — the newest hour on
 /// the first poll, the rest follows through [`read_history_piece`]) and,
 /// once a minute, the 72-hour reads run at the same time, each bounded.
@@ -68,12 +69,20 @@ pub async fn read_db_once(
         )?;
         Ok(Some(read))
     };
-    let ((poll, latency), window) = tokio::try_join!(poll, window)?;
+    // The live poll is applied even when a 72-hour read fails or times out
+    // (a slow scan must not stop the live numbers); the failure is still
+    // this read's error.
+    let (poll, window) = tokio::join!(poll, window);
+    let (poll, latency) = poll?;
     snapshot.schema = Some(store.schema().clone());
     if let Some(workspaces) = poll.workspaces {
         snapshot.workspaces = workspaces;
     }
-    if let Some((counts, claims, loops, path)) = window {
+    // The series has evaluations and AI errors on every schema (V0 too:
+    // without the revision columns it has no claims).
+    snapshot.series.apply(poll.series, now);
+    snapshot.db.latency_ms = Some(latency.as_millis() as u64);
+    if let Some((counts, claims, loops, path)) = window? {
         snapshot.counts_72h = counts;
         snapshot.claims = Arc::new(claims);
         snapshot.loops = Arc::new(loops);
@@ -85,10 +94,6 @@ pub async fn read_db_once(
         ));
         snapshot.counts_72h_at = Some(now);
     }
-    // The series has evaluations and AI errors on every schema (V0 too:
-    // without the revision columns it has no claims).
-    snapshot.series.apply(poll.series, now);
-    snapshot.db.latency_ms = Some(latency.as_millis() as u64);
     Ok(())
 }
 
