@@ -170,17 +170,15 @@ impl SplitSeries {
 impl SplitSeries {
     /// The newest `minutes` minutes (all of them when there are fewer).
     pub fn tail(&self, minutes: usize) -> SplitSeries {
-        let from = self.minutes.len().saturating_sub(minutes);
-        SplitSeries {
-            minutes: self.minutes[from..].to_vec(),
-            canary: self.canary[from..].to_vec(),
-            rest: self.rest[from..].to_vec(),
-        }
+        self.slice_from(self.minutes.len().saturating_sub(minutes))
     }
 
     /// The minutes from `minute` on (all of them when it is older).
     pub fn since(&self, minute: UtcNaive) -> SplitSeries {
-        let from = self.minutes.partition_point(|m| *m < minute);
+        self.slice_from(self.minutes.partition_point(|m| *m < minute))
+    }
+
+    fn slice_from(&self, from: usize) -> SplitSeries {
         SplitSeries {
             minutes: self.minutes[from..].to_vec(),
             canary: self.canary[from..].to_vec(),
@@ -217,6 +215,12 @@ impl SplitSeries {
     }
 }
 
+/// Where the canary's own baseline starts: the same length of time before
+/// `start` as has passed since it.
+pub fn baseline_start(start: UtcNaive, now: UtcNaive) -> UtcNaive {
+    start - (now - start).max(Duration::zero())
+}
+
 /// The canary verdict's three arms from per-minute buckets: the canary since
 /// `start`; the canary over the same length of time before `start`; every
 /// other workspace since `start` (minute resolution, evaluated drafts).
@@ -227,7 +231,7 @@ pub fn canary_arms<'a>(
     now: UtcNaive,
 ) -> (Arm, Arm, Arm) {
     let start_minute = floor_minute(start);
-    let before_from = floor_minute(start - (now - start).max(Duration::zero()));
+    let before_from = floor_minute(baseline_start(start, now));
     let (mut after, mut before, mut others) = (Arm::default(), Arm::default(), Arm::default());
     for (minute, client, stats) in buckets {
         let arm = match (canary.contains(client), minute >= start_minute) {
@@ -286,8 +290,7 @@ impl RevisionSeries {
 
     /// Whether every minute of the retained window has been read.
     pub fn is_complete(&self, now: UtcNaive) -> bool {
-        self.from
-            .is_some_and(|from| from <= floor_minute(now - RETAIN))
+        self.covers(now - RETAIN)
     }
 
     /// Whether every minute from `at` on has been read.

@@ -400,9 +400,9 @@ impl Worker {
             crate::ops::metrics::canary_start(&snap.workspaces, &snap.audit, &snap.claims).map(
                 |(start, start_from)| {
                     let (after, before, others) = snap.series.canary_arms(&canary, start, now);
-                    // The arms count from the same length of time before
-                    // the start (within the retained window).
-                    let needed = (start - (now - start).max(ChronoDuration::zero()))
+                    // The arms count from the canary's baseline on (within
+                    // the retained window).
+                    let needed = crate::core::metrics::baseline_start(start, now)
                         .max(now - crate::core::metrics::RETAIN);
                     CanaryArms {
                         start,

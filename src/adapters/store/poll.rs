@@ -204,6 +204,64 @@ impl PollCache {
     }
 }
 
+/// One part of the union: every column's expression, typed NULL where the
+/// part has none. Every part names its columns (the union takes the first
+/// part's names), in [`PollRow`]'s order.
+struct Part<'a> {
+    kind: u8,
+    ord: &'a str,
+    minute: &'a str,
+    client: &'a str,
+    lead: &'a str,
+    name: &'a str,
+    has_row: &'a str,
+    enabled: &'a str,
+    updated_at: &'a str,
+    n: [&'a str; 4],
+    uplift_sum: &'a str,
+    max_stamp: &'a str,
+}
+
+impl Default for Part<'_> {
+    fn default() -> Self {
+        Self {
+            kind: 0,
+            ord: "CAST(0 AS BIGINT)",
+            minute: NULL_TS,
+            client: NULL_TEXT,
+            lead: NULL_TEXT,
+            name: NULL_TEXT,
+            has_row: NULL_BOOL,
+            enabled: NULL_BOOL,
+            updated_at: NULL_TS,
+            n: [NULL_INT; 4],
+            uplift_sum: NULL_FLOAT,
+            max_stamp: NULL_TS,
+        }
+    }
+}
+
+impl Part<'_> {
+    /// The part's SELECT list over `from`.
+    fn select(&self, from: &str) -> String {
+        let [n1, n2, n3, n4] = self.n;
+        format!(
+            "SELECT CAST({} AS BIGINT) AS kind, {} AS ord, {} AS minute, {} AS client, {} AS lead, {} AS name, {} AS has_row, {} AS enabled, {} AS updated_at, {n1} AS n1, {n2} AS n2, {n3} AS n3, {n4} AS n4, {} AS uplift_sum, {} AS max_stamp\n{from}",
+            self.kind,
+            self.ord,
+            self.minute,
+            self.client,
+            self.lead,
+            self.name,
+            self.has_row,
+            self.enabled,
+            self.updated_at,
+            self.uplift_sum,
+            self.max_stamp,
+        )
+    }
+}
+
 fn compose(dialect: Dialect, shape: Shape) -> String {
     let [plain_claims, evaluated, errors, failure_claims] = match dialect {
         Dialect::Postgres => sql::PG_SERIES,
@@ -212,82 +270,102 @@ fn compose(dialect: Dialect, shape: Shape) -> String {
     let mut parts = Vec::new();
     let mut with = String::new();
     if shape.workspaces {
-        let enabled = if shape.toggle {
-            r#"ws."autoSendRevisionEnabled""#
-        } else {
-            NULL_BOOL
-        };
         // Postgres: the rows only when the fingerprint differs from `$4`
         // (a one-time filter: the join and sort do not run otherwise).
         let gate = match dialect {
             Dialect::Postgres => {
                 with = format!("WITH fp AS (SELECT {FINGERPRINT} AS v)\n");
-                parts.push(format!(
-                    "SELECT CAST(4 AS BIGINT) AS kind, CAST(0 AS BIGINT) AS ord, {NULL_TS} AS minute, {NULL_TEXT} AS client, {NULL_TEXT} AS lead, fp.v AS name, {NULL_BOOL} AS has_row, {NULL_BOOL} AS enabled, {NULL_TS} AS updated_at, {NULL_INT} AS n1, {NULL_INT} AS n2, {NULL_INT} AS n3, {NULL_INT} AS n4, {NULL_FLOAT} AS uplift_sum, {NULL_TS} AS max_stamp\nFROM fp"
-                ));
+                parts.push(
+                    Part {
+                        kind: 4,
+                        name: "fp.v",
+                        ..Part::default()
+                    }
+                    .select("FROM fp"),
+                );
                 "\nWHERE (SELECT fp.v FROM fp) IS DISTINCT FROM CAST($4 AS TEXT)"
             }
             Dialect::Sqlite => "",
         };
-        parts.push(format!(
-            r#"SELECT CAST(0 AS BIGINT) AS kind, CAST(row_number() OVER (ORDER BY c."name", c."id") AS BIGINT) AS ord, {NULL_TS} AS minute, c."id" AS client, {NULL_TEXT} AS lead, c."name" AS name, (ws."id" IS NOT NULL) AS has_row, {enabled} AS enabled, ws."updatedAt" AS updated_at, {NULL_INT} AS n1, {NULL_INT} AS n2, {NULL_INT} AS n3, {NULL_INT} AS n4, {NULL_FLOAT} AS uplift_sum, {NULL_TS} AS max_stamp
-FROM "Client" c
+        parts.push(
+            Part {
+                kind: 0,
+                ord: r#"CAST(row_number() OVER (ORDER BY c."name", c."id") AS BIGINT)"#,
+                client: r#"c."id""#,
+                name: r#"c."name""#,
+                has_row: r#"(ws."id" IS NOT NULL)"#,
+                enabled: if shape.toggle {
+                    r#"ws."autoSendRevisionEnabled""#
+                } else {
+                    NULL_BOOL
+                },
+                updated_at: r#"ws."updatedAt""#,
+                ..Part::default()
+            }
+            .select(&format!(
+                r#"FROM "Client" c
 LEFT JOIN "WorkspaceSettings" ws ON ws."clientId" = c."id"{gate}"#
-        ));
+            )),
+        );
     }
-    // Every part names its columns: the union takes the first part's names.
-    let row = |kind: u8, client: &str, lead: &str, n: [&str; 4], uplift: &str| {
-        format!(
-            "SELECT CAST({kind} AS BIGINT) AS kind, CAST(0 AS BIGINT) AS ord, s.minute AS minute, {client} AS client, {lead} AS lead, {NULL_TEXT} AS name, {NULL_BOOL} AS has_row, {NULL_BOOL} AS enabled, {NULL_TS} AS updated_at, {} AS n1, {} AS n2, {} AS n3, {} AS n4, {uplift} AS uplift_sum, s.max_stamp AS max_stamp",
-            n[0], n[1], n[2], n[3]
-        )
-    };
     if let Some(failures) = shape.claims {
         let claims = if failures {
             failure_claims
         } else {
             plain_claims
         };
-        parts.push(format!(
-            "{}\nFROM ({claims}) s",
-            row(
-                1,
-                "s.client",
-                NULL_TEXT,
-                ["s.attempted", "s.applied", "s.stuck", "s.uplift_n"],
-                "s.uplift_sum"
-            )
-        ));
+        parts.push(
+            Part {
+                kind: 1,
+                minute: "s.minute",
+                client: "s.client",
+                n: ["s.attempted", "s.applied", "s.stuck", "s.uplift_n"],
+                uplift_sum: "s.uplift_sum",
+                max_stamp: "s.max_stamp",
+                ..Part::default()
+            }
+            .select(&format!("FROM ({claims}) s")),
+        );
     }
     // One row per evaluation: the action in `name`, the stamp in `max_stamp`.
-    parts.push(format!(
-        "SELECT CAST(2 AS BIGINT) AS kind, CAST(0 AS BIGINT) AS ord, s.minute AS minute, {NULL_TEXT} AS client, s.lead AS lead, s.action AS name, {NULL_BOOL} AS has_row, {NULL_BOOL} AS enabled, {NULL_TS} AS updated_at, {NULL_INT} AS n1, {NULL_INT} AS n2, {NULL_INT} AS n3, {NULL_INT} AS n4, {NULL_FLOAT} AS uplift_sum, s.stamp AS max_stamp\nFROM ({evaluated}) s"
-    ));
+    parts.push(
+        Part {
+            kind: 2,
+            minute: "s.minute",
+            lead: "s.lead",
+            name: "s.action",
+            max_stamp: "s.stamp",
+            ..Part::default()
+        }
+        .select(&format!("FROM ({evaluated}) s")),
+    );
     if shape.errors {
-        parts.push(format!(
-            "{}\nFROM ({errors}) s",
-            row(
-                3,
-                r#"s."clientId""#,
-                NULL_TEXT,
-                ["s.errors", NULL_INT, NULL_INT, NULL_INT],
-                NULL_FLOAT
-            )
-        ));
+        parts.push(
+            Part {
+                kind: 3,
+                minute: "s.minute",
+                client: r#"s."clientId""#,
+                n: ["s.errors", NULL_INT, NULL_INT, NULL_INT],
+                max_stamp: "s.max_stamp",
+                ..Part::default()
+            }
+            .select(&format!("FROM ({errors}) s")),
+        );
     }
     with + &parts.join("\nUNION ALL\n")
 }
 
-static PG_STATEMENTS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    Shape::all()
-        .map(|shape| compose(Dialect::Postgres, shape))
-        .collect()
-});
-static SQLITE_STATEMENTS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    Shape::all()
-        .map(|shape| compose(Dialect::Sqlite, shape))
-        .collect()
-});
+/// Every shape's statement in a dialect, at its shape's index.
+fn statements(dialect: Dialect) -> Vec<String> {
+    let mut out = vec![String::new(); Shape::all().count()];
+    for shape in Shape::all() {
+        out[shape.index()] = compose(dialect, shape);
+    }
+    out
+}
+
+static PG_STATEMENTS: LazyLock<Vec<String>> = LazyLock::new(|| statements(Dialect::Postgres));
+static SQLITE_STATEMENTS: LazyLock<Vec<String>> = LazyLock::new(|| statements(Dialect::Sqlite));
 
 /// The statement for this dialect and schema: with the workspaces (a live
 /// poll) or without (a series range). Parameters: 1 the range's start

@@ -731,9 +731,7 @@ macro_rules! impl_store {
                     .fetch_all(&self.pool)
                     .await
                     .map_err(|e| $crate::adapters::store::StoreError::query("revision series", e))?;
-                self.resolve_leads(&rows).await?;
-                let mut cache = poll::lock(&self.cache);
-                Ok(poll::assemble(rows, since, &self.report, &mut cache, false).1)
+                Ok(self.assemble(rows, since, false).await?.1)
             }
 
             async fn poll(
@@ -748,9 +746,7 @@ macro_rules! impl_store {
                     .fetch_poll(q, since, now - $crate::core::metrics::STUCK_AFTER, known)
                     .await
                     .map_err(|e| $crate::adapters::store::StoreError::query("the live poll", e))?;
-                self.resolve_leads(&rows).await?;
-                let mut cache = poll::lock(&self.cache);
-                let (workspaces, series) = poll::assemble(rows, since, &self.report, &mut cache, true);
+                let (workspaces, series) = self.assemble(rows, since, true).await?;
                 Ok($crate::adapters::store::PollRead {
                     workspaces,
                     series,
@@ -759,14 +755,24 @@ macro_rules! impl_store {
         }
 
         impl $ty {
-            /// Looks up the workspace of the evaluations' leads the cache
+            /// The union's rows as workspaces and a series chunk
+            /// (`poll::assemble`), after
+            /// looking up the workspace of the evaluations' leads the cache
             /// does not know yet (none in a steady poll).
-            async fn resolve_leads(
+            async fn assemble(
                 &self,
-                rows: &[$crate::adapters::store::poll::PollRow],
-            ) -> Result<(), $crate::adapters::store::StoreError> {
+                rows: Vec<$crate::adapters::store::poll::PollRow>,
+                since: $crate::core::time::UtcNaive,
+                with_workspaces: bool,
+            ) -> Result<
+                (
+                    Option<Vec<$crate::core::workspace::Workspace>>,
+                    $crate::core::metrics::SeriesChunk,
+                ),
+                $crate::adapters::store::StoreError,
+            > {
                 use $crate::adapters::store::poll;
-                let unknown = poll::lock(&self.cache).unknown_leads(rows);
+                let unknown = poll::lock(&self.cache).unknown_leads(&rows);
                 for chunk in unknown.chunks(10_000) {
                     // Serialising strings cannot fail; "[]" would find nothing.
                     let json = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".to_owned());
@@ -777,7 +783,8 @@ macro_rules! impl_store {
                         .map_err(|e| $crate::adapters::store::StoreError::query("the leads' workspaces", e))?;
                     poll::lock(&self.cache).add_leads(found);
                 }
-                Ok(())
+                let mut cache = poll::lock(&self.cache);
+                Ok(poll::assemble(rows, since, &self.report, &mut cache, with_workspaces))
             }
         }
     };

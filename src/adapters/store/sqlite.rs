@@ -24,9 +24,7 @@ impl SqliteStore {
             cache: Default::default(),
         })
     }
-}
 
-impl SqliteStore {
     /// Nothing to close besides the pool.
     async fn close_poll(&self) {}
 
