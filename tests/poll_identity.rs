@@ -71,19 +71,36 @@ impl App {
         }
     }
 
+    /// A workspace `c` and its three leads (`c-l0`..`c-l2`).
+    fn workspace(c: &str, name: &str, user: &str, at: NaiveDateTime) -> String {
+        let mut sql = format!(
+            r#"INSERT INTO "Client" ("id", "name", "userId", "updatedAt") VALUES ('{c}', '{name}', '{user}', {});"#,
+            lit(at)
+        );
+        for l in 0..3 {
+            sql += &format!(
+                r#"INSERT INTO "Lead" ("id", "clientId", "updatedAt") VALUES ('{c}-l{l}', '{c}', {});"#,
+                lit(at)
+            );
+        }
+        sql
+    }
+
+    /// An `AIInteraction` error row of `feature`.
+    fn error_row(&mut self, client: &str, lead: &str, feature: &str, at: NaiveDateTime) -> String {
+        self.interactions += 1;
+        format!(
+            r#"INSERT INTO "AIInteraction" ("id", "clientId", "leadId", "featureId", "model", "apiType", "status", "createdAt")
+               VALUES ('i{}', '{client}', '{lead}', '{feature}', 'gpt-5.2', 'responses', 'error', {});"#,
+            self.interactions,
+            lit(at)
+        )
+    }
+
     fn setup(&self, start: NaiveDateTime) -> String {
         let mut sql = String::new();
         for (i, c) in self.workspaces.iter().enumerate() {
-            sql += &format!(
-                r#"INSERT INTO "Client" ("id", "name", "userId", "updatedAt") VALUES ('{c}', 'Workspace {i}', 'u{i}', {});"#,
-                lit(start)
-            );
-            for l in 0..3 {
-                sql += &format!(
-                    r#"INSERT INTO "Lead" ("id", "clientId", "updatedAt") VALUES ('{c}-l{l}', '{c}', {});"#,
-                    lit(start)
-                );
-            }
+            sql += &Self::workspace(c, &format!("Workspace {i}"), &format!("u{i}"), start);
         }
         // c0 has revision on, c1 off, c2 has no settings row.
         sql += &format!(
@@ -177,15 +194,7 @@ impl App {
                     );
                 }
                 // The reviser failed: its error row, no confidence.
-                2 => {
-                    self.interactions += 1;
-                    sql += &format!(
-                        r#"INSERT INTO "AIInteraction" ("id", "clientId", "leadId", "featureId", "model", "apiType", "status", "createdAt")
-                           VALUES ('i{}', '{client}', '{lead}', 'auto_send.revise', 'gpt-5.2', 'responses', 'error', {});"#,
-                        self.interactions,
-                        lit(now)
-                    );
-                }
+                2 => sql += &self.error_row(client, lead, "auto_send.revise", now),
                 // Nothing: stuck once five minutes have passed.
                 _ => {}
             }
@@ -194,13 +203,7 @@ impl App {
         // Context-selection errors are not the reviser's.
         if self.rng.below(4) == 0 {
             let (lead, client) = self.lead();
-            self.interactions += 1;
-            sql += &format!(
-                r#"INSERT INTO "AIInteraction" ("id", "clientId", "leadId", "featureId", "model", "apiType", "status", "createdAt")
-                   VALUES ('i{}', '{client}', '{lead}', 'auto_send.context_select', 'gpt-5.2', 'responses', 'error', {});"#,
-                self.interactions,
-                lit(now)
-            );
+            sql += &self.error_row(&client, &lead, "auto_send.context_select", now);
         }
         // A toggle flips now and then.
         if self.rng.below(12) == 0 {
@@ -215,17 +218,7 @@ impl App {
     /// A workspace added while the panel polls.
     fn add_workspace(&mut self, now: NaiveDateTime) -> String {
         self.workspaces.push("c3".to_owned());
-        let mut sql = format!(
-            r#"INSERT INTO "Client" ("id", "name", "userId", "updatedAt") VALUES ('c3', 'A new workspace', 'u3', {});"#,
-            lit(now)
-        );
-        for l in 0..3 {
-            sql += &format!(
-                r#"INSERT INTO "Lead" ("id", "clientId", "updatedAt") VALUES ('c3-l{l}', 'c3', {});"#,
-                lit(now)
-            );
-        }
-        sql
+        Self::workspace("c3", "A new workspace", "u3", now)
     }
 }
 

@@ -221,8 +221,9 @@ async fn postgres_session_time_zone_does_not_move_the_window() {
     assert_eq!(got["c-beta"], counts(2, 1));
 }
 
-#[tokio::test]
-async fn postgres_that_goes_away_gives_a_clear_error_and_recovers() {
+/// A private server (one a test may stop) holding the revision fixtures,
+/// and a store on it.
+async fn server_with_revisions() -> (PgServer, PgStore) {
     let server = PgServer::start();
     let url = server.admin_url();
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
@@ -231,6 +232,12 @@ async fn postgres_that_goes_away_gives_a_clear_error_and_recovers() {
     }
     pool.close().await;
     let store = PgStore::connect(&url).await.expect("connect");
+    (server, store)
+}
+
+#[tokio::test]
+async fn postgres_that_goes_away_gives_a_clear_error_and_recovers() {
+    let (server, store) = server_with_revisions().await;
     assert_eq!(
         store.revision_counts(ts(WINDOW_START)).await.unwrap().len(),
         3
@@ -255,14 +262,7 @@ async fn postgres_that_goes_away_gives_a_clear_error_and_recovers() {
 
 #[tokio::test]
 async fn the_live_poll_survives_a_restart_and_says_clearly_when_the_server_is_down() {
-    let server = PgServer::start();
-    let url = server.admin_url();
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    for script in [PG_V0, PG_V1, DATA_BASE, DATA_REVISIONS] {
-        sqlx::raw_sql(script).execute(&pool).await.unwrap();
-    }
-    pool.close().await;
-    let store = PgStore::connect(&url).await.expect("connect");
+    let (server, store) = server_with_revisions().await;
     let first = store.poll(ts(WINDOW_START), ts(NOW)).await.expect("poll");
     assert_eq!(first.workspaces.map(|w| w.len()), Some(3));
 
