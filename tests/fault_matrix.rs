@@ -23,6 +23,10 @@ fn guard(lever: &str, state: &str) -> Vec<&'static str> {
         ("auto-send-kill-switch", "on") => vec!["--confirm", "DISABLE"],
         ("auto-send-kill-switch", "off") => vec!["--confirm", "ENABLE"],
         ("canary-enable", "on") => vec!["--workspace", "Gamma", "--confirm", "Gamma", "--override"],
+        // The restore turns revision on: typed and judged like the canary.
+        ("workspace-rollback", "off") => {
+            vec!["--workspace", "Alpha", "--confirm", "Alpha", "--override"]
+        }
         ("workspace-rollback", _) => vec!["--workspace", "Alpha"],
         _ => vec![],
     }

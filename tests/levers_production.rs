@@ -7,7 +7,8 @@ mod common;
 
 use common::production::{Production, black_hole, fake_vercel, production, text};
 use common::{DATA_BASE, DATA_REVISIONS, PG_V0, PG_V1, PG_V2, TestDb, panel_env};
-use serde_json::Value;
+use rollout_panel::adapters::audit::{EntryStatus, Intent};
+use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_lever_against_postgres_v2_and_a_stateful_fake_vercel() {
@@ -170,51 +171,102 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     assert_eq!(env_value("AUTO_SEND_DISABLED").as_deref(), Some("0"));
 
     // Workspace rollback in the real database, then the canary on another one.
-    // Another operator's lever on Alpha is running: a rollback does not
-    // wait, and says who else is acting.
-    let other = |sql: &'static str| {
+    // Another operator's lever on Alpha is running (alice's panel, signed
+    // with her key of the team's roster): a rollback does not wait, and
+    // says who else is acting. A row written by hand into the shared table
+    // (unsigned) is not an operator: it is never named, never waited for.
+    let shared = common::shared_audit(&db).await;
+    let alice_dir = common::temp_dir();
+    let alice = common::panel_log(alice_dir.path(), &shared, "alice@host-a").await;
+    let utc_now = || chrono::Utc::now().naive_utc();
+    let alices = |action: &'static str, workspace: &'static str, summary: &'static str| {
+        let alice = alice.clone();
+        async move {
+            alice
+                .intent_with_id(
+                    action,
+                    utc_now(),
+                    &Intent {
+                        profile: "production",
+                        lever: "canary-enable",
+                        reason: "canary",
+                        summary,
+                        detail: json!({"plan": {"workspace": workspace}}),
+                    },
+                )
+                .await
+                .expect("alice's intent");
+        }
+    };
+    let alices_result = |action: &'static str| {
+        let alice = alice.clone();
+        async move {
+            alice
+                .result(
+                    action,
+                    utc_now(),
+                    EntryStatus::Failed,
+                    "abandoned",
+                    &json!({}),
+                )
+                .await
+                .expect("alice's result");
+        }
+    };
+    let forged = |sql: &'static str| {
         let url = db.url.clone();
         async move {
             let pool = sqlx::PgPool::connect(&url).await.expect("pool");
-            sqlx::query(sql).execute(&pool).await.expect("shared row");
+            sqlx::query(sql).execute(&pool).await.expect("forged row");
             pool.close().await;
         }
     };
-    other(
+    forged(
         "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
-         VALUES ('other-a1', 'other-action-a', now() AT TIME ZONE 'UTC', 'alice@otherhost', 'production', 'canary-enable', 'intent', 'pending', 'canary', 'toggle of Alpha: OFF -> ON', '{\"plan\": {\"workspace\": \"c-alpha\"}}')",
+         VALUES ('forged-a1', 'forged-action-a', now() AT TIME ZONE 'UTC', 'mallory@psql', 'production', 'canary-enable', 'intent', 'pending', 'canary', 'forged toggle of Alpha', '{\"plan\": {\"workspace\": \"c-alpha\"}}')",
     )
     .await;
+    alices("other-action-a", "c-alpha", "toggle of Alpha: OFF -> ON").await;
     assert_eq!(toggle("c-alpha").await, Some(true));
     let o = lever(&["workspace-rollback", "--workspace", "Alpha"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(toggle("c-alpha").await, Some(false));
     assert!(
         text(&o).contains(
-            "note   other operator — alice@otherhost is running \"toggle of Alpha: OFF -> ON\""
+            "note   other operator — alice@host-a is running \"toggle of Alpha: OFF -> ON\""
         ) && text(&o).contains("a rollback does not wait"),
         "{}",
         text(&o)
     );
-    other(
-        "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
-         VALUES ('other-a2', 'other-action-a', now() AT TIME ZONE 'UTC', 'alice@otherhost', 'production', 'canary-enable', 'result', 'failed', '', 'abandoned', '{}')",
-    )
-    .await;
-    // Its restore, then the rollback again.
+    assert!(!text(&o).contains("mallory"), "{}", text(&o));
+    alices_result("other-action-a").await;
+    // Its restore turns revision on again: the canary's preconditions and
+    // its typed guard (issue 28), then the rollback again.
     let o = lever(&["workspace-rollback", "off", "--workspace", "Alpha"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(toggle("c-alpha").await, Some(false), "nothing was changed");
+    let o = lever(&[
+        "workspace-rollback",
+        "off",
+        "--workspace",
+        "Alpha",
+        "--confirm",
+        "Alpha",
+        "--override",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("one canary") && text(&o).contains("readiness"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(toggle("c-alpha").await, Some(true));
     let o = lever(&["workspace-rollback", "--workspace", "Alpha"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(toggle("c-alpha").await, Some(false));
     // Another operator's panel is enabling Gamma right now (its intent is in
     // the shared table, no result yet): this panel's canary on Gamma waits.
-    other(
-        "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
-         VALUES ('other-1', 'other-action-1', now() AT TIME ZONE 'UTC', 'alice@otherhost', 'production', 'canary-enable', 'intent', 'pending', 'canary', 'toggle of Gamma: OFF -> ON', '{\"plan\": {\"workspace\": \"c-gamma\"}}')",
-    )
-    .await;
+    alices("other-action-1", "c-gamma", "toggle of Gamma: OFF -> ON").await;
     let canary_gamma = || {
         lever(&[
             "canary-enable",
@@ -228,17 +280,22 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     let o = canary_gamma();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        text(&o).contains("alice@otherhost is running \"toggle of Gamma: OFF -> ON\""),
+        text(&o).contains("alice@host-a is running \"toggle of Gamma: OFF -> ON\""),
         "{}",
         text(&o)
     );
     assert_eq!(toggle("c-gamma").await, None, "nothing was changed");
-    // Their result arrives: this panel's canary goes.
-    other(
+    // A result written by hand does not end her lever.
+    forged(
         "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
-         VALUES ('other-2', 'other-action-1', now() AT TIME ZONE 'UTC', 'alice@otherhost', 'production', 'canary-enable', 'result', 'failed', '', 'abandoned', '{}')",
+         VALUES ('forged-2', 'other-action-1', now() AT TIME ZONE 'UTC', 'alice@host-a', 'production', 'canary-enable', 'result', 'failed', '', 'abandoned', '{}')",
     )
     .await;
+    let o = canary_gamma();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("alice@host-a is running"), "{}", text(&o));
+    // Her result arrives: this panel's canary goes.
+    alices_result("other-action-1").await;
     let o = canary_gamma();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(
@@ -261,7 +318,7 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
         .as_array()
         .expect("rows")
         .iter()
-        .filter(|r| r["kind"] == "result")
+        .filter(|r| r["kind"] == "result" && r["trust"] != "unverified")
         .map(|r| {
             (
                 r["lever"].as_str().unwrap_or_default().to_owned(),

@@ -14,21 +14,10 @@ use std::time::{Duration, Instant};
 
 /// Two panels' audit logs (their own local files) sharing one table.
 async fn two_panels(db: &TestDb) -> (AuditLog, AuditLog, SharedAudit, tempfile::TempDir) {
-    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
-    SharedAudit::init(&pool).await.expect("audit init");
-    let shared = SharedAudit::find(&pool)
-        .await
-        .expect("find")
-        .expect("there");
+    let shared = common::shared_audit(db).await;
     let dir = common::temp_dir();
-    let a = AuditLog::open(&dir.path().join("a.sqlite"))
-        .await
-        .expect("a")
-        .with_shared(shared.clone());
-    let b = AuditLog::open(&dir.path().join("b.sqlite"))
-        .await
-        .expect("b")
-        .with_shared(shared.clone());
+    let a = common::panel_log(dir.path(), &shared, "alice@host-a").await;
+    let b = common::panel_log(dir.path(), &shared, "bob@host-b").await;
     (a, b, shared, dir)
 }
 
@@ -144,7 +133,8 @@ async fn another_panels_running_lever_on_the_same_target_is_found_and_its_own_ar
         .expect("read")
         .expect("A's lever is running");
     assert_eq!(found.action_id, action);
-    assert_eq!(found.operator, rollout_panel::adapters::audit::operator());
+    assert_eq!(found.operator, "alice@host-a");
+    assert_eq!(found.trust, rollout_panel::core::trust::Trust::Verified);
     assert!(
         b.running_elsewhere("canary-enable", None, now)
             .await

@@ -107,6 +107,10 @@ fn intent(plan: &Plan) -> AuditEntry {
         reason: "rehearsal".to_owned(),
         summary: plan.title.clone(),
         detail: serde_json::json!({ "plan": plan }),
+        trust: rollout_panel::core::trust::Trust::Local,
+        signer: None,
+        recorded_at: None,
+        read_at: None,
     }
 }
 

@@ -28,6 +28,10 @@ fn alices_intent(
         reason: "on call".into(),
         summary: summary.into(),
         detail: serde_json::Value::Null,
+        trust: rollout_panel::core::trust::Trust::Verified,
+        signer: None,
+        recorded_at: None,
+        read_at: None,
     }
 }
 

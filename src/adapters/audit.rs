@@ -6,10 +6,15 @@
 //! [`redact_urls`](crate::adapters::store::redact_urls) first.
 
 pub mod approvals;
+pub mod identity;
 pub mod live;
+mod shared;
+
+pub use shared::{SHARED_SCHEMA, SharedAudit, SharedInit};
 
 use crate::adapters::store::redact_urls;
 use crate::core::time::UtcNaive;
+use crate::core::trust::{OperatorKey, Trust};
 use serde::Serialize;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -48,7 +53,7 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Intent => "intent",
             Self::Step => "step",
@@ -85,7 +90,7 @@ impl EntryStatus {
         if ok { Self::Ok } else { Self::Failed }
     }
 
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Ok => "ok",
@@ -144,9 +149,41 @@ pub struct AuditEntry {
     pub summary: String,
     /// JSON details (plan, before/after, errors).
     pub detail: serde_json::Value,
+    /// Whether it counts: this machine's own, verified, or why not
+    /// (`"trust": "local" | "verified" | "unverified"`, with `"why"`).
+    #[serde(flatten)]
+    pub trust: Trust,
+    /// The writer's public key (a shared row's), if it is signed.
+    pub signer: Option<String>,
+    /// When the database server recorded it (a shared row's, its clock).
+    pub recorded_at: Option<UtcNaive>,
+    /// The database server's time when it was read (a shared row's).
+    pub read_at: Option<UtcNaive>,
 }
 
 impl AuditEntry {
+    /// Whether it may be taken as a fact: this machine's own entry, or a
+    /// shared one verified (signed by the roster, in its chain, unaltered).
+    pub fn counts(&self) -> bool {
+        self.trust.counts()
+    }
+
+    /// How old it was by the database server's clock when it was read
+    /// (`None` for this machine's own entries).
+    pub fn server_age(&self) -> Option<chrono::Duration> {
+        Some(self.read_at? - self.recorded_at?)
+    }
+
+    /// Whether it is younger than `within` by the panel's clock (`now`)
+    /// and, for a shared row, also by the database server's: no single
+    /// panel's clock decides whether an approval or a running lever is
+    /// still current.
+    pub fn within(&self, within: chrono::Duration, now: UtcNaive) -> bool {
+        self.at <= now + crate::core::trust::MAX_SKEW
+            && now - self.at < within
+            && self.server_age().is_none_or(|age| age < within)
+    }
+
     /// The changes of the plan an intent recorded (`detail.plan.changes`),
     /// when it recorded one.
     pub fn plan_changes(&self) -> Option<&[serde_json::Value]> {
@@ -227,6 +264,7 @@ pub fn short_id(action_id: &str) -> &str {
 pub struct AuditLog {
     pool: SqlitePool,
     operator: String,
+    key: Option<OperatorKey>,
     shared: Option<SharedAudit>,
     /// The last failure to write or read the shared table (the local log
     /// still has everything).
@@ -277,6 +315,10 @@ fn entry(r: Row, origin: Origin) -> AuditEntry {
         reason: r.9,
         summary: r.10,
         detail: serde_json::from_str(&r.11).unwrap_or(serde_json::Value::Null),
+        trust: Trust::Local,
+        signer: None,
+        recorded_at: None,
+        read_at: None,
     }
 }
 
@@ -330,6 +372,7 @@ impl AuditLog {
         Ok(Self {
             pool,
             operator: operator(),
+            key: None,
             shared: None,
             shared_problem: std::sync::Arc::default(),
         })
@@ -394,7 +437,7 @@ impl AuditLog {
                 entry_id,
                 origin: Origin::Shared,
                 action_id: row.action_id.to_owned(),
-                at: row.at,
+                at: crate::core::time::to_millis(row.at),
                 operator: self.operator.clone(),
                 profile: row.profile.to_owned(),
                 lever: row.lever.to_owned(),
@@ -403,8 +446,12 @@ impl AuditLog {
                 reason,
                 summary,
                 detail: serde_json::Value::Null,
+                trust: Trust::Local,
+                signer: None,
+                recorded_at: None,
+                read_at: None,
             };
-            let result = shared.insert(&entry, &detail).await;
+            let result = shared.insert(&entry, &detail, self.key.as_ref()).await;
             self.note_shared(result);
         }
         Ok(())
@@ -443,7 +490,9 @@ impl AuditLog {
         let mut copied = 0;
         // Oldest first, so the shared table's order follows what happened.
         for e in mine.iter().rev().filter(|e| !present.contains(&e.entry_id)) {
-            let result = shared.insert(e, &e.detail.to_string()).await;
+            let result = shared
+                .insert(e, &e.detail.to_string(), self.key.as_ref())
+                .await;
             let failed = result.is_err();
             self.note_shared(result);
             if failed {
@@ -667,134 +716,5 @@ impl AuditLog {
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// The shared audit table in the production Postgres: schema
-/// [`SHARED_SCHEMA`], created by `rollout-panel audit init` with a sqlx
-/// migration (its bookkeeping table lives in the same schema). The app's
-/// tables are never touched.
-#[derive(Clone, Debug)]
-pub struct SharedAudit {
-    pool: sqlx::PgPool,
-}
-
-/// The shared table's own schema.
-pub const SHARED_SCHEMA: &str = "rollout_panel";
-
-/// How `audit init` left the shared table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SharedInit {
-    /// Created now.
-    Created,
-    /// It was there already (nothing changed).
-    AlreadyThere,
-}
-
-fn pg_error(e: impl std::fmt::Display) -> AuditError {
-    AuditError::Shared(redact_urls(&e.to_string()))
-}
-
-impl SharedAudit {
-    /// Creates the schema and the table (idempotent): a sqlx migration whose
-    /// bookkeeping table is `rollout_panel._sqlx_migrations`, not in `public`.
-    pub async fn init(pool: &sqlx::PgPool) -> Result<SharedInit, AuditError> {
-        let existed = Self::exists(pool).await?;
-        let mut migrator = sqlx::migrate!("./migrations/audit-pg");
-        migrator.create_schema(SHARED_SCHEMA);
-        migrator.dangerous_set_table_name(format!("{SHARED_SCHEMA}._sqlx_migrations"));
-        migrator
-            .run(pool)
-            .await
-            .map_err(|e| AuditError::Query(redact_urls(&e.to_string())))?;
-        Ok(if existed {
-            SharedInit::AlreadyThere
-        } else {
-            SharedInit::Created
-        })
-    }
-
-    async fn exists(pool: &sqlx::PgPool) -> Result<bool, AuditError> {
-        let (found,): (bool,) =
-            sqlx::query_as("SELECT to_regclass('rollout_panel.audit_entry') IS NOT NULL")
-                .fetch_one(pool)
-                .await
-                .map_err(|e| AuditError::Query(redact_urls(&e.to_string())))?;
-        Ok(found)
-    }
-
-    /// The shared table of this database, if `audit init` created it.
-    pub async fn find(pool: &sqlx::PgPool) -> Result<Option<Self>, AuditError> {
-        Ok(Self::exists(pool)
-            .await?
-            .then(|| Self { pool: pool.clone() }))
-    }
-
-    async fn insert(&self, e: &AuditEntry, detail: &str) -> Result<(), AuditError> {
-        sqlx::query(
-            "INSERT INTO rollout_panel.audit_entry
-               (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT (entry_id) DO NOTHING",
-        )
-        .bind(&e.entry_id)
-        .bind(&e.action_id)
-        .bind(e.at)
-        .bind(&e.operator)
-        .bind(&e.profile)
-        .bind(&e.lever)
-        .bind(e.kind.as_str())
-        .bind(e.status.as_str())
-        .bind(&e.reason)
-        .bind(&e.summary)
-        .bind(detail)
-        .execute(&self.pool)
-        .await
-        .map_err(pg_error)?;
-        Ok(())
-    }
-
-    /// Which of `ids` the shared table has.
-    async fn present(
-        &self,
-        ids: &[String],
-    ) -> Result<std::collections::HashSet<String>, AuditError> {
-        let found: Vec<(String,)> = sqlx::query_as(
-            "SELECT entry_id FROM rollout_panel.audit_entry WHERE entry_id = ANY($1)",
-        )
-        .bind(ids)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(pg_error)?;
-        Ok(found.into_iter().map(|(id,)| id).collect())
-    }
-
-    async fn list(&self, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM rollout_panel.audit_entry ORDER BY at DESC, id DESC LIMIT $1"
-        )))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(pg_error)?;
-        Ok(rows.into_iter().map(|r| entry(r, Origin::Shared)).collect())
-    }
-
-    async fn last_touching(
-        &self,
-        needle: &str,
-        except: &str,
-    ) -> Result<Option<AuditEntry>, AuditError> {
-        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM rollout_panel.audit_entry
-             WHERE kind = 'intent' AND action_id <> $1 AND strpos(detail, $2) > 0
-             ORDER BY at DESC, id DESC LIMIT 1"
-        )))
-        .bind(except)
-        .bind(needle)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(pg_error)?;
-        Ok(row.map(|r| entry(r, Origin::Shared)))
     }
 }

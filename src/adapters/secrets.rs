@@ -9,6 +9,9 @@ use keyring_core::{Entry, Error as KeyringCoreError};
 /// The keyring service name of every entry.
 pub const SERVICE: &str = "rollout-panel";
 
+/// The keyring entry (user) of this operator's signing key.
+pub const OPERATOR_KEY_ENTRY: &str = "operator-key";
+
 /// How to fix a keyring that cannot be used, per OS.
 #[cfg(all(unix, not(target_os = "macos")))]
 const FIX: &str = "start a Secret Service (e.g. gnome-keyring or KeePassXC) in your desktop \
@@ -187,6 +190,43 @@ impl Keyring {
         match self.entry(profile, key)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(KeyringCoreError::NoEntry) => Ok(false),
+            Err(e) => Err(KeyringError::from_core(e)),
+        }
+    }
+
+    /// This operator's signing key (issue 28): one per OS user's keyring,
+    /// entry `rollout-panel` / [`OPERATOR_KEY_ENTRY`]; made on first use
+    /// (32 random bytes) and read back before it is used. `created` says
+    /// whether it was made now.
+    pub fn operator_key(&self) -> Result<(crate::core::trust::OperatorKey, bool), KeyringError> {
+        use crate::core::trust::OperatorKey;
+        self.ready.clone()?;
+        let entry = Entry::new(SERVICE, OPERATOR_KEY_ENTRY).map_err(KeyringError::from_core)?;
+        match entry.get_password() {
+            Ok(text) => OperatorKey::from_seed_text(&text)
+                .map(|k| (k, false))
+                .ok_or_else(|| KeyringError::Failed {
+                    detail: format!(
+                        "the keyring entry {SERVICE}/{OPERATOR_KEY_ENTRY} does not hold an operator key; delete it to make a new one"
+                    ),
+                }),
+            Err(KeyringCoreError::NoEntry) => {
+                let mut seed = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
+                let key = OperatorKey::from_seed(&seed);
+                let text = key.seed_text();
+                entry
+                    .set_password(&text)
+                    .map_err(KeyringError::from_core)?;
+                match entry.get_password() {
+                    Ok(v) if v == text => Ok((key, true)),
+                    Ok(_) => Err(KeyringError::Failed {
+                        detail: "the operator key read back different from what was stored"
+                            .to_owned(),
+                    }),
+                    Err(e) => Err(KeyringError::from_core(e)),
+                }
+            }
             Err(e) => Err(KeyringError::from_core(e)),
         }
     }

@@ -52,6 +52,9 @@ pub enum Cmd {
     Lever(LeverArgs),
     /// The audit log of a profile, newest first.
     Audit(AuditArgs),
+    /// This operator's signing identity (the shared audit's trust).
+    #[command(subcommand)]
+    Operator(OperatorCmd),
     /// Revision metrics per workspace, the canary verdict and the alarms.
     Metrics(MetricsArgs),
     /// Export a reproducible sample of revised drafts as CSV (runbook step 6).
@@ -211,6 +214,30 @@ pub enum AuditCmd {
         /// The profile.
         #[arg(long, value_name = "NAME")]
         profile: String,
+    },
+    /// Check every row of the shared audit table: signed by a key of the
+    /// team's roster, in its writer's chain, unaltered, not dated ahead, an
+    /// id the table issued. Prints each row that fails and why. Exit 0 =
+    /// every row verifies, 1 = some do not, 2 = the table cannot be read.
+    Verify {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `operator` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCmd {
+    /// Print this operator's public key (made in the OS keyring on first
+    /// use), as a line for the team file: `NAME ed25519:KEY`.
+    Key {
+        /// The name to print with it (default: user@host).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
     },
 }
 

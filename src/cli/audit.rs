@@ -30,6 +30,9 @@ fn run_audit_init(paths: &Paths, profile: &str) -> anyhow::Result<ExitCode> {
             SharedInit::Created => say!(
                 "created the shared audit table {SHARED_SCHEMA}.audit_entry in {label} (sqlx migration; its bookkeeping is {SHARED_SCHEMA}._sqlx_migrations; the app's tables were not touched)"
             ),
+            SharedInit::Upgraded => say!(
+                "the shared audit table {SHARED_SCHEMA}.audit_entry in {label} now has signed, chained entries (columns seq, prev_hash, signer, signature, recorded_at); its older rows are unsigned and never count"
+            ),
             SharedInit::AlreadyThere => say!(
                 "the shared audit table {SHARED_SCHEMA}.audit_entry already exists in {label}; nothing changed"
             ),
@@ -42,6 +45,9 @@ fn run_audit_init(paths: &Paths, profile: &str) -> anyhow::Result<ExitCode> {
 pub(super) fn run_audit(paths: &Paths, args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let profile = match (&args.action, &args.profile) {
         (Some(AuditCmd::Init { profile }), _) => return run_audit_init(paths, profile),
+        (Some(AuditCmd::Verify { profile, json }), _) => {
+            return run_audit_verify(paths, profile, *json);
+        }
         (None, Some(p)) => p.clone(),
         (None, None) => bail!("audit needs --profile NAME"),
     };
@@ -64,5 +70,79 @@ pub(super) fn run_audit(paths: &Paths, args: &AuditArgs) -> anyhow::Result<ExitC
             print::audit_rows(&rows);
         }
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `operator key`: this operator's public key, as a team-file line.
+pub(super) fn run_operator(cmd: &super::args::OperatorCmd) -> anyhow::Result<ExitCode> {
+    let super::args::OperatorCmd::Key { name } = cmd;
+    let keyring = crate::adapters::secrets::Keyring::native();
+    let (key, created) = keyring.operator_key().map_err(anyhow::Error::msg)?;
+    let name = name
+        .clone()
+        .unwrap_or_else(crate::adapters::audit::operator);
+    if name.split_whitespace().count() != 1 {
+        bail!("--name must be one word (e.g. alice@zrg)");
+    }
+    if created {
+        esay!("made a new operator key in the OS keyring");
+    }
+    say!("{name} {}", key.public());
+    esay!(
+        "add this line to the team file (or the profile's operators) so other panels trust your shared audit entries"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `audit verify`: every row of the shared table judged; exit 1 when any
+/// does not verify.
+fn run_audit_verify(paths: &Paths, profile: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let mut session = super::session(paths, profile)?;
+    if let Some(problem) = session.roster_problem() {
+        esay!("warning: the team's roster cannot be used ({problem}); no row can verify");
+    }
+    super::runtime()?.block_on(async {
+        session.find_shared_audit().await?;
+        let audit = session.audit().await?;
+        let Some(shared) = audit.shared() else {
+            esay!("the profile's database has no shared audit table (rollout-panel audit init --profile {profile})");
+            return Ok(ExitCode::from(2));
+        };
+        let rows = shared.verify_all().await?;
+        session.close().await;
+        let failed: Vec<_> = rows.iter().filter(|e| !e.counts()).collect();
+        if json {
+            print::json(&serde_json::json!({
+                "rows": rows.len(),
+                "verified": rows.len() - failed.len(),
+                "failed": failed.iter().map(|e| serde_json::json!({
+                    "id": e.id,
+                    "entry_id": e.entry_id,
+                    "action_id": e.action_id,
+                    "operator": e.operator,
+                    "lever": e.lever,
+                    "why": e.trust.label(),
+                })).collect::<Vec<_>>(),
+            }))?;
+        } else {
+            for e in &failed {
+                say!(
+                    "row {} (entry {}, {} by {:?}, {} UTC): {}",
+                    e.id,
+                    crate::adapters::audit::short_id(&e.entry_id),
+                    e.lever,
+                    e.operator,
+                    e.at.format("%Y-%m-%d %H:%M:%S"),
+                    e.trust.label()
+                );
+            }
+            say!(
+                "{} of {} rows verify{}",
+                rows.len() - failed.len(),
+                rows.len(),
+                if failed.is_empty() { "" } else { "; the others never count (not as approvals, running levers, alarm times, the canary's start or a Restore)" }
+            );
+        }
+        Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
     })
 }

@@ -201,11 +201,15 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             false => None,
         };
         // Enabling the canary is judged against the checklist (it reads both).
-        let report = match request.kind == LeverKind::CanaryEnable && request.on {
+        // So is a restore, which turns revision on again (issue 28); it
+        // does not need the env, so an unreadable one is only its readiness.
+        let restore = request.kind == LeverKind::WorkspaceRollback && !request.on;
+        let report = match (request.kind == LeverKind::CanaryEnable && request.on) || restore {
             true => Some(crate::ops::readiness::check(&mut session, now, None).await),
             false => None,
         };
         let env_now = match (&report, &env) {
+            (Some(r), _) if restore => r.env.clone().ok(),
             (Some(r), _) => Some(r.env.clone().map_err(|e| anyhow::anyhow!("cannot read the env: {e}"))?),
             (None, Some(env)) => Some(env.read(now).await.map_err(|e| anyhow::anyhow!("cannot read the env: {e}"))?),
             (None, None) => None,

@@ -52,6 +52,7 @@ pub fn run(paths: &Paths, command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::TestConnection(args) => profile::run_test_connection(&manager(paths), &args),
         Cmd::Lever(args) => lever::run_lever(paths, &args),
         Cmd::Audit(args) => audit::run_audit(paths, &args),
+        Cmd::Operator(cmd) => audit::run_operator(&cmd),
         Cmd::Metrics(args) => metrics::run_metrics(paths, &args),
         Cmd::Export(args) => metrics::run_export(paths, &args),
         Cmd::DebugPanic => {

@@ -199,7 +199,7 @@ pub(super) fn readiness(report: &Report) {
 pub(super) fn audit_rows(rows: &[AuditEntry]) {
     for r in rows {
         say!(
-            "{}  {:<8} {:<7} {:<9} {:<22} {}  [{}; reason: {}]",
+            "{}  {:<8} {:<7} {:<9} {:<22} {}  [{}; reason: {}]{}",
             r.at.format("%Y-%m-%d %H:%M:%S"),
             r.operator,
             format!("{:?}", r.kind).to_lowercase(),
@@ -207,7 +207,12 @@ pub(super) fn audit_rows(rows: &[AuditEntry]) {
             r.lever,
             r.summary,
             crate::adapters::audit::short_id(&r.action_id),
-            r.reason
+            r.reason,
+            if r.counts() {
+                String::new()
+            } else {
+                format!("  {} (never counted)", r.trust.label())
+            }
         );
     }
 }

@@ -1,9 +1,14 @@
-//! Approvals (issue 18, optional per profile): enabling the canary and an
-//! expansion can require a second operator's approval from their own panel.
-//! The request and the approval are audit actions of their own (in the
-//! shared table, so every panel sees them); an approval counts for
-//! [`APPROVAL_TTL`] after it was given, only for the same lever on the same
-//! workspaces, and only when someone other than the requester gave it.
+//! Approvals (issues 18 and 28, optional per profile): turning revision on
+//! for a workspace — the canary, an expansion, the restore after a rollback
+//! — can require a second operator's approval from their own panel. The
+//! request and the approval are signed audit actions of their own in the
+//! shared table (only verified ones are read here: a name then stands for
+//! one key of the team's roster). An approval signs the digest of the exact
+//! plan ([`plan_digest`]: lever, direction, workspaces, before-values,
+//! precondition results and so the overrides) and the request's id; it
+//! counts for [`APPROVAL_TTL`] by the panel's clock *and* the database
+//! server's, only for a plan with the same digest, only when someone other
+//! than the requester gave it, and only once (the run's intent names it).
 //! Rollbacks never wait for one.
 
 use crate::core::lever::{LeverKind, Plan, PlanSource};
@@ -19,11 +24,38 @@ pub const REQUEST_LEVER: &str = "approval-request";
 pub const APPROVAL_LEVER: &str = "approval";
 
 /// Whether this plan waits for an approval when the profile asks for them:
-/// enabling the canary and an expansion; never a rollback or a restore.
+/// every plan that turns revision on for a workspace (the canary, an
+/// expansion, the restore after a workspace rollback); never a rollback.
 pub fn needs_approval(plan: &Plan) -> bool {
-    plan.on
-        && !plan.is_rollback()
-        && matches!(plan.lever, LeverKind::CanaryEnable | LeverKind::Expansion)
+    !plan.is_rollback()
+        && (plan.turns_revision_on()
+            || (plan.on && matches!(plan.lever, LeverKind::CanaryEnable | LeverKind::Expansion))
+            || (!plan.on && plan.lever == LeverKind::WorkspaceRollback))
+}
+
+/// The digest an approval signs: SHA-256 of the plan's lever, direction,
+/// workspaces, changes (with their before-values) and precondition results
+/// (which ones fail is what an override overrides), hex. Its wording (the
+/// title, the details' text) is not part of it.
+pub fn plan_digest(plan: &Plan) -> String {
+    let mut targets = plan.targets.clone();
+    targets.sort();
+    targets.dedup();
+    let preconditions: Vec<(&str, bool, bool)> = plan
+        .preconditions
+        .iter()
+        .map(|p| (p.name.as_str(), p.ok, p.overridable))
+        .collect();
+    let what = serde_json::json!({
+        "v": 1,
+        "lever": plan.lever,
+        "on": plan.on,
+        "workspace": plan.workspace,
+        "targets": targets,
+        "changes": plan.changes,
+        "preconditions": preconditions,
+    });
+    crate::core::trust::sha256_hex(what.to_string().as_bytes())
 }
 
 /// A request, as the shared table holds it.
@@ -39,6 +71,9 @@ pub struct Requested {
     pub plan: Plan,
     /// Why.
     pub reason: String,
+    /// The digest the request names ([`plan_digest`] of its plan when it
+    /// was written; a request whose plan does not match it is not read).
+    pub digest: String,
 }
 
 /// An approval, as the shared table holds it.
@@ -52,6 +87,22 @@ pub struct Approved {
     pub at: UtcNaive,
     /// The request it approves.
     pub request_id: String,
+    /// The digest of the plan it approves.
+    pub digest: String,
+    /// How old it was by the database server's clock when it was read.
+    pub server_age: Option<chrono::Duration>,
+    /// Whether a run already used it (a verified intent names it).
+    pub used: bool,
+}
+
+impl Approved {
+    /// Whether it still counts at `now`: younger than [`APPROVAL_TTL`] by
+    /// the panel's clock and by the database server's, not dated ahead.
+    fn current(&self, now: UtcNaive) -> bool {
+        self.at <= now + crate::core::trust::MAX_SKEW
+            && now - self.at < APPROVAL_TTL
+            && self.server_age.is_none_or(|age| age < APPROVAL_TTL)
+    }
 }
 
 /// Where a request stands.
@@ -73,17 +124,26 @@ pub enum Standing {
         /// Who approved.
         by: String,
     },
+    /// It was approved, and a run already used the approval.
+    Used {
+        /// Who approved.
+        by: String,
+    },
 }
 
 /// Where `request` stands at `now`, given every approval read.
 pub fn standing(request: &Requested, approvals: &[Approved], now: UtcNaive) -> Standing {
     let mine: Vec<&Approved> = approvals
         .iter()
-        .filter(|a| a.request_id == request.action_id && a.operator != request.operator)
+        .filter(|a| {
+            a.request_id == request.action_id
+                && a.operator != request.operator
+                && a.digest == request.digest
+        })
         .collect();
     if let Some(a) = mine
         .iter()
-        .filter(|a| a.at <= now && now - a.at < APPROVAL_TTL)
+        .filter(|a| !a.used && a.current(now))
         .max_by_key(|a| a.at)
     {
         return Standing::Approved {
@@ -93,6 +153,9 @@ pub fn standing(request: &Requested, approvals: &[Approved], now: UtcNaive) -> S
         };
     }
     match mine.iter().max_by_key(|a| a.at) {
+        Some(a) if a.used => Standing::Used {
+            by: a.operator.clone(),
+        },
         Some(a) => Standing::Expired {
             by: a.operator.clone(),
         },
@@ -108,6 +171,8 @@ pub struct Grant<'a> {
     pub request: &'a Requested,
     /// Who approved.
     pub by: String,
+    /// The approval's action id (the run's intent names it: used once).
+    pub approval_id: String,
     /// When it stops counting.
     pub until: UtcNaive,
 }
@@ -123,40 +188,62 @@ pub fn approval_for<'a>(
     now: UtcNaive,
 ) -> Result<Grant<'a>, String> {
     let wanted = same_target(&plan.source());
+    let digest = plan_digest(plan);
     let mut found_waiting = None;
     let mut expired = None;
+    let mut used = None;
+    let mut moved = false;
     let mut ours: Vec<&Requested> = requests
         .iter()
         .filter(|r| r.operator == runner && same_target(&r.plan.source()) == wanted)
         .collect();
     ours.sort_by_key(|r| std::cmp::Reverse(r.at));
     for r in ours {
+        if r.digest != digest {
+            moved = true;
+            continue;
+        }
         match standing(r, approvals, now) {
-            Standing::Approved { by, until, .. } => {
+            Standing::Approved {
+                by,
+                until,
+                approval_id,
+            } => {
                 return Ok(Grant {
                     request: r,
                     by,
+                    approval_id,
                     until,
                 });
             }
             Standing::Expired { by } => {
                 expired.get_or_insert(by);
             }
+            Standing::Used { by } => {
+                used.get_or_insert(by);
+            }
             Standing::Waiting => {
                 found_waiting.get_or_insert(r.at);
             }
         }
     }
-    Err(match (found_waiting, expired) {
-        (Some(at), _) => format!(
+    Err(match (found_waiting, expired, used) {
+        (None, None, None) if moved => {
+            "this lever needs a second operator's approval of this exact plan: the plan approved or asked for differs from the one now (its before-values, workspaces or precondition results changed); request it again"
+                .to_owned()
+        }
+        (None, None, Some(by)) => format!(
+            "this lever needs a second operator's approval: {by}'s approval was already used by a run (an approval counts once); request it again"
+        ),
+        (Some(at), _, _) => format!(
             "this lever needs a second operator's approval: your request of {} UTC is still waiting",
             at.format("%H:%M:%S")
         ),
-        (None, Some(by)) => format!(
+        (None, Some(by), _) => format!(
             "this lever needs a second operator's approval: {by}'s approval expired (an approval counts {} min); request it again",
             APPROVAL_TTL.num_minutes()
         ),
-        (None, None) => {
+        (None, None, None) => {
             "this lever needs a second operator's approval: request it first (the request goes to every panel on this database)"
                 .to_owned()
         }

@@ -294,11 +294,21 @@ impl Plan {
     /// it never waits on another operator's lever.
     pub fn is_rollback(&self) -> bool {
         match self.lever {
-            LeverKind::WorkspaceRollback => true,
+            // Its restore turns revision on again: an enable, not a rollback.
+            LeverKind::WorkspaceRollback => self.on,
             LeverKind::RevisionKillSwitch | LeverKind::AutoSendKillSwitch => self.on,
             LeverKind::Expansion => !self.on,
             LeverKind::CanaryEnable => false,
         }
+    }
+
+    /// Whether the plan turns revision on for a workspace (a toggle to ON):
+    /// the canary, an expansion, a restore — each waits for the same
+    /// preconditions and, with approvals on, an approval.
+    pub fn turns_revision_on(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::Toggle { after: true, .. }))
     }
 
     /// The kill switches this plan sets, with the state it wants: every env
@@ -614,6 +624,55 @@ fn schema_precondition(schema: &SchemaReport) -> Precondition {
     }
 }
 
+/// "One canary": no other workspace has revision on (overridable).
+fn one_canary(workspaces: &[Workspace], w: &Workspace) -> Precondition {
+    let others: Vec<&str> = workspaces
+        .iter()
+        .filter(|o| o.id != w.id && o.toggle.is_on())
+        .map(|o| o.name.as_str())
+        .collect();
+    Precondition {
+        name: "one canary".to_owned(),
+        ok: others.is_empty(),
+        detail: if others.is_empty() {
+            "no other workspace has the toggle on".to_owned()
+        } else {
+            format!("already on: {}", others.join(", "))
+        },
+        overridable: true,
+    }
+}
+
+/// "Readiness": no failing item of the checklist (overridable; not run =
+/// not known to pass).
+fn readiness_precondition(readiness: Option<&[Item]>) -> Precondition {
+    match readiness {
+        None => Precondition {
+            name: "readiness".to_owned(),
+            ok: false,
+            detail: "the readiness checklist has not run".to_owned(),
+            overridable: true,
+        },
+        Some(items) => {
+            let failures: Vec<&str> = items
+                .iter()
+                .filter(|i| i.status == CheckStatus::Fail)
+                .map(|i| i.id.as_str())
+                .collect();
+            Precondition {
+                name: "readiness".to_owned(),
+                ok: failures.is_empty(),
+                detail: if failures.is_empty() {
+                    "no failing item".to_owned()
+                } else {
+                    format!("failing: {}", failures.join(", "))
+                },
+                overridable: true,
+            }
+        }
+    }
+}
+
 fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError> {
     let (workspaces, schema) = state.db()?;
     let env = state.env()?;
@@ -628,49 +687,11 @@ fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan, PlanError
             w.name
         )));
     }
-    let others: Vec<&str> = workspaces
-        .iter()
-        .filter(|o| o.id != w.id && o.toggle.is_on())
-        .map(|o| o.name.as_str())
-        .collect();
-    let failures: Vec<&str> = state
-        .readiness
-        .unwrap_or_default()
-        .iter()
-        .filter(|i| i.status == CheckStatus::Fail)
-        .map(|i| i.id.as_str())
-        .collect();
-    let mut preconditions = vec![
+    let preconditions = vec![
         schema_precondition(schema),
-        Precondition {
-            name: "one canary".to_owned(),
-            ok: others.is_empty(),
-            detail: if others.is_empty() {
-                "no other workspace has the toggle on".to_owned()
-            } else {
-                format!("already on: {}", others.join(", "))
-            },
-            overridable: true,
-        },
+        one_canary(workspaces, w),
+        readiness_precondition(state.readiness),
     ];
-    preconditions.push(match state.readiness {
-        None => Precondition {
-            name: "readiness".to_owned(),
-            ok: false,
-            detail: "the readiness checklist has not run".to_owned(),
-            overridable: true,
-        },
-        Some(_) => Precondition {
-            name: "readiness".to_owned(),
-            ok: failures.is_empty(),
-            detail: if failures.is_empty() {
-                "no failing item".to_owned()
-            } else {
-                format!("failing: {}", failures.join(", "))
-            },
-            overridable: true,
-        },
-    });
     let mut changes = Vec::new();
     if !toggle_on {
         changes.push(Change::Toggle {
@@ -738,6 +759,12 @@ fn toggle_plan(req: &LeverRequest, state: Parts<'_>, after: bool) -> Result<Plan
         )));
     }
     let restore = after;
+    let mut preconditions = vec![schema_precondition(schema)];
+    if restore {
+        // A restore turns revision on: the canary's preconditions.
+        preconditions.push(one_canary(workspaces, w));
+        preconditions.push(readiness_precondition(state.readiness));
+    }
     Ok(Plan {
         lever: req.kind,
         on: req.on,
@@ -754,8 +781,8 @@ fn toggle_plan(req: &LeverRequest, state: Parts<'_>, after: bool) -> Result<Plan
             before: w.toggle,
             after,
         }],
-        preconditions: vec![schema_precondition(schema)],
-        guard: if req.kind == LeverKind::CanaryEnable && after {
+        preconditions,
+        guard: if after {
             Guard::Type(w.name.clone())
         } else {
             Guard::Confirm

@@ -17,5 +17,6 @@ pub mod schema;
 pub mod secret;
 pub mod text;
 pub mod time;
+pub mod trust;
 pub mod verdict;
 pub mod workspace;

@@ -57,6 +57,14 @@ pub struct Profile {
     /// default off. Rollbacks never wait.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approvals: Option<bool>,
+    /// The team's operators, one `NAME ed25519:KEY` line each (issue 28):
+    /// only entries signed by these keys count in the shared audit table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operators: Vec<String>,
+    /// An absolute path to a team file of more operators in the same
+    /// format (commit it to the team's repo, review it like code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_file: Option<String>,
     /// Keys this version does not know: kept as they are and reported.
     #[serde(flatten)]
     pub unknown: toml::Table,

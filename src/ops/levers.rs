@@ -245,10 +245,12 @@ pub async fn run_plan_with(
         // The shared table is not needed to act: said, not fatal.
         Err(e) => tracing::warn!("whether another panel's lever is running is unknown: {e}"),
     }
+    let mut approval_id = None;
     if ctx.approvals && crate::core::approval::needs_approval(plan) {
-        let note = approved(plan, ctx, now).await?;
+        let (note, id) = approved(plan, ctx, now).await?;
         progress(&note);
         notes.push(note);
+        approval_id = Some(id);
     }
     let action_id = ctx
         .action_id
@@ -262,7 +264,11 @@ pub async fn run_plan_with(
                 lever: plan.lever.as_str(),
                 reason: ctx.reason,
                 summary: &plan.title,
-                detail: serde_json::json!({"plan": plan}),
+                // The approval it uses, named so it is used once.
+                detail: match &approval_id {
+                    Some(id) => serde_json::json!({"plan": plan, "approval": id}),
+                    None => serde_json::json!({"plan": plan}),
+                },
             },
         )
         .await
@@ -309,7 +315,10 @@ pub async fn run_plan_with(
             crate::core::lever::failed_step(&steps).map_or("", |s| s.label.as_str())
         )
     };
-    let result_detail = serde_json::json!({"steps": steps});
+    let result_detail = match &approval_id {
+        Some(id) => serde_json::json!({"steps": steps, "approval": id}),
+        None => serde_json::json!({"steps": steps}),
+    };
     if let Err(e) = audited(|| {
         ctx.audit.result(
             &action_id,
@@ -336,14 +345,14 @@ pub async fn run_plan_with(
     })
 }
 
-/// The approval this run goes on with, as a note step; `Err` when there is
-/// no valid one (or the approvals cannot be read: then nothing is known to
-/// be approved).
+/// The approval this run goes on with, as a note step and its id; `Err`
+/// when there is no valid one (or the approvals cannot be read: then
+/// nothing is known to be approved).
 async fn approved(
     plan: &Plan,
     ctx: &RunContext<'_>,
     now: crate::core::time::UtcNaive,
-) -> Result<StepReport, RunError> {
+) -> Result<(StepReport, String), RunError> {
     let (requests, approvals) = ctx.audit.approvals(now).await.map_err(|e| {
         RunError::NeedsApproval(format!(
             "this lever needs a second operator's approval, and the approvals cannot be read ({e})"
@@ -357,15 +366,19 @@ async fn approved(
         now,
     )
     .map_err(RunError::NeedsApproval)?;
-    Ok(StepReport::note(
-        "approval",
-        format!(
-            "approved by {} (request {} of {} UTC; counts until {} UTC)",
-            grant.by,
-            crate::adapters::audit::short_id(&grant.request.action_id),
-            grant.request.at.format("%H:%M:%S"),
-            grant.until.format("%H:%M:%S")
+    Ok((
+        StepReport::note(
+            "approval",
+            format!(
+                "approved by {} (request {} of {} UTC; approval {}, used by this run only; counted until {} UTC)",
+                grant.by,
+                crate::adapters::audit::short_id(&grant.request.action_id),
+                grant.request.at.format("%H:%M:%S"),
+                crate::adapters::audit::short_id(&grant.approval_id),
+                grant.until.format("%H:%M:%S")
+            ),
         ),
+        grant.approval_id.clone(),
     ))
 }
 

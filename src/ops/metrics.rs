@@ -182,10 +182,12 @@ pub struct MetricsReport {
 use crate::core::time::rfc3339;
 
 /// Levers the audit log records as done and verified: (lever, result time).
+/// Only entries that count (this machine's, or verified shared ones): an
+/// unsigned row cannot move an alarm's kill-switch time.
 pub fn verified_levers(audit: &[AuditEntry]) -> Vec<(String, UtcNaive)> {
     audit
         .iter()
-        .filter(|e| e.kind == EntryKind::Result && e.status == EntryStatus::Ok)
+        .filter(|e| e.counts() && e.kind == EntryKind::Result && e.status == EntryStatus::Ok)
         .map(|e| (e.lever.clone(), e.at))
         .collect()
 }
@@ -215,14 +217,15 @@ pub fn canary_start(
     if enabled.is_empty() {
         return None;
     }
+    // Only entries that count: an unsigned row cannot set the canary's start.
     let ok: BTreeSet<&str> = audit
         .iter()
-        .filter(|e| e.kind == EntryKind::Result && e.status == EntryStatus::Ok)
+        .filter(|e| e.counts() && e.kind == EntryKind::Result && e.status == EntryStatus::Ok)
         .map(|e| e.action_id.as_str())
         .collect();
     let from_audit = audit
         .iter()
-        .filter(|e| e.kind == EntryKind::Intent && ok.contains(e.action_id.as_str()))
+        .filter(|e| e.counts() && e.kind == EntryKind::Intent && ok.contains(e.action_id.as_str()))
         .filter(|e| {
             e.plan_changes().is_some_and(|changes| {
                 changes.iter().any(|c| {

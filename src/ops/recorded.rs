@@ -37,7 +37,10 @@ impl WithRecords {
 /// The variables the audited plans in `entries` read before changing them.
 pub fn records(entries: &[AuditEntry]) -> Vec<EnvRecord> {
     let mut out = Vec::new();
-    for e in entries.iter().filter(|e| e.kind == EntryKind::Intent) {
+    for e in entries
+        .iter()
+        .filter(|e| e.counts() && e.kind == EntryKind::Intent)
+    {
         for c in e.plan_changes().unwrap_or_default() {
             let Ok(Change::Env {
                 key,

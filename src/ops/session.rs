@@ -32,6 +32,10 @@ pub const KEYRING_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a session opens: the embedded rehearsal world or a configured profile.
 #[derive(Clone, Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one Target per session, made once: boxing the profile buys nothing"
+)]
 pub enum Target {
     /// The embedded rehearsal world.
     Demo {
@@ -337,7 +341,7 @@ impl Session {
                 .map_err(|e| SessionError::Database(e.to_string()))?;
                 // Operators see each other's actions when `audit init` made
                 // the shared table.
-                match SharedAudit::find(pg.pool()).await {
+                match SharedAudit::find(pg.pool(), self.roster()).await {
                     Ok(found) => self.shared_audit = found,
                     Err(e) => tracing::warn!("the shared audit table cannot be read: {e}"),
                 }
@@ -419,12 +423,75 @@ impl Session {
             .clone()
             .ok_or(SessionError::NoAudit)?;
         let mut log = AuditLog::open(&path).await?;
+        if let Some(key) = self.operator_key().await {
+            log = log.with_key(key, &self.roster());
+        }
         if let Some(shared) = &self.shared_audit {
             log = log.with_shared(shared.clone());
             self.catch_up(&log).await;
         }
         self.audit = Some(log.clone());
         Ok(log)
+    }
+
+    /// The team's roster the profile names (empty for the demo, and when
+    /// it cannot be read: then no other panel's entry counts, and
+    /// [`Session::roster_problem`] says why).
+    pub fn roster(&self) -> Arc<crate::core::trust::Roster> {
+        match &self.target {
+            Target::Demo { .. } => Arc::default(),
+            Target::Profile { profile, .. } => Arc::new(
+                crate::adapters::audit::identity::roster_of(profile).unwrap_or_else(|e| {
+                    tracing::warn!("the team's roster cannot be used: {e}");
+                    crate::core::trust::Roster::default()
+                }),
+            ),
+        }
+    }
+
+    /// Why the profile's roster cannot be used, if it cannot.
+    pub fn roster_problem(&self) -> Option<String> {
+        match &self.target {
+            Target::Demo { .. } => None,
+            Target::Profile { profile, .. } => {
+                crate::adapters::audit::identity::roster_of(profile).err()
+            }
+        }
+    }
+
+    /// This operator's signing key from the OS keyring (made on first
+    /// use), off the async threads and bounded; `None` (logged) when the
+    /// keyring cannot give it: the entries are then written unsigned, and
+    /// no other panel counts them.
+    pub async fn operator_key(&self) -> Option<crate::core::trust::OperatorKey> {
+        let Target::Profile { keyring, .. } = &self.target else {
+            return None;
+        };
+        let keyring = keyring.clone();
+        let read = tokio::task::spawn_blocking(move || keyring.operator_key());
+        match tokio::time::timeout(KEYRING_TIMEOUT, read).await {
+            Ok(Ok(Ok((key, created)))) => {
+                if created {
+                    tracing::info!("made this operator's signing key {}", key.public());
+                }
+                Some(key)
+            }
+            Ok(Ok(Err(e))) => {
+                tracing::warn!("no operator key: the shared audit entries go unsigned ({e})");
+                None
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("no operator key: reading the keyring failed ({e})");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "no operator key: the OS keyring did not answer within {} s",
+                    KEYRING_TIMEOUT.as_secs()
+                );
+                None
+            }
+        }
     }
 
     /// Copies this machine's rows that the shared table misses (written while

@@ -338,6 +338,30 @@ pub fn add_db_profile(data_dir: &std::path::Path, name: &str, api: &str, db_url:
             String::from_utf8_lossy(&o.stderr)
         );
     }
+    add_roster(data_dir, name);
+}
+
+/// Writes the team's roster ([`roster_lines`]: the test operators and this
+/// machine's key) into profile `name` of a data dir's profiles.toml.
+pub fn add_roster(data_dir: &std::path::Path, name: &str) {
+    let path = data_dir.join("config").join("profiles.toml");
+    let text = std::fs::read_to_string(&path).expect("profiles.toml");
+    let mut doc: toml::Table = toml::from_str(&text).expect("toml");
+    let profile = doc
+        .get_mut("profiles")
+        .and_then(|p| p.get_mut(name))
+        .and_then(|p| p.as_table_mut())
+        .expect("the profile");
+    profile.insert(
+        "operators".to_owned(),
+        toml::Value::Array(
+            roster_lines()
+                .into_iter()
+                .map(toml::Value::String)
+                .collect(),
+        ),
+    );
+    std::fs::write(&path, toml::to_string(&doc).expect("toml")).expect("write profiles.toml");
 }
 
 /// Keyring tests must run, not skip: without a session bus they fail and say why.
@@ -350,20 +374,57 @@ pub fn require_secret_service() {
     );
 }
 
+/// The test operators of the team's roster, each with a key of its own.
+pub const TEST_OPERATORS: [&str; 3] = ["alice@host-a", "bob@host-b", "carol@host-c"];
+
+/// A test operator's signing key (fixed per name).
+pub fn test_key(name: &str) -> rollout_panel::core::trust::OperatorKey {
+    let mut seed = [0u8; 32];
+    for (i, b) in name.bytes().cycle().take(32).enumerate() {
+        seed[i] = b ^ (i as u8);
+    }
+    rollout_panel::core::trust::OperatorKey::from_seed(&seed)
+}
+
+/// The roster lines of the test operators, and of this machine's operator
+/// key in the real Secret Service under this machine's `user@host` when a
+/// keyring is reachable (a window's panel signs with it).
+pub fn roster_lines() -> Vec<String> {
+    let mut lines: Vec<String> = TEST_OPERATORS
+        .iter()
+        .map(|n| format!("{n} {}", test_key(n).public()))
+        .collect();
+    if let Ok((key, _)) = rollout_panel::adapters::secrets::Keyring::native().operator_key() {
+        lines.push(format!(
+            "{} {}",
+            rollout_panel::adapters::audit::operator(),
+            key.public()
+        ));
+    }
+    lines
+}
+
+/// The roster of [`roster_lines`].
+pub fn test_roster() -> std::sync::Arc<rollout_panel::core::trust::Roster> {
+    std::sync::Arc::new(
+        rollout_panel::core::trust::Roster::parse(&roster_lines().join("\n")).expect("roster"),
+    )
+}
+
 /// The shared audit table on a test database (`audit init`, then found as
-/// a panel finds it).
+/// a panel finds it), judged by [`test_roster`].
 pub async fn shared_audit(db: &TestDb) -> rollout_panel::adapters::audit::SharedAudit {
     use rollout_panel::adapters::audit::SharedAudit;
     let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
     SharedAudit::init(&pool).await.expect("audit init");
-    SharedAudit::find(&pool)
+    SharedAudit::find(&pool, test_roster())
         .await
         .expect("find")
         .expect("the shared table is there")
 }
 
 /// A panel's audit log (its own local file in `dir`) writing to `shared`
-/// as `operator`.
+/// as `operator`, signing with the test key of that name.
 pub async fn panel_log(
     dir: &std::path::Path,
     shared: &rollout_panel::adapters::audit::SharedAudit,
@@ -374,6 +435,7 @@ pub async fn panel_log(
         .expect("audit log")
         .with_shared(shared.clone())
         .with_operator(operator)
+        .with_key(test_key(operator), shared.roster())
 }
 
 /// An expansion (or its rollback) of `names` (ids or exact names), planned
@@ -421,6 +483,7 @@ pub fn db_only_profile(
             name,
             profile: rollout_panel::core::profile::Profile {
                 vercel_api: "http://127.0.0.1:9".into(),
+                operators: roster_lines(),
                 ..settings
             },
             keyring,

@@ -1,9 +1,11 @@
 //! Approvals in the shared audit table: a request and an approval are each
-//! an action of their own (an intent and its result, written together), so
-//! every panel on the database sees them and none counts as running.
+//! an action of their own (an intent and its result, written together,
+//! signed), so every panel on the database sees them and none counts as
+//! running. Only verified rows are read as requests and approvals.
 
-use super::{AuditError, AuditLog, COLUMNS, EntryStatus, Intent, Origin, Row, entry, pg_error};
-use crate::core::approval::{APPROVAL_LEVER, Approved, REQUEST_LEVER, Requested};
+use super::shared::{SHARED_COLUMNS, SharedRow, pg_error};
+use super::{AuditError, AuditLog, EntryKind, EntryStatus, Intent};
+use crate::core::approval::{APPROVAL_LEVER, Approved, REQUEST_LEVER, Requested, plan_digest};
 use crate::core::lever::Plan;
 use crate::core::time::UtcNaive;
 
@@ -61,7 +63,7 @@ impl AuditLog {
                     lever: REQUEST_LEVER,
                     reason,
                     summary: &format!("approval asked: {}", plan.title),
-                    detail: serde_json::json!({"plan": plan}),
+                    detail: serde_json::json!({"plan": plan, "plan_digest": plan_digest(plan)}),
                 },
                 "asked; waiting for a second operator",
             )
@@ -70,8 +72,8 @@ impl AuditLog {
         Ok(id)
     }
 
-    /// Approves `request` (never one's own: refused); verified by reading
-    /// it back from the shared table.
+    /// Approves `request` (never one's own: refused), signing the digest of
+    /// its exact plan; verified by reading it back from the shared table.
     pub async fn approve(
         &self,
         now: UtcNaive,
@@ -80,6 +82,12 @@ impl AuditLog {
         reason: &str,
     ) -> Result<String, AuditError> {
         self.needs_shared()?;
+        if request.digest != plan_digest(&request.plan) {
+            return Err(AuditError::Query(
+                "the request's plan does not match the digest it names; it cannot be approved"
+                    .to_owned(),
+            ));
+        }
         if request.operator == self.operator {
             return Err(AuditError::Query(
                 "you asked for this approval: a second operator must give it from their own panel"
@@ -97,7 +105,10 @@ impl AuditLog {
                         "approved: {} (asked by {})",
                         request.plan.title, request.operator
                     ),
-                    detail: serde_json::json!({"request": request.action_id}),
+                    detail: serde_json::json!({
+                        "request": request.action_id,
+                        "plan_digest": request.digest,
+                    }),
                 },
                 "approved",
             )
@@ -120,8 +131,20 @@ impl AuditLog {
         let (requests, approvals) = self.approvals(now).await?;
         if requests.iter().any(|r| r.action_id == id) || approvals.iter().any(|a| a.action_id == id)
         {
-            Ok(())
-        } else {
+            return Ok(());
+        }
+        // In the table but not counted: say why (e.g. signed by a key the
+        // roster gives another name).
+        if let Some(shared) = &self.shared
+            && let Ok(rows) = shared.list(50).await
+            && let Some(e) = rows.iter().find(|e| e.action_id == id && !e.counts())
+        {
+            return Err(AuditError::Query(format!(
+                "it is in the shared table but no panel counts it: {}",
+                e.trust.label()
+            )));
+        }
+        {
             Err(AuditError::Query(format!(
                 "it is in this machine's log but not in the shared table{}; the other panels do not see it",
                 self.shared_problem()
@@ -130,52 +153,86 @@ impl AuditLog {
         }
     }
 
-    /// The requests and approvals of the last [`APPROVALS_READ_BACK`], from
-    /// the shared table (every operator's, whatever their profile is called).
+    /// The requests and approvals of the last [`APPROVALS_READ_BACK`] (by
+    /// the database server's clock), from the shared table (every
+    /// operator's, whatever their profile is called): the newest 1000
+    /// intents of requests, approvals and levers, verified ones only. An
+    /// approval that a verified lever intent names is used.
     pub async fn approvals(
         &self,
-        now: UtcNaive,
+        _now: UtcNaive,
     ) -> Result<(Vec<Requested>, Vec<Approved>), AuditError> {
         let shared = self.shared.as_ref().ok_or_else(|| {
             AuditError::Query("no shared audit table: approvals cannot be read".to_owned())
         })?;
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM rollout_panel.audit_entry
-             WHERE kind = 'intent' AND lever IN ($1, $2) AND at >= $3
-             ORDER BY at, id LIMIT 1000"
+        let rows: Vec<SharedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SHARED_COLUMNS} FROM rollout_panel.audit_entry
+             WHERE kind = 'intent'
+               AND recorded_at >= (statement_timestamp() AT TIME ZONE 'UTC') - $1::interval
+               AND id <= (SELECT last_value FROM rollout_panel.audit_entry_id_seq)
+             ORDER BY id DESC LIMIT 1000"
         )))
-        .bind(REQUEST_LEVER)
-        .bind(APPROVAL_LEVER)
-        .bind(now - APPROVALS_READ_BACK)
+        .bind(format!("{} seconds", APPROVALS_READ_BACK.num_seconds()))
         .fetch_all(&shared.pool)
         .await
         .map_err(pg_error)?;
-        let mut requests = Vec::new();
+        let mut entries = shared.judged(rows).await?;
+        entries.reverse();
+        let entries: Vec<_> = entries
+            .into_iter()
+            .filter(|e| e.counts() && e.kind == EntryKind::Intent)
+            .collect();
+        let used: std::collections::HashSet<&str> = entries
+            .iter()
+            .filter(|e| super::live::is_lever(&e.lever))
+            .filter_map(|e| e.detail.get("approval").and_then(|a| a.as_str()))
+            .collect();
+        let mut requests: Vec<Requested> = Vec::new();
         let mut approvals = Vec::new();
-        for e in rows.into_iter().map(|r| entry(r, Origin::Shared)) {
+        for e in &entries {
             if e.lever == REQUEST_LEVER {
-                if let Some(plan) = e
+                let plan = e
                     .detail
                     .get("plan")
-                    .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok())
+                    .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok());
+                let digest = e.detail.get("plan_digest").and_then(|d| d.as_str());
+                // A request counts only with the digest of its own plan.
+                if let (Some(plan), Some(digest)) = (plan, digest)
+                    && plan_digest(&plan) == digest
                 {
                     requests.push(Requested {
-                        action_id: e.action_id,
-                        operator: e.operator,
+                        action_id: e.action_id.clone(),
+                        operator: e.operator.clone(),
                         at: e.at,
                         plan,
-                        reason: e.reason,
+                        reason: e.reason.clone(),
+                        digest: digest.to_owned(),
                     });
                 }
-            } else if let Some(request_id) = e.detail.get("request").and_then(|r| r.as_str()) {
+            } else if e.lever == APPROVAL_LEVER
+                && let (Some(request_id), Some(digest)) = (
+                    e.detail.get("request").and_then(|r| r.as_str()),
+                    e.detail.get("plan_digest").and_then(|d| d.as_str()),
+                )
+            {
                 approvals.push(Approved {
-                    action_id: e.action_id,
-                    operator: e.operator,
+                    action_id: e.action_id.clone(),
+                    operator: e.operator.clone(),
                     at: e.at,
                     request_id: request_id.to_owned(),
+                    digest: digest.to_owned(),
+                    server_age: e.server_age(),
+                    used: used.contains(e.action_id.as_str()),
                 });
             }
         }
+        // Two requests under one action id (one written by hand, or
+        // re-aimed): neither is read.
+        let mut seen = std::collections::HashMap::<String, usize>::new();
+        for r in &requests {
+            *seen.entry(r.action_id.clone()).or_default() += 1;
+        }
+        requests.retain(|r| seen.get(&r.action_id) == Some(&1));
         Ok((requests, approvals))
     }
 }

@@ -6,7 +6,8 @@
 //! lever asks before it starts: is another panel's lever on the same target
 //! running?
 
-use super::{AuditEntry, AuditError, AuditLog, COLUMNS, Origin, Row, SharedAudit, entry, pg_error};
+use super::shared::{SHARED_COLUMNS, SharedRow, pg_error};
+use super::{AuditEntry, AuditError, AuditLog, Origin, SharedAudit};
 use crate::core::time::UtcNaive;
 use sqlx::postgres::PgListener;
 use std::time::Duration;
@@ -24,7 +25,16 @@ pub struct LiveFeed {
     shared: SharedAudit,
     listener: PgListener,
     last_id: i64,
+    last_read: Option<tokio::time::Instant>,
 }
+
+/// The most rows one read of the feed returns (the newest; older ones are
+/// in the table for the Audit tab).
+pub const FEED_ROWS: i64 = 1000;
+
+/// The shortest time between two reads of the feed: a flood of notices
+/// (any role can `NOTIFY` the channel) costs one read per this interval.
+pub const FEED_EVERY: Duration = Duration::from_millis(250);
 
 impl LiveFeed {
     /// Starts listening; rows from now on are what [`LiveFeed::next`] returns.
@@ -33,15 +43,20 @@ impl LiveFeed {
             .await
             .map_err(pg_error)?;
         listener.listen(CHANNEL).await.map_err(pg_error)?;
-        let (last_id,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(max(id), 0) FROM rollout_panel.audit_entry")
-                .fetch_one(&shared.pool)
-                .await
-                .map_err(pg_error)?;
+        // Ids the table issued only: a row given a huge id by hand would
+        // otherwise hide every later one.
+        let (last_id,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(max(id), 0) FROM rollout_panel.audit_entry
+             WHERE id <= (SELECT last_value FROM rollout_panel.audit_entry_id_seq)",
+        )
+        .fetch_one(&shared.pool)
+        .await
+        .map_err(pg_error)?;
         Ok(Self {
             shared: shared.clone(),
             listener,
             last_id,
+            last_read: None,
         })
     }
 
@@ -58,23 +73,37 @@ impl LiveFeed {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(pg_error(e)),
         }
+        // A flood of notices is one read: what is buffered is dropped (the
+        // read below sees every row), and reads are at least FEED_EVERY apart.
+        while self.listener.next_buffered().is_some() {}
+        if let Some(last) = self.last_read {
+            tokio::time::sleep_until(last + FEED_EVERY).await;
+            while self.listener.next_buffered().is_some() {}
+        }
         self.catch_up().await
     }
 
     /// The rows after the last one seen, oldest first.
+    /// The rows after the last one seen, oldest first: the newest
+    /// [`FEED_ROWS`] of them when more came, judged (see
+    /// [`crate::core::trust`]); ids the table did not issue are skipped.
     pub async fn catch_up(&mut self) -> Result<Vec<AuditEntry>, AuditError> {
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM rollout_panel.audit_entry WHERE id > $1 ORDER BY id LIMIT 1000"
+        self.last_read = Some(tokio::time::Instant::now());
+        let mut rows: Vec<SharedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SHARED_COLUMNS} FROM rollout_panel.audit_entry
+             WHERE id > $1 AND id <= (SELECT last_value FROM rollout_panel.audit_entry_id_seq)
+             ORDER BY id DESC LIMIT $2"
         )))
         .bind(self.last_id)
+        .bind(FEED_ROWS)
         .fetch_all(&self.shared.pool)
         .await
         .map_err(pg_error)?;
-        // (the first column is the shared table's own id)
+        rows.reverse();
         if let Some(last) = rows.last() {
-            self.last_id = last.0;
+            self.last_id = last.id;
         }
-        Ok(rows.into_iter().map(|r| entry(r, Origin::Shared)).collect())
+        self.shared.judged(rows).await
     }
 }
 
@@ -90,24 +119,37 @@ impl SharedAudit {
         mine: &[String],
         now: UtcNaive,
     ) -> Result<Option<AuditEntry>, AuditError> {
-        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM rollout_panel.audit_entry i
-             WHERE i.kind = 'intent' AND i.at >= $1 AND i.lever = ANY($5)
-               AND (i.lever = $2 OR ($3 <> '' AND strpos(i.detail, $3) > 0))
-               AND NOT (i.entry_id = ANY($4))
-               AND NOT EXISTS (SELECT 1 FROM rollout_panel.audit_entry r
-                               WHERE r.action_id = i.action_id AND r.kind = 'result')
-             ORDER BY i.at DESC, i.id DESC LIMIT 1"
+        // Candidates by the server's clock of insert (a row's own time is
+        // its writer's claim), then judged: only a verified intent runs,
+        // and only a verified result by the same writer ends it.
+        let rows: Vec<SharedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SHARED_COLUMNS} FROM rollout_panel.audit_entry
+             WHERE id <= (SELECT last_value FROM rollout_panel.audit_entry_id_seq)
+               AND action_id IN (
+                 SELECT i.action_id FROM rollout_panel.audit_entry i
+                 WHERE i.kind = 'intent' AND i.lever = ANY($4)
+                   AND i.recorded_at >= (statement_timestamp() AT TIME ZONE 'UTC') - $1::interval
+                   AND (i.lever = $2 OR ($3 <> '' AND strpos(i.detail, $3) > 0))
+                 ORDER BY i.id DESC LIMIT 200)
+               AND kind IN ('intent', 'result')
+             ORDER BY id"
         )))
-        .bind(now - RUNNING_FOR)
+        .bind(format!("{} seconds", RUNNING_FOR.num_seconds()))
         .bind(lever)
         .bind(needle.unwrap_or(""))
-        .bind(mine)
         .bind(lever_names())
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await
         .map_err(pg_error)?;
-        Ok(row.map(|r| entry(r, Origin::Shared)))
+        let judged = self.judged(rows).await?;
+        Ok(running_elsewhere(&judged, now)
+            .into_iter()
+            .filter(|e| !mine.contains(&e.entry_id))
+            .filter(|e| {
+                e.lever == lever
+                    || needle.is_some_and(|n| !n.is_empty() && e.detail.to_string().contains(n))
+            })
+            .max_by_key(|e| e.id))
     }
 }
 
@@ -129,18 +171,22 @@ fn lever_names() -> Vec<&'static str> {
 /// started within [`RUNNING_FOR`].
 pub fn running_elsewhere(rows: &[AuditEntry], now: UtcNaive) -> Vec<AuditEntry> {
     use super::EntryKind;
-    let finished: std::collections::HashSet<&str> = rows
+    // Only entries that count: an unsigned "running" row stops nobody, an
+    // unsigned result ends nobody's lever. A result ends the intent of the
+    // same writer only.
+    let finished: std::collections::HashSet<(&str, Option<&str>)> = rows
         .iter()
-        .filter(|e| e.kind == EntryKind::Result)
-        .map(|e| e.action_id.as_str())
+        .filter(|e| e.kind == EntryKind::Result && e.counts())
+        .map(|e| (e.action_id.as_str(), e.signer.as_deref()))
         .collect();
     rows.iter()
         .filter(|e| {
             e.origin == Origin::Shared
+                && e.counts()
                 && e.kind == EntryKind::Intent
                 && is_lever(&e.lever)
-                && e.at >= now - RUNNING_FOR
-                && !finished.contains(e.action_id.as_str())
+                && e.within(RUNNING_FOR, now)
+                && !finished.contains(&(e.action_id.as_str(), e.signer.as_deref()))
         })
         .cloned()
         .collect()

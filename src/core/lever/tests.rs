@@ -231,7 +231,7 @@ fn canary_enable_preconditions() {
 }
 
 #[test]
-fn workspace_rollback_and_restore_need_one_confirm() {
+fn a_workspace_rollback_needs_one_confirm_and_its_restore_is_an_enable() {
     let workspaces = [ws("a", RevisionToggle::Enabled)];
     let env = env(Some("0"), None);
     let v2 = schema(SchemaVariant::V2);
@@ -270,7 +270,12 @@ fn workspace_rollback_and_restore_need_one_confirm() {
         p.changes[..],
         [Change::Toggle { after: true, .. }]
     ));
-    assert_eq!(p.guard, Guard::Confirm);
+    // A restore turns revision on: typed like the canary, with its
+    // preconditions (issue 28).
+    assert!(matches!(p.guard, Guard::Type(_)), "{:?}", p.guard);
+    let names: Vec<&str> = p.preconditions.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["schema", "one canary", "readiness"]);
+    assert!(p.turns_revision_on() && !p.is_rollback());
     // Canary disable is the same toggle-off.
     let on = [ws("a", RevisionToggle::Enabled)];
     let s = LeverState {

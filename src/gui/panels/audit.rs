@@ -33,7 +33,7 @@ pub fn audit_ui(ui: &mut Ui, snapshot: &Snapshot) {
     let ended: std::collections::BTreeSet<&str> = snapshot
         .audit
         .iter()
-        .filter(|e| e.kind == EntryKind::Result)
+        .filter(|e| e.counts() && e.kind == EntryKind::Result)
         .map(|e| e.action_id.as_str())
         .collect();
     ui.add_space(6.0);
@@ -73,6 +73,11 @@ pub fn audit_ui(ui: &mut Ui, snapshot: &Snapshot) {
                 };
                 ui.colored_label(color, word);
                 ui.vertical(|ui| {
+                    if !e.counts() {
+                        // Shown, never counted (issue 28).
+                        ui.colored_label(colors::FAIL, e.trust.label())
+                            .on_hover_text("This row does not count: not as an approval, a running lever, an alarm's time, the canary's start or a Restore. `rollout-panel audit verify` checks the whole table.");
+                    }
                     ui.add(egui::Label::new(&e.summary).wrap());
                     if e.kind == EntryKind::Intent && !e.reason.is_empty() {
                         ui.add(

@@ -131,12 +131,13 @@ pub fn pinned_line(snapshot: &Snapshot) -> Option<String> {
     ))
 }
 
-/// Whether the newest audited change of this workspace's toggle turned it off.
+/// Whether the newest audited change of this workspace's toggle turned it
+/// off (entries that count only: an unsigned row offers no Restore).
 fn rolled_back_here(snapshot: &Snapshot, workspace_id: &str) -> bool {
     snapshot
         .audit
         .iter()
-        .filter(|e| e.kind == EntryKind::Intent)
+        .filter(|e| e.counts() && e.kind == EntryKind::Intent)
         .find_map(|e| {
             e.plan_changes()?
                 .iter()

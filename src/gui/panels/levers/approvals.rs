@@ -139,6 +139,12 @@ impl LeversPanel {
                             format!("{asked}: {by}'s approval expired"),
                         );
                     }
+                    (Standing::Used { by }, _) => {
+                        ui.colored_label(
+                            colors::UNKNOWN,
+                            format!("{asked}: {by}'s approval was used by a run"),
+                        );
+                    }
                     (Standing::Waiting, true) => {
                         ui.colored_label(
                             colors::WARN,
@@ -170,7 +176,34 @@ impl LeversPanel {
                     }
                 }
             });
+            if matches!(state, Standing::Waiting) && r.operator != mine {
+                // What is approved is the plan, not its title: every change
+                // with its before-value, every precondition's result.
+                ui.indent(("approval plan", &r.action_id), |ui| {
+                    plan_lines_ui(ui, &r.plan);
+                });
+            }
         }
         out
+    }
+}
+
+/// The whole plan an approval signs: each change (before → after, on which
+/// system) and each precondition's result, as the approver must see them.
+fn plan_lines_ui(ui: &mut egui::Ui, plan: &crate::core::lever::Plan) {
+    ui.label(format!(
+        "The plan you approve (digest {}…):",
+        &crate::core::approval::plan_digest(plan)[..12]
+    ));
+    for change in &plan.changes {
+        ui.label(format!("• {}", change.describe()));
+    }
+    for p in &plan.preconditions {
+        let state = match (p.ok, p.overridable) {
+            (true, _) => "holds",
+            (false, true) => "FAILS (the requester overrides it)",
+            (false, false) => "FAILS",
+        };
+        ui.label(format!("• precondition {}: {state} — {}", p.name, p.detail));
     }
 }
