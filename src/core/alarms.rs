@@ -91,6 +91,9 @@ pub enum AlarmKind {
     NeedsReviewHarm,
     /// The revision kill switch held ON more than 24 h after a rollback.
     StaleKillSwitch,
+    /// A toggle or a runbook env variable changed with no panel action
+    /// explaining it (the admin page, psql, the Vercel dashboard).
+    ChangedOutsidePanel,
 }
 
 /// One alarm.
@@ -285,6 +288,7 @@ fn kind_id(kind: AlarmKind) -> &'static str {
         AlarmKind::AttemptsAboveBound => "above-bound",
         AlarmKind::NeedsReviewHarm => "needs-review-harm",
         AlarmKind::StaleKillSwitch => "stale-kill-switch",
+        AlarmKind::ChangedOutsidePanel => "outside",
     }
 }
 

@@ -9,6 +9,7 @@ pub mod health;
 pub mod lever;
 pub mod metrics;
 pub mod notice;
+pub mod outside;
 pub mod profile;
 pub mod readiness;
 pub mod redact;

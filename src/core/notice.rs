@@ -159,11 +159,15 @@ impl Notices {
                 out.push(Notice {
                     kind,
                     title: format!("Alarm: {}", alarm_title(alarm.kind)),
-                    body: line(&format!(
-                        "{} — suggested: {}",
-                        alarm.finding,
-                        lever_label(&alarm.suggested_lever)
-                    )),
+                    body: line(&if alarm.suggested_lever.is_empty() {
+                        alarm.finding.clone()
+                    } else {
+                        format!(
+                            "{} — suggested: {}",
+                            alarm.finding,
+                            lever_label(&alarm.suggested_lever)
+                        )
+                    }),
                     screen: Screen::Metrics,
                 });
             }
@@ -238,6 +242,7 @@ pub fn alarm_title(kind: AlarmKind) -> &'static str {
         AlarmKind::AttemptsAboveBound => "more attempts than allowed",
         AlarmKind::NeedsReviewHarm => "needs_review above baseline",
         AlarmKind::StaleKillSwitch => "kill switch held too long",
+        AlarmKind::ChangedOutsidePanel => "changed outside the panel",
     }
 }
 

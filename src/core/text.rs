@@ -30,6 +30,20 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` with the characters freedesktop notification bodies read as
+/// markup (`&`, `<`, `>`) written as entities: a workspace name such as
+/// `<b>x</b> & <i>y` shows as it is, never as bold text or a broken body.
+pub fn markup_escaped(text: &str) -> Cow<'_, str> {
+    if !text.contains(['&', '<', '>']) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;"),
+    )
+}
+
 /// Terminal output: like [`printable`], but a line break stays a line
 /// break (the output's own layout).
 pub fn terminal(text: &str) -> Cow<'_, str> {
@@ -72,6 +86,15 @@ pub fn json(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_is_escaped_for_notification_bodies() {
+        assert_eq!(
+            markup_escaped("<b>x</b> & <i>y"),
+            "&lt;b&gt;x&lt;/b&gt; &amp; &lt;i&gt;y"
+        );
+        assert!(matches!(markup_escaped("plain"), Cow::Borrowed("plain")));
+    }
 
     #[test]
     fn escapes_and_overrides_print_as_inert_text() {

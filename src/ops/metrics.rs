@@ -192,6 +192,40 @@ pub fn verified_levers(audit: &[AuditEntry]) -> Vec<(String, UtcNaive)> {
         .collect()
 }
 
+/// What each verified panel lever (this machine's or another operator's
+/// verified one) changes, from its intent to its result: what a change
+/// seen between two reads is explained by (issue 28).
+pub fn panel_touches(audit: &[AuditEntry]) -> Vec<crate::core::outside::PanelTouch> {
+    audit
+        .iter()
+        .filter(|e| {
+            e.counts()
+                && e.kind == EntryKind::Intent
+                && crate::adapters::audit::live::is_lever(&e.lever)
+        })
+        .filter_map(|e| {
+            let changes = e.plan_changes()?;
+            let field = |name: &str| -> Vec<String> {
+                changes
+                    .iter()
+                    .filter_map(|c| c.get(name).and_then(|v| v.as_str()).map(str::to_owned))
+                    .collect()
+            };
+            let until = audit
+                .iter()
+                .filter(|r| r.counts() && r.kind == EntryKind::Result && r.action_id == e.action_id)
+                .map(|r| r.at)
+                .max();
+            Some(crate::core::outside::PanelTouch {
+                workspaces: field("workspace_id"),
+                keys: field("key"),
+                from: e.at,
+                until,
+            })
+        })
+        .collect()
+}
+
 /// Where the canary's start came from when the audit log has none.
 pub const INFERRED_START: &str =
     "inferred: the first revision claim after the workspace's last quiet hour";

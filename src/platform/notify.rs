@@ -90,9 +90,15 @@ fn show(
     waiting: &Arc<AtomicUsize>,
 ) {
     let mut n = notify_rust::Notification::new();
+    // The freedesktop service may read a body as markup: a tenant's
+    // workspace name must show as text. The other platforms show text.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    let body = crate::core::text::markup_escaped(&notice.body);
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    let body = std::borrow::Cow::Borrowed(notice.body.as_str());
     n.appname("rollout-panel")
         .summary(&notice.title)
-        .body(&notice.body)
+        .body(&body)
         .icon(APP_ID)
         .action("default", "Open the panel")
         .timeout(notify_rust::Timeout::Milliseconds(SHOWN_FOR_MS));

@@ -138,7 +138,15 @@ pub(crate) struct Worker {
     pub(crate) force_check: bool,
     /// Action ids of the levers running now, on the lever lane (not "unfinished").
     pub(crate) running: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// What the last refresh saw of the toggles and the runbook env, to
+    /// tell a change made outside the panel.
+    pub(crate) observed: Option<crate::core::outside::Observation>,
+    /// Changes made outside the panel seen so far (newest last, bounded).
+    pub(crate) outside: Vec<crate::core::alarms::Alarm>,
 }
+
+/// How many changes made outside the panel stay on screen.
+const OUTSIDE_KEPT: usize = 20;
 
 impl Worker {
     pub(crate) fn new(
@@ -160,7 +168,35 @@ impl Worker {
             snapshot,
             force_check: false,
             running,
+            observed: None,
+            outside: Vec::new(),
         }
+    }
+
+    /// Compares what this refresh read with the last one: a toggle or a
+    /// runbook variable that changed without a verified panel action
+    /// explaining it is an alarm (kept, bounded). The audit log is read
+    /// after the database and the env, so a panel action's intent (written
+    /// before its change) is always in it.
+    fn observe_outside(&mut self, now: UtcNaive) {
+        let snap = &self.snapshot;
+        let now_seen = crate::core::outside::Observation::of(
+            now,
+            snap.db.last_ok.map(|_| snap.workspaces.as_slice()),
+            snap.env_snapshot.as_ref(),
+        );
+        if let Some(prev) = &self.observed {
+            let touches = crate::ops::metrics::panel_touches(&snap.audit);
+            for alarm in crate::core::outside::outside_changes(prev, &now_seen, &touches) {
+                if !self.outside.iter().any(|a| a.id == alarm.id) {
+                    tracing::warn!("{}", alarm.finding);
+                    self.outside.push(alarm);
+                }
+            }
+            let over = self.outside.len().saturating_sub(OUTSIDE_KEPT);
+            self.outside.drain(..over);
+        }
+        self.observed = Some(now_seen);
     }
 
     /// The store, connected on first use.
@@ -211,6 +247,7 @@ impl Worker {
         self.read_env(now).await;
         self.check_if_due(now).await;
         self.read_audit().await;
+        self.observe_outside(now);
         self.derive_metrics(now);
         self.snapshot.stage = match (&self.snapshot.revision_flag, &self.snapshot.auto_send_flag) {
             (Some(rev), Some(all)) => Some(Stage::derive(
@@ -430,6 +467,7 @@ impl Worker {
             loops: &snap.loops,
         };
         snap.alarms = crate::core::alarms::evaluate(&facts, &snap.claims);
+        snap.alarms.extend(self.outside.iter().cloned());
     }
 
     /// Ends an interrupted action without changing anything, recording the
