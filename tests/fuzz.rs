@@ -514,3 +514,86 @@ async fn refusing_postgres() -> u16 {
     });
     port
 }
+
+// ---- rows of the shared audit table (issue 28) ----
+
+fn hostile_time() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        Just(Some("infinity".to_owned())),
+        Just(Some("-infinity".to_owned())),
+        (
+            0u32..400_000,
+            0u32..14,
+            0u32..33,
+            0u32..25,
+            0u32..61,
+            0u32..1000,
+            any::<bool>()
+        )
+            .prop_map(|(y, mo, d, h, mi, ms, bc)| Some(format!(
+                "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{mi:02}.{ms:03}{}",
+                if bc { " BC" } else { "" }
+            ))),
+        any::<String>().prop_map(Some),
+    ]
+}
+
+fn shared_row_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[\\x00-\\x1f\\u{202a}-\\u{202e}<>&a-z\\n]{0,64}",
+        (0usize..20_000).prop_map(|n| "é\n".repeat(n)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
+
+    #[test]
+    fn shared_audit_rows_never_panic_and_never_count_unsigned(
+        id in any::<i64>(),
+        at in hostile_time(),
+        recorded_at in hostile_time(),
+        server_now in hostile_time(),
+        texts in proptest::collection::vec(shared_row_text(), 8),
+        seq in proptest::option::of(any::<i64>()),
+        signer in proptest::option::of(prop_oneof![any::<String>(), Just("ed25519:AAAA".to_owned())]),
+        signature in proptest::option::of(any::<String>()),
+        issued in proptest::option::of(any::<bool>()),
+    ) {
+        use rollout_panel::adapters::audit::{SharedRow, decode_shared};
+        let row = SharedRow {
+            id,
+            entry_id: texts[0].clone(),
+            action_id: texts[1].clone(),
+            at,
+            operator: texts[2].clone(),
+            profile: texts[3].clone(),
+            lever: texts[4].clone(),
+            kind: texts[5].clone(),
+            status: "pending".to_owned(),
+            reason: texts[6].clone(),
+            summary: texts[7].clone(),
+            detail: texts[7].clone(),
+            seq,
+            prev_hash: None,
+            signer,
+            signature,
+            recorded_at,
+            issued,
+            server_now,
+        };
+        let roster = rollout_panel::core::trust::Roster::default();
+        let e = decode_shared(row, &roster, None);
+        // Nothing a random row holds is signed by the (empty) roster.
+        prop_assert!(!e.counts());
+        // Every text the screen shows is one inert, bounded line.
+        for shown in [&e.operator, &e.profile, &e.lever, &e.reason, &e.summary, &e.entry_id, &e.action_id] {
+            prop_assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+            prop_assert!(shown.len() <= 9 * 1024, "{}", shown.len());
+        }
+        // Its time is a real one, no earlier than the panel's epoch.
+        prop_assert!(e.at >= rollout_panel::core::trust::earliest());
+    }
+}

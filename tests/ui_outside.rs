@@ -80,8 +80,9 @@ async fn a_toggle_flipped_with_psql_and_an_env_changed_in_vercel_are_seen_as_out
     assert!(has_label(&h, &wanted), "{:#?}", labels(&h));
     let call = desktop.wait_for("Alarm: changed outside the panel");
     assert!(
-        call.body
-            .starts_with("&lt;b&gt;x&lt;/b&gt; &amp; &lt;i&gt;y's revision toggle changed ON -&gt; OFF"),
+        call.body.starts_with(
+            "&lt;b&gt;x&lt;/b&gt; &amp; &lt;i&gt;y's revision toggle changed ON -&gt; OFF"
+        ),
         "{call:#?}"
     );
     assert!(!call.body.contains('<'), "{call:#?}");
@@ -100,10 +101,9 @@ async fn a_toggle_flipped_with_psql_and_an_env_changed_in_vercel_are_seen_as_out
     h.get_by_role_and_label(Role::Button, "Metrics").click();
     frames(&mut h);
     assert!(
-        labels(&h)
-            .iter()
-            .any(|l| l.contains("AUTO_SEND_REVISION_DISABLED changed outside the panel")
-                && l.contains("\"0\" -> \"1\"")),
+        labels(&h).iter().any(|l| l
+            .contains("AUTO_SEND_REVISION_DISABLED changed outside the panel")
+            && l.contains("\"0\" -> \"1\"")),
         "{:#?}",
         labels(&h)
     );

@@ -10,7 +10,7 @@ pub mod identity;
 pub mod live;
 mod shared;
 
-pub use shared::{SHARED_SCHEMA, SharedAudit, SharedInit};
+pub use shared::{SHARED_SCHEMA, SharedAudit, SharedInit, SharedRow, decode as decode_shared};
 
 use crate::adapters::store::redact_urls;
 use crate::core::time::UtcNaive;

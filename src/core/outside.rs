@@ -37,7 +37,12 @@ impl Observation {
             at,
             toggles: workspaces.map(|ws| {
                 ws.iter()
-                    .map(|w| (w.id.clone(), (w.name.clone(), w.toggle.is_on(), w.settings_updated_at)))
+                    .map(|w| {
+                        (
+                            w.id.clone(),
+                            (w.name.clone(), w.toggle.is_on(), w.settings_updated_at),
+                        )
+                    })
                     .collect()
             }),
             env: env.map(|e| {
@@ -48,7 +53,8 @@ impl Observation {
                         (
                             (*k).to_owned(),
                             (
-                                v.and_then(|v| v.value.clone()).filter(|_| !is_secret_var(k)),
+                                v.and_then(|v| v.value.clone())
+                                    .filter(|_| !is_secret_var(k)),
                                 v.map(|v| v.updated_at),
                             ),
                         )
@@ -86,7 +92,11 @@ fn fmt(t: UtcNaive) -> String {
 /// The alarms for changes between `prev` and `now` that no panel action
 /// explains: one per workspace toggle and per variable, naming what changed
 /// and when.
-pub fn outside_changes(prev: &Observation, now: &Observation, touches: &[PanelTouch]) -> Vec<Alarm> {
+pub fn outside_changes(
+    prev: &Observation,
+    now: &Observation,
+    touches: &[PanelTouch],
+) -> Vec<Alarm> {
     let mut out = Vec::new();
     if let (Some(before), Some(after)) = (&prev.toggles, &now.toggles) {
         for (id, (name, on, updated)) in after {

@@ -526,11 +526,12 @@ pub fn cut(text: &str, max: usize) -> String {
 }
 
 /// A text field as the screen may show it: one line, no control or
-/// bidirectional characters, at most `max` bytes.
+/// bidirectional characters, at most `max` bytes of the escaped text (and
+/// "… (cut)" when it was longer).
 pub fn display_text(text: &str, max: usize) -> String {
-    let cut = cut(text, max);
-    let shown = crate::core::text::printable(&cut).into_owned();
-    if cut.len() < text.len() {
+    let escaped = crate::core::text::printable(&cut(text, max)).into_owned();
+    let shown = cut(&escaped, max);
+    if shown.len() < escaped.len() || text.len() > max {
         format!("{shown}… (cut)")
     } else {
         shown

@@ -52,9 +52,14 @@ pub(crate) const SHARED_COLUMNS: &str = "id, \
     (id <= (SELECT last_value FROM rollout_panel.audit_entry_id_seq)) AS issued, \
     (statement_timestamp() AT TIME ZONE 'UTC')::text AS server_now";
 
-/// A shared row as read (nothing decoded yet that could fail).
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub(crate) struct SharedRow {
+/// A shared row as read (nothing decoded yet that could fail): every
+/// column of [`SHARED_COLUMNS`], as text where a value could be hostile.
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
+#[allow(
+    missing_docs,
+    reason = "the columns of the shared table, as named there"
+)]
+pub struct SharedRow {
     pub id: i64,
     pub entry_id: String,
     pub action_id: String,
@@ -192,7 +197,7 @@ fn judge(row: &SharedRow, roster: &Roster, previous: Option<&str>) -> Result<(),
 /// line, a time that is not a real one (or a future one) replaced by the
 /// server's time of insert so it cannot sort above real history. A row
 /// that does not count is logged with its id and why.
-pub(crate) fn decode(row: SharedRow, roster: &Roster, previous: Option<&str>) -> AuditEntry {
+pub fn decode(row: SharedRow, roster: &Roster, previous: Option<&str>) -> AuditEntry {
     let trust = match judge(&row, roster, previous) {
         Ok(()) => Trust::Verified,
         Err(why) => {
