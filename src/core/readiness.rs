@@ -172,6 +172,9 @@ pub struct DbFacts {
     pub tls: Option<bool>,
     /// Whether the server is on this machine (or a local file, for the demo).
     pub local: bool,
+    /// The URL's `sslmode` as the panel connects with it (`verify-full`
+    /// when the URL names none: the default for a remote host).
+    pub sslmode: Option<String>,
 }
 
 /// Counts for the schema sanity and smoke items.
@@ -369,7 +372,28 @@ fn db_items(facts: &Facts, items: &mut Vec<Item>) {
                     "local connection: TLS not needed",
                     "",
                 ),
-                (false, Some(true)) => item("db.tls", g, CheckStatus::Pass, "TLS in use", ""),
+                (false, Some(true)) => match db.sslmode.as_deref() {
+                    Some("verify-full") | Some("verify-ca") => item(
+                        "db.tls",
+                        g,
+                        CheckStatus::Pass,
+                        format!(
+                            "TLS in use, the server's certificate checked (sslmode={})",
+                            db.sslmode.as_deref().unwrap_or_default()
+                        ),
+                        "",
+                    ),
+                    mode => item(
+                        "db.tls",
+                        g,
+                        CheckStatus::Warn,
+                        format!(
+                            "TLS in use, but sslmode={} does not check the server's certificate: the write connection (toggles, the shared audit) is encrypted, not authenticated",
+                            mode.unwrap_or("prefer")
+                        ),
+                        "use sslmode=verify-full (or verify-ca with sslrootcert=<the provider's CA>) in the profile's database-url",
+                    ),
+                },
                 (false, Some(false)) => item(
                     "db.tls",
                     g,

@@ -60,6 +60,7 @@ struct DbPart {
 async fn db_part(
     store: &dyn Store,
     local: bool,
+    sslmode: Option<String>,
     since: UtcNaive,
     attempts_from: UtcNaive,
     now: UtcNaive,
@@ -74,6 +75,7 @@ async fn db_part(
                 latency_ms,
                 tls,
                 local,
+                sslmode,
             })
         }
         Err(e) => Err(e.to_string()),
@@ -164,7 +166,14 @@ pub async fn check(session: &mut Session, now: UtcNaive, stage: Option<JudgeStag
     let monitored = session.monitored_db().await;
     let local = demo || monitored.as_ref().is_some_and(DbTarget::is_local);
     let part = match session.store().await {
-        Ok(store) => db_part(store.as_ref(), local, since, attempts_from, now).await,
+        Ok(store) => {
+            let sslmode = monitored.as_ref().map(|t| {
+                t.sslmode
+                    .clone()
+                    .unwrap_or_else(|| crate::adapters::store::DEFAULT_SSLMODE.to_owned())
+            });
+            db_part(store.as_ref(), local, sslmode, since, attempts_from, now).await
+        }
         Err(e) => db_failed(&e.to_string()),
     };
     let pooled = session.pooled_check().await;

@@ -15,6 +15,10 @@ pub use poll::PollRead;
 pub use postgres::{POLL_SESSION, PgStore};
 pub use sqlite::SqliteStore;
 
+/// The sslmode a remote production database is connected with when its URL
+/// names none: the server's certificate is checked.
+pub const DEFAULT_SSLMODE: &str = "verify-full";
+
 use crate::core::metrics::SeriesChunk;
 use crate::core::schema::SchemaReport;
 use crate::core::time::UtcNaive;

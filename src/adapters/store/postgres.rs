@@ -32,8 +32,18 @@ pub struct PgStore {
 impl PgStore {
     /// Connects and reads the catalogue. The URL never appears in an error.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::BadUrl(describe(&e)))?
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::BadUrl(describe(&e)))?;
+        // A remote host whose URL names no sslmode: the server's certificate
+        // is checked (the panel writes toggles and the shared audit through
+        // this connection). An explicit sslmode is kept (require: readiness
+        // warns that it is not authenticated).
+        let remote = crate::core::dburl::DbTarget::parse(url).is_ok_and(|t| !t.is_local());
+        let named = crate::core::dburl::DbTarget::parse(url).is_ok_and(|t| t.sslmode.is_some());
+        if remote && !named {
+            options = options.ssl_mode(sqlx::postgres::PgSslMode::VerifyFull);
+        }
+        let options = options
             .application_name("rollout-panel")
             // Every statement and every lock wait is bounded, writes included.
             .options([

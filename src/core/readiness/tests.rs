@@ -65,6 +65,7 @@ fn good() -> Facts {
             latency_ms: 3,
             tls: Some(true),
             local: false,
+            sslmode: Some("verify-full".into()),
         }),
         pooled: Some(Ok("reachable".into())),
         schema: Ok(SchemaReport {
@@ -756,4 +757,17 @@ fn a_failing_smoke_check_names_every_draft_with_the_count() {
     let env = items.iter().find(|i| i.id.starts_with("env.")).unwrap();
     let json = serde_json::to_value(env).unwrap();
     assert!(json.get("draft_ids").is_none(), "{json}");
+}
+
+#[test]
+fn sslmode_require_is_a_warning_that_the_write_connection_is_not_authenticated() {
+    let mut f = good();
+    if let Ok(db) = &mut f.db {
+        db.sslmode = Some("require".into());
+    }
+    let (status, finding) = status_of(&f, JudgeStage::PreCanary, "db.tls");
+    assert_eq!(status, CheckStatus::Warn, "{finding}");
+    assert!(finding.contains("not authenticated"), "{finding}");
+    let (status, _) = status_of(&good(), JudgeStage::PreCanary, "db.tls");
+    assert_eq!(status, CheckStatus::Pass);
 }
