@@ -646,3 +646,48 @@ async fn window_rollback(db: &TestDb, dir: &std::path::Path) {
     let report = done.expect("the lever ended").expect("it ran");
     assert!(report.ok, "{report:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vercel_token_two_operators_share_is_reported() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
+    let shared = common::shared_audit(&db).await;
+    let dir = common::temp_dir();
+    let a = common::panel_log(dir.path(), &shared, "alice@host-a").await;
+    let b = common::panel_log(dir.path(), &shared, "bob@host-b").await;
+    let c = common::panel_log(dir.path(), &shared, "carol@host-c").await;
+    a.set_vercel_user(json!({"id": "usr_shared", "username": "ops-bot"}));
+    b.set_vercel_user(json!({"id": "usr_shared", "username": "ops-bot"}));
+    c.set_vercel_user(json!({"id": "usr_carol", "username": "carol"}));
+    for log in [&a, &b, &c] {
+        log.intent(
+            chrono::Utc::now().naive_utc(),
+            &Intent {
+                profile: "production",
+                lever: "revision-kill-switch",
+                reason: "r",
+                summary: "s",
+                detail: json!({"plan": {}}),
+            },
+        )
+        .await
+        .expect("intent");
+    }
+    let rows = c.list("production", 50).await.expect("list");
+    assert!(rows.iter().all(|e| e.counts()), "{rows:#?}");
+    let theirs = rows
+        .iter()
+        .find(|e| e.operator == "alice@host-a")
+        .expect("alice's intent");
+    assert_eq!(
+        theirs.detail["vercel_user"]["id"], "usr_shared",
+        "recorded, signed"
+    );
+    assert_eq!(
+        rollout_panel::ops::metrics::shared_tokens(&rows),
+        [(
+            "usr_shared".to_owned(),
+            vec!["alice@host-a".to_owned(), "bob@host-b".to_owned()]
+        )]
+    );
+}

@@ -107,4 +107,15 @@ async fn a_toggle_flipped_with_psql_and_an_env_changed_in_vercel_are_seen_as_out
         "{:#?}",
         labels(&h)
     );
+
+    // Who this operator is: the roster's name, its key, the token's user.
+    h.get_by_role_and_label(Role::Button, "Audit").click();
+    frames(&mut h);
+    assert!(
+        labels(&h).iter().any(|l| l.starts_with("You: ")
+            && l.contains("key ed25519:")
+            && l.contains("Vercel ops-bot (usr_shared)")),
+        "{:#?}",
+        labels(&h)
+    );
 }

@@ -265,6 +265,8 @@ pub struct AuditLog {
     pool: SqlitePool,
     operator: String,
     key: Option<OperatorKey>,
+    /// The operator's Vercel identity, once known: recorded in each intent.
+    vercel_user: std::sync::Arc<std::sync::Mutex<Option<serde_json::Value>>>,
     shared: Option<SharedAudit>,
     /// The last failure to write or read the shared table (the local log
     /// still has everything).
@@ -373,6 +375,7 @@ impl AuditLog {
             pool,
             operator: operator(),
             key: None,
+            vercel_user: std::sync::Arc::default(),
             shared: None,
             shared_problem: std::sync::Arc::default(),
         })
@@ -383,6 +386,14 @@ impl AuditLog {
     pub fn with_shared(mut self, shared: SharedAudit) -> Self {
         self.shared = Some(shared);
         self
+    }
+
+    /// Records `user` (the operator's Vercel identity) in every intent from
+    /// now on.
+    pub fn set_vercel_user(&self, user: serde_json::Value) {
+        if let Ok(mut u) = self.vercel_user.lock() {
+            *u = Some(user);
+        }
     }
 
     /// Whether a shared table is attached.
@@ -411,7 +422,16 @@ impl AuditLog {
         let entry_id = uuid::Uuid::new_v4().to_string();
         let reason = redact_urls(row.reason);
         let summary = redact_urls(row.summary);
-        let detail = redact_urls(&row.detail.to_string());
+        // An intent records who the operator is on Vercel, when known.
+        let identity = self.vercel_user.lock().ok().and_then(|u| u.clone());
+        let detail = match (row.kind, identity, row.detail) {
+            (EntryKind::Intent, Some(user), serde_json::Value::Object(map)) => {
+                let mut map = map.clone();
+                map.insert("vercel_user".to_owned(), user);
+                redact_urls(&serde_json::Value::Object(map).to_string())
+            }
+            _ => redact_urls(&row.detail.to_string()),
+        };
         // The local log first: it is what makes an intent durable.
         sqlx::query(
             "INSERT INTO audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail)

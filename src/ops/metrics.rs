@@ -192,6 +192,29 @@ pub fn verified_levers(audit: &[AuditEntry]) -> Vec<(String, UtcNaive)> {
         .collect()
 }
 
+/// Vercel tokens that two operators share (issue 28): the Vercel user id
+/// that verified intents of two different operators record, with their
+/// names. Approvals need personal tokens.
+pub fn shared_tokens(audit: &[AuditEntry]) -> Vec<(String, Vec<String>)> {
+    let mut by_user: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for e in audit
+        .iter()
+        .filter(|e| e.counts() && e.kind == EntryKind::Intent)
+    {
+        if let Some(id) = e.detail.pointer("/vercel_user/id").and_then(|v| v.as_str()) {
+            by_user
+                .entry(id.to_owned())
+                .or_default()
+                .insert(e.operator.clone());
+        }
+    }
+    by_user
+        .into_iter()
+        .filter(|(_, who)| who.len() > 1)
+        .map(|(id, who)| (id, who.into_iter().collect()))
+        .collect()
+}
+
 /// What each verified panel lever (this machine's or another operator's
 /// verified one) changes, from its intent to its result: what a change
 /// seen between two reads is explained by (issue 28).

@@ -434,6 +434,29 @@ impl Session {
         Ok(log)
     }
 
+    /// Who the profile's Vercel token belongs to (`GET /v2/user`, bounded);
+    /// `None` for the demo.
+    pub async fn vercel_user(
+        &self,
+    ) -> Result<Option<crate::adapters::env::vercel::VercelUser>, SessionError> {
+        let Target::Profile { profile, .. } = &self.target else {
+            return Ok(None);
+        };
+        let token = self.required(SecretKey::VercelToken).await?;
+        let client = VercelClient::new(
+            &profile.vercel_api,
+            &profile.vercel_project,
+            profile.vercel_team.as_deref(),
+            token,
+        )
+        .map_err(|e| SessionError::Env(e.to_string()))?;
+        client
+            .user()
+            .await
+            .map(Some)
+            .map_err(|e| SessionError::Env(e.to_string()))
+    }
+
     /// The team's roster the profile names (empty for the demo, and when
     /// it cannot be read: then no other panel's entry counts, and
     /// [`Session::roster_problem`] says why).

@@ -54,6 +54,28 @@ impl Worker {
             return;
         };
         self.snapshot.operator = log.operator_name().to_owned();
+        self.snapshot.identity_trusted = log.trusted_by_roster();
+        self.snapshot.identity = Some(match log.public_key() {
+            None => format!(
+                "{}: no operator key (the OS keyring did not give one): your shared entries are unsigned and no other panel counts them",
+                log.operator_name()
+            ),
+            Some(key) => format!(
+                "{} · key {}{}{}",
+                log.operator_name(),
+                crate::core::trust::short_key(&key.to_string()),
+                match (log.has_shared(), log.trusted_by_roster()) {
+                    (false, _) => "",
+                    (true, true) => " (in the team's roster)",
+                    (true, false) =>
+                        " (NOT in the team's roster: other panels do not count your entries; `rollout-panel operator key` prints the line to add)",
+                },
+                self.snapshot
+                    .vercel_user
+                    .as_deref()
+                    .map_or(String::new(), |u| format!(" · Vercel {u}"))
+            ),
+        });
         if !log.has_shared() {
             self.snapshot.approvals = None;
             return;

@@ -143,6 +143,8 @@ pub(crate) struct Worker {
     pub(crate) observed: Option<crate::core::outside::Observation>,
     /// Changes made outside the panel seen so far (newest last, bounded).
     pub(crate) outside: Vec<crate::core::alarms::Alarm>,
+    /// When the Vercel token's user was last asked for.
+    pub(crate) vercel_user_tried: Option<UtcNaive>,
 }
 
 /// How many changes made outside the panel stay on screen.
@@ -170,6 +172,7 @@ impl Worker {
             running,
             observed: None,
             outside: Vec::new(),
+            vercel_user_tried: None,
         }
     }
 
@@ -246,6 +249,7 @@ impl Worker {
         }
         self.read_env(now).await;
         self.check_if_due(now).await;
+        self.read_vercel_user(now).await;
         self.read_audit().await;
         self.observe_outside(now);
         self.derive_metrics(now);
@@ -382,6 +386,39 @@ impl Worker {
         }
     }
 
+    /// Who the profile's Vercel token belongs to, once (retried at most
+    /// every 10 minutes while unknown; only once the env has been read, so
+    /// a Vercel that is down costs nothing more): shown, and recorded in
+    /// every intent this panel writes from then on.
+    async fn read_vercel_user(&mut self, now: UtcNaive) {
+        if self.snapshot.vercel_user.is_some()
+            || self.snapshot.env.last_ok.is_none()
+            || self.session.is_demo()
+            || self
+                .vercel_user_tried
+                .is_some_and(|t| now - t < ChronoDuration::minutes(10))
+        {
+            return;
+        }
+        self.vercel_user_tried = Some(now);
+        match self.session.vercel_user().await {
+            Ok(Some(user)) => {
+                self.snapshot.vercel_user = Some(format!(
+                    "{} ({})",
+                    crate::core::text::printable(&user.username),
+                    crate::core::text::printable(&user.id)
+                ));
+                if let Ok(log) = self.audit_log().await {
+                    log.set_vercel_user(
+                        serde_json::json!({"id": user.id, "username": user.username}),
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::info!("the Vercel token's user could not be read: {e}"),
+        }
+    }
+
     /// Reads the newest rows of this profile's audit log and its interrupted
     /// actions.
     async fn read_audit(&mut self) {
@@ -414,6 +451,7 @@ impl Worker {
                 let running = self.running.lock().map(|r| r.clone()).unwrap_or_default();
                 self.snapshot.running_elsewhere =
                     crate::adapters::audit::live::running_elsewhere(&rows, self.config.clock.now());
+                self.snapshot.shared_tokens = crate::ops::metrics::shared_tokens(&rows);
                 self.snapshot.audit = rows;
                 self.snapshot.audit_shared = log.has_shared();
                 self.snapshot.unfinished = unfinished

@@ -117,6 +117,16 @@ pub struct Snapshot {
     pub audit_shared: bool,
     /// Who this panel writes as (`user@host`).
     pub operator: String,
+    /// This operator's identity, for people: the name, the key and whether
+    /// the team's roster lists it, the Vercel user (issue 28).
+    pub identity: Option<String>,
+    /// Whether other panels count this panel's shared entries (its key is
+    /// in the team's roster under its name).
+    pub identity_trusted: bool,
+    /// Who the profile's Vercel token belongs to, once read.
+    pub vercel_user: Option<String>,
+    /// Vercel tokens two operators share: (user id, operators).
+    pub shared_tokens: Vec<(String, Vec<String>)>,
     /// Whether the profile asks for a second operator's approval before
     /// the canary and an expansion.
     pub approvals_required: bool,

@@ -250,6 +250,9 @@ fn answer(s: &mut State, req: &Request) -> ResponseTemplate {
                 ResponseTemplate::new(202)
             }
             ("GET", "/app") => ResponseTemplate::new(307).insert_header("Location", "/login"),
+            ("GET", "/v2/user") => ResponseTemplate::new(200).set_body_json(
+                json!({"user": {"id": "usr_shared", "username": "ops-bot", "email": "ops@zrg.invalid"}}),
+            ),
             _ => ResponseTemplate::new(404).set_body_json(
                 json!({"error": {"code": "not_found", "message": format!("{method} {path}")}}),
             ),

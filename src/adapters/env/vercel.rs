@@ -83,6 +83,22 @@ pub enum VercelError {
     },
 }
 
+/// Who a Vercel token belongs to (`GET /v2/user`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct VercelUser {
+    /// The user's id.
+    #[serde(alias = "uid")]
+    pub id: String,
+    /// Their username.
+    #[serde(default)]
+    pub username: String,
+}
+
+#[derive(Deserialize)]
+struct UserAnswer {
+    user: VercelUser,
+}
+
 /// A Vercel project, as far as the panel needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct ProjectInfo {
@@ -168,6 +184,14 @@ impl VercelClient {
     pub async fn project(&self) -> Result<ProjectInfo, VercelError> {
         let url = self.url(&["v9", "projects", &self.project]);
         self.get_json(url, "project").await
+    }
+
+    /// `GET /v2/user`: who the token belongs to (shown and recorded with
+    /// the operator's entries, so a token two operators share is seen).
+    pub async fn user(&self) -> Result<VercelUser, VercelError> {
+        let url = self.url(&["v2", "user"]);
+        let answer: UserAnswer = self.get_json(url, "user").await?;
+        Ok(answer.user)
     }
 
     /// GETs JSON, retrying a 429 a bounded number of times: it honours

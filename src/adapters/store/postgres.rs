@@ -32,8 +32,8 @@ pub struct PgStore {
 impl PgStore {
     /// Connects and reads the catalogue. The URL never appears in an error.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let mut options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::BadUrl(describe(&e)))?;
+        let mut options =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(describe(&e)))?;
         // A remote host whose URL names no sslmode: the server's certificate
         // is checked (the panel writes toggles and the shared audit through
         // this connection). An explicit sslmode is kept (require: readiness

@@ -20,6 +20,23 @@ pub fn audit_ui(ui: &mut Ui, snapshot: &Snapshot) {
             snapshot.profile, snapshot.profile
         )
     });
+    if let Some(who) = &snapshot.identity {
+        let color = if snapshot.identity_trusted || !snapshot.audit_shared {
+            colors::OK
+        } else {
+            colors::WARN
+        };
+        ui.colored_label(color, format!("You: {who}"));
+    }
+    for (user, who) in &snapshot.shared_tokens {
+        ui.colored_label(
+            colors::WARN,
+            format!(
+                "{} use the same Vercel token (user {user}): approvals need personal tokens",
+                who.join(" and ")
+            ),
+        );
+    }
     if let Some(e) = &snapshot.audit_error {
         ui.colored_label(colors::FAIL, e);
     }
