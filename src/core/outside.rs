@@ -16,6 +16,12 @@ use std::collections::BTreeMap;
 /// (clocks of the panel, the database and Vercel differ).
 pub const SLACK: chrono::Duration = chrono::Duration::minutes(2);
 
+/// Workspace id → (name, toggle on, the row's `updatedAt`).
+pub type Toggles = BTreeMap<String, (String, bool, Option<UtcNaive>)>;
+
+/// Runbook variable → (value when not a secret, the record's `updatedAt`).
+pub type EnvRecords = BTreeMap<String, (Option<String>, Option<UtcNaive>)>;
+
 /// What one read saw: each workspace's toggle, each runbook variable's
 /// record.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,10 +29,10 @@ pub struct Observation {
     /// When it was read (the panel's clock).
     pub at: UtcNaive,
     /// Workspace id → (name, toggle on, the row's `updatedAt`).
-    pub toggles: Option<BTreeMap<String, (String, bool, Option<UtcNaive>)>>,
+    pub toggles: Option<Toggles>,
     /// Runbook variable → (value when not a secret, the record's
     /// `updatedAt`); `None` for the map when the env was not read.
-    pub env: Option<BTreeMap<String, (Option<String>, Option<UtcNaive>)>>,
+    pub env: Option<EnvRecords>,
 }
 
 impl Observation {
