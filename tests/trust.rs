@@ -691,3 +691,82 @@ async fn a_vercel_token_two_operators_share_is_reported() {
         )]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_teams_approvals_policy_is_a_signed_entry_and_turning_it_off_takes_two() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
+    let pool = db.pool().await;
+    let shared = common::shared_audit(&db).await;
+    let dir = common::temp_dir();
+    let a = common::panel_log(dir.path(), &shared, "alice@host-a").await;
+    let b = common::panel_log(dir.path(), &shared, "bob@host-b").await;
+    let store = PgStore::connect(&db.url).await.expect("store");
+    let now = || chrono::Utc::now().naive_utc();
+    // No policy: the profile's setting.
+    assert!(!a.approvals_required(false).await);
+    assert!(a.approvals_required(true).await);
+    // One operator turns approvals on for the team: a profile saying
+    // "no approvals" no longer decides.
+    a.set_policy(now(), "production", true, None, "four eyes from now on")
+        .await
+        .expect("on");
+    assert!(b.approvals_required(false).await);
+    let beta = common::expansion_plan(&store, true, &["Beta"]).await;
+    let ctx = RunContext {
+        audit: &b,
+        profile: "production",
+        reason: "r",
+        clock: &ManualClock::new(now()),
+        waits: Waits::default(),
+        action_id: None,
+        approvals: false,
+    };
+    let targets = Targets {
+        store: Some(&store),
+        env: None,
+    };
+    let e = run_plan_with(&beta, targets, &ctx, &|_| {})
+        .await
+        .unwrap_err();
+    refused(&e, "request it first");
+    assert_eq!(
+        toggle(&pool, "c-beta").await,
+        Some(false),
+        "nothing changed"
+    );
+    // A row written by hand saying "off" changes nothing.
+    sqlx::query(
+        "INSERT INTO rollout_panel.audit_entry (entry_id, action_id, at, operator, profile, lever, kind, status, detail)
+         VALUES ('forged-policy', 'forged-policy', now() AT TIME ZONE 'UTC', 'bob@host-b', 'production', 'approval-policy', 'intent', 'pending', '{\"approvals\": false}')",
+    )
+    .execute(&pool)
+    .await
+    .expect("forged");
+    assert!(a.approvals_required(false).await);
+    // Off: Alice proposes; she cannot co-sign her own; Bob does.
+    let proposal = a
+        .set_policy(now(), "production", false, None, "rehearsal week")
+        .await
+        .expect("proposed");
+    assert!(
+        a.approvals_required(false).await,
+        "a proposal alone changes nothing"
+    );
+    let own = a
+        .set_policy(now(), "production", false, Some(&proposal), "me")
+        .await
+        .unwrap_err();
+    assert!(own.to_string().contains("second operator"), "{own}");
+    b.set_policy(now(), "production", false, Some(&proposal), "agreed")
+        .await
+        .expect("co-signed");
+    assert!(
+        !a.approvals_required(true).await,
+        "the team said off, with four eyes"
+    );
+    let r = run_plan_with(&beta, targets, &ctx, &|_| {})
+        .await
+        .expect("runs");
+    assert!(r.ok, "{r:#?}");
+}

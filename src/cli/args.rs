@@ -227,6 +227,24 @@ pub enum AuditCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Set the team's approvals policy, a signed entry in the shared table
+    /// that every panel on the database follows (instead of each profile's
+    /// `approvals`). `on` takes one operator; `off` takes two: the first
+    /// proposes it, a second runs the same with `--seconds ACTION_ID`.
+    Policy {
+        /// The profile.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// Approvals on or off.
+        #[arg(long, value_enum)]
+        approvals: OnOff,
+        /// The proposal to turn approvals off that this co-signs.
+        #[arg(long, value_name = "ACTION_ID")]
+        seconds: Option<String>,
+        /// Why (it goes to the audit log).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// `operator` subcommands.

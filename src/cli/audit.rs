@@ -48,6 +48,18 @@ pub(super) fn run_audit(paths: &Paths, args: &AuditArgs) -> anyhow::Result<ExitC
         (Some(AuditCmd::Verify { profile, json }), _) => {
             return run_audit_verify(paths, profile, *json);
         }
+        (
+            Some(AuditCmd::Policy {
+                profile,
+                approvals,
+                seconds,
+                reason,
+            }),
+            _,
+        ) => {
+            let on = *approvals == super::args::OnOff::On;
+            return run_audit_policy(paths, profile, on, seconds.as_deref(), reason);
+        }
         (None, Some(p)) => p.clone(),
         (None, None) => bail!("audit needs --profile NAME"),
     };
@@ -144,5 +156,43 @@ fn run_audit_verify(paths: &Paths, profile: &str, json: bool) -> anyhow::Result<
             );
         }
         Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    })
+}
+
+/// `audit policy`: the team's approvals policy, as a signed shared entry.
+fn run_audit_policy(
+    paths: &Paths,
+    profile: &str,
+    on: bool,
+    seconds: Option<&str>,
+    reason: &str,
+) -> anyhow::Result<ExitCode> {
+    use crate::adapters::clock::{Clock, SystemClock};
+    if reason.trim().is_empty() {
+        bail!("--reason must say why (it goes to the audit log)");
+    }
+    if on && seconds.is_some() {
+        bail!(
+            "--seconds co-signs a proposal to turn approvals off; turning them on needs no second operator"
+        );
+    }
+    let mut session = super::session(paths, profile)?;
+    super::runtime()?.block_on(async {
+        session.find_shared_audit().await?;
+        let audit = session.audit().await?;
+        let id = audit
+            .set_policy(SystemClock.now(), profile, on, seconds, reason)
+            .await?;
+        let now_required = audit.approvals_required(session.approvals()).await;
+        session.close().await;
+        match (on, seconds) {
+            (true, _) => say!("the team's approvals are ON (action {})", crate::adapters::audit::short_id(&id)),
+            (false, None) => say!(
+                "proposed turning the team's approvals OFF (action {id}); it takes a second operator: rollout-panel audit policy --profile {profile} --approvals off --seconds {id} --reason …"
+            ),
+            (false, Some(_)) => say!("co-signed: the team's approvals are OFF (action {})", crate::adapters::audit::short_id(&id)),
+        }
+        say!("approvals required now: {}", if now_required { "yes" } else { "no" });
+        Ok(ExitCode::SUCCESS)
     })
 }

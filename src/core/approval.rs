@@ -23,6 +23,56 @@ pub const REQUEST_LEVER: &str = "approval-request";
 /// The audit lever name of an approval.
 pub const APPROVAL_LEVER: &str = "approval";
 
+/// The audit lever name of a change of the team's approvals policy.
+pub const POLICY_LEVER: &str = "approval-policy";
+
+/// One verified entry of the team's approvals policy (issue 28): the
+/// policy is the team's, stored as signed entries in the shared table, not
+/// one operator's profile setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyEvent {
+    /// Its action id.
+    pub action_id: String,
+    /// Who wrote it.
+    pub operator: String,
+    /// When.
+    pub at: UtcNaive,
+    /// `true`: approvals on (anyone may turn them on); `false`: a proposal
+    /// to turn them off, or (with `seconds`) a second operator's co-sign.
+    pub approvals: bool,
+    /// The proposal this entry co-signs (turning approvals off needs the
+    /// approval it removes: a second operator).
+    pub seconds: Option<String>,
+}
+
+/// The team's policy from its verified entries (oldest first): `Some(true)`
+/// after an "on", `Some(false)` only after a proposal to turn it off that a
+/// *second* operator co-signed within [`APPROVAL_TTL`]; `None` when the
+/// team never said (the profile's setting then applies).
+pub fn team_policy(events: &[PolicyEvent]) -> Option<bool> {
+    let mut policy = None;
+    for e in events {
+        match (&e.seconds, e.approvals) {
+            (None, true) => policy = Some(true),
+            (Some(proposal), false) => {
+                let valid = events.iter().any(|p| {
+                    &p.action_id == proposal
+                        && !p.approvals
+                        && p.seconds.is_none()
+                        && p.operator != e.operator
+                        && p.at <= e.at
+                        && e.at - p.at < APPROVAL_TTL
+                });
+                if valid {
+                    policy = Some(false);
+                }
+            }
+            _ => {}
+        }
+    }
+    policy
+}
+
 /// Whether this plan waits for an approval when the profile asks for them:
 /// every plan that turns revision on for a workspace (the canary, an
 /// expansion, the restore after a workspace rollback); never a rollback.

@@ -246,7 +246,10 @@ pub async fn run_plan_with(
         Err(e) => tracing::warn!("whether another panel's lever is running is unknown: {e}"),
     }
     let mut approval_id = None;
-    if ctx.approvals && crate::core::approval::needs_approval(plan) {
+    // The team's policy in the shared table decides, else the profile.
+    if crate::core::approval::needs_approval(plan)
+        && ctx.audit.approvals_required(ctx.approvals).await
+    {
         let (note, id) = approved(plan, ctx, now).await?;
         progress(&note);
         notes.push(note);

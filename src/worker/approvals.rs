@@ -53,6 +53,8 @@ impl Worker {
         let Ok(log) = self.audit_log().await else {
             return;
         };
+        self.snapshot.approvals_required =
+            log.approvals_required(self.config.target.approvals()).await;
         self.snapshot.operator = log.operator_name().to_owned();
         self.snapshot.identity_trusted = log.trusted_by_roster();
         self.snapshot.identity = Some(match log.public_key() {

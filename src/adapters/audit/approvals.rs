@@ -5,7 +5,9 @@
 
 use super::shared::{SHARED_COLUMNS, SharedRow, pg_error};
 use super::{AuditError, AuditLog, EntryKind, EntryStatus, Intent};
-use crate::core::approval::{APPROVAL_LEVER, Approved, REQUEST_LEVER, Requested, plan_digest};
+use crate::core::approval::{
+    APPROVAL_LEVER, Approved, POLICY_LEVER, PolicyEvent, REQUEST_LEVER, Requested, plan_digest,
+};
 use crate::core::lever::Plan;
 use crate::core::time::UtcNaive;
 
@@ -115,6 +117,125 @@ impl AuditLog {
             .await?;
         self.read_back(&id, now).await?;
         Ok(id)
+    }
+
+    /// Writes a change of the team's approvals policy (signed, read back):
+    /// on (`seconds` = `None`), a proposal to turn it off, or a second
+    /// operator's co-sign of that proposal. Returns its action id.
+    pub async fn set_policy(
+        &self,
+        now: UtcNaive,
+        profile: &str,
+        approvals: bool,
+        seconds: Option<&str>,
+        reason: &str,
+    ) -> Result<String, AuditError> {
+        self.needs_shared()?;
+        if let Some(proposal) = seconds {
+            let events = self.policy_events().await?;
+            let found = events
+                .iter()
+                .find(|e| e.action_id == proposal && !e.approvals && e.seconds.is_none())
+                .ok_or_else(|| {
+                    AuditError::Query(format!(
+                        "no verified proposal {proposal} to turn approvals off"
+                    ))
+                })?;
+            if found.operator == self.operator {
+                return Err(AuditError::Query(
+                    "you proposed it: turning approvals off needs a second operator".to_owned(),
+                ));
+            }
+        }
+        let summary = match (approvals, seconds) {
+            (true, _) => "team policy: approvals ON".to_owned(),
+            (false, None) => {
+                "team policy: proposes approvals OFF (needs a second operator)".to_owned()
+            }
+            (false, Some(p)) => format!(
+                "team policy: approvals OFF (seconds {})",
+                super::short_id(p)
+            ),
+        };
+        let id = self
+            .record(
+                now,
+                &Intent {
+                    profile,
+                    lever: POLICY_LEVER,
+                    reason,
+                    summary: &summary,
+                    detail: serde_json::json!({"approvals": approvals, "seconds": seconds}),
+                },
+                "recorded",
+            )
+            .await?;
+        if !self
+            .policy_events()
+            .await?
+            .iter()
+            .any(|e| e.action_id == id)
+        {
+            return Err(AuditError::Query(
+                "the policy entry is not verified in the shared table (is your key in the team's roster?)".to_owned(),
+            ));
+        }
+        Ok(id)
+    }
+
+    /// The verified entries of the team's approvals policy, oldest first.
+    pub async fn policy_events(&self) -> Result<Vec<PolicyEvent>, AuditError> {
+        let shared = self.shared.as_ref().ok_or_else(|| {
+            AuditError::Query("no shared audit table: the team's policy cannot be read".to_owned())
+        })?;
+        let rows: Vec<SharedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SHARED_COLUMNS} FROM rollout_panel.audit_entry
+             WHERE kind = 'intent' AND lever = $1
+               AND id <= (SELECT last_value FROM rollout_panel.audit_entry_id_seq)
+             ORDER BY id DESC LIMIT 1000"
+        )))
+        .bind(POLICY_LEVER)
+        .fetch_all(&shared.pool)
+        .await
+        .map_err(pg_error)?;
+        let mut entries = shared.judged(rows).await?;
+        entries.reverse();
+        Ok(entries
+            .into_iter()
+            .filter(|e| e.counts())
+            .filter_map(|e| {
+                Some(PolicyEvent {
+                    approvals: e.detail.get("approvals")?.as_bool()?,
+                    seconds: e
+                        .detail
+                        .get("seconds")
+                        .and_then(|s| s.as_str())
+                        .map(str::to_owned),
+                    action_id: e.action_id,
+                    operator: e.operator,
+                    at: e.at,
+                })
+            })
+            .collect())
+    }
+
+    /// Whether approvals are required: the team's policy in the shared
+    /// table when it has one (see [`crate::core::approval::team_policy`]),
+    /// else the profile's `approvals`. When the policy cannot be read, the
+    /// stricter of the two (a rollback never waits either way).
+    pub async fn approvals_required(&self, profile_says: bool) -> bool {
+        if self.shared.is_none() {
+            return profile_says;
+        }
+        match self.policy_events().await {
+            Ok(events) => crate::core::approval::team_policy(&events).unwrap_or(profile_says),
+            Err(e) => {
+                tracing::warn!(
+                    "the team's approvals policy cannot be read ({e}); approvals stay required"
+                );
+                true
+            }
+        }
     }
 
     fn needs_shared(&self) -> Result<(), AuditError> {

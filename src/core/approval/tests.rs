@@ -198,3 +198,36 @@ fn a_restore_waits_like_an_enable_and_a_rollback_never() {
     assert!(rollback.is_rollback());
     assert!(!needs_approval(&rollback));
 }
+
+#[test]
+fn the_team_policy_goes_on_with_one_operator_and_off_only_with_two() {
+    let ev = |id: &str, by: &str, min: i64, on: bool, seconds: Option<&str>| PolicyEvent {
+        action_id: id.to_owned(),
+        operator: by.to_owned(),
+        at: at(min),
+        approvals: on,
+        seconds: seconds.map(str::to_owned),
+    };
+    assert_eq!(team_policy(&[]), None);
+    let on = ev("p1", "alice@a", 0, true, None);
+    assert_eq!(team_policy(std::slice::from_ref(&on)), Some(true));
+    // A proposal alone, or co-signed by its own author: still on.
+    let off = ev("p2", "alice@a", 1, false, None);
+    assert_eq!(team_policy(&[on.clone(), off.clone()]), Some(true));
+    let self_signed = ev("p3", "alice@a", 2, false, Some("p2"));
+    assert_eq!(
+        team_policy(&[on.clone(), off.clone(), self_signed]),
+        Some(true)
+    );
+    // Co-signed by another operator too late: still on; in time: off.
+    let late = ev("p4", "bob@b", 20, false, Some("p2"));
+    assert_eq!(team_policy(&[on.clone(), off.clone(), late]), Some(true));
+    let bob = ev("p5", "bob@b", 3, false, Some("p2"));
+    assert_eq!(
+        team_policy(&[on.clone(), off.clone(), bob.clone()]),
+        Some(false)
+    );
+    // Anyone turns it on again.
+    let again = ev("p6", "carol@c", 4, true, None);
+    assert_eq!(team_policy(&[on, off, bob, again]), Some(true));
+}
