@@ -269,3 +269,59 @@ async fn a_lever_in_panel_a_shows_in_panel_bs_window_without_polling() {
         rollout_panel::core::secret::SecretKey::DatabaseUrl,
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_notices_costs_a_few_reads_and_a_real_row_still_arrives() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
+    let (a, _b, shared, _dir) = two_panels(&db).await;
+    let mut feed = LiveFeed::start(&shared).await.expect("listen");
+    // Any role can NOTIFY the channel: 20 000 notices in one query.
+    let pool = db.pool().await;
+    sqlx::query(
+        "SELECT pg_notify('rollout_panel_audit', g::text) FROM generate_series(1, 20000) g",
+    )
+    .execute(&pool)
+    .await
+    .expect("flood");
+    let action = a
+        .intent(ts("2026-03-01 10:00:00"), &canary_intent("after the flood"))
+        .await
+        .expect("intent");
+    let started = Instant::now();
+    let mut calls = 0;
+    let mut seen = Vec::new();
+    while started.elapsed() < Duration::from_secs(10)
+        && !seen
+            .iter()
+            .any(|e: &rollout_panel::adapters::audit::AuditEntry| e.action_id == action)
+    {
+        calls += 1;
+        seen.extend(feed.next(Duration::from_secs(1)).await.expect("next"));
+    }
+    assert!(
+        seen.iter().any(|e| e.action_id == action),
+        "the real row arrived"
+    );
+    // Then the feed is idle, not reading once per buffered notice.
+    let idle = Instant::now();
+    while idle.elapsed() < Duration::from_millis(1500) {
+        calls += 1;
+        feed.next(Duration::from_millis(200)).await.expect("next");
+    }
+    let took = started.elapsed();
+    // Each read is at least FEED_EVERY after the last one: 20 000 notices
+    // are a handful of reads, not 20 000.
+    let bound = took.as_millis() as u64
+        / rollout_panel::adapters::audit::live::FEED_EVERY.as_millis() as u64
+        + 2;
+    assert!(
+        feed.reads() <= bound,
+        "{} reads in {took:?} ({calls} calls)",
+        feed.reads()
+    );
+    eprintln!(
+        "20 000 notices + 1 row: {} reads, {calls} calls, {took:?}",
+        feed.reads()
+    );
+}

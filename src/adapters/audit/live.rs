@@ -26,6 +26,7 @@ pub struct LiveFeed {
     listener: PgListener,
     last_id: i64,
     last_read: Option<tokio::time::Instant>,
+    reads: u64,
 }
 
 /// The most rows one read of the feed returns (the newest; older ones are
@@ -57,6 +58,7 @@ impl LiveFeed {
             listener,
             last_id,
             last_read: None,
+            reads: 0,
         })
     }
 
@@ -84,11 +86,17 @@ impl LiveFeed {
     }
 
     /// The rows after the last one seen, oldest first.
+    /// How many times the table was read (a flood of notices is a few).
+    pub fn reads(&self) -> u64 {
+        self.reads
+    }
+
     /// The rows after the last one seen, oldest first: the newest
     /// [`FEED_ROWS`] of them when more came, judged (see
     /// [`crate::core::trust`]); ids the table did not issue are skipped.
     pub async fn catch_up(&mut self) -> Result<Vec<AuditEntry>, AuditError> {
         self.last_read = Some(tokio::time::Instant::now());
+        self.reads += 1;
         let mut rows: Vec<SharedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {SHARED_COLUMNS} FROM rollout_panel.audit_entry
              WHERE id > $1 AND id <= (SELECT last_value FROM rollout_panel.audit_entry_id_seq)
