@@ -68,7 +68,11 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
     assert_eq!(tables(&db.url, "public").await, public_before);
     assert_eq!(
         tables(&db.url, "rollout_panel").await,
-        vec!["_sqlx_migrations".to_owned(), "audit_entry".to_owned()]
+        vec![
+            "_sqlx_migrations".to_owned(),
+            "audit_entry".to_owned(),
+            "instance".to_owned()
+        ]
     );
     assert!(!text(&o).contains(&db.url), "no URL in the output");
 

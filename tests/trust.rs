@@ -770,3 +770,58 @@ async fn the_teams_approvals_policy_is_a_signed_entry_and_turning_it_off_takes_t
         .expect("runs");
     assert!(r.ok, "{r:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_operators_newest_entries_is_seen_by_the_operator_and_then_by_everyone() {
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE]).await;
+    let pool = db.pool().await;
+    let shared = common::shared_audit(&db).await;
+    let dir = common::temp_dir();
+    let a = common::panel_log(dir.path(), &shared, "alice@host-a").await;
+    let write = |log: &AuditLog, why: &'static str| {
+        let log = log.clone();
+        async move {
+            log.intent(
+                chrono::Utc::now().naive_utc(),
+                &Intent {
+                    profile: "production",
+                    lever: "revision-kill-switch",
+                    reason: why,
+                    summary: why,
+                    detail: json!({}),
+                },
+            )
+            .await
+            .expect("intent")
+        }
+    };
+    write(&a, "one").await;
+    write(&a, "two").await;
+    assert_eq!(a.shared_problem(), None);
+    // Someone deletes her newest entry: nothing in the table shows it yet.
+    sqlx::query("DELETE FROM rollout_panel.audit_entry WHERE reason = 'two'")
+        .execute(&pool)
+        .await
+        .expect("delete");
+    assert!(
+        shared
+            .verify_all()
+            .await
+            .expect("verify")
+            .iter()
+            .all(|e| e.counts())
+    );
+    // Her next write links to what her machine signed last: she is told,
+    // and every panel sees the gap.
+    write(&a, "three").await;
+    let problem = a.shared_problem().expect("told");
+    assert!(problem.contains("missing or altered"), "{problem}");
+    let rows = shared.verify_all().await.expect("verify");
+    let three = rows.iter().find(|e| e.reason == "three").expect("three");
+    assert!(
+        matches!(&three.trust, Trust::Unverified(Why::OutOfChain(_))),
+        "{:?}",
+        three.trust
+    );
+}

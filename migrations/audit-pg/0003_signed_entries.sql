@@ -23,3 +23,9 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_entry_recorded_at
     BEFORE INSERT ON rollout_panel.audit_entry
     FOR EACH ROW EXECUTE FUNCTION rollout_panel.audit_entry_recorded_at();
+
+-- Which shared table this is (a panel keeps its own chain head per table).
+CREATE TABLE rollout_panel.instance (
+    id text PRIMARY KEY DEFAULT gen_random_uuid()::text
+);
+INSERT INTO rollout_panel.instance DEFAULT VALUES;

@@ -471,10 +471,56 @@ impl AuditLog {
                 recorded_at: None,
                 read_at: None,
             };
-            let result = shared.insert(&entry, &detail, self.key.as_ref()).await;
+            let result = self.write_shared(shared, &entry, &detail).await;
             self.note_shared(result);
         }
         Ok(())
+    }
+
+    /// Writes one entry to the shared table, chained to this machine's own
+    /// record of its last signed entry, and keeps the new head; entries of
+    /// this panel found missing there are reported as the shared problem.
+    async fn write_shared(
+        &self,
+        shared: &SharedAudit,
+        entry: &AuditEntry,
+        detail: &str,
+    ) -> Result<(), AuditError> {
+        let signer = self.key.as_ref().map(|k| k.public().to_string());
+        let head = match &signer {
+            Some(s) => sqlx::query_as::<_, (i64, String)>(
+                "SELECT seq, hash FROM chain_head WHERE instance = ? AND signer = ?",
+            )
+            .bind(&shared.instance)
+            .bind(s)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| AuditError::Query(e.to_string()))?,
+            None => None,
+        };
+        let inserted = shared
+            .insert(entry, detail, self.key.as_ref(), head)
+            .await?;
+        if let (Some(s), Some((seq, hash))) = (&signer, &inserted.head) {
+            sqlx::query(
+                "INSERT INTO chain_head (instance, signer, seq, hash) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (instance, signer) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            )
+            .bind(&shared.instance)
+            .bind(s)
+            .bind(seq)
+            .bind(hash)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| AuditError::Query(e.to_string()))?;
+        }
+        match inserted.gap {
+            Some(gap) => {
+                tracing::warn!("{gap}");
+                Err(AuditError::Shared(format!("written, but {gap}")))
+            }
+            None => Ok(()),
+        }
     }
 
     /// This machine's newest `limit` rows of `profile`.
@@ -510,9 +556,7 @@ impl AuditLog {
         let mut copied = 0;
         // Oldest first, so the shared table's order follows what happened.
         for e in mine.iter().rev().filter(|e| !present.contains(&e.entry_id)) {
-            let result = shared
-                .insert(e, &e.detail.to_string(), self.key.as_ref())
-                .await;
+            let result = self.write_shared(shared, e, &e.detail.to_string()).await;
             let failed = result.is_err();
             self.note_shared(result);
             if failed {

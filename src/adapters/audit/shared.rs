@@ -33,11 +33,22 @@ pub(crate) fn pg_error(e: impl std::fmt::Display) -> AuditError {
     AuditError::Shared(redact_urls(&e.to_string()))
 }
 
+/// What a write to the shared table left.
+#[derive(Debug, Default)]
+pub(crate) struct Inserted {
+    /// The writer's new chain head (seq, hash), when it signed a new row.
+    pub head: Option<(i64, String)>,
+    /// Entries of this writer found missing or altered in the table.
+    pub gap: Option<String>,
+}
+
 /// The shared table, with the roster its rows are judged by.
 #[derive(Clone, Debug)]
 pub struct SharedAudit {
     pub(crate) pool: sqlx::PgPool,
     roster: Arc<Roster>,
+    /// Which shared table this is (`rollout_panel.instance`).
+    pub(crate) instance: String,
 }
 
 /// Every column of a shared row, bounded and as text where a value could
@@ -302,9 +313,15 @@ impl SharedAudit {
                 "the shared audit table was made by an older version (no signed entries): run `rollout-panel audit init --profile P` once to add the columns".to_owned(),
             ));
         }
+        let (instance,): (String,) =
+            sqlx::query_as("SELECT id FROM rollout_panel.instance LIMIT 1")
+                .fetch_one(pool)
+                .await
+                .map_err(pg_error)?;
         Ok(Some(Self {
             pool: pool.clone(),
             roster,
+            instance,
         }))
     }
 
@@ -379,14 +396,22 @@ impl SharedAudit {
     /// table, but no other panel counts it). One writer's entries are
     /// serialised by an advisory lock, so a window and a CLI of the same
     /// operator never fork the chain.
+    ///
+    /// `local_head` is this machine's record of its last signed entry (seq,
+    /// hash): when the table's newest entry of the key is older or
+    /// different, entries were deleted or edited there; the new entry links
+    /// to the local head anyway (so every panel sees the gap) and
+    /// [`Inserted::gap`] says so.
     pub(crate) async fn insert(
         &self,
         e: &AuditEntry,
         detail: &str,
         key: Option<&OperatorKey>,
-    ) -> Result<(), AuditError> {
+        local_head: Option<(i64, String)>,
+    ) -> Result<Inserted, AuditError> {
         let mut tx = self.pool.begin().await.map_err(pg_error)?;
         let at = crate::core::time::to_millis(e.at);
+        let mut gap = None;
         let (seq, prev, signer, signature) = match key {
             None => (None, None, None, None),
             Some(key) => {
@@ -404,10 +429,24 @@ impl SharedAudit {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(pg_error)?;
-                let (seq, prev) = match head {
-                    None => (1, String::new()),
-                    Some(h) => (h.seq.unwrap_or(0) + 1, h.hash().unwrap_or_default()),
+                let table_head = head.map(|h| (h.seq.unwrap_or(0), h.hash().unwrap_or_default()));
+                let (head_seq, head_hash) = match (table_head, local_head) {
+                    (Some((ts, th)), Some((ls, lh))) if ts < ls || (ts == ls && th != lh) => {
+                        gap = Some(format!(
+                            "this panel's shared entries are missing or altered in the shared table (its newest there is #{ts}, this machine signed up to #{ls}): deleted or edited by hand; the next entry links to #{ls}, so every panel sees the gap"
+                        ));
+                        (ls, lh)
+                    }
+                    (None, Some((ls, lh))) => {
+                        gap = Some(format!(
+                            "every shared entry this panel signed (up to #{ls}) is missing from the shared table: deleted by hand?"
+                        ));
+                        (ls, lh)
+                    }
+                    (Some(t), _) => t,
+                    (None, None) => (0, String::new()),
                 };
+                let (seq, prev) = (head_seq + 1, head_hash);
                 let kind = e.kind.as_str();
                 let status = e.status.as_str();
                 let signed = Signed {
@@ -430,7 +469,30 @@ impl SharedAudit {
                 (Some(seq), Some(prev), Some(signer), Some(signature))
             }
         };
-        sqlx::query(
+        let new_head = match (seq, &signature) {
+            (Some(n), Some(sig)) => Some((
+                n,
+                Signed {
+                    entry_id: &e.entry_id,
+                    action_id: &e.action_id,
+                    at_ms: at.and_utc().timestamp_millis(),
+                    operator: &e.operator,
+                    profile: &e.profile,
+                    lever: &e.lever,
+                    kind: e.kind.as_str(),
+                    status: e.status.as_str(),
+                    reason: &e.reason,
+                    summary: &e.summary,
+                    detail,
+                    seq: n,
+                    prev: prev.as_deref().unwrap_or(""),
+                    signer: signer.as_deref().unwrap_or(""),
+                }
+                .hash(sig),
+            )),
+            _ => None,
+        };
+        let written = sqlx::query(
             "INSERT INTO rollout_panel.audit_entry
                (entry_id, action_id, at, operator, profile, lever, kind, status, reason, summary, detail,
                 seq, prev_hash, signer, signature)
@@ -450,13 +512,17 @@ impl SharedAudit {
         .bind(detail)
         .bind(seq)
         .bind(prev)
-        .bind(signer)
-        .bind(signature)
+        .bind(&signer)
+        .bind(&signature)
         .execute(&mut *tx)
         .await
         .map_err(pg_error)?;
         tx.commit().await.map_err(pg_error)?;
-        Ok(())
+        Ok(Inserted {
+            // Already there (a catch-up of a row the table has): no new head.
+            head: new_head.filter(|_| written.rows_affected() == 1),
+            gap,
+        })
     }
 
     /// Which of `ids` the shared table has.
