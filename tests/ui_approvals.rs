@@ -259,6 +259,16 @@ async fn the_window_asks_for_an_approval_another_operator_gives_it_and_the_lever
     wait_label(&mut h, "nothing was changed: bob@host-b is running");
     let gamma_on = toggle(&pool, "c-gamma").await;
     assert_ne!(gamma_on, Some(true));
+
+    // Bob asks in turn: A's window shows the whole plan it would approve
+    // (each change with its before-value, the digest), not only its title.
+    let plan = gamma.plan.clone();
+    bob.request_approval(SystemClock.now(), "prod", &plan, "bob asks")
+        .await
+        .expect("bob's request");
+    wait_label(&mut h, "The plan you approve (digest");
+    let change = format!("• {}", plan.changes[0].describe());
+    assert!(has_label(&h, &change), "{change:?} in {:#?}", labels(&h));
     keyring
         .delete(&name, SecretKey::DatabaseUrl)
         .expect("clean up the secret");

@@ -399,14 +399,14 @@ fn db_items(facts: &Facts, items: &mut Vec<Item>) {
                     g,
                     CheckStatus::Fail,
                     "the connection to a remote host is NOT encrypted",
-                    "add ?sslmode=require to the profile's database-url",
+                    "use sslmode=verify-full in the profile's database-url (or leave sslmode out: the panel then checks the certificate)",
                 ),
                 (false, None) => item(
                     "db.tls",
                     g,
                     CheckStatus::Unknown,
                     "whether TLS is in use could not be read",
-                    "add ?sslmode=require to the profile's database-url",
+                    "use sslmode=verify-full in the profile's database-url (or leave sslmode out: the panel then checks the certificate)",
                 ),
             });
         }

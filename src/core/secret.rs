@@ -197,13 +197,20 @@ pub fn check_database_url(key: SecretKey, value: &str) -> Result<Vec<String>, St
     let mut warnings = Vec::new();
     if !target.is_local() {
         match target.sslmode.as_deref() {
-            None => warnings.push(format!(
-                "{key} goes to the remote host {host} without sslmode: the connection may not be \
-                 encrypted; add ?sslmode=require"
-            )),
+            // No sslmode: the panel connects with verify-full.
+            None | Some("verify-full" | "verify-ca") => {}
             Some(mode @ ("disable" | "allow" | "prefer")) => warnings.push(format!(
                 "{key} goes to the remote host {host} with sslmode={mode}: the connection may \
-                 not be encrypted; use sslmode=require (or verify-full)"
+                 not be encrypted; use sslmode=verify-full (or leave sslmode out: the panel \
+                 then checks the server's certificate)"
+            )),
+            // The pooled URL is only checked for reachability; the write
+            // connection is the one that must be authenticated.
+            Some(_) if key != SecretKey::DatabaseUrl => {}
+            Some(mode) => warnings.push(format!(
+                "{key} goes to the remote host {host} with sslmode={mode}: encrypted, but the \
+                 server's certificate is not checked; use sslmode=verify-full (or leave sslmode \
+                 out: the panel then checks the server's certificate)"
             )),
             Some(_) => {}
         }
@@ -282,14 +289,16 @@ mod tests {
         };
         assert!(warn("postgres://u:s3cr3t@localhost:5432/zrg").is_empty());
         assert!(warn("postgres://u:s3cr3t@127.0.0.1/zrg").is_empty());
-        assert!(warn("postgresql://u:s3cr3t@db.example.com/zrg?sslmode=require").is_empty());
-        let w = warn("postgres://u:s3cr3t@db.example.com/zrg");
-        assert!(w[0].contains("without sslmode"), "{w:?}");
+        assert!(warn("postgresql://u:s3cr3t@db.example.com/zrg?sslmode=verify-full").is_empty());
+        // No sslmode: connected with verify-full, nothing to warn about.
+        assert!(warn("postgres://u:s3cr3t@db.example.com/zrg").is_empty());
+        let w = warn("postgresql://u:s3cr3t@db.example.com/zrg?sslmode=require");
+        assert!(w[0].contains("not checked"), "{w:?}");
         let w = warn("postgres://u:s3cr3t@db.example.com/zrg?sslmode=disable");
         assert!(w[0].contains("sslmode=disable"), "{w:?}");
         let w =
             warn("postgres://u:s3cr3t@pool.example.com:6543/zrg?sslmode=require&pgbouncer=true");
-        assert!(w[0].contains("DIRECT_URL"), "{w:?}");
+        assert!(w.iter().any(|w| w.contains("DIRECT_URL")), "{w:?}");
         // The pooled URL is expected to be a pooler.
         let pooled = check_secret_input(
             SecretKey::PooledDatabaseUrl,
@@ -299,8 +308,10 @@ mod tests {
         assert!(pooled.warnings.is_empty(), "{:?}", pooled.warnings);
         // A Unix socket given as a query host is local and has a host.
         assert!(warn("postgresql:///zrg?host=/var/run/postgresql").is_empty());
-        for w in warn("postgres://u:s3cr3t@db.example.com/zrg") {
-            assert!(!w.contains("s3cr3t"));
-        }
+        let w = warn("postgres://u:s3cr3t@db.example.com/zrg?sslmode=prefer");
+        assert!(
+            !w.is_empty() && w.iter().all(|w| !w.contains("s3cr3t")),
+            "{w:?}"
+        );
     }
 }
