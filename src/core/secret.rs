@@ -212,7 +212,6 @@ pub fn check_database_url(key: SecretKey, value: &str) -> Result<Vec<String>, St
                  server's certificate is not checked; use sslmode=verify-full (or leave sslmode \
                  out: the panel then checks the server's certificate)"
             )),
-            Some(_) => {}
         }
     }
     if key == SecretKey::DatabaseUrl && target.pooler {
