@@ -11,45 +11,12 @@ use rollout_panel::adapters::clock::{Clock, ManualClock};
 use rollout_panel::demo::{DemoStage, DemoWorld, Faults};
 use rollout_panel::gui::Tab;
 use rollout_panel::gui::app::App;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
 
 const DEADLINE: Duration = Duration::from_secs(120);
-
-/// A private session bus for this test process only.
-struct Bus {
-    daemon: Child,
-    address: String,
-}
-
-impl Bus {
-    fn start() -> Self {
-        let mut daemon = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("dbus-daemon (apt: dbus-daemon)");
-        let mut line = String::new();
-        BufReader::new(daemon.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("the bus address");
-        Self {
-            daemon,
-            address: line.trim().to_owned(),
-        }
-    }
-}
-
-impl Drop for Bus {
-    fn drop(&mut self) {
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-    }
-}
 
 fn refresh(h: &mut Harness<'static, App>) {
     h.get_by_role_and_label(Role::Button, "Refresh").click();
@@ -68,7 +35,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn each_new_alarm_raises_one_notification_without_draft_content_and_a_click_opens_its_tab() {
-    let bus = Bus::start();
+    let bus = common::notify::Bus::start();
     // SAFETY: set before this process starts any thread that reads the
     // environment (nextest runs each test in a process of its own).
     unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address) };

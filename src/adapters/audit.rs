@@ -6,6 +6,7 @@
 //! [`redact_urls`](crate::adapters::store::redact_urls) first.
 
 pub mod approvals;
+pub mod guard;
 pub mod identity;
 pub mod live;
 mod shared;

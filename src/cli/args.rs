@@ -55,6 +55,9 @@ pub enum Cmd {
     /// This operator's signing identity (the shared audit's trust).
     #[command(subcommand)]
     Operator(OperatorCmd),
+    /// The canary's guard: arm, disarm, or show it. Armed, a panel open on
+    /// the profile rolls the canary back itself when a rule holds.
+    Guard(GuardArgs),
     /// Revision metrics per workspace, the canary verdict and the alarms.
     Metrics(MetricsArgs),
     /// Export a reproducible sample of revised drafts as CSV (runbook step 6).
@@ -150,6 +153,10 @@ pub struct LeverArgs {
     /// (run the same command again without it once approved).
     #[arg(long)]
     pub request_approval: bool,
+    /// canary-enable: arm the canary's guard too (an audited action, before
+    /// the canary runs).
+    #[arg(long)]
+    pub guard: bool,
     /// Finish the interrupted action ACTION (its id, or the first 8 characters,
     /// as `audit` shows it) of this same lever: plans again from what is true
     /// now and does only what is left, or closes it as done when nothing is.
@@ -245,6 +252,37 @@ pub enum AuditCmd {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// `guard`.
+#[derive(Debug, clap::Args)]
+pub struct GuardArgs {
+    /// arm, disarm or status.
+    #[arg(value_enum)]
+    pub action: GuardAction,
+    /// The profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// arm: a dry run (it records what it would roll back, writes nothing).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// arm, disarm: why (it goes to the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// status: print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `guard` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GuardAction {
+    /// Arm the guard.
+    Arm,
+    /// Disarm it.
+    Disarm,
+    /// Show whether it is armed, by whom, since when, and its rules.
+    Status,
 }
 
 /// `operator` subcommands.

@@ -196,3 +196,69 @@ fn run_audit_policy(
         Ok(ExitCode::SUCCESS)
     })
 }
+
+/// `guard arm|disarm|status`: the canary's guard, an audited action.
+pub(super) fn run_guard(paths: &Paths, args: &super::args::GuardArgs) -> anyhow::Result<ExitCode> {
+    use super::args::GuardAction;
+    use crate::adapters::clock::{Clock, SystemClock};
+    use crate::core::guard::{GuardSettings, Rule};
+    let reason = args.reason.as_deref().unwrap_or("").trim().to_owned();
+    if args.action != GuardAction::Status && reason.is_empty() {
+        bail!("--reason must say why (it goes to the audit log)");
+    }
+    if args.dry_run && args.action != GuardAction::Arm {
+        bail!("--dry-run goes with guard arm");
+    }
+    let mut session = super::session(paths, &args.profile)?;
+    super::runtime()?.block_on(async {
+        if let Err(e) = session.find_shared_audit().await {
+            esay!("warning: the shared audit table cannot be read ({e}); using this machine's log only");
+        }
+        let audit = session.audit().await?;
+        let now = SystemClock.now();
+        if args.action != GuardAction::Status {
+            let armed = args.action == GuardAction::Arm;
+            let id = audit
+                .set_guard(now, &args.profile, armed, args.dry_run, &reason)
+                .await?;
+            say!(
+                "guard {} (action {})",
+                match (armed, args.dry_run) {
+                    (true, false) => "armed: a panel open on this profile rolls the canary back itself when a rule holds",
+                    (true, true) => "armed as a dry run: it records what it would roll back and writes nothing",
+                    (false, _) => "disarmed",
+                },
+                crate::adapters::audit::short_id(&id)
+            );
+        }
+        let rows = audit.list(&args.profile, 200).await?;
+        session.close().await;
+        let arming = crate::core::guard::arming(&crate::adapters::audit::guard::guard_events(&rows));
+        let settings = GuardSettings::default();
+        if args.json {
+            print::json(&serde_json::json!({
+                "armed": arming.is_some(),
+                "by": arming.as_ref().map(|a| &a.by),
+                "since": arming.as_ref().map(|a| a.since.and_utc().to_rfc3339()),
+                "dry_run": arming.as_ref().is_some_and(|a| a.dry_run),
+                "action_id": arming.as_ref().map(|a| &a.action_id),
+                "rules": Rule::ALL.iter().map(|r| serde_json::json!({"id": r.id(), "rule": r.describe(&settings)})).collect::<Vec<_>>(),
+            }))?;
+        } else if args.action == GuardAction::Status {
+            match &arming {
+                Some(a) => say!(
+                    "guard{} armed by {} since {} UTC (action {})",
+                    if a.dry_run { " (dry run)" } else { "" },
+                    a.by,
+                    a.since.format("%Y-%m-%d %H:%M:%S"),
+                    crate::adapters::audit::short_id(&a.action_id)
+                ),
+                None => say!("guard not armed"),
+            }
+            for r in Rule::ALL {
+                say!("  rule {}: {}", r.id(), r.describe(&settings));
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

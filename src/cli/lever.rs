@@ -290,6 +290,19 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             );
             return Ok(ExitCode::SUCCESS);
         }
+        if args.guard {
+            if !(plan.lever == LeverKind::CanaryEnable && plan.on) {
+                esay!("refused: --guard arms the canary's guard with canary-enable (on); use rollout-panel guard arm for a running canary; nothing was changed");
+                return Ok(ExitCode::from(1));
+            }
+            let id = audit
+                .set_guard(SystemClock.now(), &args.profile, true, false, &format!("with the canary: {}", args.reason))
+                .await?;
+            say!(
+                "guard armed (action {}): a panel open on this profile rolls the canary back itself when a rule holds (rollout-panel guard status)",
+                short_id(&id)
+            );
+        }
         // The answer at the terminal may have taken a while: check again.
         let targets = Targets {
             store: store.as_deref(),

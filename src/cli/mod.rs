@@ -53,6 +53,7 @@ pub fn run(paths: &Paths, command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Lever(args) => lever::run_lever(paths, &args),
         Cmd::Audit(args) => audit::run_audit(paths, &args),
         Cmd::Operator(cmd) => audit::run_operator(&cmd),
+        Cmd::Guard(args) => audit::run_guard(paths, &args),
         Cmd::Metrics(args) => metrics::run_metrics(paths, &args),
         Cmd::Export(args) => metrics::run_export(paths, &args),
         Cmd::DebugPanic => {

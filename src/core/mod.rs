@@ -5,6 +5,7 @@ pub mod approval;
 pub mod dburl;
 pub mod env;
 pub mod export;
+pub mod guard;
 pub mod health;
 pub mod lever;
 pub mod metrics;

@@ -41,6 +41,8 @@ pub enum NoticeKind {
     OtherOperator,
     /// Another operator asks for an approval.
     ApprovalAsked,
+    /// The canary's guard rolled back, would have (dry run), or is blind.
+    Guard,
 }
 
 impl NoticeKind {
@@ -52,6 +54,7 @@ impl NoticeKind {
             Self::FailedRun => "failed_run".to_owned(),
             Self::OtherOperator => "other_operator".to_owned(),
             Self::ApprovalAsked => "approval_asked".to_owned(),
+            Self::Guard => "guard".to_owned(),
         }
     }
 }

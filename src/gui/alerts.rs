@@ -107,6 +107,19 @@ impl Alerts {
         }
     }
 
+    /// The guard acted, would have (dry run), or is blind: one notification
+    /// each time the worker asks (it asks once per event).
+    pub fn guard(&mut self, title: String, body: String) {
+        if self.on {
+            self.desktop.notify(crate::core::notice::Notice {
+                kind: crate::core::notice::NoticeKind::Guard,
+                title,
+                body,
+                screen: crate::core::notice::Screen::Levers,
+            });
+        }
+    }
+
     /// The tab a clicked notification asks for.
     pub fn clicked(&self) -> Option<Tab> {
         self.desktop.clicked().map(|s| match s {

@@ -515,6 +515,15 @@ impl App {
             }
             AppCommand::RunLever(run) => self.worker.send(Request::RunLever(run)),
             AppCommand::Approval(ask) => self.worker.send(Request::Approval(ask)),
+            AppCommand::Guard {
+                armed,
+                dry_run,
+                reason,
+            } => self.worker.send(Request::Guard {
+                armed,
+                dry_run,
+                reason,
+            }),
             AppCommand::CloseUnfinished(closing) => {
                 self.worker.send(Request::CloseUnfinished(closing));
             }
@@ -635,9 +644,14 @@ impl eframe::App for App {
                 Event::LeverStep { run, step } => self.levers.step(run, step),
                 Event::Sample(result) => self.drafts.sample_done(result),
                 Event::ApprovalDone(result) => self.levers.approval_done(result),
+                Event::GuardSet(result) => self.levers.approval_done(result),
+                Event::Guard { title, body } => self.alerts.guard(title, body),
                 Event::LeverDone { run, result } => {
+                    // The guard's own runs are told by the guard (once,
+                    // when a fresh read shows what they did).
                     if let Ok(report) = &result
                         && !report.ok
+                        && run < crate::worker::guard::GUARD_RUNS
                     {
                         let failed = report.failed_step().map_or_else(
                             || "a step failed".to_owned(),

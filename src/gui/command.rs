@@ -134,6 +134,15 @@ pub enum AppCommand {
     CloseUnfinished(Closing),
     /// Ask for, or give, a second operator's approval.
     Approval(ApprovalAsk),
+    /// Arm or disarm the canary's guard (an audited action).
+    Guard {
+        /// Arm (true) or disarm.
+        armed: bool,
+        /// Dry run: it records what it would roll back, writes nothing.
+        dry_run: bool,
+        /// Why.
+        reason: String,
+    },
     /// Draw a sample of revised drafts (the Drafts tab).
     DrawSample(SampleRequest),
     /// Export a sample as CSV (save dialog, atomic write, audit).
@@ -171,6 +180,8 @@ impl AppCommand {
             Self::CloseUnfinished(_) => "Finish…".to_owned(),
             Self::Approval(ApprovalAsk::Request { .. }) => "Request approval".to_owned(),
             Self::Approval(ApprovalAsk::Approve { .. }) => "Approve".to_owned(),
+            Self::Guard { armed: true, .. } => "Arm the guard".to_owned(),
+            Self::Guard { armed: false, .. } => "Disarm the guard".to_owned(),
             Self::DrawSample(_) => "Resample".to_owned(),
             Self::Export { .. } => "Export CSV…".to_owned(),
             Self::OpenFolder(_) => "Open folder".to_owned(),
@@ -210,6 +221,12 @@ impl AppCommand {
             }
             Self::Approval(ApprovalAsk::Approve { .. }) => {
                 "Approve another operator's lever (audited; it counts 15 min; rollbacks never need one)"
+            }
+            Self::Guard { armed: true, .. } => {
+                "The panel rolls the canary workspace(s) back itself when a rule holds on two reads 30 s apart; it never pulls a kill switch or turns anything on (audited)"
+            }
+            Self::Guard { armed: false, .. } => {
+                "Stop the guard: the panel only tells you, it no longer rolls back (audited)"
             }
             Self::DrawSample(_) => "Draw a new sample of revised drafts",
             Self::Export { .. } => "Save the sample as CSV through the native save dialog",

@@ -80,6 +80,8 @@ impl WorkerHandle {
                     let lane = LeverLane::new(config.clone(), Arc::clone(&running), levers_done_w);
                     tokio::spawn(lane.run(lever_rx, Arc::clone(&emit)));
                     let mut worker = Worker::new(config.clone(), running);
+                    // The guard's rollbacks go on the levers' own lane.
+                    worker.guard.levers = Some(lever_tx_w.clone());
                     let mut seq = 0u64;
                     // Request 1: the initial connect and read.
                     seq += 1;
@@ -147,6 +149,13 @@ impl WorkerHandle {
                                     seq += 1;
                                     let result = worker.approval(ask).await;
                                     emit(Event::ApprovalDone(result));
+                                    worker.refresh(&emit).await;
+                                    mark_done(seq);
+                                }
+                                Some(Request::Guard { armed, dry_run, reason }) => {
+                                    seq += 1;
+                                    let result = worker.set_guard(armed, dry_run, &reason).await;
+                                    emit(Event::GuardSet(result));
                                     worker.refresh(&emit).await;
                                     mark_done(seq);
                                 }

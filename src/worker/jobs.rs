@@ -71,13 +71,18 @@ impl LeverLane {
     /// changes; its progress and end are emitted as events.
     async fn start(&mut self, lever: LeverRun, emit: &Emit) {
         let run = lever.run;
+        // The guard's own runs are not the window's: `wait_levers` counts
+        // only the runs the window sent.
+        let counted = run < crate::worker::guard::GUARD_RUNS;
         let ended = Arc::clone(&self.levers_done);
         let fail = move |e: String| {
             emit(Event::LeverDone {
                 run,
                 result: Err(format!("nothing was changed: {e}")),
             });
-            bump(&ended);
+            if counted {
+                bump(&ended);
+            }
         };
         // The same lever locks as the command line: two levers on one part
         // never interleave on this machine.
@@ -129,7 +134,10 @@ impl LeverLane {
                 run,
                 result: Err(moved.to_string()),
             });
-            return bump(&self.levers_done);
+            if counted {
+                bump(&self.levers_done);
+            }
+            return;
         }
         // This machine's log first: it does not need the database.
         let audit = match self.session.audit().await {
@@ -161,7 +169,9 @@ impl LeverLane {
                 r.remove(&job.action_id);
             }
             emit(Event::LeverDone { run, result });
-            bump(&done);
+            if counted {
+                bump(&done);
+            }
         });
     }
 }

@@ -22,6 +22,15 @@ pub enum Request {
     DrawSample(SampleRequest),
     /// Ask for a second operator's approval, or give one.
     Approval(ApprovalAsk),
+    /// Arm or disarm the guard of the canary (an audited action).
+    Guard {
+        /// Arm (true) or disarm.
+        armed: bool,
+        /// Dry run: record what it would roll back, write nothing.
+        dry_run: bool,
+        /// Why (the audit log's reason).
+        reason: String,
+    },
     /// Record a finished export in the audit log (who, what, how many, where;
     /// never the content).
     RecordExport {
@@ -103,4 +112,15 @@ pub enum Event {
     },
     /// An approval was asked for or given (`Ok` says what), or not (`Err` says why).
     ApprovalDone(Result<String, String>),
+    /// The guard was armed or disarmed (`Ok` says what), or not (`Err` says why).
+    GuardSet(Result<String, String>),
+    /// The guard acted, would have acted (dry run), or is blind: one
+    /// desktop notification.
+    Guard {
+        /// The title.
+        title: String,
+        /// One line: what fired, what was rolled back, verified or not, the
+        /// suggested next lever.
+        body: String,
+    },
 }

@@ -145,6 +145,8 @@ pub(crate) struct Worker {
     pub(crate) outside: Vec<crate::core::alarms::Alarm>,
     /// When the Vercel token's user was last asked for.
     pub(crate) vercel_user_tried: Option<UtcNaive>,
+    /// The canary's guard (issue 29).
+    pub(crate) guard: crate::worker::guard::WorkerGuard,
 }
 
 /// How many changes made outside the panel stay on screen.
@@ -173,6 +175,7 @@ impl Worker {
             observed: None,
             outside: Vec::new(),
             vercel_user_tried: None,
+            guard: crate::worker::guard::WorkerGuard::default(),
         }
     }
 
@@ -261,6 +264,7 @@ impl Worker {
             )),
             _ => None,
         };
+        self.guard_step(now, emit).await;
         emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
         self.read_history(emit, now).await;
     }
@@ -464,6 +468,41 @@ impl Worker {
             }
             Err(e) => self.snapshot.audit_error = Some(e.to_string()),
         }
+    }
+
+    /// The guard judges this refresh and acts (`worker::guard`).
+    async fn guard_step(&mut self, now: UtcNaive, emit: &Emit) {
+        let lever_running = self.running.lock().map_or(true, |r| !r.is_empty());
+        let log = if self.session.has_audit() {
+            self.audit_log().await.ok()
+        } else {
+            None
+        };
+        self.guard
+            .step(&mut self.snapshot, log.as_ref(), lever_running, now, emit)
+            .await;
+    }
+
+    /// Arms or disarms the guard: an audited action, then a refresh shows it.
+    pub(crate) async fn set_guard(
+        &mut self,
+        armed: bool,
+        dry_run: bool,
+        reason: &str,
+    ) -> Result<String, String> {
+        if reason.trim().is_empty() {
+            return Err("give a reason (it goes to the audit log)".to_owned());
+        }
+        let log = self.audit_log().await.map_err(|e| e.to_string())?;
+        let now = self.config.clock.now();
+        log.set_guard(now, &self.snapshot.profile, armed, dry_run, reason)
+            .await
+            .map_err(|e| format!("nothing was changed: {e}"))?;
+        Ok(match (armed, dry_run) {
+            (true, false) => "the guard is armed".to_owned(),
+            (true, true) => "the guard is armed (dry run: it records, writes nothing)".to_owned(),
+            (false, _) => "the guard is disarmed".to_owned(),
+        })
     }
 
     /// The canary's arms and the alarms, from what this refresh read.

@@ -130,6 +130,8 @@ pub struct Snapshot {
     /// Whether the profile asks for a second operator's approval before
     /// the canary and an expansion.
     pub approvals_required: bool,
+    /// The guard of the canary: armed or not, what it saw, what it did.
+    pub guard: crate::worker::guard::GuardView,
     /// The requests and approvals of the last two hours (from the shared
     /// table; `None` without one).
     pub approvals: Option<

@@ -132,3 +132,38 @@ impl Service {
             .unwrap();
     }
 }
+
+/// A private session bus for this test process only.
+pub struct Bus {
+    daemon: std::process::Child,
+    /// Its address (for `DBUS_SESSION_BUS_ADDRESS`).
+    pub address: String,
+}
+
+impl Bus {
+    /// Starts `dbus-daemon --session` on a private address.
+    pub fn start() -> Self {
+        use std::io::BufRead as _;
+        use std::process::{Command, Stdio};
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (apt: dbus-daemon)");
+        let mut line = String::new();
+        std::io::BufReader::new(daemon.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("the bus address");
+        Self {
+            daemon,
+            address: line.trim().to_owned(),
+        }
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}

@@ -29,7 +29,7 @@ impl AuditLog {
 
     /// An action that is done when it is written: its intent, then its
     /// result (`ok`). Returns its id.
-    async fn record(
+    pub(super) async fn record(
         &self,
         now: UtcNaive,
         intent: &Intent<'_>,

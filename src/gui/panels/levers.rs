@@ -26,14 +26,24 @@ struct ConfirmDialog {
     override_ok: bool,
     finishes: Option<String>,
     focused: bool,
+    /// A canary enable: arm its guard too (ticked by default).
+    arm_guard: bool,
+    /// Why not, when the guard is unticked.
+    no_guard_reason: String,
 }
 
 impl ConfirmDialog {
+    /// Whether this dialog offers to arm the guard (a canary enable).
+    fn offers_guard(&self) -> bool {
+        self.plan.lever == LeverKind::CanaryEnable && self.plan.on && self.finishes.is_none()
+    }
+
     fn satisfied(&self) -> bool {
         !self.plan.blocked()
             && (!self.plan.needs_override() || self.override_ok)
             && !self.reason.trim().is_empty()
             && self.plan.guard_satisfied(&self.typed)
+            && (!self.offers_guard() || self.arm_guard || !self.no_guard_reason.trim().is_empty())
     }
 }
 
@@ -60,6 +70,10 @@ pub struct LeversPanel {
     expand_pick: std::collections::BTreeSet<String>,
     /// The reason typed for approving another operator's request.
     approve_reason: String,
+    /// The reason typed for arming or disarming the guard.
+    guard_reason: String,
+    /// Arm the guard as a dry run.
+    guard_dry_run: bool,
 }
 
 /// The plan of `source` from what the snapshot shows.
@@ -166,6 +180,8 @@ impl LeversPanel {
                     override_ok: false,
                     finishes,
                     focused: false,
+                    arm_guard: true,
+                    no_guard_reason: String::new(),
                 });
             }
             Err(e) => self.note = Some((false, e.to_string())),
@@ -217,8 +233,10 @@ impl LeversPanel {
         ctx: &egui::Context,
         snapshot: &Snapshot,
         now: crate::core::time::UtcNaive,
-    ) -> Option<AppCommand> {
-        let dialog = self.dialog.as_mut()?;
+    ) -> Vec<AppCommand> {
+        let Some(dialog) = self.dialog.as_mut() else {
+            return Vec::new();
+        };
         let gate = approvals::gate(snapshot, &dialog.plan, now);
         let ask_first = matches!(gate, Some(Err(_)));
         let mut confirmed = false;
@@ -239,6 +257,9 @@ impl LeversPanel {
                     &mut dialog.override_ok,
                     "Go on although a precondition fails (recorded in the audit log)",
                 );
+            }
+            if dialog.offers_guard() {
+                guard::dialog_guard_ui(ui, &mut dialog.arm_guard, &mut dialog.no_guard_reason);
             }
             egui::Grid::new("lever-confirm-inputs")
                 .num_columns(2)
@@ -319,17 +340,28 @@ impl LeversPanel {
         }
         if cancelled {
             self.dialog = None;
-            return None;
+            return Vec::new();
         }
         if !confirmed {
-            return None;
+            return Vec::new();
         }
-        let dialog = self.dialog.take()?;
+        let Some(dialog) = self.dialog.take() else {
+            return Vec::new();
+        };
         if ask_first {
-            return Some(AppCommand::Approval(crate::worker::ApprovalAsk::Request {
+            return vec![AppCommand::Approval(crate::worker::ApprovalAsk::Request {
                 plan: Box::new(dialog.plan),
                 reason: dialog.reason.trim().to_owned(),
-            }));
+            })];
+        }
+        let mut out = Vec::new();
+        if dialog.offers_guard() && dialog.arm_guard && !guard::armed(snapshot) {
+            // Armed before the canary runs: it watches from the first read.
+            out.push(AppCommand::Guard {
+                armed: true,
+                dry_run: false,
+                reason: format!("with the canary: {}", dialog.reason.trim()),
+            });
         }
         if dialog.plan.lever == LeverKind::Expansion {
             // Ticks are for one expansion: the next one starts from none.
@@ -343,12 +375,20 @@ impl LeversPanel {
             steps: Vec::new(),
             done: None,
         });
-        Some(AppCommand::RunLever(Box::new(LeverRun {
+        let mut reason = dialog.reason.trim().to_owned();
+        if dialog.offers_guard() && !dialog.arm_guard {
+            reason = format!(
+                "{reason} (guard not armed: {})",
+                dialog.no_guard_reason.trim()
+            );
+        }
+        out.push(AppCommand::RunLever(Box::new(LeverRun {
             run,
             plan: dialog.plan,
-            reason: dialog.reason.trim().to_owned(),
+            reason,
             finishes: dialog.finishes,
-        })))
+        })));
+        out
     }
 
     /// The tab.
@@ -367,6 +407,7 @@ impl LeversPanel {
             ui.colored_label(if *ok { colors::OK } else { colors::WARN }, note);
         }
         actions.extend(self.approvals_ui(ui, snapshot, now));
+        actions.extend(self.guard_ui(ui, snapshot, now));
         for intent in &snapshot.unfinished {
             actions.extend(self.unfinished_ui(ui, snapshot, intent));
         }
@@ -781,3 +822,4 @@ fn plan_ui(ui: &mut Ui, plan: &Plan) {
 
 mod approvals;
 mod expansion;
+pub mod guard;

@@ -121,6 +121,26 @@ pub fn top_bar_ui(
                 e.at.format("%H:%M:%S")
             ));
         }
+        // The canary's guard, while armed (issue 29).
+        if let Some(line) = crate::gui::panels::levers::guard::guard_line(snapshot, now) {
+            let blind = matches!(
+                snapshot.guard.look,
+                Some(crate::core::guard::Look::Blind { .. })
+            );
+            ui.separator();
+            wrap_unless_fits(ui, &line, 0.0);
+            ui.add(
+                egui::Label::new(egui::RichText::new(line).color(if blind {
+                    colors::WARN
+                } else {
+                    colors::OK
+                }))
+                .truncate(),
+            )
+            .on_hover_text(
+                "The panel rolls the canary back itself when a rule holds on two reads (Levers tab: the rules, disarm)",
+            );
+        }
     });
     action
 }

@@ -1,0 +1,343 @@
+//! The guarded canary (issue 29): the rules under which the panel rolls the
+//! canary back itself, and how it decides — pure, on the readings it is
+//! given.
+//!
+//! The only lever the guard ever pulls is the smallest and safest one: the
+//! canary workspaces' toggles off (a workspace rollback), the state they had
+//! before the canary. It never pulls a kill switch and never turns anything
+//! on. It acts only on fresh data: a read that failed, data older than the
+//! poll allows or a verdict with too few drafts makes it **blind**, never
+//! trigger-happy. A rule fires only when it holds on two consecutive fresh
+//! readings at least [`GuardSettings::confirm_gap`] apart (no single-poll
+//! flap).
+
+use crate::core::time::UtcNaive;
+use crate::core::verdict::VerdictState;
+use chrono::Duration;
+use serde::Serialize;
+
+/// A rule the guard watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// The canary verdict is *harm detected* (anytime-valid, sticky).
+    Harm,
+    /// Drafts in the canary revised more often than the bound allows.
+    AttemptsAboveBound,
+    /// Stuck claims and reviser failures in the canary above a share of
+    /// its attempts.
+    ReviserFailures,
+}
+
+impl Rule {
+    /// Every rule, in the order they are checked.
+    pub const ALL: [Rule; 3] = [Rule::Harm, Rule::AttemptsAboveBound, Rule::ReviserFailures];
+
+    /// The rule's stable id (audit entries, JSON).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Harm => "harm",
+            Self::AttemptsAboveBound => "attempts-above-bound",
+            Self::ReviserFailures => "reviser-failures",
+        }
+    }
+
+    /// The rule and its evidence threshold, for people (the dialog, the
+    /// README, `guard status`).
+    pub fn describe(self, s: &GuardSettings) -> String {
+        match self {
+            Self::Harm => "the canary verdict is \"harm detected\" (needs_review share above its baseline, anytime-valid)".to_owned(),
+            Self::AttemptsAboveBound => format!(
+                "at least {} canary draft(s) revised more often than the bound allows",
+                s.bound_min_drafts
+            ),
+            Self::ReviserFailures => format!(
+                "reviser failures, loop timeouts and stuck claims in the canary at least {:.0} % of its attempts and at least {}",
+                s.failure_share * 100.0,
+                s.failure_min
+            ),
+        }
+    }
+}
+
+/// The guard's thresholds: defaults that need no tuning.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct GuardSettings {
+    /// Drafts above the attempts bound that make the rule hold.
+    pub bound_min_drafts: usize,
+    /// The share of the canary's attempts with a reviser failure, loop
+    /// timeout or stuck claim that makes the rule hold…
+    pub failure_share: f64,
+    /// … with at least this many such drafts.
+    pub failure_min: usize,
+    /// A rule must hold on two readings at least this far apart.
+    pub confirm_gap: Duration,
+    /// A reading older than this (the data's age) is stale: blind.
+    pub stale_after: Duration,
+    /// Blind this long: the operator is told (once).
+    pub blind_notice_after: Duration,
+}
+
+impl Default for GuardSettings {
+    fn default() -> Self {
+        Self {
+            bound_min_drafts: 3,
+            failure_share: 0.20,
+            failure_min: 5,
+            confirm_gap: Duration::seconds(30),
+            stale_after: Duration::minutes(2),
+            blind_notice_after: Duration::minutes(3),
+        }
+    }
+}
+
+/// What the guard sees on one read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reading {
+    /// When the read was made (the panel's clock).
+    pub at: UtcNaive,
+    /// When the database was last read successfully.
+    pub db_ok_at: Option<UtcNaive>,
+    /// The last read's error, if it failed.
+    pub db_error: Option<String>,
+    /// The canary workspaces (toggle on); empty = no canary.
+    pub canary_ids: Vec<String>,
+    /// The verdict (None = not computed yet: history still loading).
+    pub verdict: Option<VerdictState>,
+    /// The verdict's headline, for the evidence ("+14.2 pp [+6.0, +22.4]").
+    pub verdict_text: Option<String>,
+    /// Canary drafts above the attempts bound.
+    pub bound_drafts: Vec<String>,
+    /// Canary drafts attempted since the canary started.
+    pub canary_attempts: usize,
+    /// Canary drafts with a reviser failure, a loop timeout or stuck.
+    pub failed_drafts: Vec<String>,
+}
+
+/// A rule that holds, with its evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Rule,
+    /// What was seen, for people and the audit reason.
+    pub evidence: String,
+    /// The drafts involved (all of them).
+    pub draft_ids: Vec<String>,
+}
+
+/// What the guard makes of a reading.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Look {
+    /// No canary to guard.
+    Idle,
+    /// The data cannot be trusted for a decision: why.
+    Blind {
+        /// Why.
+        why: String,
+        /// Since when (the first blind reading of this stretch).
+        since: UtcNaive,
+    },
+    /// Fresh data, no rule holds.
+    Quiet,
+    /// A rule holds once; it fires if it still holds on a reading at least
+    /// the confirm gap later.
+    Holding {
+        /// What holds.
+        finding: Finding,
+        /// When it was first seen.
+        since: UtcNaive,
+    },
+    /// A rule held on two readings: roll the canary back.
+    Fire {
+        /// What held.
+        finding: Finding,
+        /// The canary workspaces to roll back.
+        workspace_ids: Vec<String>,
+    },
+}
+
+/// The guard's memory between readings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GuardState {
+    holding: Option<(Rule, UtcNaive)>,
+    blind_since: Option<UtcNaive>,
+    blind_told: bool,
+}
+
+impl GuardState {
+    /// Judges one reading. A blind or quiet reading clears a holding rule
+    /// (two *consecutive* readings must show it).
+    pub fn observe(&mut self, r: &Reading, s: &GuardSettings) -> Look {
+        if r.canary_ids.is_empty() {
+            *self = Self::default();
+            return Look::Idle;
+        }
+        if let Some(why) = blind_reason(r, s) {
+            self.holding = None;
+            let since = *self.blind_since.get_or_insert(r.at);
+            return Look::Blind { why, since };
+        }
+        self.blind_since = None;
+        self.blind_told = false;
+        let Some(finding) = holds(r, s) else {
+            self.holding = None;
+            return Look::Quiet;
+        };
+        match self.holding {
+            Some((rule, since)) if rule == finding.rule && r.at - since >= s.confirm_gap => {
+                self.holding = None;
+                Look::Fire {
+                    finding,
+                    workspace_ids: r.canary_ids.clone(),
+                }
+            }
+            Some((rule, since)) if rule == finding.rule => Look::Holding { finding, since },
+            _ => {
+                self.holding = Some((finding.rule, r.at));
+                Look::Holding {
+                    finding,
+                    since: r.at,
+                }
+            }
+        }
+    }
+
+    /// Whether the operator should now be told the guard is blind (once per
+    /// blind stretch, after [`GuardSettings::blind_notice_after`]).
+    pub fn tell_blind(&mut self, now: UtcNaive, s: &GuardSettings) -> bool {
+        match self.blind_since {
+            Some(since) if !self.blind_told && now - since >= s.blind_notice_after => {
+                self.blind_told = true;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Why a reading cannot be acted on, if it cannot.
+fn blind_reason(r: &Reading, s: &GuardSettings) -> Option<String> {
+    if let Some(e) = &r.db_error {
+        return Some(format!("the database read failed: {e}"));
+    }
+    let Some(ok) = r.db_ok_at else {
+        return Some("the database has not been read yet".to_owned());
+    };
+    if r.at - ok > s.stale_after {
+        return Some(format!(
+            "the data is {} s old (more than {} s)",
+            (r.at - ok).num_seconds(),
+            s.stale_after.num_seconds()
+        ));
+    }
+    match r.verdict {
+        None => Some("the canary's history is still being read: no verdict yet".to_owned()),
+        Some(VerdictState::InsufficientData) => {
+            Some("the verdict has too few evaluated drafts (insufficient data)".to_owned())
+        }
+        Some(_) => None,
+    }
+}
+
+/// The first rule that holds on this reading.
+fn holds(r: &Reading, s: &GuardSettings) -> Option<Finding> {
+    if r.verdict == Some(VerdictState::HarmDetected) {
+        return Some(Finding {
+            rule: Rule::Harm,
+            evidence: format!(
+                "the canary verdict is harm detected{}",
+                r.verdict_text
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default()
+            ),
+            draft_ids: Vec::new(),
+        });
+    }
+    if r.bound_drafts.len() >= s.bound_min_drafts {
+        return Some(Finding {
+            rule: Rule::AttemptsAboveBound,
+            evidence: format!(
+                "{} canary draft(s) revised more often than the bound allows (threshold {})",
+                r.bound_drafts.len(),
+                s.bound_min_drafts
+            ),
+            draft_ids: r.bound_drafts.clone(),
+        });
+    }
+    let failed = r.failed_drafts.len();
+    if failed >= s.failure_min
+        && r.canary_attempts > 0
+        && failed as f64 >= s.failure_share * r.canary_attempts as f64
+    {
+        return Some(Finding {
+            rule: Rule::ReviserFailures,
+            evidence: format!(
+                "{failed} of {} canary attempts failed, timed out or are stuck ({:.0} %; threshold {:.0} % and {})",
+                r.canary_attempts,
+                100.0 * failed as f64 / r.canary_attempts as f64,
+                s.failure_share * 100.0,
+                s.failure_min
+            ),
+            draft_ids: r.failed_drafts.clone(),
+        });
+    }
+    None
+}
+
+/// Whether the guard is armed, from its audited arm/disarm entries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Arming {
+    /// Who armed it.
+    pub by: String,
+    /// When.
+    pub since: UtcNaive,
+    /// Dry run: records what it would do, writes nothing.
+    pub dry_run: bool,
+    /// The arming's action id.
+    pub action_id: String,
+}
+
+/// The audit log's lever name of arming and disarming.
+pub const GUARD_LEVER: &str = "guard";
+
+/// An arm or disarm as the audit log records it (oldest first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuardEvent {
+    /// When.
+    pub at: UtcNaive,
+    /// Who.
+    pub operator: String,
+    /// Armed (true) or disarmed.
+    pub armed: bool,
+    /// Dry run.
+    pub dry_run: bool,
+    /// Its action id.
+    pub action_id: String,
+}
+
+/// The arming in force after these events (oldest first): the last one
+/// decides.
+pub fn arming(events: &[GuardEvent]) -> Option<Arming> {
+    let last = events.iter().max_by_key(|e| e.at)?;
+    last.armed.then(|| Arming {
+        by: last.operator.clone(),
+        since: last.at,
+        dry_run: last.dry_run,
+        action_id: last.action_id.clone(),
+    })
+}
+
+/// The reason an automatic rollback is audited with.
+pub fn rollback_reason(arming: &Arming, finding: &Finding) -> String {
+    format!(
+        "guard (armed by {}): rule {}: {}",
+        arming.by,
+        finding.rule.id(),
+        finding.evidence
+    )
+}
+
+#[cfg(test)]
+mod tests;
