@@ -241,7 +241,18 @@ fn enable_canary_is_guarded_by_the_workspace_name_and_runs_to_verified() {
     assert_eq!(toggle(&db, PILOT), RevisionToggle::Enabled);
     assert_eq!(db.kill_switch.as_deref(), Some("0"));
     assert_eq!(db.kill_switch_live, Live::Known(false));
-    let rows = audit_rows(dir.path());
+    let all = audit_rows(dir.path());
+    // The dialog armed the canary's guard (ticked by default) before the
+    // canary ran: an action of its own.
+    let guard: Vec<_> = all.iter().filter(|r| r.lever == "guard").collect();
+    assert_eq!(guard.len(), 2, "intent and result: {guard:#?}");
+    let armed = guard
+        .iter()
+        .find(|r| r.kind == EntryKind::Intent)
+        .expect("the guard's intent");
+    assert_eq!(armed.reason, "with the canary: start the canary");
+    assert_eq!(armed.detail["armed"], true);
+    let rows: Vec<_> = all.iter().filter(|r| r.lever != "guard").collect();
     let kinds: Vec<(EntryKind, EntryStatus)> =
         rows.iter().rev().map(|r| (r.kind, r.status)).collect();
     assert_eq!(
@@ -261,6 +272,11 @@ fn enable_canary_is_guarded_by_the_workspace_name_and_runs_to_verified() {
     assert!(h.state().worker().wait_idle(DEADLINE));
     frames(&mut h);
     assert!(enabled(&h, &format!("Roll back {PILOT}…")));
+    assert!(
+        has_label_containing(&h, "Guard armed by"),
+        "{:#?}",
+        labels(&h)
+    );
 }
 
 #[test]
@@ -271,7 +287,10 @@ fn the_fast_rollback_takes_one_confirm_and_offers_the_instant_complement() {
     let mut h = harness(dir.path(), DemoStage::Canary, &clock);
     open_fast_rollback(&mut h);
     assert!(has_label_containing(&h, "Instant Rollback"), "the warning");
-    assert!(h.query_by_role(Role::TextInput).is_some());
+    assert!(
+        h.query_by_role_and_label(Role::TextInput, "Reason")
+            .is_some()
+    );
     assert!(
         h.query_by_role_and_label(Role::TextInput, "Type DISABLE to confirm")
             .is_none(),

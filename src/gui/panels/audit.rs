@@ -71,7 +71,12 @@ pub fn audit_ui(ui: &mut Ui, snapshot: &Snapshot) {
             }
             ui.end_row();
             for e in &snapshot.audit {
-                ui.label(e.at.format("%Y-%m-%d %H:%M:%S").to_string());
+                let when = ui.label(e.at.format("%Y-%m-%d %H:%M:%S").to_string());
+                if !e.counts() {
+                    when.on_hover_text(
+                        "An unverified row's own time is not trusted: this is its time when it is a real one not ahead of the server's clock, else when the database server recorded it",
+                    );
+                }
                 ui.label(&e.operator);
                 ui.label(RichText::new(&e.lever).monospace());
                 ui.label(match e.kind {
@@ -80,6 +85,9 @@ pub fn audit_ui(ui: &mut Ui, snapshot: &Snapshot) {
                     EntryKind::Result => "result",
                 });
                 let (color, word) = match e.status {
+                    // An unverified intent is not an action that runs or
+                    // was interrupted: it does not count at all.
+                    _ if !e.counts() => (colors::UNKNOWN, "—"),
                     EntryStatus::Ok => (colors::OK, "ok"),
                     EntryStatus::Failed => (colors::FAIL, "FAILED"),
                     EntryStatus::Pending if ended.contains(e.action_id.as_str()) => {
