@@ -45,6 +45,7 @@ ok "Depends computed by dpkg-shlibdeps (libc6 …) plus the dlopen'ed libraries"
 dpkg-deb -x "$deb" "$root"
 expect_file() { [ -f "$root/$1" ] || fail "missing /$1"; }
 expect_file usr/bin/rollout-panel
+expect_file "usr/share/doc/rollout-panel/examples/rollout-panel-watch@.service"
 [ -x "$root/usr/bin/rollout-panel" ] || fail "/usr/bin/rollout-panel is not executable"
 expect_file "usr/share/applications/$app_id.desktop"
 expect_file "usr/share/metainfo/$app_id.metainfo.xml"

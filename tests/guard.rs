@@ -178,6 +178,10 @@ fn the_armed_guard_rolls_the_canary_back_on_harm_and_says_so_once() {
         told[0].body
     );
     wait_label(&mut h, "Guard: rolled back");
+    eprintln!(
+        "guard: {}",
+        h.state().snapshot().guard.last.clone().unwrap_or_default()
+    );
 }
 
 #[test]
@@ -245,4 +249,67 @@ fn a_dry_run_records_what_it_would_have_done_and_writes_nothing() {
         .count();
     assert_eq!(told, 1);
     wait_label(&mut h, "Guard: would have rolled back");
+}
+
+#[test]
+fn repeated_attempts_in_the_canary_fire_the_bound_rule() {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
+    let mut h = window(dir.path(), &clock);
+    let canary = canary_on(&h);
+    assert_eq!(canary.len(), 1, "the demo's canary: {canary:?}");
+    arm(&mut h, false);
+    set_faults(
+        dir.path(),
+        &clock,
+        Faults {
+            repeated_attempts: true,
+            ..Faults::default()
+        },
+    );
+    clock.advance(chrono::Duration::minutes(30));
+    refresh(&mut h);
+    let reads = watch(&mut h, &clock, 40, |h| {
+        canary_on(h).is_empty() && h.state().snapshot().guard.acting.is_none()
+    });
+    eprintln!("repeated attempts to the canary rolled back and verified: {reads} reads of 40 s");
+    let snap = h.state().snapshot().clone();
+    let intent = snap
+        .audit
+        .iter()
+        .find(|e| e.lever == "workspace-rollback" && e.kind == EntryKind::Intent)
+        .expect("the guard's intent");
+    assert!(
+        intent.reason.contains("rule attempts-above-bound"),
+        "{intent:#?}"
+    );
+    let last = snap.guard.last.clone().unwrap_or_default();
+    assert!(last.contains("verified OFF"), "{last}");
+    eprintln!("guard: {last}");
+    // Re-enabling is a human's decision: the canary enable's preconditions
+    // show the guard's finding, overridable.
+    let plan = rollout_panel::gui::panels::levers::plan_from(
+        &snap,
+        &rollout_panel::core::lever::PlanSource::Lever(rollout_panel::core::lever::LeverRequest {
+            kind: rollout_panel::core::lever::LeverKind::CanaryEnable,
+            on: true,
+            workspace: Some(
+                snap.workspaces
+                    .iter()
+                    .find(|w| w.name == canary[0])
+                    .unwrap()
+                    .id
+                    .clone(),
+            ),
+        }),
+        None,
+    )
+    .expect("plan");
+    let p = plan
+        .preconditions
+        .iter()
+        .find(|p| p.name == rollout_panel::core::guard::GUARD_FINDING)
+        .expect("the guard's finding as a precondition");
+    assert!(!p.ok && p.overridable, "{p:#?}");
+    assert!(p.detail.contains("rule attempts-above-bound"), "{p:#?}");
 }

@@ -71,6 +71,7 @@ async fn every_lever(variant: &str, fixtures: &[&'static str]) {
         vec![
             "_sqlx_migrations".to_owned(),
             "audit_entry".to_owned(),
+            "guard_heartbeat".to_owned(),
             "instance".to_owned()
         ]
     );

@@ -7,6 +7,7 @@
 
 pub mod approvals;
 pub mod guard;
+pub mod heartbeat;
 pub mod identity;
 pub mod live;
 mod shared;
@@ -219,7 +220,7 @@ pub fn operator() -> String {
 }
 
 /// This machine's name, if it has one.
-fn host() -> Option<String> {
+pub(crate) fn host() -> Option<String> {
     #[cfg(unix)]
     let name = Some(
         rustix::system::uname()

@@ -217,6 +217,24 @@ impl ConfigStore {
                         ));
                     }
                 }
+                // A guard table this version cannot read is dropped whole
+                // (the guard then runs on its defaults), said with why.
+                let bad_guard = profile.get("guard").and_then(|g| {
+                    g.clone()
+                        .try_into::<crate::core::guard::GuardProfile>()
+                        .err()
+                        .map(|e| e.message().trim().to_owned())
+                });
+                if let Some(why) = bad_guard {
+                    profile.remove("guard");
+                    let line = line_of_key(text, name, "guard")
+                        .map_or_else(String::new, |l| format!(":{l}"));
+                    warnings.push(format!(
+                        "{}{line}: [profiles.{name}.guard] is not understood ({}); ignored, the guard's defaults are used",
+                        self.path.display(),
+                        crate::core::text::printable(&why)
+                    ));
+                }
                 for key in crate::core::profile::SWITCH_KEYS {
                     let bad = profile
                         .get(key)
@@ -334,6 +352,35 @@ mod tests {
         );
         assert!(w.contains("profiles.toml:3: [profiles.production] refresh_secs = -1 is not a number of seconds"), "{w}");
         assert!(w.contains("profiles.toml:4: [profiles.production] grace_minutes = \"15\" is not a number of minutes"), "{w}");
+        // A guard table this version cannot read: dropped whole, said, the
+        // rest of the profile kept.
+        std::fs::write(
+            store.path(),
+            "[profiles.production]\nvercel_project = \"zrg\"\n[profiles.production.guard]\nconfirm_gap = 30\n",
+        )
+        .unwrap();
+        let loaded = store.load().unwrap();
+        let p = loaded.file.get("production").unwrap();
+        assert_eq!(p.vercel_project, "zrg");
+        assert_eq!(p.guard, None);
+        assert_eq!(
+            p.guard_settings(),
+            crate::core::guard::GuardSettings::default()
+        );
+        let w = loaded.warnings.join("\n");
+        assert!(
+            w.contains("[profiles.production.guard] is not understood"),
+            "{w}"
+        );
+        std::fs::write(
+            store.path(),
+            "[profiles.production]\nvercel_project = \"zrg\"\n[profiles.production.guard]\ndown_after_secs = 30\n",
+        )
+        .unwrap();
+        let loaded = store.load().unwrap();
+        let p = loaded.file.get("production").unwrap();
+        assert_eq!(p.guard_settings().down_after, chrono::Duration::seconds(30));
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
         std::fs::write(store.path(), "[profiles.production]\nvercel_project = 5\n").unwrap();
         assert!(matches!(
             store.load(),

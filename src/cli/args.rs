@@ -58,6 +58,9 @@ pub enum Cmd {
     /// The canary's guard: arm, disarm, or show it. Armed, a panel open on
     /// the profile rolls the canary back itself when a rule holds.
     Guard(GuardArgs),
+    /// Watch a profile without a window: the same polls, alarms, verdict,
+    /// notifications and guard; one line a minute; SIGTERM ends it cleanly.
+    Watch(WatchArgs),
     /// Revision metrics per workspace, the canary verdict and the alarms.
     Metrics(MetricsArgs),
     /// Export a reproducible sample of revised drafts as CSV (runbook step 6).
@@ -266,12 +269,32 @@ pub struct GuardArgs {
     /// arm: a dry run (it records what it would roll back, writes nothing).
     #[arg(long)]
     pub dry_run: bool,
+    /// arm: not a dry run, even when the profile's `guard.dry_run` is set.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub no_dry_run: bool,
     /// arm, disarm: why (it goes to the audit log).
     #[arg(long)]
     pub reason: Option<String>,
     /// status: print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `watch`.
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// The profile (`demo` = the rehearsal world).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// Seconds between reads (default: the profile's `refresh_secs`).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub refresh_secs: Option<u64>,
+    /// Seconds between status lines (default 60).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub line_secs: u64,
+    /// No desktop notifications (the log and the terminal still say it).
+    #[arg(long)]
+    pub no_notifications: bool,
 }
 
 /// What `guard` does.

@@ -201,7 +201,11 @@ fn run_audit_policy(
 pub(super) fn run_guard(paths: &Paths, args: &super::args::GuardArgs) -> anyhow::Result<ExitCode> {
     use super::args::GuardAction;
     use crate::adapters::clock::{Clock, SystemClock};
-    use crate::core::guard::{GuardSettings, Rule};
+    use crate::core::guard::Rule;
+    let target =
+        crate::ops::session::Target::resolve(paths, &super::manager(paths), &args.profile)?;
+    let settings = target.guard_settings();
+    let dry_run = args.dry_run || (target.guard_dry_run() && !args.no_dry_run);
     let reason = args.reason.as_deref().unwrap_or("").trim().to_owned();
     if args.action != GuardAction::Status && reason.is_empty() {
         bail!("--reason must say why (it goes to the audit log)");
@@ -219,11 +223,11 @@ pub(super) fn run_guard(paths: &Paths, args: &super::args::GuardArgs) -> anyhow:
         if args.action != GuardAction::Status {
             let armed = args.action == GuardAction::Arm;
             let id = audit
-                .set_guard(now, &args.profile, armed, args.dry_run, &reason)
+                .set_guard(now, &args.profile, armed, dry_run, &reason)
                 .await?;
             say!(
                 "guard {} (action {})",
-                match (armed, args.dry_run) {
+                match (armed, dry_run) {
                     (true, false) => "armed: a panel open on this profile rolls the canary back itself when a rule holds",
                     (true, true) => "armed as a dry run: it records what it would roll back and writes nothing",
                     (false, _) => "disarmed",
@@ -232,9 +236,29 @@ pub(super) fn run_guard(paths: &Paths, args: &super::args::GuardArgs) -> anyhow:
             );
         }
         let rows = audit.list(&args.profile, 200).await?;
-        session.close().await;
         let arming = crate::core::guard::arming(&crate::adapters::audit::guard::guard_events(&rows));
-        let settings = GuardSettings::default();
+        // Who guards: the lock's holder and its heartbeat (shared table only).
+        let watch = match audit.shared() {
+            Some(shared) => match tokio::time::timeout(super::CONNECT_TIMEOUT, shared.guard_watch()).await {
+                Ok(Ok(w)) => Some(w),
+                Ok(Err(e)) => {
+                    esay!("warning: who guards cannot be read: {e}");
+                    None
+                }
+                Err(_) => {
+                    esay!("warning: who guards: no answer within {} s", super::CONNECT_TIMEOUT.as_secs());
+                    None
+                }
+            },
+            None => None,
+        };
+        session.close().await;
+        let holder = watch.as_ref().and_then(|w| {
+            w.beats.iter().find(|b| b.backend_pid.is_some() && b.backend_pid == w.holder_pid)
+        });
+        let down = watch.as_ref().and_then(|w| {
+            crate::core::guard::down(arming.as_ref(), w.holder_pid, &w.beats, &settings)
+        });
         if args.json {
             print::json(&serde_json::json!({
                 "armed": arming.is_some(),
@@ -243,6 +267,9 @@ pub(super) fn run_guard(paths: &Paths, args: &super::args::GuardArgs) -> anyhow:
                 "dry_run": arming.as_ref().is_some_and(|a| a.dry_run),
                 "action_id": arming.as_ref().map(|a| &a.action_id),
                 "rules": Rule::ALL.iter().map(|r| serde_json::json!({"id": r.id(), "rule": r.describe(&settings)})).collect::<Vec<_>>(),
+                "guarded_by": holder.map(|b| serde_json::json!({"host": b.host, "operator": b.operator, "beat_age_secs": b.age.num_seconds()})),
+                "lock_held": watch.as_ref().map(|w| w.holder_pid.is_some()),
+                "down_since": down.as_ref().map(|d| d.since.and_utc().to_rfc3339()),
             }))?;
         } else if args.action == GuardAction::Status {
             match &arming {
@@ -254,6 +281,16 @@ pub(super) fn run_guard(paths: &Paths, args: &super::args::GuardArgs) -> anyhow:
                     crate::adapters::audit::short_id(&a.action_id)
                 ),
                 None => say!("guard not armed"),
+            }
+            match (&down, holder, &watch) {
+                (Some(d), _, _) => say!(
+                    "GUARD DOWN since {} UTC: the panel holding the lock{} stopped its heartbeat",
+                    d.since.format("%H:%M:%S"),
+                    d.host.as_deref().map(|h| format!(" (on {h})")).unwrap_or_default()
+                ),
+                (None, Some(b), _) => say!("guarded on {} by {} (heartbeat {} s ago)", b.host, b.operator, b.age.num_seconds()),
+                (None, None, Some(w)) if w.holder_pid.is_none() => say!("no panel holds the guard's lock (none is running with it armed)"),
+                _ => {}
             }
             for r in Rule::ALL {
                 say!("  rule {}: {}", r.id(), r.describe(&settings));

@@ -242,7 +242,16 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             }
         };
         let plan = match &finishing {
-            None => plan_source(&source, parts)?,
+            None => {
+                let mut plan = plan_source(&source, parts)?;
+                if plan.lever == LeverKind::CanaryEnable && plan.on {
+                    // The guard's last rollback, until a canary enable follows it.
+                    let rows = audit.list(&args.profile, 200).await?;
+                    let last = crate::adapters::audit::guard::last_guard_rollback(&rows);
+                    plan.preconditions.extend(crate::core::guard::finding_precondition(last.as_ref()));
+                }
+                plan
+            }
             Some((old, recorded)) => match finish(Some(recorded), &recorded.source(), parts) {
                 Finish::Plan(plan) => {
                     say!("finishing interrupted action {}: what is left to do", short_id(&old.action_id));

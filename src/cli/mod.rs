@@ -25,6 +25,7 @@ mod lever;
 mod metrics;
 mod print;
 mod profile;
+mod watch;
 
 pub use args::*;
 
@@ -54,6 +55,7 @@ pub fn run(paths: &Paths, command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Audit(args) => audit::run_audit(paths, &args),
         Cmd::Operator(cmd) => audit::run_operator(&cmd),
         Cmd::Guard(args) => audit::run_guard(paths, &args),
+        Cmd::Watch(args) => watch::run_watch(paths, &args),
         Cmd::Metrics(args) => metrics::run_metrics(paths, &args),
         Cmd::Export(args) => metrics::run_export(paths, &args),
         Cmd::DebugPanic => {

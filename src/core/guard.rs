@@ -76,6 +76,9 @@ pub struct GuardSettings {
     pub stale_after: Duration,
     /// Blind this long: the operator is told (once).
     pub blind_notice_after: Duration,
+    /// The acting guard's heartbeat older than this (by the database
+    /// server's clock) while armed: "guard down".
+    pub down_after: Duration,
 }
 
 impl Default for GuardSettings {
@@ -87,7 +90,142 @@ impl Default for GuardSettings {
             confirm_gap: Duration::seconds(30),
             stale_after: Duration::minutes(2),
             blind_notice_after: Duration::minutes(3),
+            down_after: Duration::minutes(2),
         }
+    }
+}
+
+/// A profile's `[profiles.NAME.guard]` table: each key overrides one
+/// default of [`GuardSettings`] (out-of-range values are clamped), and
+/// `dry_run` makes every arming from this profile a dry run unless the
+/// operator unticks it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardProfile {
+    /// See [`GuardSettings::bound_min_drafts`] (1–1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_min_drafts: Option<usize>,
+    /// See [`GuardSettings::failure_share`] (0.01–1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_share: Option<f64>,
+    /// See [`GuardSettings::failure_min`] (1–1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_min: Option<usize>,
+    /// See [`GuardSettings::confirm_gap`], in seconds (10–600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_gap_secs: Option<u64>,
+    /// See [`GuardSettings::down_after`], in seconds (5–3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_after_secs: Option<u64>,
+    /// Arm as a dry run by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl GuardProfile {
+    /// The settings these keys make, the defaults for the rest.
+    pub fn settings(&self) -> GuardSettings {
+        let d = GuardSettings::default();
+        let secs = |v: Option<u64>, lo: u64, hi: u64, def: Duration| {
+            v.map_or(def, |s| Duration::seconds(s.clamp(lo, hi) as i64))
+        };
+        GuardSettings {
+            bound_min_drafts: self
+                .bound_min_drafts
+                .map_or(d.bound_min_drafts, |n| n.clamp(1, 1000)),
+            failure_share: self
+                .failure_share
+                .filter(|f| f.is_finite())
+                .map_or(d.failure_share, |f| f.clamp(0.01, 1.0)),
+            failure_min: self.failure_min.map_or(d.failure_min, |n| n.clamp(1, 1000)),
+            confirm_gap: secs(self.confirm_gap_secs, 10, 600, d.confirm_gap),
+            down_after: secs(self.down_after_secs, 5, 3600, d.down_after),
+            ..d
+        }
+    }
+
+    /// Whether armings from this profile start as a dry run.
+    pub fn dry_run(&self) -> bool {
+        self.dry_run.unwrap_or(false)
+    }
+}
+
+/// One panel's heartbeat in the shared table, as read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Beat {
+    /// The panel (host, process, run).
+    pub panel: String,
+    /// Its host.
+    pub host: String,
+    /// Its operator.
+    pub operator: String,
+    /// The database backend holding its guard lock, when it said it holds it.
+    pub backend_pid: Option<i32>,
+    /// When it last beat (the database server's clock).
+    pub at: UtcNaive,
+    /// How old that is (the server's clock).
+    pub age: Duration,
+}
+
+/// Who guards the canary, as this panel sees it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "duty", rename_all = "snake_case")]
+pub enum Duty {
+    /// No shared table: this panel acts alone (the demo, a database
+    /// without `audit init`).
+    Solo,
+    /// This panel holds the lock: it is the guard.
+    Acting,
+    /// Another panel holds the lock (the host, when its heartbeat says).
+    Watching {
+        /// The guarding panel's host, when its heartbeat names it.
+        host: Option<String>,
+        /// Its heartbeat's age, in seconds.
+        beat_age_secs: Option<i64>,
+    },
+    /// Who holds the lock could not be read: this panel does not act.
+    Unknown {
+        /// Why.
+        why: String,
+    },
+}
+
+/// The guard is armed but nobody is seen guarding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Down {
+    /// Since when (the guard's last heartbeat, else the arming).
+    pub since: UtcNaive,
+    /// The host that guarded, when known.
+    pub host: Option<String>,
+}
+
+/// Whether the armed guard is down: another panel holds the lock (this one
+/// could not take it) and the heartbeat of the backend holding it is older
+/// than [`GuardSettings::down_after`] or missing. Only a heartbeat naming
+/// the backend the database says holds the lock counts, so a row written
+/// by anyone else cannot hide a dead guard.
+pub fn down(
+    arming: Option<&Arming>,
+    holder_pid: Option<i32>,
+    beats: &[Beat],
+    s: &GuardSettings,
+) -> Option<Down> {
+    let arming = arming?;
+    let holder = holder_pid?;
+    let beat = beats
+        .iter()
+        .filter(|b| b.backend_pid == Some(holder))
+        .max_by_key(|b| b.at);
+    match beat {
+        Some(b) if b.age <= s.down_after => None,
+        Some(b) => Some(Down {
+            since: b.at,
+            host: Some(b.host.clone()),
+        }),
+        None => Some(Down {
+            since: arming.since,
+            host: None,
+        }),
     }
 }
 
@@ -326,6 +464,28 @@ pub fn arming(events: &[GuardEvent]) -> Option<Arming> {
         since: last.at,
         dry_run: last.dry_run,
         action_id: last.action_id.clone(),
+    })
+}
+
+/// The name of the canary enable's precondition that shows the guard's
+/// last finding.
+pub const GUARD_FINDING: &str = "guard's finding";
+
+/// A canary enable after the guard rolled the canary back: a precondition
+/// that fails (overridable, with the reason the dialog asks for anyway) and
+/// shows what the guard found, so re-enabling is a decision, not a reflex.
+pub fn finding_precondition(
+    last_rollback: Option<&(UtcNaive, String)>,
+) -> Option<crate::core::lever::Precondition> {
+    let (at, reason) = last_rollback?;
+    Some(crate::core::lever::Precondition {
+        name: GUARD_FINDING.to_owned(),
+        ok: false,
+        detail: format!(
+            "the guard rolled the canary back at {} UTC: {reason}. Enable again only once that is understood (override with a reason)",
+            at.format("%Y-%m-%d %H:%M")
+        ),
+        overridable: true,
     })
 }
 

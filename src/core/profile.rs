@@ -65,6 +65,10 @@ pub struct Profile {
     /// format (commit it to the team's repo, review it like code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_file: Option<String>,
+    /// The guarded canary's settings (`[profiles.NAME.guard]`, issue 29):
+    /// its thresholds and whether arming is a dry run by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Box<crate::core::guard::GuardProfile>>,
     /// Keys this version does not know: kept as they are and reported.
     #[serde(flatten)]
     pub unknown: toml::Table,
@@ -103,6 +107,11 @@ impl Profile {
         self.refresh_secs
             .unwrap_or(DEFAULT_REFRESH_SECS)
             .clamp(1, MAX_REFRESH_SECS)
+    }
+
+    /// The guard's thresholds (the defaults for keys not set).
+    pub fn guard_settings(&self) -> crate::core::guard::GuardSettings {
+        self.guard.clone().unwrap_or_default().settings()
     }
 
     /// The grace after a change, in minutes (see [`Profile::grace_minutes`]; 1–120).

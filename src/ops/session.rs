@@ -75,6 +75,23 @@ impl Target {
         }
     }
 
+    /// The guard's thresholds (the profile's `guard` table; the defaults
+    /// for the demo).
+    pub fn guard_settings(&self) -> crate::core::guard::GuardSettings {
+        match self {
+            Self::Demo { .. } => crate::core::guard::GuardSettings::default(),
+            Self::Profile { profile, .. } => profile.guard_settings(),
+        }
+    }
+
+    /// Whether arming starts as a dry run (the profile's `guard.dry_run`).
+    pub fn guard_dry_run(&self) -> bool {
+        match self {
+            Self::Demo { .. } => false,
+            Self::Profile { profile, .. } => profile.guard.as_ref().is_some_and(|g| g.dry_run()),
+        }
+    }
+
     /// Whether the window raises desktop notifications (the profile's
     /// `notifications`, on by default; on for the demo).
     pub fn notifications(&self) -> bool {

@@ -7,9 +7,12 @@
 //! with backoff while armed; the guard never pulls a kill switch and never
 //! turns anything on.
 
-use crate::adapters::audit::AuditLog;
+use crate::adapters::audit::heartbeat::{GuardLock, GuardWatch, Panel};
+use crate::adapters::audit::{AuditLog, SharedAudit};
 use crate::core::alarms::AlarmKind;
-use crate::core::guard::{Arming, Finding, GuardSettings, GuardState, Look, Reading, Rule};
+use crate::core::guard::{
+    Arming, Down, Duty, Finding, GuardSettings, GuardState, Look, Reading, Rule,
+};
 use crate::core::health::Problem;
 use crate::core::lever::{LeverKind, LeverRequest, Parts, PlanSource, plan_source};
 use crate::core::time::UtcNaive;
@@ -38,6 +41,16 @@ pub struct GuardView {
     pub acting: Option<String>,
     /// The last thing it did, for people.
     pub last: Option<String>,
+    /// Who acts: this panel alone, this panel by the lock, or another.
+    pub duty: Option<Duty>,
+    /// Armed, but the guarding panel's heartbeat stopped.
+    pub down: Option<Down>,
+    /// The thresholds it judges by (the profile's).
+    pub settings: GuardSettings,
+    /// Whether arming from this profile starts as a dry run.
+    pub dry_run_default: bool,
+    /// A failure of the lock or the heartbeat (the guard still looks).
+    pub problem: Option<String>,
 }
 
 /// A rollback the guard started, until a fresh read shows it done.
@@ -50,6 +63,9 @@ struct Act {
     tries: u32,
     next_at: UtcNaive,
     told_failing: bool,
+    /// When the rule was confirmed (wall clock): the notification says how
+    /// long confirm → verified took.
+    confirmed: std::time::Instant,
 }
 
 /// The guard's state on the worker.
@@ -64,6 +80,26 @@ pub(crate) struct WorkerGuard {
     dry_told: Option<(Vec<String>, Rule)>,
     runs: u64,
     last: Option<String>,
+    /// This panel, as its heartbeat names it (made on the first beat).
+    panel: Option<Panel>,
+    /// The guard's advisory lock, while this panel holds it.
+    lock: Option<GuardLock>,
+    /// Who acts, as of the last beat.
+    duty: Option<Duty>,
+    /// The lock's holder and the heartbeats, as of the last beat.
+    watch: GuardWatch,
+    /// The backend of a lock session this panel lost touch with (it may
+    /// still hold the lock on the server's side).
+    lost_pid: Option<i32>,
+    /// When this panel last beat (its own monotonic clock).
+    beat_at: Option<std::time::Instant>,
+    /// Whether the guard was armed at that beat.
+    beat_armed: bool,
+    /// The "guard down" stretch already told (its start).
+    down_told: Option<UtcNaive>,
+    problem: Option<String>,
+    /// Whether arming starts as a dry run (the profile's).
+    pub(crate) dry_run_default: bool,
 }
 
 /// The first retry of a rollback not seen done; doubled each time, at most
@@ -157,21 +193,80 @@ fn tell(emit: &Emit, title: String, body: String) {
 }
 
 impl WorkerGuard {
+    /// A guard judging by these thresholds.
+    pub(crate) fn new(settings: GuardSettings, dry_run_default: bool) -> Self {
+        Self {
+            settings,
+            dry_run_default,
+            ..Self::default()
+        }
+    }
+
     /// Judges this refresh's snapshot and acts; fills `snap.guard`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn step(
         &mut self,
         snap: &mut Snapshot,
         log: Option<&AuditLog>,
         lever_running: bool,
         now: UtcNaive,
+        timeout: std::time::Duration,
         emit: &Emit,
     ) {
         let arming =
             crate::core::guard::arming(&crate::adapters::audit::guard::guard_events(&snap.audit));
+        // The database read failed this refresh: the guard is blind anyway,
+        // and the lock and heartbeat calls would only wait out their
+        // deadlines too; who guards is asked again once it reads.
+        let duty = if snap.db.error.is_some()
+            && let Some(duty) = &self.duty
+        {
+            duty.clone()
+        } else {
+            self.duty_step(
+                log.and_then(AuditLog::shared),
+                arming.is_some(),
+                &snap.operator,
+                timeout,
+            )
+            .await
+        };
+        let acts = matches!(duty, Duty::Solo | Duty::Acting);
+        let down = match duty {
+            Duty::Watching { .. } => crate::core::guard::down(
+                arming.as_ref(),
+                self.watch.holder_pid,
+                &self.watch.beats,
+                &self.settings,
+            ),
+            _ => None,
+        };
+        self.tell_down(down.as_ref(), &snap.profile, emit);
         let look = self.state.observe(&reading(snap, now), &self.settings);
         let fresh = snap.db.error.is_none() && snap.db.last_ok == Some(now);
         if let Some(act) = self.act.take() {
-            self.follow(act, snap, arming.as_ref(), fresh, lever_running, now, emit);
+            if acts {
+                self.follow(act, snap, arming.as_ref(), fresh, lever_running, now, emit);
+            } else {
+                self.last = Some(format!(
+                    "stopped following the rollback of {}: another panel holds the guard's lock now and acts",
+                    act.names.join(", ")
+                ));
+            }
+        } else if !acts {
+            if let Look::Fire { finding, .. } = &look {
+                self.last = Some(format!(
+                    "rule {} held at {} UTC; the guarding panel{} acts, this one watches",
+                    finding.rule.id(),
+                    now.format("%H:%M:%S"),
+                    match &duty {
+                        Duty::Watching {
+                            host: Some(host), ..
+                        } => format!(" on {host}"),
+                        _ => String::new(),
+                    }
+                ));
+            }
         } else if let (
             Some(arming),
             Look::Fire {
@@ -192,6 +287,7 @@ impl WorkerGuard {
                     tries: 0,
                     next_at: now,
                     told_failing: false,
+                    confirmed: std::time::Instant::now(),
                 };
                 self.send(act, snap, now, emit);
             }
@@ -223,7 +319,177 @@ impl WorkerGuard {
                 )
             }),
             last: self.last.clone(),
+            duty: Some(duty),
+            down,
+            settings: self.settings,
+            dry_run_default: self.dry_run_default,
+            problem: self.problem.clone(),
         };
+    }
+
+    /// How often this panel beats and looks at who guards.
+    fn beat_every(&self) -> std::time::Duration {
+        let third = self.settings.down_after.num_milliseconds().max(3000) / 3;
+        std::time::Duration::from_millis(u64::try_from(third).unwrap_or(1000).min(15_000))
+    }
+
+    /// Takes or keeps the guard's lock while armed (releases it when not),
+    /// writes the heartbeat and reads who guards: at most every
+    /// [`Self::beat_every`], each call bounded by `timeout`.
+    async fn duty_step(
+        &mut self,
+        shared: Option<&SharedAudit>,
+        armed: bool,
+        operator: &str,
+        timeout: std::time::Duration,
+    ) -> Duty {
+        let Some(shared) = shared else {
+            self.lock = None;
+            self.duty = Some(Duty::Solo);
+            return Duty::Solo;
+        };
+        // Armed or disarmed since the last beat: beat (take or let go of
+        // the lock) now, not at the next beat.
+        if let Some(duty) = &self.duty
+            && self
+                .beat_at
+                .is_some_and(|t| t.elapsed() < self.beat_every())
+            && self.beat_armed == armed
+            && !matches!(duty, Duty::Solo)
+        {
+            return duty.clone();
+        }
+        self.beat_at = Some(std::time::Instant::now());
+        self.beat_armed = armed;
+        let panel = self
+            .panel
+            .get_or_insert_with(|| Panel::this(operator))
+            .clone();
+        let bounded = |what: &str, e: String| format!("{what}: {e}");
+        let mut problems = Vec::new();
+        if !armed && self.lock.take().is_some() {
+            tracing::info!("guard: disarmed; this panel let go of the guard's lock");
+        }
+        if armed {
+            if let Some(lock) = &mut self.lock {
+                let alive = tokio::time::timeout(timeout, lock.alive())
+                    .await
+                    .unwrap_or(false);
+                if !alive {
+                    tracing::warn!(
+                        "guard: the session holding the guard's lock does not answer; letting it go"
+                    );
+                    self.lost_pid = Some(lock.pid);
+                    self.lock = None;
+                }
+            }
+            // A session of ours the server still holds the lock for (the
+            // route dropped, the server's side stayed): end it, so the lock
+            // is free again now rather than when TCP notices.
+            if self.lock.is_none()
+                && let Some(pid) = self.lost_pid
+                && self.watch.holder_pid == Some(pid)
+            {
+                match tokio::time::timeout(timeout, shared.end_orphan(pid)).await {
+                    Ok(Ok(ended)) => {
+                        tracing::info!(
+                            "guard: ended this panel's lost lock session (backend {pid}): {ended}"
+                        );
+                        self.lost_pid = None;
+                    }
+                    Ok(Err(e)) => problems.push(bounded(
+                        "ending this panel's lost lock session",
+                        e.to_string(),
+                    )),
+                    Err(_) => problems.push(bounded(
+                        "ending this panel's lost lock session",
+                        format!("no answer within {} s", timeout.as_secs()),
+                    )),
+                }
+            }
+            if self.lock.is_none() {
+                match tokio::time::timeout(timeout, shared.try_guard_lock()).await {
+                    Ok(Ok(Some(lock))) => {
+                        self.lost_pid = None;
+                        tracing::info!(
+                            "guard: this panel ({}) holds the guard's lock (backend {})",
+                            panel.host,
+                            lock.pid
+                        );
+                        self.lock = Some(lock);
+                    }
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => problems.push(bounded("the guard's lock", e.to_string())),
+                    Err(_) => problems.push(bounded(
+                        "the guard's lock",
+                        format!("no answer within {} s", timeout.as_secs()),
+                    )),
+                }
+            }
+        }
+        match tokio::time::timeout(timeout, shared.beat(self.lock.as_mut(), &panel, armed)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => problems.push(bounded("the heartbeat", e.to_string())),
+            Err(_) => problems.push(bounded(
+                "the heartbeat",
+                format!("no answer within {} s", timeout.as_secs()),
+            )),
+        }
+        let duty = match tokio::time::timeout(timeout, shared.guard_watch()).await {
+            Ok(Ok(watch)) => {
+                self.watch = watch;
+                if self.lock.is_some() {
+                    Duty::Acting
+                } else {
+                    let holder = self.watch.beats.iter().find(|b| {
+                        b.backend_pid.is_some() && b.backend_pid == self.watch.holder_pid
+                    });
+                    Duty::Watching {
+                        host: holder.map(|b| b.host.clone()),
+                        beat_age_secs: holder.map(|b| b.age.num_seconds()),
+                    }
+                }
+            }
+            Ok(Err(e)) if self.lock.is_none() => Duty::Unknown { why: e.to_string() },
+            Err(_) if self.lock.is_none() => Duty::Unknown {
+                why: format!("who guards: no answer within {} s", timeout.as_secs()),
+            },
+            _ => Duty::Acting,
+        };
+        if !armed && matches!(duty, Duty::Unknown { .. }) {
+            // Disarmed: nobody acts anyway; the failure is a problem line.
+            problems.push("who guards could not be read".to_owned());
+        }
+        self.problem = (!problems.is_empty()).then(|| problems.join("; "));
+        if let Some(p) = &self.problem {
+            tracing::warn!("guard: {p}");
+        }
+        self.duty = Some(duty.clone());
+        duty
+    }
+
+    /// "Guard down": told once per stretch.
+    fn tell_down(&mut self, down: Option<&Down>, profile: &str, emit: &Emit) {
+        let Some(down) = down else {
+            self.down_told = None;
+            return;
+        };
+        if self.down_told == Some(down.since) {
+            return;
+        }
+        self.down_told = Some(down.since);
+        tell(
+            emit,
+            format!("Guard down since {}", down.since.format("%H:%M")),
+            format!(
+                "the guard is armed, but the panel holding its lock{} has not beaten since {} UTC: nothing rolls the canary back automatically. Watch by hand, or start `rollout-panel watch --profile {profile}` (the lock moves once that panel's session ends).",
+                down.host
+                    .as_deref()
+                    .map(|h| format!(" (on {h})"))
+                    .unwrap_or_default(),
+                down.since.format("%H:%M:%S")
+            ),
+        );
     }
 
     /// A rollback under way: done when a fresh read shows every toggle off,
@@ -246,11 +512,12 @@ impl WorkerGuard {
             .collect();
         if fresh && still_on.is_empty() {
             let line = format!(
-                "rolled back {} at {} UTC: rule {}: {}; verified OFF by reading back",
+                "rolled back {} at {} UTC: rule {}: {}; verified OFF by reading back ({} ms from the confirming read)",
                 act.names.join(", "),
                 now.format("%H:%M:%S"),
                 act.finding.rule.id(),
-                act.finding.evidence
+                act.finding.evidence,
+                act.confirmed.elapsed().as_millis()
             );
             self.last = Some(line.clone());
             tell(

@@ -166,6 +166,8 @@ impl Worker {
             },
         );
         let snapshot = Snapshot::for_profile(config.target.profile_name());
+        let config_guard_settings = config.target.guard_settings();
+        let config_dry_run = config.target.guard_dry_run();
         Self {
             config,
             session,
@@ -175,7 +177,7 @@ impl Worker {
             observed: None,
             outside: Vec::new(),
             vercel_user_tried: None,
-            guard: crate::worker::guard::WorkerGuard::default(),
+            guard: crate::worker::guard::WorkerGuard::new(config_guard_settings, config_dry_run),
         }
     }
 
@@ -479,7 +481,14 @@ impl Worker {
             None
         };
         self.guard
-            .step(&mut self.snapshot, log.as_ref(), lever_running, now, emit)
+            .step(
+                &mut self.snapshot,
+                log.as_ref(),
+                lever_running,
+                now,
+                self.config.read_timeout,
+                emit,
+            )
             .await;
     }
 

@@ -31,6 +31,21 @@ pub fn guard_events(entries: &[AuditEntry]) -> Vec<GuardEvent> {
     out
 }
 
+/// The guard's last rollback of the canary that no canary enable came
+/// after (verified entries only), as (when, its reason).
+pub fn last_guard_rollback(entries: &[AuditEntry]) -> Option<(UtcNaive, String)> {
+    let counted = || {
+        entries
+            .iter()
+            .filter(|e| e.counts() && e.kind == EntryKind::Intent)
+    };
+    let rollback = counted()
+        .filter(|e| e.lever == "workspace-rollback" && e.reason.starts_with("guard (armed by "))
+        .max_by_key(|e| e.at)?;
+    let enabled_after = counted().any(|e| e.lever == "canary-enable" && e.at > rollback.at);
+    (!enabled_after).then(|| (rollback.at, rollback.reason.clone()))
+}
+
 impl AuditLog {
     /// Arms (or disarms) the guard of `profile`'s canary; an audited action.
     pub async fn set_guard(

@@ -293,3 +293,101 @@ fn the_last_arm_or_disarm_decides() {
         "guard (armed by bob): rule harm: harm detected (+14 pp)"
     );
 }
+
+fn beat(pid: Option<i32>, at: &str, age_secs: i64) -> Beat {
+    Beat {
+        panel: format!("host-a/{pid:?}"),
+        host: "host-a".to_owned(),
+        operator: "alice".to_owned(),
+        backend_pid: pid,
+        at: ts(at),
+        age: Duration::seconds(age_secs),
+    }
+}
+
+fn armed_at(at: &str) -> Arming {
+    Arming {
+        by: "alice".to_owned(),
+        since: ts(at),
+        dry_run: false,
+        action_id: "a1".to_owned(),
+    }
+}
+
+#[test]
+fn the_guard_is_down_only_when_the_lock_holders_heartbeat_is_old_or_missing() {
+    let s = GuardSettings::default();
+    let arming = armed_at("2026-03-01 10:00:00");
+    let fresh = beat(Some(42), "2026-03-01 10:05:00", 10);
+    let old = beat(Some(42), "2026-03-01 10:05:00", 121);
+    // Disarmed, or nobody holds the lock: not down (a panel then takes it).
+    assert_eq!(down(None, Some(42), std::slice::from_ref(&old), &s), None);
+    assert_eq!(
+        down(Some(&arming), None, std::slice::from_ref(&old), &s),
+        None
+    );
+    // The holder beats: up; up to the limit itself.
+    assert_eq!(
+        down(Some(&arming), Some(42), std::slice::from_ref(&fresh), &s),
+        None
+    );
+    let at_limit = beat(Some(42), "2026-03-01 10:05:00", 120);
+    assert_eq!(down(Some(&arming), Some(42), &[at_limit], &s), None);
+    // Its heartbeat is too old: down since that heartbeat, on its host.
+    assert_eq!(
+        down(Some(&arming), Some(42), std::slice::from_ref(&old), &s),
+        Some(Down {
+            since: ts("2026-03-01 10:05:00"),
+            host: Some("host-a".to_owned())
+        })
+    );
+    // A fresh heartbeat of another backend (anyone can write one) does not
+    // hide it; no heartbeat of the holder at all: down since the arming.
+    let other = beat(Some(7), "2026-03-01 10:09:00", 1);
+    let unclaimed = beat(None, "2026-03-01 10:09:00", 1);
+    assert_eq!(
+        down(Some(&arming), Some(42), &[other, unclaimed], &s),
+        Some(Down {
+            since: ts("2026-03-01 10:00:00"),
+            host: None
+        })
+    );
+}
+
+#[test]
+fn profile_guard_settings_override_defaults_and_are_clamped() {
+    let none = GuardProfile::default();
+    assert_eq!(none.settings(), GuardSettings::default());
+    assert!(!none.dry_run());
+    let p: GuardProfile = toml::from_str(
+        "bound_min_drafts = 0\nfailure_share = 7.5\nfailure_min = 9\nconfirm_gap_secs = 1\ndown_after_secs = 30\ndry_run = true",
+    )
+    .expect("toml");
+    let s = p.settings();
+    assert_eq!(s.bound_min_drafts, 1);
+    assert!((s.failure_share - 1.0).abs() < f64::EPSILON);
+    assert_eq!(s.failure_min, 9);
+    assert_eq!(s.confirm_gap, Duration::seconds(10));
+    assert_eq!(s.down_after, Duration::seconds(30));
+    assert!(p.dry_run());
+    // A key this version does not know is refused (the loader then drops
+    // the table with a warning rather than guess).
+    assert!(toml::from_str::<GuardProfile>("confirm_gap = 30").is_err());
+}
+
+#[test]
+fn re_enabling_after_the_guards_rollback_is_an_overridable_failing_precondition() {
+    assert_eq!(finding_precondition(None), None);
+    let p = finding_precondition(Some(&(
+        ts("2026-03-01 10:41:00"),
+        "guard (armed by alice): rule harm: the canary verdict is harm detected".to_owned(),
+    )))
+    .expect("a precondition");
+    assert_eq!(p.name, GUARD_FINDING);
+    assert!(!p.ok && p.overridable);
+    assert!(
+        p.detail.contains("10:41") && p.detail.contains("rule harm"),
+        "{}",
+        p.detail
+    );
+}

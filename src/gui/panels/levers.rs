@@ -72,8 +72,8 @@ pub struct LeversPanel {
     approve_reason: String,
     /// The reason typed for arming or disarming the guard.
     guard_reason: String,
-    /// Arm the guard as a dry run.
-    guard_dry_run: bool,
+    /// Arm the guard as a dry run (`None` = the profile's default).
+    guard_dry_run: Option<bool>,
 }
 
 /// The plan of `source` from what the snapshot shows.
@@ -109,7 +109,13 @@ pub fn plan_from(
         readiness: snapshot.readiness.as_ref().map(|r| r.items.as_slice()),
         watch,
     };
-    plan_source(source, state)
+    let mut plan = plan_source(source, state)?;
+    if plan.lever == LeverKind::CanaryEnable && plan.on {
+        let last = crate::adapters::audit::guard::last_guard_rollback(&snapshot.audit);
+        plan.preconditions
+            .extend(crate::core::guard::finding_precondition(last.as_ref()));
+    }
+    Ok(plan)
 }
 
 /// What an interrupted intent asked for, from its recorded plan.
@@ -259,7 +265,12 @@ impl LeversPanel {
                 );
             }
             if dialog.offers_guard() {
-                guard::dialog_guard_ui(ui, &mut dialog.arm_guard, &mut dialog.no_guard_reason);
+                guard::dialog_guard_ui(
+                    ui,
+                    &snapshot.guard.settings,
+                    &mut dialog.arm_guard,
+                    &mut dialog.no_guard_reason,
+                );
             }
             egui::Grid::new("lever-confirm-inputs")
                 .num_columns(2)
@@ -359,7 +370,7 @@ impl LeversPanel {
             // Armed before the canary runs: it watches from the first read.
             out.push(AppCommand::Guard {
                 armed: true,
-                dry_run: false,
+                dry_run: snapshot.guard.dry_run_default,
                 reason: format!("with the canary: {}", dialog.reason.trim()),
             });
         }

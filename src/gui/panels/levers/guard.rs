@@ -2,7 +2,7 @@
 //! armed or not, by whom, what it sees; arm, arm as a dry run, disarm.
 
 use super::LeversPanel;
-use crate::core::guard::{GuardSettings, Look, Rule};
+use crate::core::guard::{Duty, GuardSettings, Look, Rule};
 use crate::core::time::UtcNaive;
 use crate::gui::colors;
 use crate::gui::command::AppCommand;
@@ -28,8 +28,16 @@ pub fn guard_line(snapshot: &Snapshot, now: UtcNaive) -> Option<String> {
         }
         _ => String::new(),
     };
+    let who = match (&g.down, &g.duty) {
+        (Some(d), _) => format!(" · GUARD DOWN since {}", d.since.format("%H:%M")),
+        (None, Some(Duty::Acting)) => " · guarded here".to_owned(),
+        (None, Some(Duty::Watching { host: Some(h), .. })) => format!(" · guarded on {h}"),
+        (None, Some(Duty::Watching { host: None, .. })) => " · guarded elsewhere".to_owned(),
+        (None, Some(Duty::Unknown { .. })) => " · who guards: unknown".to_owned(),
+        (None, Some(Duty::Solo) | None) => String::new(),
+    };
     Some(format!(
-        "Guard{} armed by {} since {} · {} rules · {look}{state}",
+        "Guard{} armed by {} since {} · {} rules · {look}{state}{who}",
         if a.dry_run { " (dry run)" } else { "" },
         a.by,
         a.since.format("%H:%M"),
@@ -38,10 +46,9 @@ pub fn guard_line(snapshot: &Snapshot, now: UtcNaive) -> Option<String> {
 }
 
 /// The rules, each with its evidence threshold (the dialog and the tab).
-fn rules_ui(ui: &mut Ui) {
-    let s = GuardSettings::default();
+fn rules_ui(ui: &mut Ui, s: &GuardSettings) {
     for rule in Rule::ALL {
-        ui.label(format!("• {}", rule.describe(&s)));
+        ui.label(format!("• {}", rule.describe(s)));
     }
     ui.small(format!(
         "A rule acts only when it holds on two reads at least {} s apart; a failed, stale or thin read makes the guard blind, never trigger-happy. It only rolls the canary workspace(s) back: never a kill switch, never anything on.",
@@ -51,14 +58,19 @@ fn rules_ui(ui: &mut Ui) {
 
 /// The confirm dialog's part for a canary enable: arm the guard (ticked),
 /// or say why not.
-pub(super) fn dialog_guard_ui(ui: &mut Ui, arm: &mut bool, why_not: &mut String) {
+pub(super) fn dialog_guard_ui(
+    ui: &mut Ui,
+    settings: &GuardSettings,
+    arm: &mut bool,
+    why_not: &mut String,
+) {
     ui.add_space(4.0);
     ui.checkbox(
         arm,
         "Arm the guard: roll this canary back automatically when harm is clear",
     );
     if *arm {
-        ui.indent("guard rules", rules_ui);
+        ui.indent("guard rules", |ui| rules_ui(ui, settings));
     } else {
         ui.horizontal(|ui| {
             let l = ui.label("Why no guard");
@@ -112,6 +124,19 @@ impl LeversPanel {
             }
             _ => {}
         }
+        if let Some(d) = &g.down {
+            ui.colored_label(
+                colors::FAIL,
+                format!(
+                    "Guard down since {} UTC: the panel holding its lock{} stopped its heartbeat; nothing rolls the canary back automatically",
+                    d.since.format("%H:%M:%S"),
+                    d.host.as_deref().map(|h| format!(" (on {h})")).unwrap_or_default()
+                ),
+            );
+        }
+        if let Some(p) = &g.problem {
+            ui.colored_label(colors::WARN, format!("Guard: {p}"));
+        }
         if let Some(acting) = &g.acting {
             ui.colored_label(colors::FAIL, format!("Guard: {acting}"));
         }
@@ -127,13 +152,14 @@ impl LeversPanel {
             )
             .labelled_by(l.id);
             let reason = self.guard_reason.trim().to_owned();
+            let mut dry_run = self.guard_dry_run.unwrap_or(g.dry_run_default);
             let cmd = AppCommand::Guard {
                 armed: g.arming.is_none(),
-                dry_run: self.guard_dry_run,
+                dry_run,
                 reason: reason.clone(),
             };
-            if g.arming.is_none() {
-                ui.checkbox(&mut self.guard_dry_run, "Dry run");
+            if g.arming.is_none() && ui.checkbox(&mut dry_run, "Dry run").changed() {
+                self.guard_dry_run = Some(dry_run);
             }
             let b = ui
                 .add_enabled(!reason.is_empty(), egui::Button::new(cmd.label()))
@@ -145,7 +171,7 @@ impl LeversPanel {
             }
         });
         if g.arming.is_none() {
-            ui.collapsing("The guard's rules", rules_ui);
+            ui.collapsing("The guard's rules", |ui| rules_ui(ui, &g.settings));
         }
         out
     }
