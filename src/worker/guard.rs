@@ -186,6 +186,20 @@ fn rollback_plan(
     plan_source(&source, parts).map_err(|e| e.to_string())
 }
 
+/// `call` within `timeout`; its failure, or no answer in time, as
+/// "what: why".
+async fn within<T, E: std::fmt::Display>(
+    timeout: std::time::Duration,
+    what: &str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {e}")),
+        Err(_) => Err(format!("{what}: no answer within {} s", timeout.as_secs())),
+    }
+}
+
 /// A desktop notification the guard asks the window for.
 fn tell(emit: &Emit, title: String, body: String) {
     tracing::warn!("{title}: {body}");
@@ -365,7 +379,6 @@ impl WorkerGuard {
             .panel
             .get_or_insert_with(|| Panel::this(operator))
             .clone();
-        let bounded = |what: &str, e: String| format!("{what}: {e}");
         let mut problems = Vec::new();
         if !armed && self.lock.take().is_some() {
             tracing::info!("guard: disarmed; this panel let go of the guard's lock");
@@ -390,26 +403,25 @@ impl WorkerGuard {
                 && let Some(pid) = self.lost_pid
                 && self.watch.holder_pid == Some(pid)
             {
-                match tokio::time::timeout(timeout, shared.end_orphan(pid)).await {
-                    Ok(Ok(ended)) => {
+                match within(
+                    timeout,
+                    "ending this panel's lost lock session",
+                    shared.end_orphan(pid),
+                )
+                .await
+                {
+                    Ok(ended) => {
                         tracing::info!(
                             "guard: ended this panel's lost lock session (backend {pid}): {ended}"
                         );
                         self.lost_pid = None;
                     }
-                    Ok(Err(e)) => problems.push(bounded(
-                        "ending this panel's lost lock session",
-                        e.to_string(),
-                    )),
-                    Err(_) => problems.push(bounded(
-                        "ending this panel's lost lock session",
-                        format!("no answer within {} s", timeout.as_secs()),
-                    )),
+                    Err(e) => problems.push(e),
                 }
             }
             if self.lock.is_none() {
-                match tokio::time::timeout(timeout, shared.try_guard_lock()).await {
-                    Ok(Ok(Some(lock))) => {
+                match within(timeout, "the guard's lock", shared.try_guard_lock()).await {
+                    Ok(Some(lock)) => {
                         self.lost_pid = None;
                         tracing::info!(
                             "guard: this panel ({}) holds the guard's lock (backend {})",
@@ -418,22 +430,19 @@ impl WorkerGuard {
                         );
                         self.lock = Some(lock);
                     }
-                    Ok(Ok(None)) => {}
-                    Ok(Err(e)) => problems.push(bounded("the guard's lock", e.to_string())),
-                    Err(_) => problems.push(bounded(
-                        "the guard's lock",
-                        format!("no answer within {} s", timeout.as_secs()),
-                    )),
+                    Ok(None) => {}
+                    Err(e) => problems.push(e),
                 }
             }
         }
-        match tokio::time::timeout(timeout, shared.beat(self.lock.as_mut(), &panel, armed)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => problems.push(bounded("the heartbeat", e.to_string())),
-            Err(_) => problems.push(bounded(
-                "the heartbeat",
-                format!("no answer within {} s", timeout.as_secs()),
-            )),
+        if let Err(e) = within(
+            timeout,
+            "the heartbeat",
+            shared.beat(self.lock.as_mut(), &panel, armed),
+        )
+        .await
+        {
+            problems.push(e);
         }
         let duty = match tokio::time::timeout(timeout, shared.guard_watch()).await {
             Ok(Ok(watch)) => {
