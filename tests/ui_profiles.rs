@@ -30,15 +30,15 @@ fn wait(h: &mut Harness<'static, App>) {
         "profile job timed out"
     );
     assert!(h.state().worker().wait_idle(DEADLINE), "worker timed out");
-    h.run();
+    h.run_steps(4);
 }
 
 /// Focuses a text field (found by role and label) and types into it.
 fn type_into(h: &mut Harness<'static, App>, role: Role, label: &str, text: &str) {
     h.get_by_role_and_label(role, label).focus();
-    h.run();
+    h.run_steps(4);
     h.get_by_role_and_label(role, label).type_text(text);
-    h.run();
+    h.run_steps(4);
 }
 
 /// No node of the accessibility tree shows `needle`, in label or value.
@@ -85,7 +85,7 @@ async fn add_a_profile_and_its_secret_through_the_window_then_open_it() {
     h.get_by_role_and_label(Role::Button, "Profiles…").click();
     wait(&mut h);
     h.get_by_label("+ New profile").click();
-    h.run();
+    h.run_steps(4);
     type_into(&mut h, Role::TextInput, "Name", "production");
     type_into(&mut h, Role::TextInput, "Vercel project", "zrg-dashboard");
     h.get_by_role_and_label(Role::Button, "Add profile").click();
@@ -103,7 +103,7 @@ async fn add_a_profile_and_its_secret_through_the_window_then_open_it() {
     // The eye shows what was pasted, and hides it again.
     h.get_by_role_and_label(Role::CheckBox, "Show database-url")
         .click();
-    h.run();
+    h.run_steps(4);
     let visible = h.get_by_role_and_label(Role::TextInput, "database-url");
     assert_eq!(
         visible.accesskit_node().value().as_deref(),
@@ -111,7 +111,7 @@ async fn add_a_profile_and_its_secret_through_the_window_then_open_it() {
     );
     h.get_by_role_and_label(Role::CheckBox, "Show database-url")
         .click();
-    h.run();
+    h.run_steps(4);
     h.get_by_role_and_label(Role::PasswordInput, "database-url");
     nowhere(&h, PASSWORD);
     h.get_by_role_and_label(Role::Button, "Save database-url")
@@ -180,7 +180,7 @@ async fn add_a_profile_and_its_secret_through_the_window_then_open_it() {
     // database that does not exist turns the DB health red, with the reason.
     h.get_by_role_and_label(Role::Button, "Replace database-url")
         .click();
-    h.run();
+    h.run_steps(4);
     let bad = url.replace(&format!("/{}", db.name), "/no_such_db");
     type_into(&mut h, Role::PasswordInput, "database-url", &bad);
     h.get_by_role_and_label(Role::Button, "Save database-url")

@@ -549,3 +549,162 @@ async fn a_redeploy_whose_answer_is_lost_is_looked_up_not_started_twice() {
     assert_eq!(id, "dpl_new1", "the accepted build is followed");
     assert_eq!(builds.0.lock().unwrap().len(), 1, "one lever, one build");
 }
+
+/// One env record (the revision kill switch, changed at `updated`) and a
+/// production deployment list.
+async fn mount_env_and_deployments(server: &MockServer, updated: i64) {
+    Mock::given(method("GET"))
+        .and(path("/v10/projects/zrg/env"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "envs": [rec("e6", "AUTO_SEND_REVISION_DISABLED", Some("1"), "plain", &["production"], true, updated)],
+            "pagination": {"count": 1, "next": null, "prev": null}
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v6/deployments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "deployments": [
+                {"uid": "dpl_new", "name": "zrg", "url": "zrg-new.vercel.app", "created": 1_771_900_000_000i64, "state": "READY", "target": "production"}
+            ],
+            "pagination": {"count": 1, "next": null, "prev": null}
+        })))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_project_that_does_not_decode_fails_only_the_deployments_not_the_env() {
+    let server = MockServer::start().await;
+    mount_env_and_deployments(&server, 1_771_800_000_000).await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 7, "targets": "nope"})))
+        .mount(&server)
+        .await;
+    let env = read_env(&client(&server))
+        .await
+        .expect("the env read stands");
+    assert!(env.configured.contains_key("AUTO_SEND_REVISION_DISABLED"));
+    let e = env
+        .deployments_error
+        .clone()
+        .expect("the deployments' own error");
+    assert!(e.contains("expected shape"), "{e}");
+    assert!(env.serving_read().is_err(), "not \"nothing serves\"");
+    assert_eq!(
+        env.flag("AUTO_SEND_REVISION_DISABLED").live,
+        rollout_panel::core::env::Live::Unknown
+    );
+}
+
+#[tokio::test]
+async fn an_active_rolling_release_serves_two_deployments_and_the_switch_is_live_on_its_share() {
+    use rollout_panel::core::env::Live;
+    let server = MockServer::start().await;
+    // The switch changed after dpl_old was built and before dpl_new.
+    mount_env_and_deployments(&server, 1_771_800_000_000).await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "prj_1", "name": "zrg",
+            "targets": {"production": {"id": "dpl_old", "url": "zrg-old.vercel.app", "readyState": "READY", "createdAt": 1_771_700_000_000i64}}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/projects/zrg/rolling-release"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "rollingRelease": {
+                "state": "ACTIVE",
+                "currentDeployment": {"id": "dpl_old", "url": "zrg-old.vercel.app"},
+                "canaryDeployment": "dpl_new",
+                "activeStage": {"index": 0, "targetPercentage": 10, "requireApproval": true},
+                "stages": [{"targetPercentage": 10}, {"targetPercentage": 100}]
+            }
+        })))
+        .mount(&server)
+        .await;
+    // dpl_old is not in the production list (older than its page): asked by id.
+    Mock::given(method("GET"))
+        .and(path("/v13/deployments/dpl_old"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "dpl_old", "url": "zrg-old.vercel.app", "readyState": "READY", "createdAt": 1_771_700_000_000i64
+        })))
+        .mount(&server)
+        .await;
+    let env = read_env(&client(&server)).await.expect("env");
+    let r = env.rolling.clone().expect("the rolling release");
+    assert_eq!(
+        (r.current.id.as_str(), r.canary.id.as_str(), r.canary_share),
+        ("dpl_old", "dpl_new", Some(10))
+    );
+    assert_eq!(
+        env.pinned_past, None,
+        "two deployments serving on purpose is not a pin"
+    );
+    let f = env.flag("AUTO_SEND_REVISION_DISABLED");
+    assert!(f.configured_on);
+    assert_eq!(
+        f.live,
+        Live::Partial { share: Some(10) },
+        "configured ON · live on 10 %"
+    );
+    assert_eq!(
+        env.serving_ids().unwrap(),
+        vec!["dpl_old".to_owned(), "dpl_new".to_owned()]
+    );
+
+    // Completed: the canary serves everything; the switch is live.
+    server.reset().await;
+    mount_env_and_deployments(&server, 1_771_800_000_000).await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "prj_1", "name": "zrg",
+            "targets": {"production": {"id": "dpl_new", "url": "zrg-new.vercel.app", "readyState": "READY", "createdAt": 1_771_900_000_000i64}}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/projects/zrg/rolling-release"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"rollingRelease": null})))
+        .mount(&server)
+        .await;
+    let env = read_env(&client(&server)).await.expect("env");
+    assert_eq!(env.rolling, None);
+    assert_eq!(
+        env.flag("AUTO_SEND_REVISION_DISABLED").live,
+        Live::Known(true)
+    );
+
+    // The release cannot be read (a 500 after the retries): unknown, the rest stands.
+    server.reset().await;
+    mount_env_and_deployments(&server, 1_771_800_000_000).await;
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "prj_1", "name": "zrg",
+            "targets": {"production": {"id": "dpl_new", "readyState": "READY", "createdAt": 1_771_900_000_000i64}}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/projects/zrg/rolling-release"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"code": "x", "message": "boom"}})),
+        )
+        .mount(&server)
+        .await;
+    let env = read_env(&client(&server)).await.expect("env");
+    assert!(
+        env.rolling_error
+            .as_deref()
+            .is_some_and(|e| e.contains("500")),
+        "{:?}",
+        env.rolling_error
+    );
+    assert!(env.serving.is_some());
+    assert_eq!(env.flag("AUTO_SEND_REVISION_DISABLED").live, Live::Unknown);
+}

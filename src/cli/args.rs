@@ -63,6 +63,9 @@ pub enum Cmd {
     Watch(WatchArgs),
     /// Revision metrics per workspace, the canary verdict and the alarms.
     Metrics(MetricsArgs),
+    /// The revision path's errors from production's runtime logs, per
+    /// minute and workspace. Exit 0 = reading, 1 = limited, 2 = blind.
+    Logs(LogsArgs),
     /// Export a reproducible sample of revised drafts as CSV (runbook step 6).
     Export(ExportArgs),
     /// Panics on purpose (tests the crash report).
@@ -95,6 +98,31 @@ pub struct ExportArgs {
     /// One workspace (id or exact name).
     #[arg(long, value_name = "W")]
     pub workspace: Option<String>,
+}
+
+/// `logs`.
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// The profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// How far back the minutes go: a whole number and m, h or d. The
+    /// stream has no time range: older minutes are only what it replays.
+    #[arg(long, default_value = "30m")]
+    pub since: String,
+    /// Keep reading and print the counts every minute until interrupted
+    /// (SIGINT/SIGTERM end it with exit 0).
+    #[arg(long)]
+    pub follow: bool,
+    /// Print JSON (with `--follow`, one object per line).
+    #[arg(long)]
+    pub json: bool,
+    /// Without `--follow`: how long to read before printing, in seconds.
+    #[arg(long, default_value_t = 10, value_name = "S")]
+    pub read_secs: u64,
+    /// With `--follow`: seconds between prints.
+    #[arg(long, default_value_t = 60, value_name = "S")]
+    pub every_secs: u64,
 }
 
 /// `metrics`.

@@ -22,6 +22,7 @@ mod audit;
 mod check;
 mod demo;
 mod lever;
+mod logs;
 mod metrics;
 mod print;
 mod profile;
@@ -57,6 +58,7 @@ pub fn run(paths: &Paths, command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Guard(args) => audit::run_guard(paths, &args),
         Cmd::Watch(args) => watch::run_watch(paths, &args),
         Cmd::Metrics(args) => metrics::run_metrics(paths, &args),
+        Cmd::Logs(args) => logs::run_logs(paths, &args),
         Cmd::Export(args) => metrics::run_export(paths, &args),
         Cmd::DebugPanic => {
             tracing::info!("about to panic on purpose");

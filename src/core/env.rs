@@ -196,6 +196,43 @@ pub struct EnvSnapshot {
     /// earlier read rather than from the build itself (Vercel does not show a
     /// build's env): see [`EnvSnapshot::learn_from_records`].
     pub recorded_live: BTreeMap<String, RecordedValue>,
+    /// The deployments or the project could not be read although the env
+    /// was (each read fails only itself): why. `serving`, `latest` and the
+    /// live state are then unknown, never guessed.
+    pub deployments_error: Option<String>,
+    /// An active rolling release: production is served by two deployments
+    /// at once, each with the env it was built with (contract/vercel.md
+    /// §"Rolling releases").
+    pub rolling: Option<RollingRelease>,
+    /// The rolling release could not be read (its own error; the rest of
+    /// the read stands, and a kill switch's live state is then unknown).
+    pub rolling_error: Option<String>,
+}
+
+/// An active rolling release: both deployments serve production.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RollingRelease {
+    /// The deployment that served before (most of the traffic at first).
+    pub current: Deployment,
+    /// The new deployment taking over stage by stage.
+    pub canary: Deployment,
+    /// The canary's share of traffic now, in percent, when Vercel says.
+    pub canary_share: Option<u8>,
+}
+
+impl RollingRelease {
+    /// "dpl_new 10 % · dpl_old 90 %".
+    pub fn describe(&self) -> String {
+        match self.canary_share {
+            Some(p) => format!(
+                "{} {p} % · {} {} %",
+                self.canary.id,
+                self.current.id,
+                100u8.saturating_sub(p)
+            ),
+            None => format!("{} (share unknown) · {}", self.canary.id, self.current.id),
+        }
+    }
 }
 
 /// A value the serving build runs, as a record shows it.
@@ -237,6 +274,33 @@ pub fn pinned_past(
 }
 
 impl EnvSnapshot {
+    /// Every deployment that serves production: the one production's
+    /// domains point at, and both of an active rolling release.
+    pub fn serving_ids(&self) -> Result<Vec<String>, String> {
+        let mut ids: Vec<String> = self
+            .serving_read()?
+            .map(|d| d.id.clone())
+            .into_iter()
+            .collect();
+        if let Some(r) = &self.rolling {
+            for id in [&r.current.id, &r.canary.id] {
+                if !ids.contains(id) {
+                    ids.push(id.clone());
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// What serves production, when the read could tell (`Err`: the
+    /// deployments could not be read, so "nothing serves" is not known).
+    pub fn serving_read(&self) -> Result<Option<&Deployment>, String> {
+        match &self.deployments_error {
+            Some(e) => Err(e.clone()),
+            None => Ok(self.serving.as_ref()),
+        }
+    }
+
     /// Fills in what a pinned serving build runs, for the variables changed
     /// since it was built, from earlier reads: a read made after the build
     /// whose record had last changed before it shows the value the build
@@ -287,6 +351,13 @@ pub enum Live {
     /// The configured value changed after the serving deployment was built:
     /// the serving deployment still runs the previous value, unknown here.
     AwaitingRedeploy,
+    /// A rolling release is active and only its canary deployment runs the
+    /// configured value: live for the canary's share of traffic only, not
+    /// live for production until the release completes.
+    Partial {
+        /// The canary's share of traffic, in percent, when known.
+        share: Option<u8>,
+    },
     /// Nothing serves production, or it could not be read.
     Unknown,
 }
@@ -298,6 +369,7 @@ impl Live {
             Self::Known(true) => on,
             Self::Known(false) => off,
             Self::AwaitingRedeploy => "not yet (redeploy to apply)",
+            Self::Partial { .. } => "on the rolling release's canary share only",
             Self::Unknown => "unknown",
         }
     }
@@ -351,6 +423,26 @@ impl EnvSnapshot {
                     Some(_) => Live::AwaitingRedeploy,
                 },
             },
+        };
+        // Under a rolling release both deployments serve: the value is live
+        // only when every one of them carries it.
+        let live = match (&self.rolling, &self.rolling_error, live) {
+            (_, Some(_), _) => Live::Unknown,
+            (Some(r), None, Live::Known(_) | Live::AwaitingRedeploy) => match var {
+                Some(v) if v.unreadable.is_some() => Live::Unknown,
+                Some(v) => match (
+                    r.canary.created_at > v.updated_at,
+                    r.current.created_at > v.updated_at,
+                ) {
+                    (true, true) => Live::Known(configured_on),
+                    (true, false) => Live::Partial {
+                        share: r.canary_share,
+                    },
+                    (false, _) => Live::AwaitingRedeploy,
+                },
+                None => Live::Known(false),
+            },
+            (_, None, live) => live,
         };
         FlagState {
             key,
@@ -476,6 +568,52 @@ mod tests {
         unpinned.pinned_past = None;
         unpinned.learn_from_records(&[read(5, 20)]);
         assert!(unpinned.recorded_live.is_empty());
+    }
+
+    #[test]
+    fn under_a_rolling_release_a_switch_is_live_only_when_both_deployments_carry_it() {
+        let dep = |id: &str, created: u32| Deployment {
+            id: id.into(),
+            created_at: at(created),
+            state: ReadyState::Ready,
+            env: None,
+        };
+        // The switch changed at 10; the old build is from 5, the release's
+        // canary from 12 at 10 % of traffic.
+        let mut env = snapshot(10, 5, None);
+        env.rolling = Some(RollingRelease {
+            current: dep("dpl_old", 5),
+            canary: dep("dpl_new", 12),
+            canary_share: Some(10),
+        });
+        let f = env.flag(AUTO_SEND_REVISION_DISABLED);
+        assert_eq!(f.live, Live::Partial { share: Some(10) });
+        assert!(!f.is_settled(), "live on 10 % is not live");
+        assert_eq!(
+            env.serving_ids().unwrap(),
+            vec!["dpl_1".to_owned(), "dpl_old".into(), "dpl_new".into()]
+        );
+        // Both built after the change: live.
+        env.rolling.as_mut().unwrap().current = dep("dpl_old", 11);
+        assert_eq!(
+            env.flag(AUTO_SEND_REVISION_DISABLED).live,
+            Live::Known(false)
+        );
+        // Neither: awaiting a redeploy.
+        env.rolling.as_mut().unwrap().current = dep("dpl_old", 5);
+        env.rolling.as_mut().unwrap().canary = dep("dpl_new", 8);
+        assert_eq!(
+            env.flag(AUTO_SEND_REVISION_DISABLED).live,
+            Live::AwaitingRedeploy
+        );
+        // The release could not be read: what all of production runs is unknown.
+        let mut env = snapshot(5, 10, None);
+        env.rolling_error = Some("HTTP 500".into());
+        assert_eq!(env.flag(AUTO_SEND_REVISION_DISABLED).live, Live::Unknown);
+        // The deployments could not be read: serving is not "nothing".
+        let mut env = snapshot(5, 10, None);
+        env.deployments_error = Some("HTTP 500".into());
+        assert!(env.serving_read().is_err() && env.serving_ids().is_err());
     }
 
     #[test]

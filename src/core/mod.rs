@@ -15,6 +15,7 @@ pub mod profile;
 pub mod readiness;
 pub mod redact;
 pub mod runbook;
+pub mod runtime_log;
 pub mod schema;
 pub mod secret;
 pub mod text;

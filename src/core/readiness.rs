@@ -202,6 +202,8 @@ pub struct DraftFacts {
     pub too_early: bool,
     /// Workspaces whose revision toggle is on.
     pub enabled_workspaces: usize,
+    /// Each of them, as "Name (id)": a check that counts them names them.
+    pub enabled_names: Vec<String>,
 }
 
 /// From when revision attempts count against a kill switch that is live
@@ -264,6 +266,23 @@ pub fn exit_status(items: &[Item]) -> u8 {
 fn deploy_items(facts: &Facts, items: &mut Vec<Item>) {
     let g = Group::Deployment;
     let env = match &facts.env {
+        Ok(env) if env.deployments_error.is_some() => {
+            let e = env.deployments_error.as_deref().unwrap_or_default();
+            for id in [
+                "deploy.latest",
+                "deploy.live.AUTO_SEND_REVISION_DISABLED",
+                "deploy.live.AUTO_SEND_DISABLED",
+            ] {
+                items.push(item(
+                    id,
+                    g,
+                    CheckStatus::Unknown,
+                    format!("the env was read, but the deployments could not be: {e}"),
+                    "fix the Vercel connection, then re-check",
+                ));
+            }
+            return;
+        }
         Ok(env) => env,
         Err(e) => {
             for id in [
@@ -306,6 +325,26 @@ fn deploy_items(facts: &Facts, items: &mut Vec<Item>) {
             }
         }
     });
+    match (&env.rolling, &env.rolling_error) {
+        (_, Some(e)) => items.push(item(
+            "deploy.rolling_release",
+            g,
+            CheckStatus::Unknown,
+            format!("whether a rolling release is active cannot be read: {e}"),
+            "fix the Vercel connection, then re-check",
+        )),
+        (Some(r), None) => items.push(item(
+            "deploy.rolling_release",
+            g,
+            CheckStatus::Warn,
+            format!(
+                "a rolling release is active: production is served by two deployments ({}); an env change is live for all of production only when both were built after it",
+                r.describe()
+            ),
+            "complete or abort the rolling release before relying on a kill switch",
+        )),
+        (None, None) => {}
+    }
     for key in [AUTO_SEND_REVISION_DISABLED, AUTO_SEND_DISABLED] {
         let id = format!("deploy.live.{key}");
         let f = env.flag(key);
@@ -328,6 +367,17 @@ fn deploy_items(facts: &Facts, items: &mut Vec<Item>) {
             Live::Known(live) if live == f.configured_on => item(&id, g, CheckStatus::Pass, format!("configured {}, live {}", word(f.configured_on), word(live)), ""),
             Live::Known(live) => item(&id, g, CheckStatus::Warn, format!("configured {}, live {} — redeploy to apply", word(f.configured_on), word(live)), "redeploy production (Levers) and wait for READY"),
             Live::AwaitingRedeploy => item(&id, g, CheckStatus::Warn, format!("configured {}, not live yet: the serving deployment was built before the change — redeploy to apply", word(f.configured_on)), "redeploy production (Levers) and wait for READY"),
+            Live::Partial { share } => item(&id, g, CheckStatus::Warn, format!(
+                "configured {} · live on {} only: a rolling release is active ({}) and only its canary deployment was built after the change",
+                word(f.configured_on),
+                share.map_or("the canary's share".to_owned(), |p| format!("{p} %")),
+                env.rolling.as_ref().map_or(String::new(), |r| r.describe())
+            ), "complete the rolling release (Vercel → Deployments → Rolling Release), then re-check"),
+            Live::Unknown if env.rolling_error.is_some() => item(&id, g, CheckStatus::Unknown, format!(
+                "configured {}; whether a rolling release splits production cannot be read ({}), so what all of production runs cannot be told",
+                word(f.configured_on),
+                env.rolling_error.as_deref().unwrap_or_default()
+            ), "fix the Vercel connection, then re-check"),
             Live::Unknown if env.is_pinned() => item(&id, g, CheckStatus::Unknown, format!("configured {}; production is pinned to {}, built before this variable last changed: what it runs there cannot be told", word(f.configured_on), env.serving.as_ref().map_or("nothing", |s| s.id.as_str())), "undo the rollback in Vercel, or pull the lever again: it promotes its new build"),
             Live::Unknown => item(&id, g, CheckStatus::Unknown, "what production runs cannot be told (no serving deployment, or the value is unreadable)", "check the deployments in Vercel"),
         });
@@ -564,12 +614,18 @@ fn smoke_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>) {
                 _ => item("smoke.no_attempts_while_disabled", g, CheckStatus::Unknown, "whether the kill switch is live cannot be told", "see deploy.live.AUTO_SEND_REVISION_DISABLED"),
             });
             let n = d.enabled_workspaces;
+            // Every one named, as the alarms name every draft.
+            let named = if d.enabled_names.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", d.enabled_names.join(", "))
+            };
             items.push(match (stage, n) {
                 (JudgeStage::Canary, 1) => item(
                     "smoke.workspaces_enabled",
                     g,
                     CheckStatus::Pass,
-                    "exactly one workspace has the revision toggle on (the canary)",
+                    format!("exactly one workspace has the revision toggle on (the canary){named}"),
                     "",
                 ),
                 (JudgeStage::Canary, 0) => item(
@@ -584,7 +640,7 @@ fn smoke_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>) {
                     g,
                     CheckStatus::Warn,
                     format!(
-                        "{n} workspaces have the revision toggle on; the canary expects exactly one"
+                        "{n} workspaces have the revision toggle on; the canary expects exactly one{named}"
                     ),
                     "turn the others off unless the canary was expanded on purpose",
                 ),
@@ -599,7 +655,7 @@ fn smoke_items(facts: &Facts, stage: JudgeStage, items: &mut Vec<Item>) {
                     "smoke.workspaces_enabled",
                     g,
                     CheckStatus::Warn,
-                    format!("{n} workspaces have the revision toggle on"),
+                    format!("{n} workspaces have the revision toggle on{named}"),
                     "before the canary (or after a rollback) none should be on",
                 ),
             });

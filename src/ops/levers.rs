@@ -726,7 +726,15 @@ async fn verify_serving(
             );
         }
     };
-    let serving = now_env.serving.as_ref().map(|d| d.id.as_str());
+    let serving = match now_env.serving_read() {
+        Ok(s) => s.map(|d| d.id.as_str()),
+        Err(e) => {
+            return (
+                StepOutcome::Failed,
+                format!("{id} is READY but what production serves cannot be read: {e}"),
+            );
+        }
+    };
     if serving != Some(id) {
         return (
             StepOutcome::NotServing,

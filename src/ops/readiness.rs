@@ -85,7 +85,12 @@ async fn db_part(
         store.workspaces().await,
     ) {
         (Ok(mut d), Ok(ws)) => {
-            d.enabled_workspaces = ws.iter().filter(|w| w.toggle.is_on()).count();
+            let on: Vec<_> = ws.iter().filter(|w| w.toggle.is_on()).collect();
+            d.enabled_workspaces = on.len();
+            d.enabled_names = on
+                .iter()
+                .map(|w| format!("{} ({})", w.name, w.id))
+                .collect();
             d.too_early = attempts_from > now;
             Ok(d)
         }

@@ -384,18 +384,10 @@ impl Session {
         if let Some((world, _)) = self.world().await? {
             return Ok(Arc::new(world.clone()));
         }
-        let Target::Profile { profile, .. } = &self.target else {
-            return Err(SessionError::Env("no env source".to_owned()));
-        };
-        let profile = profile.clone();
-        let token = self.required(SecretKey::VercelToken).await?;
-        let client = VercelClient::new(
-            &profile.vercel_api,
-            &profile.vercel_project,
-            profile.vercel_team.as_deref(),
-            token,
-        )
-        .map_err(|e| SessionError::Env(e.to_string()))?;
+        let client = self
+            .vercel_client()
+            .await?
+            .ok_or_else(|| SessionError::Env("no env source".to_owned()))?;
         let client: Arc<dyn EnvSource> = Arc::new(client);
         let name = self.profile().to_owned();
         // What a pinned build runs is learnt from this machine's audit log.
@@ -451,22 +443,31 @@ impl Session {
         Ok(log)
     }
 
-    /// Who the profile's Vercel token belongs to (`GET /v2/user`, bounded);
-    /// `None` for the demo.
-    pub async fn vercel_user(
-        &self,
-    ) -> Result<Option<crate::adapters::env::vercel::VercelUser>, SessionError> {
+    /// A Vercel client for the profile's project, made with the token read
+    /// now; `None` for the demo.
+    pub async fn vercel_client(&self) -> Result<Option<VercelClient>, SessionError> {
         let Target::Profile { profile, .. } = &self.target else {
             return Ok(None);
         };
         let token = self.required(SecretKey::VercelToken).await?;
-        let client = VercelClient::new(
+        VercelClient::new(
             &profile.vercel_api,
             &profile.vercel_project,
             profile.vercel_team.as_deref(),
             token,
         )
-        .map_err(|e| SessionError::Env(e.to_string()))?;
+        .map(Some)
+        .map_err(|e| SessionError::Env(e.to_string()))
+    }
+
+    /// Who the profile's Vercel token belongs to (`GET /v2/user`, bounded);
+    /// `None` for the demo.
+    pub async fn vercel_user(
+        &self,
+    ) -> Result<Option<crate::adapters::env::vercel::VercelUser>, SessionError> {
+        let Some(client) = self.vercel_client().await? else {
+            return Ok(None);
+        };
         client
             .user()
             .await

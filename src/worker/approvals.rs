@@ -53,8 +53,15 @@ impl Worker {
         let Ok(log) = self.audit_log().await else {
             return;
         };
-        self.snapshot.approvals_required =
-            log.approvals_required(self.config.target.approvals()).await;
+        let profile_says = self.config.target.approvals();
+        // Bounded: a shared table that does not answer keeps approvals
+        // required (the safe direction), as a failed read does.
+        self.snapshot.approvals_required = tokio::time::timeout(
+            self.config.read_timeout,
+            log.approvals_required(profile_says),
+        )
+        .await
+        .unwrap_or(true);
         self.snapshot.operator = log.operator_name().to_owned();
         self.snapshot.identity_trusted = log.trusted_by_roster();
         self.snapshot.identity = Some(match log.public_key() {
@@ -82,7 +89,14 @@ impl Worker {
             self.snapshot.approvals = None;
             return;
         }
-        match log.approvals(self.config.clock.now()).await {
+        let now = self.config.clock.now();
+        match crate::adapters::deadline::within(
+            self.config.read_timeout,
+            "the shared audit table",
+            log.approvals(now),
+        )
+        .await
+        {
             Ok(read) => self.snapshot.approvals = Some(std::sync::Arc::new(read)),
             Err(e) => tracing::warn!("the approvals could not be read: {e}"),
         }

@@ -147,7 +147,13 @@ pub(crate) struct Worker {
     pub(crate) vercel_user_tried: Option<UtcNaive>,
     /// The canary's guard (issue 29).
     pub(crate) guard: crate::worker::guard::WorkerGuard,
+    /// The runtime-log reader of a production profile (issue 32), started
+    /// once something is seen serving.
+    pub(crate) logs: Option<crate::adapters::env::vercel::logs::Reader>,
 }
+
+/// How far back the runtime-log totals on screen go.
+const LOG_MINUTES: i64 = 60;
 
 /// How many changes made outside the panel stay on screen.
 const OUTSIDE_KEPT: usize = 20;
@@ -178,6 +184,7 @@ impl Worker {
             outside: Vec::new(),
             vercel_user_tried: None,
             guard: crate::worker::guard::WorkerGuard::new(config_guard_settings, config_dry_run),
+            logs: None,
         }
     }
 
@@ -256,6 +263,7 @@ impl Worker {
         self.check_if_due(now).await;
         self.read_vercel_user(now).await;
         self.read_audit().await;
+        self.read_logs(now).await;
         self.observe_outside(now);
         self.derive_metrics(now);
         self.snapshot.stage = match (&self.snapshot.revision_flag, &self.snapshot.auto_send_flag) {
@@ -452,6 +460,19 @@ impl Worker {
             let unfinished = log.unfinished(&profile).await?;
             Ok::<_, crate::adapters::audit::AuditError>((rows, unfinished))
         };
+        // Bounded as a whole (catch-up, list and the unfinished check each
+        // touch the shared table): a black-holed database must not hold the
+        // refresh, and what was shown stays shown with the reason.
+        let wait = self.config.read_timeout * 2;
+        let read = async {
+            match tokio::time::timeout(wait, read).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!(
+                    "the audit log did not answer within {} s (the shared table is on the production database); the last read is shown",
+                    wait.as_secs()
+                )),
+            }
+        };
         match read.await {
             Ok((rows, unfinished)) => {
                 let running = self.running.lock().map(|r| r.clone()).unwrap_or_default();
@@ -468,8 +489,65 @@ impl Worker {
                     format!("the shared audit table failed ({p}); this machine's log is shown")
                 });
             }
-            Err(e) => self.snapshot.audit_error = Some(e.to_string()),
+            Err(e) => self.snapshot.audit_error = Some(e),
         }
+    }
+
+    /// Follows what serves production (observed by the env read) with the
+    /// runtime-log reader, and puts what it counted in the snapshot.
+    async fn read_logs(&mut self, now: UtcNaive) {
+        let serving = match self.snapshot.env_snapshot.as_ref().map(|e| e.serving_ids()) {
+            Some(Ok(ids)) if !ids.is_empty() => Some(ids),
+            _ => None,
+        };
+        if self.logs.is_none() {
+            let Some(ids) = &serving else {
+                return;
+            };
+            let client = match self.session.vercel_client().await {
+                Ok(Some(c)) => c,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!("the runtime logs cannot be read: {e}");
+                    return;
+                }
+            };
+            let book = crate::core::runtime_log::Book::new(Default::default());
+            let mut reader = crate::adapters::env::vercel::logs::Reader::new(
+                client,
+                Default::default(),
+                Arc::new(Mutex::new(book)),
+                Arc::clone(&self.config.clock),
+            );
+            reader.serving(ids);
+            self.logs = Some(reader);
+        } else if let (Some(reader), Some(ids)) = (self.logs.as_mut(), &serving) {
+            reader.serving(ids);
+        }
+        let Some(reader) = &self.logs else {
+            return;
+        };
+        let canary: Vec<String> = self
+            .snapshot
+            .enabled_workspaces()
+            .map(|w| w.id.clone())
+            .collect();
+        let now_ms = now.and_utc().timestamp_millis();
+        let since = now_ms - LOG_MINUTES * 60_000;
+        let book = reader.book();
+        let book = book.lock().unwrap_or_else(|e| e.into_inner());
+        let in_canary = |ws: Option<&str>| ws.is_some_and(|w| canary.iter().any(|c| c == w));
+        self.snapshot.runtime_logs = Some(super::snapshot::RuntimeLogsView {
+            state: book.state(since, now_ms),
+            minutes: LOG_MINUTES,
+            canary: book.totals(since, in_canary),
+            rest: book.totals(since, |ws| !in_canary(ws)),
+            deployments: book
+                .deployments()
+                .into_iter()
+                .map(|(id, draining, _)| (id, draining))
+                .collect(),
+        });
     }
 
     /// The guard judges this refresh and acts (`worker::guard`).

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+pub mod logstream;
 pub mod notify;
 pub mod production;
 pub mod proxy;

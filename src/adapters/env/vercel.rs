@@ -7,6 +7,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 mod decode;
+pub mod logs;
 mod read;
 use decode::DeploymentsPage;
 pub use decode::{EnvPageDecoded, decode_env_page};
@@ -111,6 +112,19 @@ pub struct ProjectInfo {
     pub targets: Option<ProjectTargets>,
 }
 
+/// A project's rolling release, as far as the panel needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RollingInfo {
+    /// `ACTIVE`, `COMPLETE` or `ABORTED`.
+    pub state: String,
+    /// The deployment that served before.
+    pub current: String,
+    /// The new one, taking traffic stage by stage.
+    pub canary: String,
+    /// The canary's share now, in percent, when the answer says.
+    pub canary_share: Option<u8>,
+}
+
 /// A project's targets.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct ProjectTargets {
@@ -184,6 +198,47 @@ impl VercelClient {
     pub async fn project(&self) -> Result<ProjectInfo, VercelError> {
         let url = self.url(&["v9", "projects", &self.project]);
         self.get_json(url, "project").await
+    }
+
+    /// `GET /v1/projects/{id}/rolling-release`: the project's rolling
+    /// release, if one exists (`None`: none, or the project has the feature
+    /// off — a 404). The shape is read leniently: a deployment may come as
+    /// an id or an object, the stage's share under several names.
+    pub async fn rolling_release(&self) -> Result<Option<RollingInfo>, VercelError> {
+        let url = self.url(&["v1", "projects", &self.project, "rolling-release"]);
+        let answer: serde_json::Value = match self.get_json(url, "rolling release").await {
+            Ok(v) => v,
+            Err(VercelError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let r = &answer["rollingRelease"];
+        if r.is_null() {
+            return Ok(None);
+        }
+        let id = |v: &serde_json::Value| -> Option<String> {
+            match v {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Object(o) => o
+                    .get("id")
+                    .or_else(|| o.get("uid"))
+                    .and_then(|i| i.as_str())
+                    .map(str::to_owned),
+                _ => None,
+            }
+        };
+        let bad = |what: &str| VercelError::BadResponse(format!("rolling release: no {what}"));
+        let stage = &r["activeStage"];
+        let share = ["targetPercentage", "percentage", "trafficPercentage"]
+            .iter()
+            .find_map(|k| stage[*k].as_f64())
+            .or_else(|| stage.as_f64())
+            .map(|p| p.clamp(0.0, 100.0).round() as u8);
+        Ok(Some(RollingInfo {
+            state: r["state"].as_str().unwrap_or_default().to_owned(),
+            current: id(&r["currentDeployment"]).ok_or_else(|| bad("currentDeployment"))?,
+            canary: id(&r["canaryDeployment"]).ok_or_else(|| bad("canaryDeployment"))?,
+            canary_share: share,
+        }))
     }
 
     /// `GET /v2/user`: who the token belongs to (shown and recorded with
@@ -278,10 +333,20 @@ impl VercelClient {
             return serde_json::from_str(body)
                 .map_err(|e| VercelError::BadResponse(format!("{what}: {e}")));
         }
-        let message = serde_json::from_str::<ErrorBody>(&body)
+        Err(self.http_error(status, &headers, &body))
+    }
+
+    /// The error a non-2xx answer stands for.
+    fn http_error(
+        &self,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &str,
+    ) -> VercelError {
+        let message = serde_json::from_str::<ErrorBody>(body)
             .map(|b| b.error.message)
             .unwrap_or_else(|_| body.chars().take(200).collect());
-        Err(match status {
+        match status {
             401 | 403 => VercelError::Unauthorized { status, message },
             404 => VercelError::NotFound {
                 project: self.project.clone(),
@@ -293,10 +358,10 @@ impl VercelClient {
                 message,
             },
             429 => VercelError::RateLimited {
-                retry_after_secs: retry_after(&headers).unwrap_or(0),
+                retry_after_secs: retry_after(headers).unwrap_or(0),
             },
             _ => VercelError::Http { status, message },
-        })
+        }
     }
 
     /// Every env record of the project (all targets), following `until`
@@ -675,7 +740,14 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
     };
-    num("retry-after").or_else(|| {
+    // `Retry-After` may also be an HTTP date (contract: runtime logs).
+    let date = || {
+        let v = headers.get("retry-after")?.to_str().ok()?;
+        let at = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
+        let secs = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+        Some(u64::try_from(secs).unwrap_or(0))
+    };
+    num("retry-after").or_else(date).or_else(|| {
         let reset = num("x-ratelimit-reset")?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

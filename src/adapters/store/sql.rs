@@ -588,6 +588,7 @@ macro_rules! impl_store {
                     attempts_from: Some(attempts_from),
                     too_early: false,
                     enabled_workspaces: 0,
+                    enabled_names: Vec::new(),
                 })
             }
 

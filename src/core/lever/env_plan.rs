@@ -26,6 +26,12 @@ pub(super) fn build_steps(
         }),
         None => changes.push(Change::Redeploy),
     }
+    if let Some(r) = &env.rolling {
+        warnings.push(format!(
+            "A rolling release is active ({}): production is served by both deployments, so the value is live for all of production only when every one of them carries it. Complete the rolling release in Vercel (the project's Rolling Releases → Complete); until then this lever's verification reports it not live.",
+            r.describe()
+        ));
+    }
     if let (Some(past), Some(serving)) = (&env.pinned_past, &env.serving) {
         changes.push(Change::Promote {
             pinned: serving.id.clone(),

@@ -676,12 +676,15 @@ fn the_revision_kill_switch_is_judged_against_the_stage() {
         (1, RolledBack, Warn),
     ] {
         let mut f = good();
-        f.drafts.as_mut().unwrap().enabled_workspaces = n;
-        assert_eq!(
-            status_of(&f, stage, "smoke.workspaces_enabled").0,
-            want,
-            "{n} at {stage:?}"
-        );
+        let d = f.drafts.as_mut().unwrap();
+        d.enabled_workspaces = n;
+        d.enabled_names = (0..n).map(|i| format!("W{i} (ws_{i})")).collect();
+        let (status, found) = status_of(&f, stage, "smoke.workspaces_enabled");
+        assert_eq!(status, want, "{n} at {stage:?}");
+        // A check that counts workspaces names every one.
+        for i in 0..n {
+            assert!(found.contains(&format!("W{i} (ws_{i})")), "{found}");
+        }
     }
 }
 
@@ -770,4 +773,73 @@ fn sslmode_require_is_a_warning_that_the_write_connection_is_not_authenticated()
     assert!(finding.contains("not authenticated"), "{finding}");
     let (status, _) = status_of(&good(), JudgeStage::PreCanary, "db.tls");
     assert_eq!(status, CheckStatus::Pass);
+}
+
+#[test]
+fn a_rolling_release_keeps_a_switch_from_being_live_until_it_completes() {
+    // The variables changed at 01:00; the old build is from 00:00, the
+    // release's canary from 02:00 at 10 %.
+    let mut f = good();
+    if let Ok(env) = f.env.as_mut() {
+        env.serving = Some(dep("dpl_old", 0, ReadyState::Ready));
+        env.rolling = Some(crate::core::env::RollingRelease {
+            current: dep("dpl_old", 0, ReadyState::Ready),
+            canary: dep("dpl_2", 2, ReadyState::Ready),
+            canary_share: Some(10),
+        });
+    }
+    let (status, found) = status_of(
+        &f,
+        JudgeStage::Canary,
+        "deploy.live.AUTO_SEND_REVISION_DISABLED",
+    );
+    assert_eq!(status, CheckStatus::Warn, "{found}");
+    assert!(
+        found.contains("configured ON · live on 10 % only"),
+        "{found}"
+    );
+    let (status, found) = status_of(&f, JudgeStage::Canary, "deploy.rolling_release");
+    assert_eq!(status, CheckStatus::Warn);
+    assert!(found.contains("dpl_2 10 % · dpl_old 90 %"), "{found}");
+    // The release cannot be read: unknown, never "live".
+    if let Ok(env) = f.env.as_mut() {
+        env.rolling = None;
+        env.rolling_error = Some("HTTP 500".into());
+    }
+    assert_eq!(
+        status_of(
+            &f,
+            JudgeStage::Canary,
+            "deploy.live.AUTO_SEND_REVISION_DISABLED"
+        )
+        .0,
+        CheckStatus::Unknown
+    );
+    assert_eq!(
+        status_of(&f, JudgeStage::Canary, "deploy.rolling_release").0,
+        CheckStatus::Unknown
+    );
+}
+
+#[test]
+fn deployments_that_cannot_be_read_fail_only_their_own_checks() {
+    let mut f = good();
+    if let Ok(env) = f.env.as_mut() {
+        env.serving = None;
+        env.latest = None;
+        env.deployments_error =
+            Some("Vercel's answer was not in the expected shape: project".into());
+    }
+    let items = evaluate(&f, JudgeStage::Canary);
+    for i in items.iter().filter(|i| i.id.starts_with("deploy.")) {
+        assert_eq!(i.status, CheckStatus::Unknown, "{i:?}");
+        assert!(i.finding.contains("not in the expected shape"), "{i:?}");
+    }
+    // The env's own checks are still judged.
+    let env_items: Vec<_> = items.iter().filter(|i| i.id.starts_with("env.")).collect();
+    assert!(!env_items.is_empty());
+    assert!(
+        env_items.iter().all(|i| i.status != CheckStatus::Unknown),
+        "{env_items:?}"
+    );
 }

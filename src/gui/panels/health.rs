@@ -94,6 +94,7 @@ pub fn revision_health_ui(ui: &mut Ui, snapshot: &Snapshot, bins: &Bins<'_>) {
         ui.colored_label(colors::WARN, note);
     }
     ui.small(BLIND_SPOTS);
+    runtime_logs_ui(ui, snapshot);
     match &snapshot.vercel_logs {
         Some(logs) => {
             ui.hyperlink_to("Open the Vercel logs: \"Revision loop failed\"", &logs.url)
@@ -104,6 +105,81 @@ pub fn revision_health_ui(ui: &mut Ui, snapshot: &Snapshot, bins: &Bins<'_>) {
                 "The demo has no Vercel project: with a profile, a link here opens the project's logs searched for \"Revision loop failed\".",
             );
         }
+    }
+}
+
+/// The counts read from production's runtime logs, beside the database's
+/// (which cannot hold them: the app only prints these errors), with the
+/// reader's state: a reader that cannot see says so, never a quiet zero.
+fn runtime_logs_ui(ui: &mut Ui, snapshot: &Snapshot) {
+    use crate::core::runtime_log::{Kind, ReaderState, Totals};
+    let Some(logs) = &snapshot.runtime_logs else {
+        return;
+    };
+    let (color, state) = match &logs.state {
+        ReaderState::Reading => (colors::OK, "reading".to_owned()),
+        ReaderState::Starting => (colors::UNKNOWN, "connecting".to_owned()),
+        ReaderState::Limited { reason } => (colors::WARN, format!("LIMITED: {reason}")),
+        ReaderState::Blind { reason } => (colors::FAIL, format!("BLIND: {reason}")),
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(format!("From the runtime logs (Vercel), last {} min:", logs.minutes)).strong())
+            .on_hover_text(
+                "Counted from the lines the app prints (\"[AutoSend] Revision loop failed\", \"Failed to persist …\"): the database has no trace of them.                  Each row once (by rowId), in the minute it was printed; `rollout-panel logs` prints them per minute.",
+            );
+        ui.colored_label(color, state);
+    });
+    let line = |who: &str, t: &Totals| {
+        format!(
+            "{who}: revision loop failed {} ({} deadline_exceeded, {} other) · DB write failed {}",
+            t.revision_loop_failed, t.deadline_exceeded, t.other_error, t.db_write_failed
+        )
+    };
+    ui.label(line("canary", &logs.canary));
+    ui.label(line("the rest (and lines naming no workspace)", &logs.rest));
+    for (who, t) in [("canary", &logs.canary), ("rest", &logs.rest)] {
+        for kind in Kind::ALL {
+            let ids = t.draft_ids.get(kind);
+            if ids.is_empty() {
+                continue;
+            }
+            ui.horizontal_wrapped(|ui| {
+                if ui
+                    .small_button(format!("Copy {} ids", ids.len()))
+                    .on_hover_text(format!(
+                        "Copies every draft id of {} ({who}), one per line",
+                        kind.label()
+                    ))
+                    .clicked()
+                {
+                    ui.ctx().copy_text(ids.join("\n"));
+                }
+                let shown: Vec<&str> = ids.iter().take(SHOWN_IDS).map(String::as_str).collect();
+                let more = ids.len().saturating_sub(SHOWN_IDS);
+                ui.small(format!(
+                    "{} ({who}, logs): {}{}",
+                    kind.label(),
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" … and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ));
+            });
+        }
+    }
+    let draining: Vec<&str> = logs
+        .deployments
+        .iter()
+        .filter(|d| d.1)
+        .map(|d| d.0.as_str())
+        .collect();
+    if !draining.is_empty() {
+        ui.small(format!(
+            "Also read: {} (no longer serves production; read 15 min after, its jobs finish on the old build)",
+            draining.join(", ")
+        ));
     }
 }
 

@@ -89,6 +89,14 @@ pub fn top_bar_ui(
             wrap_unless_fits(ui, &text, 0.0);
             ui.colored_label(colors::WARN, text).on_hover_text(line);
         }
+        if let Some(r) = snapshot.env_snapshot.as_ref().and_then(|e| e.rolling.as_ref()) {
+            let text = format!("Rolling release: {}", r.describe());
+            ui.separator();
+            wrap_unless_fits(ui, &text, 0.0);
+            ui.colored_label(colors::WARN, text).on_hover_text(
+                "Production is served by two deployments at once, each with the env it was built with: a kill switch is live only when both carry it. Complete or abort the rolling release in Vercel.",
+            );
+        }
     });
     // The kill switches on a row of their own, where the eye starts: the bar's
     // height does not jump when an age's text grows ("59 s" → "1 min"), and
@@ -258,7 +266,13 @@ fn flag_ui(ui: &mut Ui, name: &str, flag: Option<&FlagState>, on_means_disabled:
         (false, true) => "ON",
         (false, false) => "OFF",
     };
-    let live = flag.live.label(word(true), word(false));
+    // Under a rolling release: "live on 10 %" (of production's traffic).
+    let live = match flag.live {
+        crate::core::env::Live::Partial { share: Some(p) } => {
+            format!("on {p} % (rolling release)")
+        }
+        other => other.label(word(true), word(false)).to_owned(),
+    };
     let color = match (flag.is_settled(), flag.configured_on, on_means_disabled) {
         (false, _, _) => colors::WARN,
         (true, true, true) => colors::FAIL,

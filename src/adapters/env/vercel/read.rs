@@ -70,6 +70,18 @@ pub async fn read_env(client: &VercelClient) -> Result<EnvSnapshot, VercelError>
         .into_iter()
         .filter(|k| !env.configured.contains_key(k))
         .collect();
+    // The deployments and the project are reads of their own: one that
+    // fails (or does not decode) leaves the env read standing, says why,
+    // and leaves what serves unknown.
+    if let Err(e) = read_deployments(client, &mut env).await {
+        tracing::warn!("the production deployments cannot be read: {e}");
+        env.deployments_error = Some(e.to_string());
+    }
+    Ok(env)
+}
+
+/// What serves production, and the newest production deployment.
+async fn read_deployments(client: &VercelClient, env: &mut EnvSnapshot) -> Result<(), VercelError> {
     let mut deployments = client.production_deployments().await?;
     deployments.sort_by_key(|d| std::cmp::Reverse(d.created));
     let to_dep = |d: &DeploymentInfo| {
@@ -109,7 +121,64 @@ pub async fn read_env(client: &VercelClient) -> Result<EnvSnapshot, VercelError>
         .find(|d| d.ready() == Some(ReadyState::Ready))
         .and_then(to_dep);
     env.pinned_past = crate::core::env::pinned_past(env.serving.as_ref(), newest_ready);
-    Ok(env)
+    // A rolling release is its own read: when it fails, only what all of
+    // production runs becomes unknown.
+    match read_rolling(client, &deployments).await {
+        Ok(Some(r)) => {
+            // Two deployments serve on purpose: not a pin.
+            env.pinned_past = None;
+            env.rolling = Some(r);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!("the rolling release cannot be read: {e}");
+            env.rolling_error = Some(e.to_string());
+        }
+    }
+    Ok(())
+}
+
+/// The active rolling release with both deployments' creation times (from
+/// the list, else asked one by one).
+async fn read_rolling(
+    client: &VercelClient,
+    listed: &[DeploymentInfo],
+) -> Result<Option<crate::core::env::RollingRelease>, VercelError> {
+    let Some(info) = client.rolling_release().await? else {
+        return Ok(None);
+    };
+    if info.state != "ACTIVE" {
+        return Ok(None);
+    }
+    let mut two = Vec::new();
+    for id in [&info.current, &info.canary] {
+        let (created, state) = match listed.iter().find(|d| &d.uid == id) {
+            Some(d) => (from_millis(d.created), d.ready()),
+            None => {
+                let d = client.deployment(id).await?;
+                (d.created_at.and_then(from_millis), d.ready())
+            }
+        };
+        two.push(Deployment {
+            id: id.clone(),
+            created_at: created.ok_or_else(|| {
+                VercelError::BadResponse(format!("rolling release: {id} has no creation time"))
+            })?,
+            state: state.unwrap_or(ReadyState::Ready),
+            env: None,
+        });
+    }
+    let canary = two
+        .pop()
+        .ok_or_else(|| VercelError::BadResponse("rolling release".to_owned()))?;
+    let current = two
+        .pop()
+        .ok_or_else(|| VercelError::BadResponse("rolling release".to_owned()))?;
+    Ok(Some(crate::core::env::RollingRelease {
+        current,
+        canary,
+        canary_share: info.canary_share,
+    }))
 }
 
 #[async_trait::async_trait]
@@ -132,10 +201,14 @@ impl EnvSource for VercelClient {
     }
 
     async fn redeploy(&self, now: UtcNaive) -> Result<String, EnvError> {
-        let from = self
-            .read(now)
-            .await?
-            .serving
+        let env = self.read(now).await?;
+        let from = env
+            .serving_read()
+            .map_err(|problem| EnvError::Deployment {
+                id: "production".to_owned(),
+                problem: format!("what serves cannot be read: {problem}"),
+            })?
+            .cloned()
             .ok_or(EnvError::NothingServes)?;
         let name = self
             .production_deployments()
