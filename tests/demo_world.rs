@@ -357,3 +357,47 @@ async fn the_demo_as_an_env_source_writes_compare_and_set_and_promotes_an_older_
     // Only a READY deployment can be promoted.
     assert!(EnvSource::promote(&w, "dpl_nope", t3).await.is_err());
 }
+
+#[tokio::test]
+async fn the_simulated_app_prints_its_revision_timeouts_to_the_runtime_log() {
+    use rollout_panel::core::runtime_log::{Book, BookLimits, Kind, Read, parse_line};
+    let (_dir, w) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    let mut sim = Simulator::new(SEED);
+    w.set_faults(&Faults {
+        timeouts: true,
+        ..Faults::default()
+    })
+    .await
+    .unwrap();
+    let before = w.runtime_log_from(t0).await.unwrap();
+    sim.advance_to(&w, t0 + Duration::minutes(30))
+        .await
+        .unwrap();
+    let rows = w.runtime_log(before, 10_000).await.unwrap();
+    assert!(!rows.is_empty(), "half the revisions time out: some lines");
+    // Every line reads as the app's, and names a draft whose loop ended
+    // without a revision.
+    let now_ms = (t0 + Duration::minutes(31)).and_utc().timestamp_millis();
+    let mut book = Book::new(BookLimits::default());
+    book.heard("demo", now_ms);
+    for (_, dep, line) in &rows {
+        assert!(dep.starts_with("dpl_"), "{dep}");
+        match book.line("demo", &parse_line(line), now_ms) {
+            Read::Counted(f) => {
+                assert_eq!(f.kind, Kind::DeadlineExceeded, "{line}");
+                let draft = f.draft_id.expect("a draft id");
+                let (action,): (Option<String>,) =
+                    sqlx::query_as(r#"SELECT "autoSendAction" FROM "AIDraft" WHERE "id" = ?"#)
+                        .bind(&draft)
+                        .fetch_one(w.pool())
+                        .await
+                        .unwrap();
+                assert_eq!(action.as_deref(), Some("needs_review"), "{draft}");
+                assert!(f.workspace.is_some_and(|w| !w.is_empty()));
+            }
+            other => panic!("{other:?}: {line}"),
+        }
+    }
+    assert_eq!(book.counted as usize, rows.len());
+}

@@ -85,6 +85,28 @@ fn the_health_section_names_every_draft_once_and_links_the_vercel_logs() {
         },
         now,
     );
+    // What the runtime logs counted: the canary's two timeouts, and one
+    // decision write that names no workspace.
+    let mut canary = rollout_panel::core::runtime_log::Totals {
+        revision_loop_failed: 2,
+        deadline_exceeded: 2,
+        ..Default::default()
+    };
+    canary.draft_ids.deadline_exceeded = vec!["d07".to_owned(), "d08".to_owned()];
+    let mut rest = rollout_panel::core::runtime_log::Totals {
+        db_write_failed: 1,
+        ..Default::default()
+    };
+    rest.draft_ids.db_write_failed = vec!["d99".to_owned()];
+    s.runtime_logs = Some(rollout_panel::worker::snapshot::RuntimeLogsView {
+        state: rollout_panel::core::runtime_log::ReaderState::Limited {
+            reason: "dpl_1: Vercel cut the stream".to_owned(),
+        },
+        minutes: 60,
+        canary,
+        rest,
+        deployments: vec![("dpl_1".to_owned(), false), ("dpl_0".to_owned(), true)],
+    });
     s.derive_views(now);
     let mut h = Harness::builder()
         .with_size([1200.0, 2400.0])
@@ -137,6 +159,29 @@ fn the_health_section_names_every_draft_once_and_links_the_vercel_logs() {
         labels
             .iter()
             .any(|l| l.contains("deadline_exceeded on an SMS draft")),
+        "{labels:#?}"
+    );
+
+    // The log-derived counts, beside the database's, with their source and
+    // what the reader cannot see.
+    for want in [
+        "From the runtime logs (Vercel), last 60 min:",
+        "LIMITED: dpl_1: Vercel cut the stream",
+        "canary: revision loop failed 2 (2 deadline_exceeded, 0 other) · DB write failed 0",
+        "the rest (and lines naming no workspace): revision loop failed 0 (0 deadline_exceeded, 0 other) · DB write failed 1",
+    ] {
+        assert!(labels.iter().any(|l| l == want), "{want:?} in {labels:#?}");
+    }
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.contains("revision loop failed: deadline_exceeded (canary, logs): d07, d08")),
+        "{labels:#?}"
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.contains("dpl_0 (no longer serves production")),
         "{labels:#?}"
     );
 

@@ -176,11 +176,15 @@ pub(super) fn run_logs(
 ) -> anyhow::Result<ExitCode> {
     let since = crate::core::time::parse_window(&args.since).map_err(anyhow::Error::msg)?;
     let since_ms = since.num_milliseconds();
-    let session = super::session(paths, &args.profile)?;
+    let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {
+        if let Some(world) = session.demo_world().await? {
+            return demo_logs(&mut session, &world, args, since_ms).await;
+        }
         let Some(client) = session.vercel_client().await? else {
             anyhow::bail!(
-                "the demo world prints no runtime logs yet; `logs` reads a production profile's Vercel project"
+                "profile {} has no Vercel project to read logs from",
+                args.profile
             );
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -189,7 +193,12 @@ pub(super) fn run_logs(
             ..BookLimits::default()
         };
         let book = Arc::new(Mutex::new(Book::new(limits)));
-        let mut reader = Reader::new(client.clone(), LogTiming::default(), Arc::clone(&book), Arc::clone(&clock));
+        let mut reader = Reader::new(
+            client.clone(),
+            LogTiming::default(),
+            Arc::clone(&book),
+            Arc::clone(&clock),
+        );
         let now_ms = || clock.now().and_utc().timestamp_millis();
         let mut serving_error = None;
         match serving(&client).await {
@@ -204,22 +213,19 @@ pub(super) fn run_logs(
                 && r.deployments.is_empty()
             {
                 r.state = "blind";
-                r.reason = Some(format!("which deployment serves production cannot be read: {e}"));
+                r.reason = Some(format!(
+                    "which deployment serves production cannot be read: {e}"
+                ));
             }
-            if args.json {
-                if args.follow {
-                    println!("{}", crate::core::text::json(&serde_json::to_string(&r)?));
-                } else {
-                    print::json(&r)?;
-                }
-            } else {
-                text(&r);
-            }
+            emit(args, &r)?;
             Ok(r.state)
         };
         if !args.follow {
             tokio::time::sleep(Duration::from_secs(args.read_secs.clamp(1, 300))).await;
-            let state = print(&book.lock().unwrap_or_else(|e| e.into_inner()), &serving_error)?;
+            let state = print(
+                &book.lock().unwrap_or_else(|e| e.into_inner()),
+                &serving_error,
+            )?;
             return Ok(exit_code(state));
         }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -241,13 +247,85 @@ pub(super) fn run_logs(
                 }
                 Err(e) => serving_error = Some(e),
             }
-            print(&book.lock().unwrap_or_else(|e| e.into_inner()), &serving_error)?;
+            print(
+                &book.lock().unwrap_or_else(|e| e.into_inner()),
+                &serving_error,
+            )?;
         }
         if !args.json {
             say!("logs stopped");
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Prints (or keeps printing) `report`, per the flags.
+fn emit(args: &LogsArgs, r: &LogsReport) -> anyhow::Result<()> {
+    if args.json {
+        if args.follow {
+            println!("{}", crate::core::text::json(&serde_json::to_string(r)?));
+        } else {
+            print::json(r)?;
+        }
+    } else {
+        text(r);
+    }
+    Ok(())
+}
+
+/// The demo's runtime log: the rows its simulated app printed (the
+/// simulator runs up to now first, as every demo command does).
+async fn demo_logs(
+    session: &mut crate::ops::session::Session,
+    world: &crate::demo::DemoWorld,
+    args: &LogsArgs,
+    since_ms: i64,
+) -> anyhow::Result<ExitCode> {
+    let book_limits = BookLimits {
+        window_ms: since_ms.max(30 * 60_000) + 5 * 60_000,
+        ..BookLimits::default()
+    };
+    let mut book = Book::new(book_limits);
+    let start = SystemClock.now() - chrono::Duration::milliseconds(book_limits.window_ms);
+    let mut after = world.runtime_log_from(start).await?;
+    // The demo's log is a table: everything from `start` on is there.
+    book.complete_from(start.and_utc().timestamp_millis());
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let every = Duration::from_secs(args.every_secs.clamp(1, 3600));
+    loop {
+        let now = SystemClock.now();
+        session
+            .advance(now, Duration::from_secs(60))
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let now_ms = now.and_utc().timestamp_millis();
+        loop {
+            let rows = world.runtime_log(after, 5_000).await?;
+            book.heard("demo", now_ms);
+            let full = rows.len() == 5_000;
+            for (seq, _dep, line) in rows {
+                after = seq;
+                book.line("demo", &crate::core::runtime_log::parse_line(&line), now_ms);
+            }
+            if !full {
+                break;
+            }
+        }
+        let r = report(&args.profile, &book, now_ms - since_ms, now_ms);
+        emit(args, &r)?;
+        if !args.follow {
+            return Ok(exit_code(r.state));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+        }
+    }
+    if !args.json {
+        say!("logs stopped");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The report for people.

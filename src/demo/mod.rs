@@ -327,6 +327,38 @@ impl DemoWorld {
     }
 }
 
+impl DemoWorld {
+    /// The runtime-log rows printed after `after` (a `seq`), oldest first,
+    /// at most `limit`: (seq, deployment, the row's JSON).
+    pub async fn runtime_log(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, String, String)>, DemoError> {
+        Ok(sqlx::query_as(
+            r#"SELECT "seq", "deploymentId", "line" FROM "_demo_runtime_log"
+               WHERE "seq" > ? ORDER BY "seq" LIMIT ?"#,
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The first `seq` of the rows printed at or after `since`.
+    pub async fn runtime_log_from(&self, since: UtcNaive) -> Result<i64, DemoError> {
+        let row: (Option<i64>,) = sqlx::query_as(
+            r#"SELECT COALESCE(
+                   (SELECT MIN("seq") - 1 FROM "_demo_runtime_log" WHERE "printedAt" >= ?),
+                   (SELECT MAX("seq") FROM "_demo_runtime_log"))"#,
+        )
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.0.unwrap_or(0))
+    }
+}
+
 /// Creates (or brings up to date) the production-shaped demo schema in a
 /// SQLite database, without seeding anything.
 pub async fn apply_schema(pool: &SqlitePool) -> Result<(), DemoError> {

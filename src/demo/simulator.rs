@@ -315,6 +315,24 @@ impl Simulator {
                 // nothing else is persisted (contract §3.6).
                 let done = stamp + LOOP_BUDGET;
                 if done <= now {
+                    // The orchestrator's console.warn (`orchestrator.ts:478`),
+                    // as the runtime logs carry it.
+                    print_log(
+                        conn,
+                        &mut rng,
+                        done,
+                        "warning",
+                        &node_object(
+                            crate::core::runtime_log::REVISION_LOOP_FAILED,
+                            &[
+                                ("clientId", &client_id),
+                                ("leadId", &lead_id),
+                                ("draftId", &id),
+                                ("error", crate::core::runtime_log::DEADLINE_EXCEEDED),
+                            ],
+                        ),
+                    )
+                    .await?;
                     if email {
                         // The email loop's summary says how it ended.
                         loop_summary(
@@ -588,6 +606,58 @@ async fn artifact(
     .bind(iteration)
     .bind(payload)
     .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A console message followed by an object, as Node prints it: on one
+/// line when short, one field per line otherwise (`util.inspect`'s
+/// 72-column break).
+pub(crate) fn node_object(message: &str, fields: &[(&str, &str)]) -> String {
+    let quoted = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", quoted(v)))
+        .collect();
+    let one = format!("{{ {} }}", parts.join(", "));
+    if one.len() <= 72 {
+        format!("{message} {one}")
+    } else {
+        format!("{message} {{\n  {}\n}}", parts.join(",\n  "))
+    }
+}
+
+/// Prints one runtime-log row (the stream's JSON) from the deployment that
+/// serves at `at` (the newest READY one built before it).
+async fn print_log(
+    conn: &mut SqliteConnection,
+    rng: &mut StdRng,
+    at: UtcNaive,
+    level: &str,
+    message: &str,
+) -> Result<(), DemoError> {
+    let line = serde_json::json!({
+        "level": level,
+        "message": message,
+        "rowId": uuid::Builder::from_random_bytes(rng.random()).into_uuid().simple().to_string(),
+        "source": "serverless",
+        "timestampInMs": at.and_utc().timestamp_millis(),
+        "domain": "zrg-demo.vercel.app",
+        "messageTruncated": false,
+        "requestMethod": "GET",
+        "requestPath": "/api/cron/background-jobs",
+        "responseStatusCode": -1,
+    })
+    .to_string();
+    sqlx::query(
+        r#"INSERT INTO "_demo_runtime_log" ("deploymentId", "printedAt", "line")
+           VALUES (COALESCE((SELECT "id" FROM "_demo_deployment" WHERE "readyState" = 'READY' AND "createdAt" <= ?
+                             ORDER BY "createdAt" DESC LIMIT 1), 'dpl_demo'), ?, ?)"#,
+    )
+    .bind(at)
+    .bind(at)
+    .bind(line)
     .execute(&mut *conn)
     .await?;
     Ok(())

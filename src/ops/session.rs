@@ -331,6 +331,11 @@ impl Session {
         Ok(self.demo.as_ref())
     }
 
+    /// The demo world (opened on first use); `None` for a production profile.
+    pub async fn demo_world(&mut self) -> Result<Option<DemoWorld>, SessionError> {
+        Ok(self.world().await?.map(|(w, _)| w.clone()))
+    }
+
     /// The database (connected on first use, bounded by the connect deadline).
     pub async fn store(&mut self) -> Result<Arc<dyn Store>, SessionError> {
         if let Some(store) = &self.store {

@@ -150,10 +150,41 @@ pub(crate) struct Worker {
     /// The runtime-log reader of a production profile (issue 32), started
     /// once something is seen serving.
     pub(crate) logs: Option<crate::adapters::env::vercel::logs::Reader>,
+    /// The demo's runtime log, counted, and the last row read.
+    pub(crate) demo_logs: Option<(crate::core::runtime_log::Book, i64)>,
 }
 
 /// How far back the runtime-log totals on screen go.
 const LOG_MINUTES: i64 = 60;
+
+/// The demo's one log stream.
+const DEMO_LOG: &str = "demo";
+
+/// What the snapshot shows of a book: the canary (toggle on) against the rest.
+fn logs_view(
+    snapshot: &Snapshot,
+    book: &crate::core::runtime_log::Book,
+    now: UtcNaive,
+) -> super::snapshot::RuntimeLogsView {
+    let canary: Vec<&str> = snapshot
+        .enabled_workspaces()
+        .map(|w| w.id.as_str())
+        .collect();
+    let now_ms = now.and_utc().timestamp_millis();
+    let since = now_ms - LOG_MINUTES * 60_000;
+    let in_canary = |ws: Option<&str>| ws.is_some_and(|w| canary.contains(&w));
+    super::snapshot::RuntimeLogsView {
+        state: book.state(since, now_ms),
+        minutes: LOG_MINUTES,
+        canary: book.totals(since, in_canary),
+        rest: book.totals(since, |ws| !in_canary(ws)),
+        deployments: book
+            .deployments()
+            .into_iter()
+            .map(|(id, draining, _)| (id, draining))
+            .collect(),
+    }
+}
 
 /// How many changes made outside the panel stay on screen.
 const OUTSIDE_KEPT: usize = 20;
@@ -185,6 +216,7 @@ impl Worker {
             vercel_user_tried: None,
             guard: crate::worker::guard::WorkerGuard::new(config_guard_settings, config_dry_run),
             logs: None,
+            demo_logs: None,
         }
     }
 
@@ -240,6 +272,7 @@ impl Worker {
             tracing::info!("the demo world was reset or removed on disk; reopening it");
             self.session.reopen().await;
             self.snapshot = Snapshot::for_profile(&self.snapshot.profile);
+            self.demo_logs = None;
         }
         self.snapshot.made_at = Some(now);
         // A database that is down fails only what needs it: the env, the
@@ -496,6 +529,9 @@ impl Worker {
     /// Follows what serves production (observed by the env read) with the
     /// runtime-log reader, and puts what it counted in the snapshot.
     async fn read_logs(&mut self, now: UtcNaive) {
+        if self.session.is_demo() {
+            return self.read_demo_logs(now).await;
+        }
         let serving = match self.snapshot.env_snapshot.as_ref().map(|e| e.serving_ids()) {
             Some(Ok(ids)) if !ids.is_empty() => Some(ids),
             _ => None,
@@ -527,27 +563,64 @@ impl Worker {
         let Some(reader) = &self.logs else {
             return;
         };
-        let canary: Vec<String> = self
-            .snapshot
-            .enabled_workspaces()
-            .map(|w| w.id.clone())
-            .collect();
-        let now_ms = now.and_utc().timestamp_millis();
-        let since = now_ms - LOG_MINUTES * 60_000;
         let book = reader.book();
         let book = book.lock().unwrap_or_else(|e| e.into_inner());
-        let in_canary = |ws: Option<&str>| ws.is_some_and(|w| canary.iter().any(|c| c == w));
-        self.snapshot.runtime_logs = Some(super::snapshot::RuntimeLogsView {
-            state: book.state(since, now_ms),
-            minutes: LOG_MINUTES,
-            canary: book.totals(since, in_canary),
-            rest: book.totals(since, |ws| !in_canary(ws)),
-            deployments: book
-                .deployments()
-                .into_iter()
-                .map(|(id, draining, _)| (id, draining))
-                .collect(),
-        });
+        self.snapshot.runtime_logs = Some(logs_view(&self.snapshot, &book, now));
+    }
+
+    /// The demo's runtime log: the rows the simulator printed since the
+    /// last read (the first read goes back the book's window).
+    async fn read_demo_logs(&mut self, now: UtcNaive) {
+        let world = match self.session.demo_world().await {
+            Ok(Some(w)) => w,
+            _ => return,
+        };
+        let now_ms = now.and_utc().timestamp_millis();
+        let (book, after) = match self.demo_logs.as_mut() {
+            Some(b) => b,
+            None => {
+                let book = crate::core::runtime_log::Book::new(Default::default());
+                let from = now - chrono::Duration::milliseconds(book.limits().window_ms);
+                let Ok(after) = world.runtime_log_from(from).await else {
+                    return;
+                };
+                let mut book = book;
+                // The demo's log is a table: complete from where it is read.
+                book.complete_from(from.and_utc().timestamp_millis());
+                self.demo_logs.insert((book, after))
+            }
+        };
+        // Bounded: a few pages a refresh; the rest comes on the next.
+        for _ in 0..5 {
+            match world.runtime_log(*after, 5_000).await {
+                Ok(rows) => {
+                    book.heard(DEMO_LOG, now_ms);
+                    let full = rows.len() == 5_000;
+                    for (seq, _dep, line) in rows {
+                        *after = seq;
+                        book.line(
+                            DEMO_LOG,
+                            &crate::core::runtime_log::parse_line(&line),
+                            now_ms,
+                        );
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    book.trouble(
+                        DEMO_LOG,
+                        crate::core::runtime_log::ReaderState::Blind {
+                            reason: format!("the demo's log cannot be read: {e}"),
+                        },
+                    );
+                    break;
+                }
+            }
+        }
+        let view = logs_view(&self.snapshot, book, now);
+        self.snapshot.runtime_logs = Some(view);
     }
 
     /// The guard judges this refresh and acts (`worker::guard`).

@@ -195,6 +195,9 @@ pub struct Book {
     started_ms: Option<i64>,
     /// The oldest row time seen.
     oldest_row_ms: Option<i64>,
+    /// The source holds every row from this time on (a table, like the
+    /// demo's; a stream never says so).
+    complete_from_ms: Option<i64>,
     /// Rows seen (all), counted rows, repeats ignored, rows too old.
     pub rows: u64,
     /// Rows that counted.
@@ -216,6 +219,7 @@ impl Book {
             streams: BTreeMap::new(),
             started_ms: None,
             oldest_row_ms: None,
+            complete_from_ms: None,
             rows: 0,
             counted: 0,
             repeats: 0,
@@ -267,6 +271,23 @@ impl Book {
         let s = self.stream(deployment);
         s.connected_ms = Some(now_ms);
         s.last_row_ms.get_or_insert(now_ms);
+        s.state = ReaderState::Reading;
+    }
+
+    /// The source holds every row printed from `ms` on (it was read from
+    /// there): the minutes after it are complete.
+    pub fn complete_from(&mut self, ms: i64) {
+        self.complete_from_ms = Some(self.complete_from_ms.map_or(ms, |c| c.min(ms)));
+    }
+
+    /// The source answered for `deployment` although it had no row (a
+    /// source that is polled, like the demo's: its answer is the sign of
+    /// life a stream's rows are).
+    pub fn heard(&mut self, deployment: &str, now_ms: i64) {
+        self.started_ms.get_or_insert(now_ms);
+        let s = self.stream(deployment);
+        s.last_row_ms = Some(now_ms);
+        s.connected_ms.get_or_insert(now_ms);
         s.state = ReaderState::Reading;
     }
 
@@ -402,11 +423,14 @@ impl Book {
     /// From when the counts are complete: the first connection, or the
     /// oldest row the server replayed if older.
     pub fn covered_from(&self) -> Option<UtcNaive> {
-        let from = match (self.started_ms, self.oldest_row_ms) {
-            (Some(s), Some(o)) => s.min(o),
-            (s, o) => s.or(o)?,
-        };
-        Some(from_ms(from))
+        self.covered_from_ms().map(from_ms)
+    }
+
+    fn covered_from_ms(&self) -> Option<i64> {
+        [self.started_ms, self.oldest_row_ms, self.complete_from_ms]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// What the reader sees now, the worst of its streams: blind, then
@@ -452,9 +476,8 @@ impl Book {
                 ));
             }
         }
-        if let Some(from) = self
-            .started_ms
-            .map(|s| self.oldest_row_ms.map_or(s, |o| o.min(s)))
+        if self.started_ms.is_some()
+            && let Some(from) = self.covered_from_ms()
             && from > since_ms + MINUTE_MS
         {
             limited.push(format!(

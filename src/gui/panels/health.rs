@@ -123,7 +123,12 @@ fn runtime_logs_ui(ui: &mut Ui, snapshot: &Snapshot) {
         ReaderState::Blind { reason } => (colors::FAIL, format!("BLIND: {reason}")),
     };
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(format!("From the runtime logs (Vercel), last {} min:", logs.minutes)).strong())
+        let source = if snapshot.vercel_logs.is_some() {
+            "Vercel"
+        } else {
+            "the demo's simulated app"
+        };
+        ui.label(RichText::new(format!("From the runtime logs ({source}), last {} min:", logs.minutes)).strong())
             .on_hover_text(
                 "Counted from the lines the app prints (\"[AutoSend] Revision loop failed\", \"Failed to persist …\"): the database has no trace of them.                  Each row once (by rowId), in the minute it was printed; `rollout-panel logs` prints them per minute.",
             );
