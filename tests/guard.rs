@@ -313,3 +313,64 @@ fn repeated_attempts_in_the_canary_fire_the_bound_rule() {
     assert!(!p.ok && p.overridable, "{p:#?}");
     assert!(p.detail.contains("rule attempts-above-bound"), "{p:#?}");
 }
+
+#[test]
+fn half_the_revisions_timing_out_is_an_alarm_from_the_runtime_logs_naming_every_draft() {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
+    let mut h = window(dir.path(), &clock);
+    refresh(&mut h);
+    let quiet = h.state().snapshot().clone();
+    let logs = quiet
+        .runtime_logs
+        .clone()
+        .expect("the demo's runtime log is read");
+    assert_eq!(
+        logs.state,
+        rollout_panel::core::runtime_log::ReaderState::Reading
+    );
+    assert!(
+        !quiet
+            .alarms
+            .iter()
+            .any(|a| a.kind == rollout_panel::core::alarms::AlarmKind::RevisionPathErrors),
+        "the usual few timeouts are no alarm: {:#?}",
+        quiet.alarms
+    );
+    set_faults(
+        dir.path(),
+        &clock,
+        Faults {
+            timeouts: true,
+            ..Faults::default()
+        },
+    );
+    clock.advance(chrono::Duration::minutes(45));
+    refresh(&mut h);
+    let snap = h.state().snapshot().clone();
+    let logs = snap.runtime_logs.clone().expect("logs");
+    let alarm = snap
+        .alarms
+        .iter()
+        .find(|a| a.kind == rollout_panel::core::alarms::AlarmKind::RevisionPathErrors)
+        .unwrap_or_else(|| panic!("an alarm: {logs:#?} {:#?}", snap.alarms));
+    // Every draft the logs named for the canary, and only those.
+    let mut named: Vec<String> = logs
+        .canary
+        .draft_ids
+        .deadline_exceeded
+        .iter()
+        .chain(&logs.canary.draft_ids.other_error)
+        .cloned()
+        .collect();
+    named.sort();
+    assert_eq!(alarm.draft_ids, named);
+    assert!(alarm.draft_count >= 5, "{alarm:#?}");
+    assert!(
+        alarm.finding.contains("deadline_exceeded"),
+        "{}",
+        alarm.finding
+    );
+    // The guard (not armed here) is not what acts on it: the canary stays on.
+    assert_eq!(canary_on(&h).len(), 1);
+}

@@ -94,6 +94,10 @@ pub enum AlarmKind {
     /// A toggle or a runbook env variable changed with no panel action
     /// explaining it (the admin page, psql, the Vercel dashboard).
     ChangedOutsidePanel,
+    /// The runtime logs show the canary's revision path failing (loops that
+    /// failed, `deadline_exceeded` or other, and failed DB writes): errors
+    /// the app only prints, never stores.
+    RevisionPathErrors,
 }
 
 /// One alarm.
@@ -280,6 +284,58 @@ pub fn evaluate(f: &Facts<'_>, claims: &[ClaimFact]) -> Vec<Alarm> {
     out
 }
 
+/// The runtime-log alarm holds when at least this many of the canary's
+/// revision loops failed in the window…
+pub const LOG_ALARM_MIN: u64 = 5;
+/// … and they are at least this share of its attempts in the window (the
+/// loop fails now and then by design: a slow model call ends as
+/// `deadline_exceeded`, and the draft goes to review).
+pub const LOG_ALARM_SHARE: f64 = 0.25;
+/// Or when at least this many DB writes of the canary failed.
+pub const LOG_ALARM_DB_MIN: u64 = 3;
+
+/// The alarm on what the runtime logs counted for the canary over the last
+/// `minutes` (`attempted`: its revision claims in the same span), naming
+/// every draft; `None` when it does not hold.
+pub fn log_alarm(
+    canary_ids: &[String],
+    canary: &crate::core::runtime_log::Totals,
+    attempted: u64,
+    minutes: i64,
+) -> Option<Alarm> {
+    let failed = canary.revision_loop_failed;
+    let share = (attempted > 0).then(|| failed as f64 / attempted as f64);
+    let loops = failed >= LOG_ALARM_MIN && share.is_none_or(|s| s >= LOG_ALARM_SHARE);
+    let writes = canary.db_write_failed >= LOG_ALARM_DB_MIN;
+    if !(loops || writes) {
+        return None;
+    }
+    let ids = &canary.draft_ids;
+    let mut drafts: Vec<String> = ids
+        .deadline_exceeded
+        .iter()
+        .chain(&ids.other_error)
+        .chain(&ids.db_write_failed)
+        .cloned()
+        .collect();
+    drafts.sort_unstable();
+    drafts.dedup();
+    let of = share.map_or(String::new(), |s| {
+        format!(" of {attempted} attempts ({:.0} %)", s * 100.0)
+    });
+    Some(Alarm::about(
+        "revision-path-errors".to_owned(),
+        AlarmKind::RevisionPathErrors,
+        canary_ids.to_vec(),
+        drafts,
+        format!(
+            "the runtime logs show the canary's revision path failing in the last {minutes} min: {failed} revision loops failed{of} ({} deadline_exceeded, {} other), {} DB writes failed",
+            canary.deadline_exceeded, canary.other_error, canary.db_write_failed
+        ),
+        "workspace-rollback",
+    ))
+}
+
 fn kind_id(kind: AlarmKind) -> &'static str {
     match kind {
         AlarmKind::AttemptWhileToggleOff => "toggle-off",
@@ -288,6 +344,7 @@ fn kind_id(kind: AlarmKind) -> &'static str {
         AlarmKind::AttemptsAboveBound => "above-bound",
         AlarmKind::NeedsReviewHarm => "needs-review-harm",
         AlarmKind::StaleKillSwitch => "stale-kill-switch",
+        AlarmKind::RevisionPathErrors => "revision-path-errors",
         AlarmKind::ChangedOutsidePanel => "outside",
     }
 }

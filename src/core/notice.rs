@@ -246,6 +246,7 @@ pub fn alarm_title(kind: AlarmKind) -> &'static str {
         AlarmKind::NeedsReviewHarm => "needs_review above baseline",
         AlarmKind::StaleKillSwitch => "kill switch held too long",
         AlarmKind::ChangedOutsidePanel => "changed outside the panel",
+        AlarmKind::RevisionPathErrors => "revision path errors (runtime logs)",
     }
 }
 

@@ -704,6 +704,22 @@ impl Worker {
             loops: &snap.loops,
         };
         snap.alarms = crate::core::alarms::evaluate(&facts, &snap.claims);
+        // What only the runtime logs show, against the canary's attempts in
+        // the same span.
+        if let Some(logs) = &snap.runtime_logs {
+            let since = now - ChronoDuration::minutes(logs.minutes);
+            let attempted = snap
+                .claims
+                .iter()
+                .filter(|c| c.stamp >= since && ids.contains(&c.client_id))
+                .count() as u64;
+            snap.alarms.extend(crate::core::alarms::log_alarm(
+                &ids,
+                &logs.canary,
+                attempted,
+                logs.minutes,
+            ));
+        }
         snap.alarms.extend(self.outside.iter().cloned());
     }
 

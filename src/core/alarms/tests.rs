@@ -328,3 +328,42 @@ fn a_loop_summary_above_the_clamp_raises_the_bound_alarm_once_per_draft() {
     assert_eq!(alarms[0].draft_ids, vec!["e1", "s2"]);
     assert_eq!(alarms[0].draft_count, 2);
 }
+
+#[test]
+fn the_runtime_log_alarm_holds_on_a_real_failure_rate_not_on_the_usual_few() {
+    use crate::core::runtime_log::Totals;
+    let ids = vec!["ws_canary".to_owned()];
+    let totals = |deadline: u64, other: u64, db: u64| {
+        let mut t = Totals {
+            revision_loop_failed: deadline + other,
+            deadline_exceeded: deadline,
+            other_error: other,
+            db_write_failed: db,
+            ..Totals::default()
+        };
+        t.draft_ids.deadline_exceeded = (0..deadline).map(|i| format!("d{i}")).collect();
+        t.draft_ids.other_error = (0..other).map(|i| format!("o{i}")).collect();
+        t.draft_ids.db_write_failed = (0..db).map(|i| format!("w{i}")).collect();
+        t
+    };
+    // The usual few: 4 timeouts of 100 attempts (the loop's budget at work).
+    assert_eq!(log_alarm(&ids, &totals(4, 0, 0), 100, 60), None);
+    // Many, but a small share: no alarm either.
+    assert_eq!(log_alarm(&ids, &totals(10, 2, 0), 100, 60), None);
+    // Half the attempts failing: the alarm names every draft.
+    let a = log_alarm(&ids, &totals(20, 5, 0), 50, 60).expect("an alarm");
+    assert_eq!(a.kind, AlarmKind::RevisionPathErrors);
+    assert_eq!(a.draft_count, 25);
+    assert_eq!(a.draft_ids.len(), 25);
+    assert!(
+        a.finding
+            .contains("25 revision loops failed of 50 attempts (50 %)"),
+        "{}",
+        a.finding
+    );
+    assert_eq!(a.suggested_lever, "workspace-rollback");
+    // DB writes failing: an alarm whatever the loops do.
+    let a = log_alarm(&ids, &totals(0, 0, 3), 50, 60).expect("an alarm");
+    assert_eq!(a.draft_ids, vec!["w0", "w1", "w2"]);
+    assert_eq!(log_alarm(&ids, &totals(0, 0, 2), 50, 60), None);
+}
