@@ -36,6 +36,7 @@ async fn demo_report(
             env: Some(&env),
             grace: rollout_panel::core::alarms::DEFAULT_GRACE,
             vercel_logs: None,
+            logs: None,
         },
     )
     .await
@@ -157,6 +158,20 @@ async fn metrics_json_on_postgres_matches_the_admin_definitions_and_lists_every_
         );
         let r: Value = serde_json::from_slice(&o.stdout).expect("json");
         assert_eq!(r["profile"], name.as_str());
+        // Without the env, which deployment's logs to read is unknown: said,
+        // never a quiet zero.
+        assert_eq!(
+            r["runtime_logs"]["state"], "blind",
+            "{:#}",
+            r["runtime_logs"]
+        );
+        assert!(
+            r["runtime_logs"]["reason"]
+                .as_str()
+                .is_some_and(|w| w.contains("which deployment serves is unknown")),
+            "{:#}",
+            r["runtime_logs"]
+        );
         let start = r["window"]["start"].as_str().expect("start");
         let end = r["window"]["end"].as_str().expect("end");
         assert!(start.ends_with('Z') && end.ends_with('Z'), "{start} {end}");

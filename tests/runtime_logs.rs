@@ -533,3 +533,56 @@ async fn the_logs_command_prints_the_minutes_and_exits_by_what_it_sees() {
         "{v:#}"
     );
 }
+
+#[test]
+fn metrics_json_carries_the_demo_runtime_log_counts_beside_the_database_ones() {
+    let dir = common::temp_dir();
+    let o = common::panel_env(dir.path(), &["demo", "fault", "timeouts", "on"], "", &[]);
+    assert!(o.status.success(), "{}", common::production::text(&o));
+    let o = common::panel_env(
+        dir.path(),
+        &["metrics", "--profile", "demo", "--json"],
+        "",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", common::production::text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let logs = &r["runtime_logs"];
+    assert_eq!(
+        (logs["source"].as_str(), logs["state"].as_str()),
+        (Some("demo"), Some("reading")),
+        "{logs:#}"
+    );
+    assert_eq!(logs["minutes"], 60);
+    for side in ["canary", "rest"] {
+        for key in [
+            "revision_loop_failed",
+            "deadline_exceeded",
+            "other_error",
+            "db_write_failed",
+        ] {
+            assert!(logs[side][key].is_u64(), "{side}.{key}: {logs:#}");
+        }
+        let named = logs[side]["draft_ids"]["deadline_exceeded"]
+            .as_array()
+            .expect("ids")
+            .len() as u64;
+        assert_eq!(
+            named,
+            logs[side]["deadline_exceeded"].as_u64().unwrap(),
+            "every draft named"
+        );
+    }
+    // The existing fields are all still there.
+    for key in [
+        "profile",
+        "window",
+        "workspaces",
+        "totals",
+        "verdict",
+        "alarms",
+        "revision_health",
+    ] {
+        assert!(r.get(key).is_some(), "{key}");
+    }
+}

@@ -35,6 +35,7 @@ async fn report(
                 Some("zrg"),
                 "zrg-dashboard",
             )),
+            logs: None,
         },
     )
     .await
@@ -300,6 +301,7 @@ async fn the_revision_path_health_counts_each_draft_once_under_its_first_problem
             env: None,
             grace: DEFAULT_GRACE,
             vercel_logs: None,
+            logs: None,
         },
     )
     .await

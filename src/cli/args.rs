@@ -146,6 +146,10 @@ pub struct MetricsArgs {
     /// The verdict's error level.
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
+    /// How long to read the production runtime logs for `runtime_logs` and
+    /// its alarm, in seconds (0: not read; the demo's are read at once).
+    #[arg(long, default_value_t = 5, value_name = "S")]
+    pub logs_secs: u64,
 }
 
 /// `lever`.

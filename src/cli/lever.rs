@@ -140,6 +140,7 @@ async fn watch_now(
             env: env.as_ref(),
             grace: session.grace(),
             vercel_logs: None,
+            logs: None,
         },
     )
     .await?;

@@ -285,11 +285,8 @@ async fn demo_logs(
         window_ms: since_ms.max(30 * 60_000) + 5 * 60_000,
         ..BookLimits::default()
     };
-    let mut book = Book::new(book_limits);
-    let start = SystemClock.now() - chrono::Duration::milliseconds(book_limits.window_ms);
-    let mut after = world.runtime_log_from(start).await?;
-    // The demo's log is a table: everything from `start` on is there.
-    book.complete_from(start.and_utc().timestamp_millis());
+    let (mut book, mut after) =
+        crate::ops::runtime_logs::demo_book(world, SystemClock.now(), book_limits).await?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let every = Duration::from_secs(args.every_secs.clamp(1, 3600));
     loop {
@@ -299,18 +296,7 @@ async fn demo_logs(
             .await
             .map_err(anyhow::Error::msg)?;
         let now_ms = now.and_utc().timestamp_millis();
-        loop {
-            let rows = world.runtime_log(after, 5_000).await?;
-            book.heard("demo", now_ms);
-            let full = rows.len() == 5_000;
-            for (seq, _dep, line) in rows {
-                after = seq;
-                book.line("demo", &crate::core::runtime_log::parse_line(&line), now_ms);
-            }
-            if !full {
-                break;
-            }
-        }
+        crate::ops::runtime_logs::demo_read(world, &mut book, &mut after, now).await;
         let r = report(&args.profile, &book, now_ms - since_ms, now_ms);
         emit(args, &r)?;
         if !args.follow {

@@ -49,6 +49,7 @@ pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<E
             .inspect_err(|e| esay!("warning: the Vercel env cannot be read ({e}); the kill-switch alarms are not evaluated"))
             .ok();
         let entries = audit.list(&args.profile, 1000).await?;
+        let logs = read_logs(&mut session, env.as_ref(), now, args.logs_secs).await;
         let report = crate::ops::metrics::gather(
             store.as_ref(),
             &crate::ops::metrics::Request {
@@ -61,6 +62,7 @@ pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<E
                 env: env.as_ref(),
                 grace: session.grace(),
                 vercel_logs: session.vercel_logs(),
+                logs: logs.as_ref().map(|(source, book)| (*source, book)),
             },
         )
         .await?;
@@ -71,6 +73,73 @@ pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<E
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The runtime logs for the report: the demo's table at once, or what
+/// production's streams bring in `secs` seconds (`None`: not read).
+async fn read_logs(
+    session: &mut Session,
+    env: Option<&crate::core::env::EnvSnapshot>,
+    now: UtcNaive,
+    secs: u64,
+) -> Option<(&'static str, crate::core::runtime_log::Book)> {
+    use crate::core::runtime_log::{Book, BookLimits, ReaderState};
+    if let Ok(Some(world)) = session.demo_world().await {
+        return match crate::ops::runtime_logs::demo_book(&world, now, BookLimits::default()).await {
+            Ok((mut book, mut after)) => {
+                crate::ops::runtime_logs::demo_read(&world, &mut book, &mut after, now).await;
+                Some(("demo", book))
+            }
+            Err(e) => {
+                let mut book = Book::new(BookLimits::default());
+                book.trouble(
+                    "demo",
+                    ReaderState::Blind {
+                        reason: e.to_string(),
+                    },
+                );
+                Some(("demo", book))
+            }
+        };
+    }
+    if secs == 0 {
+        return None;
+    }
+    let blind = |reason: String| {
+        let mut book = Book::new(BookLimits::default());
+        book.trouble("production", ReaderState::Blind { reason });
+        Some(("vercel", book))
+    };
+    let ids = match env.map(|e| e.serving_ids()) {
+        Some(Ok(ids)) if !ids.is_empty() => ids,
+        Some(Ok(_)) => return blind("no deployment serves production".to_owned()),
+        Some(Err(e)) => return blind(format!("which deployment serves cannot be read: {e}")),
+        None => {
+            return blind(
+                "the Vercel env cannot be read, so which deployment serves is unknown".to_owned(),
+            );
+        }
+    };
+    let client = match session.vercel_client().await {
+        Ok(Some(c)) => c,
+        Ok(None) => return None,
+        Err(e) => return blind(e.to_string()),
+    };
+    let book = std::sync::Arc::new(std::sync::Mutex::new(Book::new(BookLimits::default())));
+    let mut reader = crate::adapters::env::vercel::logs::Reader::new(
+        client,
+        Default::default(),
+        std::sync::Arc::clone(&book),
+        std::sync::Arc::new(SystemClock),
+    );
+    reader.serving(&ids);
+    tokio::time::sleep(Duration::from_secs(secs.min(300))).await;
+    drop(reader);
+    let book = std::mem::replace(
+        &mut *book.lock().unwrap_or_else(|e| e.into_inner()),
+        Book::new(BookLimits::default()),
+    );
+    Some(("vercel", book))
 }
 
 pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<ExitCode> {

@@ -123,6 +123,25 @@ pub(super) fn metrics(r: &crate::ops::metrics::MetricsReport, window: &str) {
     if let Some(note) = &r.note {
         say!("note: {note}");
     }
+    if let Some(l) = &r.runtime_logs {
+        let t = |t: &crate::core::runtime_log::Totals| {
+            format!(
+                "revision loop failed {} ({} deadline_exceeded, {} other), DB write failed {}",
+                t.revision_loop_failed, t.deadline_exceeded, t.other_error, t.db_write_failed
+            )
+        };
+        say!(
+            "runtime logs ({}, last {} min): {}{}",
+            l.source,
+            l.minutes,
+            l.state,
+            l.reason
+                .as_deref()
+                .map_or(String::new(), |w| format!(" ({w})"))
+        );
+        say!("  canary: {}", t(&l.canary));
+        say!("  rest:   {}", t(&l.rest));
+    }
     let v = &r.verdict.verdict;
     say!(
         "verdict: {}{}",

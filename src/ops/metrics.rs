@@ -174,6 +174,9 @@ pub struct MetricsReport {
     pub alarms: Vec<crate::core::alarms::Alarm>,
     /// The revision path's health (`null` on V0, where there are no claims).
     pub revision_health: Option<RevisionHealthReport>,
+    /// The revision path's errors from the runtime logs, canary against the
+    /// rest, with the reader's state (`null` when they were not read).
+    pub runtime_logs: Option<super::runtime_logs::RuntimeLogsReport>,
     /// What the report cannot show, and why (e.g. on a V0 schema).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -340,7 +343,13 @@ pub struct Request<'a> {
     pub grace: chrono::Duration,
     /// The profile's Vercel logs (none for the demo).
     pub vercel_logs: Option<crate::core::health::VercelLogs>,
+    /// What the runtime logs counted (`vercel` or `demo`, and the book),
+    /// when they were read: `runtime_logs` in the report, and the alarm.
+    pub logs: Option<(&'static str, &'a crate::core::runtime_log::Book)>,
 }
+
+/// How far back the runtime-log counts of the report go, in minutes.
+pub const LOG_MINUTES: i64 = 60;
 
 /// Why the report could not be gathered.
 #[derive(Debug, thiserror::Error)]
@@ -400,7 +409,23 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
         grace: req.grace,
         loops: &loops,
     };
-    let alarms = crate::core::alarms::evaluate(&alarm_facts, &claims);
+    let mut alarms = crate::core::alarms::evaluate(&alarm_facts, &claims);
+    let canary_ids = &verdict.canary.workspace_ids;
+    let runtime_logs = req.logs.map(|(source, book)| {
+        let r = super::runtime_logs::report(source, book, canary_ids, LOG_MINUTES, now);
+        let since = now - chrono::Duration::minutes(LOG_MINUTES);
+        let attempted = claims
+            .iter()
+            .filter(|c| c.stamp >= since && canary_ids.contains(&c.client_id))
+            .count() as u64;
+        alarms.extend(crate::core::alarms::log_alarm(
+            canary_ids,
+            &r.canary,
+            attempted,
+            LOG_MINUTES,
+        ));
+        r
+    });
     let revision_health = match revision_readable {
         false => None,
         true => {
@@ -427,6 +452,7 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
         verdict,
         alarms,
         revision_health,
+        runtime_logs,
     })
 }
 

@@ -8,4 +8,5 @@ pub mod metrics;
 pub mod profiles;
 pub mod readiness;
 pub mod recorded;
+pub mod runtime_logs;
 pub mod session;

@@ -157,9 +157,6 @@ pub(crate) struct Worker {
 /// How far back the runtime-log totals on screen go.
 const LOG_MINUTES: i64 = 60;
 
-/// The demo's one log stream.
-const DEMO_LOG: &str = "demo";
-
 /// What the snapshot shows of a book: the canary (toggle on) against the rest.
 fn logs_view(
     snapshot: &Snapshot,
@@ -575,50 +572,19 @@ impl Worker {
             Ok(Some(w)) => w,
             _ => return,
         };
-        let now_ms = now.and_utc().timestamp_millis();
         let (book, after) = match self.demo_logs.as_mut() {
             Some(b) => b,
             None => {
-                let book = crate::core::runtime_log::Book::new(Default::default());
-                let from = now - chrono::Duration::milliseconds(book.limits().window_ms);
-                let Ok(after) = world.runtime_log_from(from).await else {
-                    return;
-                };
-                let mut book = book;
-                // The demo's log is a table: complete from where it is read.
-                book.complete_from(from.and_utc().timestamp_millis());
-                self.demo_logs.insert((book, after))
+                match crate::ops::runtime_logs::demo_book(&world, now, Default::default()).await {
+                    Ok(b) => self.demo_logs.insert(b),
+                    Err(e) => {
+                        tracing::warn!("the demo's runtime log cannot be read: {e}");
+                        return;
+                    }
+                }
             }
         };
-        // Bounded: a few pages a refresh; the rest comes on the next.
-        for _ in 0..5 {
-            match world.runtime_log(*after, 5_000).await {
-                Ok(rows) => {
-                    book.heard(DEMO_LOG, now_ms);
-                    let full = rows.len() == 5_000;
-                    for (seq, _dep, line) in rows {
-                        *after = seq;
-                        book.line(
-                            DEMO_LOG,
-                            &crate::core::runtime_log::parse_line(&line),
-                            now_ms,
-                        );
-                    }
-                    if !full {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    book.trouble(
-                        DEMO_LOG,
-                        crate::core::runtime_log::ReaderState::Blind {
-                            reason: format!("the demo's log cannot be read: {e}"),
-                        },
-                    );
-                    break;
-                }
-            }
-        }
+        crate::ops::runtime_logs::demo_read(&world, book, after, now).await;
         let view = logs_view(&self.snapshot, book, now);
         self.snapshot.runtime_logs = Some(view);
     }
