@@ -100,12 +100,17 @@ fn made(i: usize) -> String {
     }
 }
 
-fn million(rows: usize) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
+/// A two-thread runtime (the machine has two cores).
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("runtime");
+        .expect("runtime")
+}
+
+fn million(rows: usize) {
+    let rt = runtime();
     rt.block_on(async {
         let now = SystemClock.now().and_utc().timestamp_millis();
         let _ = START.set(now - rows as i64 * 20);
@@ -170,11 +175,7 @@ fn million(rows: usize) {
 }
 
 fn follow_process(secs: u64) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     rt.block_on(async {
         let server = LogServer::start("dpl_follow").await;
         let dir = tempfile::tempdir().expect("dir");

@@ -57,6 +57,24 @@ fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// What the stand-in and the book hold, for a failing assertion's context.
+fn dump(server: &LogServer, b: &Book, total: u32) {
+    let s = server.state();
+    eprintln!(
+        "cursor {:?} lens {:?} counted {} of {total} rows {} repeats {} statuses {:?} deps {:?}",
+        s.cursor,
+        s.logs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len()))
+            .collect::<Vec<_>>(),
+        b.counted,
+        b.rows,
+        b.repeats,
+        &s.statuses[..s.statuses.len().min(5)],
+        b.deployments()
+    );
+}
+
 /// (minute, workspace) → [deadline, other, db]
 type Expected = BTreeMap<(i64, String), [u32; 3]>;
 
@@ -216,22 +234,7 @@ async fn counts_stay_exact_across_splits_replays_resets_cuts_ends_and_throttling
     // Replays keep coming (idle reconnects): still no double count.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let b = book.lock().unwrap();
-    {
-        let s = server.state();
-        eprintln!(
-            "cursor {:?} lens {:?} counted {} of {total} rows {} repeats {} statuses {:?} deps {:?}",
-            s.cursor,
-            s.logs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.len()))
-                .collect::<Vec<_>>(),
-            b.counted,
-            b.rows,
-            b.repeats,
-            &s.statuses[..5],
-            b.deployments()
-        );
-    }
+    dump(&server, &b, total);
     assert_eq!(counted(&b, base - 5 * MINUTE), expected);
     assert_eq!(b.counted, u64::from(total));
     assert!(
@@ -294,22 +297,7 @@ async fn the_previous_deployment_is_read_after_production_moves() {
         })
     });
     let b = book.lock().unwrap();
-    {
-        let s = server.state();
-        eprintln!(
-            "cursor {:?} lens {:?} counted {} of {total} rows {} repeats {} statuses {:?} deps {:?}",
-            s.cursor,
-            s.logs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.len()))
-                .collect::<Vec<_>>(),
-            b.counted,
-            b.rows,
-            b.repeats,
-            s.statuses,
-            b.deployments()
-        );
-    }
+    dump(&server, &b, total);
     assert_eq!(counted(&b, base - 5 * MINUTE), expected);
     let deps = b.deployments();
     assert_eq!(

@@ -573,6 +573,27 @@ async fn mount_env_and_deployments(server: &MockServer, updated: i64) {
         .await;
 }
 
+/// `GET /v9/projects/zrg` naming `production` (id, created ms) as what serves.
+async fn mount_project(server: &MockServer, production: &str, created: i64) {
+    Mock::given(method("GET"))
+        .and(path("/v9/projects/zrg"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "prj_1", "name": "zrg",
+            "targets": {"production": {"id": production, "readyState": "READY", "createdAt": created}}
+        })))
+        .mount(server)
+        .await;
+}
+
+/// `GET /v1/projects/zrg/rolling-release` answering `status` with `body`.
+async fn mount_rolling(server: &MockServer, status: u16, body: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path("/v1/projects/zrg/rolling-release"))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn a_project_that_does_not_decode_fails_only_the_deployments_not_the_env() {
     let server = MockServer::start().await;
@@ -604,17 +625,11 @@ async fn an_active_rolling_release_serves_two_deployments_and_the_switch_is_live
     let server = MockServer::start().await;
     // The switch changed after dpl_old was built and before dpl_new.
     mount_env_and_deployments(&server, 1_771_800_000_000).await;
-    Mock::given(method("GET"))
-        .and(path("/v9/projects/zrg"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "prj_1", "name": "zrg",
-            "targets": {"production": {"id": "dpl_old", "url": "zrg-old.vercel.app", "readyState": "READY", "createdAt": 1_771_700_000_000i64}}
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/projects/zrg/rolling-release"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    mount_project(&server, "dpl_old", 1_771_700_000_000).await;
+    mount_rolling(
+        &server,
+        200,
+        json!({
             "rollingRelease": {
                 "state": "ACTIVE",
                 "currentDeployment": {"id": "dpl_old", "url": "zrg-old.vercel.app"},
@@ -622,9 +637,9 @@ async fn an_active_rolling_release_serves_two_deployments_and_the_switch_is_live
                 "activeStage": {"index": 0, "targetPercentage": 10, "requireApproval": true},
                 "stages": [{"targetPercentage": 10}, {"targetPercentage": 100}]
             }
-        })))
-        .mount(&server)
-        .await;
+        }),
+    )
+    .await;
     // dpl_old is not in the production list (older than its page): asked by id.
     Mock::given(method("GET"))
         .and(path("/v13/deployments/dpl_old"))
@@ -658,19 +673,8 @@ async fn an_active_rolling_release_serves_two_deployments_and_the_switch_is_live
     // Completed: the canary serves everything; the switch is live.
     server.reset().await;
     mount_env_and_deployments(&server, 1_771_800_000_000).await;
-    Mock::given(method("GET"))
-        .and(path("/v9/projects/zrg"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "prj_1", "name": "zrg",
-            "targets": {"production": {"id": "dpl_new", "url": "zrg-new.vercel.app", "readyState": "READY", "createdAt": 1_771_900_000_000i64}}
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/projects/zrg/rolling-release"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"rollingRelease": null})))
-        .mount(&server)
-        .await;
+    mount_project(&server, "dpl_new", 1_771_900_000_000).await;
+    mount_rolling(&server, 200, json!({"rollingRelease": null})).await;
     let env = read_env(&client(&server)).await.expect("env");
     assert_eq!(env.rolling, None);
     assert_eq!(
@@ -681,22 +685,13 @@ async fn an_active_rolling_release_serves_two_deployments_and_the_switch_is_live
     // The release cannot be read (a 500 after the retries): unknown, the rest stands.
     server.reset().await;
     mount_env_and_deployments(&server, 1_771_800_000_000).await;
-    Mock::given(method("GET"))
-        .and(path("/v9/projects/zrg"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "prj_1", "name": "zrg",
-            "targets": {"production": {"id": "dpl_new", "readyState": "READY", "createdAt": 1_771_900_000_000i64}}
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/projects/zrg/rolling-release"))
-        .respond_with(
-            ResponseTemplate::new(500)
-                .set_body_json(json!({"error": {"code": "x", "message": "boom"}})),
-        )
-        .mount(&server)
-        .await;
+    mount_project(&server, "dpl_new", 1_771_900_000_000).await;
+    mount_rolling(
+        &server,
+        500,
+        json!({"error": {"code": "x", "message": "boom"}}),
+    )
+    .await;
     let env = read_env(&client(&server)).await.expect("env");
     assert!(
         env.rolling_error

@@ -265,41 +265,33 @@ pub fn exit_status(items: &[Item]) -> u8 {
 
 fn deploy_items(facts: &Facts, items: &mut Vec<Item>) {
     let g = Group::Deployment;
+    // The deployment checks are unknown, all for one reason.
+    let unknown = |items: &mut Vec<Item>, why: String| {
+        for id in [
+            "deploy.latest",
+            "deploy.live.AUTO_SEND_REVISION_DISABLED",
+            "deploy.live.AUTO_SEND_DISABLED",
+        ] {
+            items.push(item(
+                id,
+                g,
+                CheckStatus::Unknown,
+                why.clone(),
+                "fix the Vercel connection, then re-check",
+            ));
+        }
+    };
     let env = match &facts.env {
-        Ok(env) if env.deployments_error.is_some() => {
-            let e = env.deployments_error.as_deref().unwrap_or_default();
-            for id in [
-                "deploy.latest",
-                "deploy.live.AUTO_SEND_REVISION_DISABLED",
-                "deploy.live.AUTO_SEND_DISABLED",
-            ] {
-                items.push(item(
-                    id,
-                    g,
-                    CheckStatus::Unknown,
+        Ok(env) => match &env.deployments_error {
+            Some(e) => {
+                return unknown(
+                    items,
                     format!("the env was read, but the deployments could not be: {e}"),
-                    "fix the Vercel connection, then re-check",
-                ));
+                );
             }
-            return;
-        }
-        Ok(env) => env,
-        Err(e) => {
-            for id in [
-                "deploy.latest",
-                "deploy.live.AUTO_SEND_REVISION_DISABLED",
-                "deploy.live.AUTO_SEND_DISABLED",
-            ] {
-                items.push(item(
-                    id,
-                    g,
-                    CheckStatus::Unknown,
-                    format!("deployments could not be read: {e}"),
-                    "fix the Vercel connection, then re-check",
-                ));
-            }
-            return;
-        }
+            None => env,
+        },
+        Err(e) => return unknown(items, format!("deployments could not be read: {e}")),
     };
     items.push(match (&env.latest, &env.pinned_past, &env.serving) {
         (_, Some(past), Some(serving)) => item(
