@@ -325,10 +325,7 @@ fn half_the_revisions_timing_out_is_an_alarm_from_the_runtime_logs_naming_every_
         .runtime_logs
         .clone()
         .expect("the demo's runtime log is read");
-    assert_eq!(
-        logs.state,
-        rollout_panel::core::runtime_log::ReaderState::Reading
-    );
+    assert_eq!(logs.state, "reading", "{logs:#?}");
     assert!(
         !quiet
             .alarms

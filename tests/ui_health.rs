@@ -98,14 +98,15 @@ fn the_health_section_names_every_draft_once_and_links_the_vercel_logs() {
         ..Default::default()
     };
     rest.draft_ids.db_write_failed = vec!["d99".to_owned()];
-    s.runtime_logs = Some(rollout_panel::worker::snapshot::RuntimeLogsView {
-        state: rollout_panel::core::runtime_log::ReaderState::Limited {
-            reason: "dpl_1: Vercel cut the stream".to_owned(),
-        },
+    s.runtime_logs = Some(rollout_panel::ops::runtime_logs::RuntimeLogsReport {
+        source: "vercel",
+        state: "limited",
+        reason: Some("dpl_1: Vercel cut the stream".to_owned()),
         minutes: 60,
+        covered_from: None,
         canary,
         rest,
-        deployments: vec![("dpl_1".to_owned(), false), ("dpl_0".to_owned(), true)],
+        draining: vec!["dpl_0".to_owned()],
     });
     s.derive_views(now);
     let mut h = Harness::builder()

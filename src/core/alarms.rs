@@ -295,14 +295,20 @@ pub const LOG_ALARM_SHARE: f64 = 0.25;
 pub const LOG_ALARM_DB_MIN: u64 = 3;
 
 /// The alarm on what the runtime logs counted for the canary over the last
-/// `minutes` (`attempted`: its revision claims in the same span), naming
-/// every draft; `None` when it does not hold.
+/// `minutes`, against its revision claims in the same span; it names every
+/// draft; `None` when it does not hold.
 pub fn log_alarm(
     canary_ids: &[String],
     canary: &crate::core::runtime_log::Totals,
-    attempted: u64,
+    claims: &[ClaimFact],
     minutes: i64,
+    now: UtcNaive,
 ) -> Option<Alarm> {
+    let since = now - Duration::minutes(minutes);
+    let attempted = claims
+        .iter()
+        .filter(|c| c.stamp >= since && canary_ids.contains(&c.client_id))
+        .count() as u64;
     let failed = canary.revision_loop_failed;
     let share = (attempted > 0).then(|| failed as f64 / attempted as f64);
     let loops = failed >= LOG_ALARM_MIN && share.is_none_or(|s| s >= LOG_ALARM_SHARE);

@@ -348,7 +348,7 @@ pub struct Request<'a> {
     pub logs: Option<(&'static str, &'a crate::core::runtime_log::Book)>,
 }
 
-/// How far back the runtime-log counts of the report go, in minutes.
+/// How far back the runtime-log counts go (the report's, the window's), in minutes.
 pub const LOG_MINUTES: i64 = 60;
 
 /// Why the report could not be gathered.
@@ -413,16 +413,12 @@ pub async fn gather(store: &dyn Store, req: &Request<'_>) -> Result<MetricsRepor
     let canary_ids = &verdict.canary.workspace_ids;
     let runtime_logs = req.logs.map(|(source, book)| {
         let r = super::runtime_logs::report(source, book, canary_ids, LOG_MINUTES, now);
-        let since = now - chrono::Duration::minutes(LOG_MINUTES);
-        let attempted = claims
-            .iter()
-            .filter(|c| c.stamp >= since && canary_ids.contains(&c.client_id))
-            .count() as u64;
         alarms.extend(crate::core::alarms::log_alarm(
             canary_ids,
             &r.canary,
-            attempted,
+            &claims,
             LOG_MINUTES,
+            now,
         ));
         r
     });

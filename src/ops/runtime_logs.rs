@@ -58,7 +58,8 @@ pub async fn demo_read(world: &DemoWorld, book: &mut Book, after: &mut i64, now:
     }
 }
 
-/// What `metrics --json` carries of the runtime logs (`runtime_logs`).
+/// What the runtime logs counted, canary against the rest: `runtime_logs`
+/// of `metrics --json`, and what the window's Revision health card shows.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RuntimeLogsReport {
     /// `vercel` or `demo`.
@@ -75,6 +76,9 @@ pub struct RuntimeLogsReport {
     pub canary: Totals,
     /// The other workspaces, and lines naming none.
     pub rest: Totals,
+    /// Deployments still read although they no longer serve production
+    /// (for 15 minutes: their jobs finish on the old build).
+    pub draining: Vec<String>,
 }
 
 /// The report of `book` over the last `minutes`, the canary being `canary`.
@@ -97,5 +101,11 @@ pub fn report(
         covered_from: book.covered_from().map(crate::core::time::rfc3339),
         canary: book.totals(since, in_canary),
         rest: book.totals(since, |ws| !in_canary(ws)),
+        draining: book
+            .deployments()
+            .into_iter()
+            .filter(|(_, draining, _)| *draining)
+            .map(|(id, _, _)| id)
+            .collect(),
     }
 }

@@ -154,33 +154,19 @@ pub(crate) struct Worker {
     pub(crate) demo_logs: Option<(crate::core::runtime_log::Book, i64)>,
 }
 
-/// How far back the runtime-log totals on screen go.
-const LOG_MINUTES: i64 = 60;
-
-/// What the snapshot shows of a book: the canary (toggle on) against the rest.
-fn logs_view(
+/// What the snapshot shows of a book: the canary (toggle on) against the
+/// rest, over the metrics report's span.
+fn logs_report(
+    source: &'static str,
     snapshot: &Snapshot,
     book: &crate::core::runtime_log::Book,
     now: UtcNaive,
-) -> super::snapshot::RuntimeLogsView {
-    let canary: Vec<&str> = snapshot
+) -> crate::ops::runtime_logs::RuntimeLogsReport {
+    let canary: Vec<String> = snapshot
         .enabled_workspaces()
-        .map(|w| w.id.as_str())
+        .map(|w| w.id.clone())
         .collect();
-    let now_ms = now.and_utc().timestamp_millis();
-    let since = now_ms - LOG_MINUTES * 60_000;
-    let in_canary = |ws: Option<&str>| ws.is_some_and(|w| canary.contains(&w));
-    super::snapshot::RuntimeLogsView {
-        state: book.state(since, now_ms),
-        minutes: LOG_MINUTES,
-        canary: book.totals(since, in_canary),
-        rest: book.totals(since, |ws| !in_canary(ws)),
-        deployments: book
-            .deployments()
-            .into_iter()
-            .map(|(id, draining, _)| (id, draining))
-            .collect(),
-    }
+    crate::ops::runtime_logs::report(source, book, &canary, crate::ops::metrics::LOG_MINUTES, now)
 }
 
 /// How many changes made outside the panel stay on screen.
@@ -534,9 +520,10 @@ impl Worker {
             _ => None,
         };
         if self.logs.is_none() {
-            let Some(ids) = &serving else {
+            // Started once something is seen serving.
+            if serving.is_none() {
                 return;
-            };
+            }
             let client = match self.session.vercel_client().await {
                 Ok(Some(c)) => c,
                 Ok(None) => return,
@@ -545,24 +532,24 @@ impl Worker {
                     return;
                 }
             };
-            let book = crate::core::runtime_log::Book::new(Default::default());
-            let mut reader = crate::adapters::env::vercel::logs::Reader::new(
+            self.logs = Some(crate::adapters::env::vercel::logs::Reader::new(
                 client,
                 Default::default(),
-                Arc::new(Mutex::new(book)),
+                Arc::new(Mutex::new(crate::core::runtime_log::Book::new(
+                    Default::default(),
+                ))),
                 Arc::clone(&self.config.clock),
-            );
-            reader.serving(ids);
-            self.logs = Some(reader);
-        } else if let (Some(reader), Some(ids)) = (self.logs.as_mut(), &serving) {
-            reader.serving(ids);
+            ));
         }
-        let Some(reader) = &self.logs else {
+        let Some(reader) = self.logs.as_mut() else {
             return;
         };
+        if let Some(ids) = &serving {
+            reader.serving(ids);
+        }
         let book = reader.book();
         let book = book.lock().unwrap_or_else(|e| e.into_inner());
-        self.snapshot.runtime_logs = Some(logs_view(&self.snapshot, &book, now));
+        self.snapshot.runtime_logs = Some(logs_report("vercel", &self.snapshot, &book, now));
     }
 
     /// The demo's runtime log: the rows the simulator printed since the
@@ -585,8 +572,8 @@ impl Worker {
             }
         };
         crate::ops::runtime_logs::demo_read(&world, book, after, now).await;
-        let view = logs_view(&self.snapshot, book, now);
-        self.snapshot.runtime_logs = Some(view);
+        let report = logs_report("demo", &self.snapshot, book, now);
+        self.snapshot.runtime_logs = Some(report);
     }
 
     /// The guard judges this refresh and acts (`worker::guard`).
@@ -673,17 +660,12 @@ impl Worker {
         // What only the runtime logs show, against the canary's attempts in
         // the same span.
         if let Some(logs) = &snap.runtime_logs {
-            let since = now - ChronoDuration::minutes(logs.minutes);
-            let attempted = snap
-                .claims
-                .iter()
-                .filter(|c| c.stamp >= since && ids.contains(&c.client_id))
-                .count() as u64;
             snap.alarms.extend(crate::core::alarms::log_alarm(
                 &ids,
                 &logs.canary,
-                attempted,
+                &snap.claims,
                 logs.minutes,
+                now,
             ));
         }
         snap.alarms.extend(self.outside.iter().cloned());

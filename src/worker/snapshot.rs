@@ -44,21 +44,6 @@ pub struct Health {
     pub note: Option<String>,
 }
 
-/// What the runtime-log reader saw over [`RuntimeLogsView::minutes`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuntimeLogsView {
-    /// Reading, or what it cannot see.
-    pub state: crate::core::runtime_log::ReaderState,
-    /// How far back the totals go.
-    pub minutes: i64,
-    /// The canary's workspaces (toggle on).
-    pub canary: crate::core::runtime_log::Totals,
-    /// The other workspaces, and lines that name none.
-    pub rest: crate::core::runtime_log::Totals,
-    /// The deployments read, and whether each is draining.
-    pub deployments: Vec<(String, bool)>,
-}
-
 /// Everything the UI draws, as of one refresh. Data from the last good read is
 /// kept when a later read fails; `Health` says how old it is.
 #[derive(Clone, Debug, Default)]
@@ -72,7 +57,7 @@ pub struct Snapshot {
     pub vercel_logs: Option<crate::core::health::VercelLogs>,
     /// The revision path's errors counted from production's runtime logs
     /// (`None`: the demo, or nothing serves yet).
-    pub runtime_logs: Option<RuntimeLogsView>,
+    pub runtime_logs: Option<crate::ops::runtime_logs::RuntimeLogsReport>,
     /// When this snapshot was made (the panel's clock).
     pub made_at: Option<UtcNaive>,
     /// Database health.

@@ -346,12 +346,29 @@ fn the_runtime_log_alarm_holds_on_a_real_failure_rate_not_on_the_usual_few() {
         t.draft_ids.db_write_failed = (0..db).map(|i| format!("w{i}")).collect();
         t
     };
+    // `n` of the canary's claims in the last hour, and some that do not
+    // count: another workspace's, and the canary's from before the hour.
+    let now = at(12, 0);
+    let attempts = |n: u32| -> Vec<ClaimFact> {
+        let mut c: Vec<ClaimFact> = (0..n)
+            .map(|i| claim(&format!("c{i}"), "ws_canary", at(11, i % 60)))
+            .collect();
+        c.extend((0..200).map(|i| claim(&format!("x{i}"), "ws_other", at(11, 30))));
+        c.extend((0..200).map(|i| claim(&format!("y{i}"), "ws_canary", at(10, 30))));
+        c
+    };
     // The usual few: 4 timeouts of 100 attempts (the loop's budget at work).
-    assert_eq!(log_alarm(&ids, &totals(4, 0, 0), 100, 60), None);
+    assert_eq!(
+        log_alarm(&ids, &totals(4, 0, 0), &attempts(100), 60, now),
+        None
+    );
     // Many, but a small share: no alarm either.
-    assert_eq!(log_alarm(&ids, &totals(10, 2, 0), 100, 60), None);
+    assert_eq!(
+        log_alarm(&ids, &totals(10, 2, 0), &attempts(100), 60, now),
+        None
+    );
     // Half the attempts failing: the alarm names every draft.
-    let a = log_alarm(&ids, &totals(20, 5, 0), 50, 60).expect("an alarm");
+    let a = log_alarm(&ids, &totals(20, 5, 0), &attempts(50), 60, now).expect("an alarm");
     assert_eq!(a.kind, AlarmKind::RevisionPathErrors);
     assert_eq!(a.draft_count, 25);
     assert_eq!(a.draft_ids.len(), 25);
@@ -363,7 +380,10 @@ fn the_runtime_log_alarm_holds_on_a_real_failure_rate_not_on_the_usual_few() {
     );
     assert_eq!(a.suggested_lever, "workspace-rollback");
     // DB writes failing: an alarm whatever the loops do.
-    let a = log_alarm(&ids, &totals(0, 0, 3), 50, 60).expect("an alarm");
+    let a = log_alarm(&ids, &totals(0, 0, 3), &attempts(50), 60, now).expect("an alarm");
     assert_eq!(a.draft_ids, vec!["w0", "w1", "w2"]);
-    assert_eq!(log_alarm(&ids, &totals(0, 0, 2), 50, 60), None);
+    assert_eq!(
+        log_alarm(&ids, &totals(0, 0, 2), &attempts(50), 60, now),
+        None
+    );
 }

@@ -112,25 +112,26 @@ pub fn revision_health_ui(ui: &mut Ui, snapshot: &Snapshot, bins: &Bins<'_>) {
 /// (which cannot hold them: the app only prints these errors), with the
 /// reader's state: a reader that cannot see says so, never a quiet zero.
 fn runtime_logs_ui(ui: &mut Ui, snapshot: &Snapshot) {
-    use crate::core::runtime_log::{Kind, ReaderState, Totals};
+    use crate::core::runtime_log::{Kind, Totals};
     let Some(logs) = &snapshot.runtime_logs else {
         return;
     };
-    let (color, state) = match &logs.state {
-        ReaderState::Reading => (colors::OK, "reading".to_owned()),
-        ReaderState::Starting => (colors::UNKNOWN, "connecting".to_owned()),
-        ReaderState::Limited { reason } => (colors::WARN, format!("LIMITED: {reason}")),
-        ReaderState::Blind { reason } => (colors::FAIL, format!("BLIND: {reason}")),
+    let why = logs.reason.as_deref().unwrap_or_default();
+    let (color, state) = match logs.state {
+        "reading" => (colors::OK, "reading".to_owned()),
+        "starting" => (colors::UNKNOWN, "connecting".to_owned()),
+        "limited" => (colors::WARN, format!("LIMITED: {why}")),
+        _ => (colors::FAIL, format!("BLIND: {why}")),
     };
     ui.horizontal_wrapped(|ui| {
-        let source = if snapshot.vercel_logs.is_some() {
-            "Vercel"
-        } else {
-            "the demo's simulated app"
+        let source = match logs.source {
+            "demo" => "the demo's simulated app",
+            _ => "Vercel",
         };
         ui.label(RichText::new(format!("From the runtime logs ({source}), last {} min:", logs.minutes)).strong())
             .on_hover_text(
-                "Counted from the lines the app prints (\"[AutoSend] Revision loop failed\", \"Failed to persist …\"): the database has no trace of them.                  Each row once (by rowId), in the minute it was printed; `rollout-panel logs` prints them per minute.",
+                "Counted from the lines the app prints (\"[AutoSend] Revision loop failed\", \"Failed to persist …\"): the database has no trace of them. \
+                 Each row once (by rowId), in the minute it was printed; `rollout-panel logs` prints them per minute.",
             );
         ui.colored_label(color, state);
     });
@@ -174,16 +175,10 @@ fn runtime_logs_ui(ui: &mut Ui, snapshot: &Snapshot) {
             });
         }
     }
-    let draining: Vec<&str> = logs
-        .deployments
-        .iter()
-        .filter(|d| d.1)
-        .map(|d| d.0.as_str())
-        .collect();
-    if !draining.is_empty() {
+    if !logs.draining.is_empty() {
         ui.small(format!(
             "Also read: {} (no longer serves production; read 15 min after, its jobs finish on the old build)",
-            draining.join(", ")
+            logs.draining.join(", ")
         ));
     }
 }
