@@ -4,7 +4,6 @@
 use super::args::LogsArgs;
 use super::print;
 use crate::adapters::clock::{Clock, SystemClock};
-use crate::adapters::env::vercel::VercelClient;
 use crate::adapters::env::vercel::logs::{LogTiming, Reader};
 use crate::core::runtime_log::{Book, BookLimits, DraftIds, MinuteRow, Totals};
 use crate::core::time::rfc3339;
@@ -146,28 +145,13 @@ fn exit_code(state: &str) -> ExitCode {
     }
 }
 
-/// The deployments that serve production, observed: `targets.production`,
-/// and both deployments of an active rolling release.
-async fn serving(client: &VercelClient) -> Result<Vec<String>, String> {
-    let project = client.project().await.map_err(|e| e.to_string())?;
-    let mut ids: Vec<String> = project
-        .targets
-        .and_then(|t| t.production)
-        .map(|d| d.id)
-        .into_iter()
-        .collect();
-    match client.rolling_release().await {
-        Ok(Some(r)) if r.state == "ACTIVE" => {
-            for id in [r.current, r.canary] {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-        }
-        Ok(_) => {}
-        Err(e) => return Err(format!("the rolling release cannot be read: {e}")),
+/// The book for minutes since `since_ms` ago: the span, at least 30 min,
+/// plus 5 min for rows that arrive late.
+fn limits(since_ms: i64) -> BookLimits {
+    BookLimits {
+        window_ms: since_ms.max(30 * 60_000) + 5 * 60_000,
+        ..BookLimits::default()
     }
-    Ok(ids)
 }
 
 pub(super) fn run_logs(
@@ -188,11 +172,7 @@ pub(super) fn run_logs(
             );
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let limits = BookLimits {
-            window_ms: since_ms.max(30 * 60_000) + 5 * 60_000,
-            ..BookLimits::default()
-        };
-        let book = Arc::new(Mutex::new(Book::new(limits)));
+        let book = Arc::new(Mutex::new(Book::new(limits(since_ms))));
         let mut reader = Reader::new(
             client.clone(),
             LogTiming::default(),
@@ -201,7 +181,7 @@ pub(super) fn run_logs(
         );
         let now_ms = || clock.now().and_utc().timestamp_millis();
         let mut serving_error = None;
-        match serving(&client).await {
+        match crate::adapters::env::vercel::serving_ids(&client).await {
             Ok(ids) if ids.is_empty() => {}
             Ok(ids) => reader.serving(&ids),
             Err(e) => serving_error = Some(e),
@@ -240,7 +220,7 @@ pub(super) fn run_logs(
             }
             // Production may have moved: follow what serves now (the one
             // that left is read for 15 minutes more).
-            match serving(&client).await {
+            match crate::adapters::env::vercel::serving_ids(&client).await {
                 Ok(ids) => {
                     serving_error = None;
                     reader.serving(&ids);
@@ -281,12 +261,8 @@ async fn demo_logs(
     args: &LogsArgs,
     since_ms: i64,
 ) -> anyhow::Result<ExitCode> {
-    let book_limits = BookLimits {
-        window_ms: since_ms.max(30 * 60_000) + 5 * 60_000,
-        ..BookLimits::default()
-    };
     let (mut book, mut after) =
-        crate::ops::runtime_logs::demo_book(world, SystemClock.now(), book_limits).await?;
+        crate::ops::runtime_logs::demo_book(world, SystemClock.now(), limits(since_ms)).await?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let every = Duration::from_secs(args.every_secs.clamp(1, 3600));
     loop {

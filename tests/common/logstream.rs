@@ -5,7 +5,8 @@
 //! time, a replay of rows already sent (same `rowId`) on every new
 //! connection, scripted 429/500/503 answers, and several deployments (the
 //! old one still printing after production moved). It also answers
-//! `GET /v9/projects/{id}` with `targets.production`.
+//! `GET /v9/projects/{id}` with `targets.production` and
+//! `GET /v6/deployments` with that one deployment.
 
 #![allow(dead_code)]
 
@@ -153,6 +154,15 @@ impl LogServer {
             let body = json!({
                 "id": "prj_logs", "name": parts[2],
                 "targets": {"production": {"id": production, "url": format!("{production}.vercel.app"), "readyState": "READY", "createdAt": 1_771_500_000_000i64}}
+            })
+            .to_string();
+            return answer(&mut conn, 200, None, &body).await;
+        }
+        if parts == ["v6", "deployments"] {
+            let production = self.state().production.clone();
+            let body = json!({
+                "deployments": [{"uid": production, "name": "zrg", "url": format!("{production}.vercel.app"), "created": 1_771_500_000_000i64, "state": "READY", "target": "production"}],
+                "pagination": {"count": 1, "next": null, "prev": null}
             })
             .to_string();
             return answer(&mut conn, 200, None, &body).await;

@@ -11,7 +11,7 @@ pub mod logs;
 mod read;
 use decode::DeploymentsPage;
 pub use decode::{EnvPageDecoded, decode_env_page};
-pub use read::{URL_TIMEOUT, read_env};
+pub use read::{URL_TIMEOUT, read_env, serving_ids};
 
 /// How long one call may take.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);

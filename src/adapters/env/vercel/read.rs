@@ -80,6 +80,20 @@ pub async fn read_env(client: &VercelClient) -> Result<EnvSnapshot, VercelError>
     Ok(env)
 }
 
+/// Every deployment that serves production, observed as the env read
+/// observes it (the project's production target, both deployments of an
+/// active rolling release), without reading the env itself.
+pub async fn serving_ids(client: &VercelClient) -> Result<Vec<String>, String> {
+    let mut env = EnvSnapshot::default();
+    read_deployments(client, &mut env)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(e) = &env.rolling_error {
+        return Err(format!("the rolling release cannot be read: {e}"));
+    }
+    env.serving_ids()
+}
+
 /// What serves production, and the newest production deployment.
 async fn read_deployments(client: &VercelClient, env: &mut EnvSnapshot) -> Result<(), VercelError> {
     let mut deployments = client.production_deployments().await?;
