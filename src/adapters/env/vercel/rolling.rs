@@ -1,0 +1,60 @@
+//! A project's rolling release (contract/vercel.md §"Rolling releases"):
+//! while one is ACTIVE, production is served by two deployments.
+
+use super::{VercelClient, VercelError};
+
+/// A project's rolling release, as far as the panel needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RollingInfo {
+    /// `ACTIVE`, `COMPLETE` or `ABORTED`.
+    pub state: String,
+    /// The deployment that served before.
+    pub current: String,
+    /// The new one, taking traffic stage by stage.
+    pub canary: String,
+    /// The canary's share now, in percent, when the answer says.
+    pub canary_share: Option<u8>,
+}
+
+impl VercelClient {
+    /// `GET /v1/projects/{id}/rolling-release`: the project's rolling
+    /// release, if one exists (`None`: none, or the project has the feature
+    /// off — a 404). The shape is read leniently: a deployment may come as
+    /// an id or an object, the stage's share under several names.
+    pub async fn rolling_release(&self) -> Result<Option<RollingInfo>, VercelError> {
+        let url = self.url(&["v1", "projects", &self.project, "rolling-release"]);
+        let answer: serde_json::Value = match self.get_json(url, "rolling release").await {
+            Ok(v) => v,
+            Err(VercelError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let r = &answer["rollingRelease"];
+        if r.is_null() {
+            return Ok(None);
+        }
+        let id = |v: &serde_json::Value| -> Option<String> {
+            match v {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Object(o) => o
+                    .get("id")
+                    .or_else(|| o.get("uid"))
+                    .and_then(|i| i.as_str())
+                    .map(str::to_owned),
+                _ => None,
+            }
+        };
+        let bad = |what: &str| VercelError::BadResponse(format!("rolling release: no {what}"));
+        let stage = &r["activeStage"];
+        let share = ["targetPercentage", "percentage", "trafficPercentage"]
+            .iter()
+            .find_map(|k| stage[*k].as_f64())
+            .or_else(|| stage.as_f64())
+            .map(|p| p.clamp(0.0, 100.0).round() as u8);
+        Ok(Some(RollingInfo {
+            state: r["state"].as_str().unwrap_or_default().to_owned(),
+            current: id(&r["currentDeployment"]).ok_or_else(|| bad("currentDeployment"))?,
+            canary: id(&r["canaryDeployment"]).ok_or_else(|| bad("canaryDeployment"))?,
+            canary_share: share,
+        }))
+    }
+}
