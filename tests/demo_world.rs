@@ -401,3 +401,118 @@ async fn the_simulated_app_prints_its_revision_timeouts_to_the_runtime_log() {
     }
     assert_eq!(book.counted as usize, rows.len());
 }
+
+#[tokio::test]
+async fn with_the_rolling_release_fault_a_new_build_serves_ten_percent_until_completed() {
+    let (_dir, w) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    let mut sim = Simulator::new(SEED);
+    let before = w.env_snapshot().await.unwrap().serving.unwrap().id;
+    w.set_faults(&Faults {
+        rolling_release: true,
+        ..Faults::default()
+    })
+    .await
+    .unwrap();
+    w.set_env(AUTO_SEND_REVISION_DISABLED, Some("1"), t0)
+        .await
+        .unwrap();
+    let id = w.redeploy(t0).await.unwrap();
+    let t1 = t0 + Duration::seconds(10);
+    sim.advance_to(&w, t1).await.unwrap();
+    let env = w.env_snapshot().await.unwrap();
+    let r = env.rolling.clone().expect("the build started a release");
+    assert_eq!(
+        (r.current.id.as_str(), r.canary.id.as_str(), r.canary_share),
+        (
+            before.as_str(),
+            id.as_str(),
+            Some(rollout_panel::demo::CANARY_SHARE)
+        )
+    );
+    assert_eq!(
+        env.serving.as_ref().map(|d| d.id.as_str()),
+        Some(before.as_str())
+    );
+    assert_eq!(
+        env.flag(AUTO_SEND_REVISION_DISABLED).live,
+        Live::Partial { share: Some(10) },
+        "configured ON · live on 10 %"
+    );
+    // The canary's share of jobs still revises: the switch is not live.
+    let t2 = t1 + Duration::minutes(30);
+    sim.advance_to(&w, t2).await.unwrap();
+    assert!(
+        !claims_between(&w, t1, t2).await.is_empty(),
+        "90 % of jobs run the build without the switch"
+    );
+    // Completing it with another deployment's id is refused.
+    assert!(w.complete_rolling(&before, t2).await.is_err());
+    w.complete_rolling(&id, t2).await.unwrap();
+    let env = w.env_snapshot().await.unwrap();
+    assert_eq!(env.rolling, None);
+    assert_eq!(
+        env.serving.as_ref().map(|d| d.id.as_str()),
+        Some(id.as_str())
+    );
+    assert_eq!(
+        env.flag(AUTO_SEND_REVISION_DISABLED).live,
+        Live::Known(true)
+    );
+    let t3 = t2 + Duration::minutes(15);
+    sim.advance_to(&w, t3).await.unwrap();
+    assert!(
+        claims_between(&w, t2, t3).await.is_empty(),
+        "live everywhere"
+    );
+
+    // Turning the fault off aborts an active release: back to the current.
+    w.set_env(AUTO_SEND_REVISION_DISABLED, Some("0"), t3)
+        .await
+        .unwrap();
+    let next = w.redeploy(t3).await.unwrap();
+    sim.advance_to(&w, t3 + Duration::seconds(10))
+        .await
+        .unwrap();
+    assert!(w.env_snapshot().await.unwrap().rolling.is_some());
+    w.set_faults(&Faults::default()).await.unwrap();
+    let env = w.env_snapshot().await.unwrap();
+    assert_eq!(env.rolling, None);
+    assert_eq!(
+        env.serving.as_ref().map(|d| d.id.as_str()),
+        Some(id.as_str())
+    );
+    assert_ne!(id, next);
+}
+
+#[tokio::test]
+async fn with_the_log_limit_fault_the_stream_is_cut_and_the_reader_says_limited() {
+    use rollout_panel::core::runtime_log::BookLimits;
+    use rollout_panel::ops::runtime_logs::{demo_book, demo_read};
+    let (_dir, w) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    let mut sim = Simulator::new(SEED);
+    w.set_faults(&Faults {
+        timeouts: true,
+        log_limit: true,
+        ..Faults::default()
+    })
+    .await
+    .unwrap();
+    let t1 = t0 + Duration::minutes(20);
+    sim.advance_to(&w, t1).await.unwrap();
+    // The rows since the fault (the seeded history before it has lines).
+    let (mut book, _) = demo_book(&w, t1, BookLimits::default()).await.unwrap();
+    let mut after = w.runtime_log_from(t0).await.unwrap();
+    demo_read(&w, &mut book, &mut after, t1).await;
+    let now_ms = t1.and_utc().timestamp_millis();
+    let state = book.state(now_ms - 15 * 60_000, now_ms);
+    assert_eq!(state.name(), "limited", "{state:?}");
+    let reason = state.reason().unwrap_or_default();
+    assert!(
+        reason.contains(rollout_panel::demo::LOG_LIMIT_MESSAGE),
+        "{reason}"
+    );
+    // The orchestrator's lines are dropped while cut: a zero, said limited.
+    assert_eq!(book.counted, 0, "the cut stream carries none of them");
+}

@@ -103,10 +103,18 @@ fn the_health_section_names_every_draft_once_and_links_the_vercel_logs() {
         state: "limited",
         reason: Some("dpl_1: Vercel cut the stream".to_owned()),
         minutes: 60,
-        covered_from: None,
+        covered_from: Some(rollout_panel::core::time::rfc3339(
+            now - chrono::Duration::minutes(50),
+        )),
         canary,
         rest,
         draining: vec!["dpl_0".to_owned()],
+        per_minute: vec![rollout_panel::ops::runtime_logs::LogMinute {
+            minute: now - chrono::Duration::minutes(20),
+            canary: 2,
+            rest: 1,
+            provisional: false,
+        }],
     });
     s.derive_views(now);
     let mut h = Harness::builder()
@@ -135,6 +143,12 @@ fn the_health_section_names_every_draft_once_and_links_the_vercel_logs() {
         n.role() == Role::Figure
             && n.label()
                 .is_some_and(|l| l.starts_with("Revision path problems"))
+    });
+    // The log-derived series, canary against the rest, beside the database's.
+    let _logs_plot = h.get_by(|n| {
+        n.role() == Role::Figure
+            && n.label()
+                .is_some_and(|l| l.starts_with("Revision path errors per bin (runtime logs"))
     });
     let labels: Vec<String> = h
         .query_all_by_role(Role::Label)

@@ -565,4 +565,8 @@ pub enum FaultName {
     RepeatedAttempts,
     /// Jobs run long: claims keep coming for minutes after a toggle-off.
     SlowJobs,
+    /// Rolling Releases on: a new production build serves 10 % until completed.
+    RollingRelease,
+    /// The runtime-log stream is cut ("log limit reached").
+    LogLimit,
 }

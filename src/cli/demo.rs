@@ -72,6 +72,8 @@ pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode
                     FaultName::CancelRedeploy => f.cancel_next_redeploy = on,
                     FaultName::RepeatedAttempts => f.repeated_attempts = on,
                     FaultName::SlowJobs => f.slow_jobs = on,
+                    FaultName::RollingRelease => f.rolling_release = on,
+                    FaultName::LogLimit => f.log_limit = on,
                 }
                 world.set_faults(&f).await?;
             }

@@ -207,6 +207,22 @@ pub struct EnvSnapshot {
     /// The rolling release could not be read (its own error; the rest of
     /// the read stands, and a kill switch's live state is then unknown).
     pub rolling_error: Option<String>,
+    /// Whether the project has Rolling Releases on, so a new production
+    /// build starts a release (read when none is active).
+    pub rolling_config: RollingConfig,
+}
+
+/// A project's Rolling Releases setting: whether a new production build
+/// takes all traffic or starts a release at a stage's share.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum RollingConfig {
+    /// A new build takes all traffic (or the source has no rolling releases).
+    #[default]
+    Off,
+    /// A new build starts a rolling release.
+    On,
+    /// The setting cannot be read: why.
+    Unknown(String),
 }
 
 /// An active rolling release: both deployments serve production.
@@ -428,20 +444,24 @@ impl EnvSnapshot {
         // only when every one of them carries it.
         let live = match (&self.rolling, &self.rolling_error, live) {
             (_, Some(_), _) => Live::Unknown,
-            (Some(r), None, Live::Known(_) | Live::AwaitingRedeploy) => match var {
-                Some(v) if v.unreadable.is_some() => Live::Unknown,
-                Some(v) => match (
-                    r.canary.created_at > v.updated_at,
-                    r.current.created_at > v.updated_at,
-                ) {
+            (Some(_), None, _) if var.is_some_and(|v| v.unreadable.is_some()) => Live::Unknown,
+            (Some(r), None, Live::Known(_) | Live::AwaitingRedeploy) => {
+                // A build runs the configured value when its own env says
+                // so, or (env not known) when it was built after the change.
+                let runs_configured = |d: &Deployment| match &d.env {
+                    Some(env) => {
+                        flag_is_on(env.get(key).and_then(|v| v.as_deref())) == configured_on
+                    }
+                    None => var.is_none_or(|v| d.created_at > v.updated_at),
+                };
+                match (runs_configured(&r.canary), runs_configured(&r.current)) {
                     (true, true) => Live::Known(configured_on),
                     (true, false) => Live::Partial {
                         share: r.canary_share,
                     },
                     (false, _) => Live::AwaitingRedeploy,
-                },
-                None => Live::Known(false),
-            },
+                }
+            }
             (_, None, live) => live,
         };
         FlagState {

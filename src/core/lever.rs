@@ -122,6 +122,17 @@ pub enum Change {
         /// The build production is pinned to now.
         pinned: String,
     },
+    /// A rolling release is active (contract/vercel.md §"Rolling
+    /// releases"): its canary deployment serves only a share of production,
+    /// so it is completed (`POST …/rolling-release/complete`) and then
+    /// verified to serve all of it; a rollback does not wait on a stage.
+    CompleteRolling {
+        /// The canary to complete: a deployment that already carries the
+        /// value, or `None` = the build an earlier step of this plan makes.
+        canary: Option<String>,
+        /// The release as it was read ("dpl_new 10 % · dpl_old 90 %").
+        release: String,
+    },
 }
 
 impl Change {
@@ -129,6 +140,17 @@ impl Change {
     /// build followed): after it, the configured values are live.
     pub fn builds(&self) -> bool {
         matches!(self, Self::Redeploy | Self::Follow { .. })
+    }
+
+    /// Whether this step makes the configured values live: a build, or the
+    /// completion of a rolling release whose canary carries them.
+    pub fn makes_live(&self) -> bool {
+        self.builds() || matches!(self, Self::CompleteRolling { .. })
+    }
+
+    /// Whether this step changes something on Vercel (the env source).
+    pub fn on_vercel(&self) -> bool {
+        !matches!(self, Self::Toggle { .. })
     }
 
     /// "Acme: toggle OFF → ON (database)" etc., for the dialog.
@@ -161,6 +183,10 @@ impl Change {
             ),
             Self::Promote { pinned } => format!(
                 "Vercel: promote the new build to production (production is pinned to {pinned} by an Instant Rollback; a promote does not rebuild), verify it serves"
+            ),
+            Self::CompleteRolling { canary, release } => format!(
+                "Vercel: complete the rolling release ({release}) so that {} serves all of production, not a stage's share; verify it serves",
+                canary.as_deref().unwrap_or("the new build")
             ),
         }
     }
@@ -270,15 +296,7 @@ impl Plan {
                 .changes
                 .iter()
                 .any(|c| matches!(c, Change::Toggle { .. })),
-            env: self.changes.iter().any(|c| {
-                matches!(
-                    c,
-                    Change::Env { .. }
-                        | Change::Redeploy
-                        | Change::Follow { .. }
-                        | Change::Promote { .. }
-                )
-            }),
+            env: self.changes.iter().any(Change::on_vercel),
         }
     }
 
@@ -327,7 +345,7 @@ impl Plan {
                 _ => None,
             })
             .collect();
-        if flags.is_empty() && self.changes.iter().any(Change::builds) {
+        if flags.is_empty() && self.changes.iter().any(Change::makes_live) {
             flags.push(match self.lever {
                 LeverKind::AutoSendKillSwitch => (AUTO_SEND_DISABLED, self.on),
                 LeverKind::RevisionKillSwitch => (AUTO_SEND_REVISION_DISABLED, self.on),
@@ -368,10 +386,11 @@ impl Plan {
                 Change::Env { .. }
                 | Change::Redeploy
                 | Change::Follow { .. }
-                | Change::Promote { .. } => {}
+                | Change::Promote { .. }
+                | Change::CompleteRolling { .. } => {}
             }
         }
-        let redeploys = self.changes.iter().any(Change::builds);
+        let redeploys = self.changes.iter().any(Change::makes_live);
         for (key, on) in self.live_flags() {
             let flag = env.flag(key);
             if flag.configured_on != on || (redeploys && flag.live != Live::Known(on)) {

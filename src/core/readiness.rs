@@ -333,7 +333,7 @@ fn deploy_items(facts: &Facts, items: &mut Vec<Item>) {
                 "a rolling release is active: production is served by two deployments ({}); an env change is live for all of production only when both were built after it",
                 r.describe()
             ),
-            "complete or abort the rolling release before relying on a kill switch",
+            "a kill-switch lever completes the release as a step of its plan; otherwise complete or abort it in Vercel before relying on a kill switch",
         )),
         (None, None) => {}
     }

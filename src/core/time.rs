@@ -28,6 +28,11 @@ pub fn naive(t: DateTime<Utc>) -> UtcNaive {
     to_millis(t.naive_utc())
 }
 
+/// Serializes a time as [`rfc3339`] (for `#[serde(serialize_with)]`).
+pub fn serialize_rfc3339<S: serde::Serializer>(t: &UtcNaive, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
 /// RFC 3339 UTC with milliseconds (`2026-11-26T05:02:44.123Z`), as reports,
 /// CSV files and audit details write times.
 pub fn rfc3339(t: UtcNaive) -> String {

@@ -47,4 +47,8 @@ impl EnvSource for DemoWorld {
     async fn promote(&self, id: &str, now: UtcNaive) -> Result<(), EnvError> {
         Ok(DemoWorld::promote(self, id, now).await?)
     }
+
+    async fn complete_rolling(&self, canary: &str, now: UtcNaive) -> Result<(), EnvError> {
+        Ok(DemoWorld::complete_rolling(self, canary, now).await?)
+    }
 }

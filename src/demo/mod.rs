@@ -6,9 +6,13 @@
 //! runs with the env of the deployment that serves production.
 
 mod env;
+mod log_rows;
+mod rolling;
 mod seed;
 mod simulator;
 
+pub use log_rows::LOG_LIMIT_MESSAGE;
+pub use rolling::CANARY_SHARE;
 pub use seed::{DemoStage, SEED_WORKSPACES};
 pub use simulator::{Faults, Simulator, TickSummary};
 
@@ -204,8 +208,12 @@ impl DemoWorld {
         Ok(self.meta("faults").await?.unwrap_or_default())
     }
 
-    /// Sets the faults to inject.
+    /// Sets the faults to inject. Turning `rolling_release` off aborts an
+    /// active release (traffic back to the deployment that served before).
     pub async fn set_faults(&self, faults: &Faults) -> Result<(), DemoError> {
+        if !faults.rolling_release {
+            self.abort_rolling().await?;
+        }
         self.set_meta("faults", faults).await
     }
 
@@ -498,6 +506,18 @@ pub(crate) async fn advance_deployments(
     )
     .fetch_all(&mut *conn)
     .await?;
+    // With Rolling Releases on, a build that turns READY joins a release
+    // instead of taking all traffic: what serves before it is its current.
+    let rolling_on = !rows.is_empty()
+        && meta_get::<Faults>(conn, "faults")
+            .await?
+            .unwrap_or_default()
+            .rolling_release;
+    let serving_before = if rolling_on {
+        env_snapshot(conn).await?.serving.map(|d| d.id)
+    } else {
+        None
+    };
     for (id, created, state, cancel) in rows {
         let age = now - created;
         let next = if cancel && age >= CANCELED_AFTER {
@@ -525,11 +545,28 @@ pub(crate) async fn advance_deployments(
         .bind(&id)
         .execute(&mut *conn)
         .await?;
+        if rolling_on && next == ReadyState::Ready {
+            rolling::started(conn, serving_before.clone(), &id).await?;
+        }
     }
     Ok(())
 }
 
 type DeploymentRow = (String, UtcNaive, String, String);
+
+/// One deployment by its id (it must exist).
+async fn deployment_by_id(conn: &mut SqliteConnection, id: &str) -> Result<Deployment, DemoError> {
+    let found: Option<DeploymentRow> = sqlx::query_as(
+        r#"SELECT "id", "createdAt", "readyState", "env" FROM "_demo_deployment" WHERE "id" = ?"#,
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    found
+        .map(deployment_from_row)
+        .transpose()?
+        .ok_or_else(|| DemoError::Db(format!("no deployment {id}")))
+}
 
 fn deployment_from_row(
     (id, created_at, state, env): DeploymentRow,
@@ -583,15 +620,42 @@ pub(crate) async fn env_snapshot(conn: &mut SqliteConnection) -> Result<EnvSnaps
     )
     .fetch_optional(&mut *conn)
     .await?;
+    let latest = latest.map(deployment_from_row).transpose()?;
+    if let Some(r) = rolling::active(conn).await? {
+        // Both serve; production's target is the current one (as Vercel's
+        // project answer names it), and nothing is pinned.
+        let current = deployment_by_id(conn, &r.current).await?;
+        let canary = deployment_by_id(conn, &r.canary).await?;
+        return Ok(EnvSnapshot {
+            configured,
+            serving: Some(current.clone()),
+            latest,
+            rolling: Some(crate::core::env::RollingRelease {
+                current,
+                canary,
+                canary_share: Some(r.share),
+            }),
+            ..EnvSnapshot::default()
+        });
+    }
     let serving = serving.map(deployment_from_row).transpose()?;
     let newest_ready = newest_ready.map(deployment_from_row).transpose()?;
     // A promote of an older build pins production to it, as on Vercel.
     let pinned_past = crate::core::env::pinned_past(serving.as_ref(), newest_ready);
+    let rolling_on = meta_get::<Faults>(conn, "faults")
+        .await?
+        .unwrap_or_default()
+        .rolling_release;
     Ok(EnvSnapshot {
         configured,
         serving,
-        latest: latest.map(deployment_from_row).transpose()?,
+        latest,
         pinned_past,
+        rolling_config: if rolling_on {
+            crate::core::env::RollingConfig::On
+        } else {
+            crate::core::env::RollingConfig::Off
+        },
         ..EnvSnapshot::default()
     })
 }

@@ -7,6 +7,7 @@
 //! minute later; some time out (stamp without a revised confidence) or fail
 //! with an AI error.
 
+use super::log_rows::{node_object, print_cut, print_log};
 use super::{DemoError, DemoWorld, advance_deployments, env_snapshot, meta_get, meta_set};
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, Live};
 use crate::core::time::{UtcNaive, to_millis};
@@ -45,6 +46,13 @@ pub struct Faults {
     /// being claimed for [`SLOW_JOBS`] (jobs started before the change finish
     /// with the old value, contract §9).
     pub slow_jobs: bool,
+    /// The project has Rolling Releases on: a new production build becomes
+    /// the canary of a rolling release at 10 % of traffic until someone
+    /// completes it (turned off, an active release is aborted).
+    pub rolling_release: bool,
+    /// The runtime-log stream is cut ("log limit reached"): the orchestrator's
+    /// lines are dropped and a delimiter row is printed each minute.
+    pub log_limit: bool,
 }
 
 /// How long jobs started before a toggle-off go on claiming under `slow_jobs`.
@@ -83,6 +91,9 @@ struct Gates {
     auto_send_disabled: bool,
     revision_disabled: bool,
     enabled: BTreeSet<String>,
+    /// Under a rolling release: the canary's share of jobs (0..1) and its
+    /// own kill switches (auto-send disabled, revision disabled).
+    canary: Option<(f64, bool, bool)>,
 }
 
 impl Simulator {
@@ -177,6 +188,9 @@ impl Simulator {
         }
         self.leads = Some(leads);
         summary.applied += self.complete_due(conn, to, faults).await?;
+        if faults.log_limit && to.and_utc().timestamp() / 60 != from.and_utc().timestamp() / 60 {
+            print_cut(conn, to).await?;
+        }
         advance_deployments(conn, to).await?;
         Ok(())
     }
@@ -193,6 +207,11 @@ impl Simulator {
         faults: &Faults,
     ) -> Result<bool, DemoError> {
         let rng = &mut self.rng;
+        // Under a rolling release a job runs on the canary for its share.
+        let (auto_send_disabled, revision_disabled) = match gates.canary {
+            Some((share, a, r)) if rng.random_bool(share) => (a, r),
+            _ => (gates.auto_send_disabled, gates.revision_disabled),
+        };
         let id = uuid::Builder::from_random_bytes(rng.random())
             .into_uuid()
             .to_string();
@@ -215,7 +234,7 @@ impl Simulator {
         .bind(created);
 
         // Gate 1: all auto-send disabled — no DB write at all. Gate 2: campaign mode.
-        if gates.auto_send_disabled || !lead.ai_auto_send {
+        if auto_send_disabled || !lead.ai_auto_send {
             insert.execute(&mut *conn).await?;
             return Ok(false);
         }
@@ -230,7 +249,7 @@ impl Simulator {
         };
         let low = confidence < lead.threshold;
         let may_revise =
-            low && !hard_block && gates.enabled.contains(client_id) && !gates.revision_disabled;
+            low && !hard_block && gates.enabled.contains(client_id) && !revision_disabled;
         let decision = if may_revise {
             None
         } else if hard_block {
@@ -316,23 +335,26 @@ impl Simulator {
                 let done = stamp + LOOP_BUDGET;
                 if done <= now {
                     // The orchestrator's console.warn (`orchestrator.ts:478`),
-                    // as the runtime logs carry it.
-                    print_log(
-                        conn,
-                        &mut rng,
-                        done,
-                        "warning",
-                        &node_object(
-                            crate::core::runtime_log::REVISION_LOOP_FAILED,
-                            &[
-                                ("clientId", &client_id),
-                                ("leadId", &lead_id),
-                                ("draftId", &id),
-                                ("error", crate::core::runtime_log::DEADLINE_EXCEEDED),
-                            ],
-                        ),
-                    )
-                    .await?;
+                    // as the runtime logs carry it (dropped while the stream
+                    // is cut).
+                    if !faults.log_limit {
+                        print_log(
+                            conn,
+                            &mut rng,
+                            done,
+                            "warning",
+                            &node_object(
+                                crate::core::runtime_log::REVISION_LOOP_FAILED,
+                                &[
+                                    ("clientId", &client_id),
+                                    ("leadId", &lead_id),
+                                    ("draftId", &id),
+                                    ("error", crate::core::runtime_log::DEADLINE_EXCEEDED),
+                                ],
+                            ),
+                        )
+                        .await?;
+                    }
                     if email {
                         // The email loop's summary says how it ended.
                         loop_summary(
@@ -611,58 +633,6 @@ async fn artifact(
     Ok(())
 }
 
-/// A console message followed by an object, as Node prints it: on one
-/// line when short, one field per line otherwise (`util.inspect`'s
-/// 72-column break).
-pub(crate) fn node_object(message: &str, fields: &[(&str, &str)]) -> String {
-    let quoted = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
-    let parts: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{k}: {}", quoted(v)))
-        .collect();
-    let one = format!("{{ {} }}", parts.join(", "));
-    if one.len() <= 72 {
-        format!("{message} {one}")
-    } else {
-        format!("{message} {{\n  {}\n}}", parts.join(",\n  "))
-    }
-}
-
-/// Prints one runtime-log row (the stream's JSON) from the deployment that
-/// serves at `at` (the newest READY one built before it).
-async fn print_log(
-    conn: &mut SqliteConnection,
-    rng: &mut StdRng,
-    at: UtcNaive,
-    level: &str,
-    message: &str,
-) -> Result<(), DemoError> {
-    let line = serde_json::json!({
-        "level": level,
-        "message": message,
-        "rowId": uuid::Builder::from_random_bytes(rng.random()).into_uuid().simple().to_string(),
-        "source": "serverless",
-        "timestampInMs": at.and_utc().timestamp_millis(),
-        "domain": "zrg-demo.vercel.app",
-        "messageTruncated": false,
-        "requestMethod": "GET",
-        "requestPath": "/api/cron/background-jobs",
-        "responseStatusCode": -1,
-    })
-    .to_string();
-    sqlx::query(
-        r#"INSERT INTO "_demo_runtime_log" ("deploymentId", "printedAt", "line")
-           VALUES (COALESCE((SELECT "id" FROM "_demo_deployment" WHERE "readyState" = 'READY' AND "createdAt" <= ?
-                             ORDER BY "createdAt" DESC LIMIT 1), 'dpl_demo'), ?, ?)"#,
-    )
-    .bind(at)
-    .bind(at)
-    .bind(line)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 /// The app's `recordAutoSendDecision`: stamps the evaluation and the action; a
 /// sent draft becomes approved/AUTO_SENT.
 async fn record_decision(
@@ -740,10 +710,26 @@ async fn read_gates(conn: &mut SqliteConnection) -> Result<Gates, DemoError> {
     )
     .fetch_all(&mut *conn)
     .await?;
+    let enabled = enabled.into_iter().map(|(c,)| c).collect();
+    // Under a rolling release each deployment runs its own env.
+    if let Some(r) = &env.rolling {
+        let on = super::rolling::deployment_flag;
+        return Ok(Gates {
+            auto_send_disabled: on(&r.current, AUTO_SEND_DISABLED),
+            revision_disabled: on(&r.current, AUTO_SEND_REVISION_DISABLED),
+            enabled,
+            canary: Some((
+                f64::from(r.canary_share.unwrap_or(0).min(100)) / 100.0,
+                on(&r.canary, AUTO_SEND_DISABLED),
+                on(&r.canary, AUTO_SEND_REVISION_DISABLED),
+            )),
+        });
+    }
     Ok(Gates {
         auto_send_disabled: live_on(AUTO_SEND_DISABLED),
         revision_disabled: live_on(AUTO_SEND_REVISION_DISABLED),
-        enabled: enabled.into_iter().map(|(c,)| c).collect(),
+        enabled,
+        canary: None,
     })
 }
 

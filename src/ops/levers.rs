@@ -512,6 +512,25 @@ async fn run_change(
             ),
             (Some(env), Some(id)) => promote_verified(plan, env, ctx, id).await,
         },
+        Change::CompleteRolling { canary, .. } => {
+            match (targets.env, canary.as_deref().or(built.as_deref())) {
+                (None, _) => (
+                    StepOutcome::Failed,
+                    "the env source is not connected; the rolling release was not completed"
+                        .to_owned(),
+                ),
+                (_, None) => (
+                    StepOutcome::Failed,
+                    "no new build to complete the rolling release with (the redeploy did not start one)"
+                        .to_owned(),
+                ),
+                (Some(env), Some(id)) => {
+                    let id = id.to_owned();
+                    let report = |detail: String| progress(&StepReport::running(&label, detail));
+                    complete_rolling_verified(plan, env, ctx, &report, &id).await
+                }
+            }
+        }
     };
     StepReport::ended(&label, outcome, detail)
 }
@@ -689,6 +708,17 @@ async fn follow_verified(
             format!("{id} READY; production is pinned, so it is promoted next"),
         );
     }
+    if plan
+        .changes
+        .iter()
+        .any(|c| matches!(c, Change::CompleteRolling { .. }))
+    {
+        // Under a rolling release READY serves a stage's share at most.
+        return (
+            StepOutcome::Verified,
+            format!("{id} READY; the rolling release it serves in is completed next"),
+        );
+    }
     report(format!("{id} READY; verifying what production serves"));
     verify_serving(plan, env, ctx, &id).await
 }
@@ -705,6 +735,81 @@ async fn promote_verified(
             StepOutcome::Failed,
             format!("{id} is READY but could not be promoted: {e}; it does not serve"),
         );
+    }
+    verify_serving(plan, env, ctx, id).await
+}
+
+/// Completes the active rolling release with `id` as its canary, waits
+/// (bounded) until Vercel reports it over, and verifies that `id` serves all
+/// of production with the planned values. A release whose canary is another
+/// deployment is not touched: the step stops and says what serves.
+async fn complete_rolling_verified(
+    plan: &Plan,
+    env: &dyn EnvSource,
+    ctx: &RunContext<'_>,
+    report: &(dyn Fn(String) + Sync),
+    id: &str,
+) -> (StepOutcome, String) {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        (
+            StepOutcome::Failed,
+            format!("the rolling release cannot be read: {e}; nothing was completed"),
+        )
+    };
+    let before = match env.read(ctx.clock.now()).await {
+        Ok(e) => e,
+        Err(e) => return unreadable(&e),
+    };
+    if let Some(problem) = &before.rolling_error {
+        return unreadable(problem);
+    }
+    match &before.rolling {
+        // Over already (completed or aborted by someone): what serves decides.
+        None => return verify_serving(plan, env, ctx, id).await,
+        Some(r) if r.canary.id != id => {
+            return (
+                StepOutcome::NotServing,
+                format!(
+                    "the active rolling release ({}) has the canary {}, not {id}: nothing was completed; {id} does not serve all of production and the env change is NOT live everywhere. Complete or abort that release in Vercel, then run the lever again",
+                    r.describe(),
+                    r.canary.id
+                ),
+            );
+        }
+        Some(r) => report(format!("completing the rolling release ({})", r.describe())),
+    }
+    if let Err(e) = env.complete_rolling(id, ctx.clock.now()).await {
+        // The request may have been taken although its answer was an error
+        // (a 5xx, a lost answer): look before calling it failed.
+        let over = env
+            .read(ctx.clock.now())
+            .await
+            .is_ok_and(|now| now.rolling_error.is_none() && now.rolling.is_none());
+        if !over {
+            return (
+                StepOutcome::Failed,
+                format!(
+                    "the rolling release could not be completed: {e}; production is still served by both deployments"
+                ),
+            );
+        }
+        tracing::warn!("completing the rolling release answered an error ({e}) but it is over");
+    }
+    let started = std::time::Instant::now();
+    loop {
+        match env.read(ctx.clock.now()).await {
+            Ok(e) if e.rolling_error.is_none() && e.rolling.is_none() => break,
+            _ if started.elapsed() > ctx.waits.deadline => {
+                return (
+                    StepOutcome::TimedOut,
+                    format!(
+                        "the rolling release was asked to complete but still reads active (or unreadable) after {} s; {id} may serve only a share",
+                        ctx.waits.deadline.as_secs()
+                    ),
+                );
+            }
+            _ => tokio::time::sleep(ctx.waits.poll_every).await,
+        }
     }
     verify_serving(plan, env, ctx, id).await
 }
@@ -735,6 +840,15 @@ async fn verify_serving(
             );
         }
     };
+    if let Some(r) = now_env.rolling.as_ref().filter(|r| r.canary.id == id) {
+        return (
+            StepOutcome::NotServing,
+            format!(
+                "{id} is READY but it started a rolling release ({}): it serves only that share and the env change is NOT live for all of production; run the lever again: its plan completes the release",
+                r.describe()
+            ),
+        );
+    }
     if serving != Some(id) {
         return (
             StepOutcome::NotServing,

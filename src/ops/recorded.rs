@@ -103,6 +103,10 @@ impl EnvSource for WithRecords {
         self.inner.promote(id, now).await
     }
 
+    async fn complete_rolling(&self, canary: &str, now: UtcNaive) -> Result<(), EnvError> {
+        self.inner.complete_rolling(canary, now).await
+    }
+
     async fn serving(&self, now: UtcNaive) -> Result<Option<Deployment>, EnvError> {
         self.inner.serving(now).await
     }

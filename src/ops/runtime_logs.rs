@@ -79,6 +79,52 @@ pub struct RuntimeLogsReport {
     /// Deployments still read although they no longer serve production
     /// (for 15 minutes: their jobs finish on the old build).
     pub draining: Vec<String>,
+    /// The minutes with errors over the whole book (up to 3 h), canary
+    /// against the rest, oldest first: a minute not listed but after
+    /// `covered_from` had none. The Metrics tab's series.
+    pub per_minute: Vec<LogMinute>,
+}
+
+impl RuntimeLogsReport {
+    /// The errors per bin (each bin starting at one of `starts`, of
+    /// `bin_minutes`), canary and rest: `None` for a bin the logs do not
+    /// cover from its start (not read is not zero).
+    pub fn binned(&self, starts: &[UtcNaive], bin_minutes: i64) -> Vec<Option<(u32, u32)>> {
+        let covered = self
+            .covered_from
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.naive_utc());
+        let bin = chrono::Duration::minutes(bin_minutes);
+        starts
+            .iter()
+            .map(|start| {
+                covered.filter(|c| c <= start)?;
+                let end = *start + bin;
+                Some(
+                    self.per_minute
+                        .iter()
+                        .filter(|m| m.minute >= *start && m.minute < end)
+                        .fold((0, 0), |(c, r), m| (c + m.canary, r + m.rest)),
+                )
+            })
+            .collect()
+    }
+}
+
+/// One minute's revision-path errors from the logs (loop failures and
+/// failed DB writes), canary against the rest.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LogMinute {
+    /// The minute's start (UTC).
+    #[serde(serialize_with = "crate::core::time::serialize_rfc3339")]
+    pub minute: UtcNaive,
+    /// Errors in the canary's workspaces.
+    pub canary: u32,
+    /// Errors elsewhere (and in lines naming no workspace).
+    pub rest: u32,
+    /// Late rows may still come.
+    pub provisional: bool,
 }
 
 /// The report of `book` over the last `minutes`, the canary being `canary`.
@@ -107,5 +153,76 @@ pub fn report(
             .filter(|(_, draining, _)| *draining)
             .map(|(id, _, _)| id)
             .collect(),
+        per_minute: per_minute(book, &in_canary, now_ms),
+    }
+}
+
+/// The book's minutes with errors, summed per minute, canary against the rest.
+fn per_minute(
+    book: &Book,
+    in_canary: &dyn Fn(Option<&str>) -> bool,
+    now_ms: i64,
+) -> Vec<LogMinute> {
+    let mut out: std::collections::BTreeMap<UtcNaive, LogMinute> = Default::default();
+    for row in book.minutes(i64::MIN / 2, now_ms) {
+        let errors = row.revision_loop_failed + row.db_write_failed;
+        if errors == 0 {
+            continue;
+        }
+        let m = out.entry(row.minute).or_insert(LogMinute {
+            minute: row.minute,
+            canary: 0,
+            rest: 0,
+            provisional: row.provisional,
+        });
+        if in_canary(row.workspace_id.as_deref()) {
+            m.canary += errors;
+        } else {
+            m.rest += errors;
+        }
+    }
+    out.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(m: i64) -> UtcNaive {
+        chrono::DateTime::from_timestamp(1_800_000_000 / 3600 * 3600 + m * 60, 0)
+            .expect("time")
+            .naive_utc()
+    }
+
+    #[test]
+    fn bins_sum_their_minutes_and_a_bin_not_covered_is_none_not_zero() {
+        let minute = |m, canary, rest| LogMinute {
+            minute: at(m),
+            canary,
+            rest,
+            provisional: false,
+        };
+        let r = RuntimeLogsReport {
+            source: "demo",
+            state: "reading",
+            reason: None,
+            minutes: 60,
+            covered_from: Some(crate::core::time::rfc3339(at(10))),
+            canary: Totals::default(),
+            rest: Totals::default(),
+            draining: Vec::new(),
+            per_minute: vec![minute(11, 2, 0), minute(14, 1, 3), minute(15, 0, 1)],
+        };
+        let starts = [at(5), at(10), at(15), at(20)];
+        assert_eq!(
+            r.binned(&starts, 5),
+            vec![None, Some((3, 3)), Some((0, 1)), Some((0, 0))]
+        );
+        // Nothing covered (the reader never connected): nothing drawn.
+        let blind = RuntimeLogsReport {
+            covered_from: None,
+            ..r
+        };
+        assert_eq!(blind.binned(&starts, 5), vec![None; 4]);
     }
 }

@@ -50,11 +50,19 @@ pub struct State {
     /// The next request matching (method, path prefix) takes effect, but its
     /// answer is a 500 (a lost acknowledgement).
     pub lose_answer: Option<(&'static str, &'static str)>,
+    /// The project has Rolling Releases on: a build that turns READY becomes
+    /// the canary of a release instead of taking all traffic.
+    pub rolling_releases: bool,
+    /// The active rolling release: (current, canary), the canary at 10 %.
+    pub rolling: Option<(String, String)>,
 }
 
 impl State {
     /// The build production serves: the pinned one, else the newest READY.
     pub fn serving(&self) -> Option<&(String, i64, String, u32, &'static str)> {
+        if let Some((current, _)) = &self.rolling {
+            return self.deployments.iter().find(|d| &d.0 == current);
+        }
         match &self.pinned {
             Some(id) => self.deployments.iter().find(|d| &d.0 == id),
             None => self.deployments.iter().rev().find(|d| d.2 == "READY"),
@@ -200,12 +208,22 @@ fn answer(s: &mut State, req: &Request) -> ResponseTemplate {
             }
             ("GET", p) if p.starts_with("/v13/deployments/") => {
                 let id = p.trim_start_matches("/v13/deployments/").to_owned();
+                let serving_before = s.serving().map(|d| d.0.clone());
+                let rolling_on = s.rolling_releases;
+                let current = s.rolling.as_ref().map(|r| r.0.clone()).or(serving_before);
                 match s.deployments.iter_mut().find(|d| d.0 == id) {
                     Some(d) => {
                         d.3 += 1;
+                        let was = d.2.clone();
                         d.2 = if d.3 == 1 { "BUILDING" } else { d.4 }.into();
-                        ResponseTemplate::new(200)
-                            .set_body_json(json!({"id": d.0, "readyState": d.2}))
+                        let answer = ResponseTemplate::new(200)
+                            .set_body_json(json!({"id": d.0, "readyState": d.2}));
+                        if rolling_on && was != "READY" && d.2 == "READY"
+                            && let Some(current) = current.filter(|c| *c != id)
+                        {
+                            s.rolling = Some((current, id));
+                        }
+                        answer
                     }
                     None => ResponseTemplate::new(404).set_body_json(
                         json!({"error": {"code": "not_found", "message": "no such deployment"}}),
@@ -213,17 +231,43 @@ fn answer(s: &mut State, req: &Request) -> ResponseTemplate {
                 }
             }
             ("GET", "/v9/projects/zrg") => {
-                // Production's target: the pinned build, else the newest READY.
-                let serving = match &s.pinned {
-                    Some(id) => s.deployments.iter().find(|d| &d.0 == id),
-                    None => s.deployments.iter().rev().find(|d| d.2 == "READY"),
-                };
+                // Production's target: the rolling release's current, the
+                // pinned build, else the newest READY.
+                let serving = s.serving();
                 let production = serving.map(|(id, created, state, _, _)| {
                     json!({"id": id, "url": format!("{}/app", s.base), "readyState": state, "createdAt": created})
                 });
                 ResponseTemplate::new(200).set_body_json(
                     json!({"id": "prj_zrg", "name": "zrg", "targets": {"production": production}}),
                 )
+            }
+            ("GET", "/v1/projects/zrg/rolling-release/config") => {
+                let config = s.rolling_releases.then(|| {
+                    json!({"target": "production", "stages": [{"targetPercentage": 10, "requireApproval": true}, {"targetPercentage": 100}]})
+                });
+                ResponseTemplate::new(200).set_body_json(json!({"rollingRelease": config}))
+            }
+            ("GET", "/v1/projects/zrg/rolling-release") => {
+                let release = s.rolling.as_ref().map(|(current, canary)| {
+                    json!({"state": "ACTIVE", "currentDeployment": {"id": current}, "canaryDeployment": {"id": canary},
+                        "activeStage": {"index": 0, "targetPercentage": 10, "requireApproval": true},
+                        "stages": [{"targetPercentage": 10}, {"targetPercentage": 100}]})
+                });
+                ResponseTemplate::new(200).set_body_json(json!({"rollingRelease": release}))
+            }
+            ("POST", "/v1/projects/zrg/rolling-release/complete") => {
+                let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                let asked = body["canaryDeploymentId"].as_str().unwrap_or_default();
+                match &s.rolling {
+                    Some((_, canary)) if canary == asked => {
+                        s.rolling = None;
+                        s.pinned = None;
+                        ResponseTemplate::new(200).set_body_json(json!({"rollingRelease": null}))
+                    }
+                    _ => ResponseTemplate::new(400).set_body_json(
+                        json!({"error": {"code": "bad_request", "message": format!("{asked} is not the canary of an active rolling release")}}),
+                    ),
+                }
             }
             ("POST", p) if p.starts_with("/v1/projects/zrg/rollback/") => {
                 s.pinned = Some(

@@ -103,6 +103,15 @@ pub trait EnvSource: Send + Sync {
     /// Points production at a READY deployment without rebuilding it.
     async fn promote(&self, id: &str, now: UtcNaive) -> Result<(), EnvError>;
 
+    /// Completes the active rolling release whose canary is `canary`, so it
+    /// serves all of production. A source without rolling releases refuses.
+    async fn complete_rolling(&self, canary: &str, _now: UtcNaive) -> Result<(), EnvError> {
+        Err(EnvError::Deployment {
+            id: canary.to_owned(),
+            problem: format!("{} has no rolling releases to complete", self.label()),
+        })
+    }
+
     /// The deployment that serves production now.
     async fn serving(&self, now: UtcNaive) -> Result<Option<Deployment>, EnvError> {
         Ok(self.read(now).await?.serving)

@@ -3,7 +3,7 @@
 //! way since the change), promoted when production is pinned.
 
 use super::{Change, Guard, LeverRequest, Parts, Plan, PlanError, Workspace, updated_at};
-use crate::core::env::{AUTO_SEND_REVISION_DISABLED, Deployment, EnvSnapshot, Live};
+use crate::core::env::{AUTO_SEND_REVISION_DISABLED, Deployment, EnvSnapshot, Live, RollingConfig};
 
 /// The build steps after a variable's configured value is (or already was)
 /// what the plan wants: one build that carries it, promoted when production
@@ -11,14 +11,44 @@ use crate::core::env::{AUTO_SEND_REVISION_DISABLED, Deployment, EnvSnapshot, Liv
 /// started after the variable last changed already carries it (one under
 /// way, or a READY one that a pin keeps from serving): it is followed, not
 /// built again, so an interrupted lever finished later starts no second
-/// build.
+/// build. Under an active rolling release the build (or the canary that
+/// already carries the value) is completed to all of production as a step
+/// of its own.
 pub(super) fn build_steps(
     env: &EnvSnapshot,
-    key: &str,
+    key: &'static str,
     wrote: bool,
     changes: &mut Vec<Change>,
     warnings: &mut Vec<String>,
 ) {
+    if let Some(r) = &env.rolling {
+        // Both deployments serve: the value is live for all of production
+        // only when the one that ends up serving everything carries it.
+        // Live on the canary's share only: the canary carries the value.
+        let canary_carries = !wrote && matches!(env.flag(key).live, Live::Partial { .. });
+        if canary_carries {
+            changes.push(Change::CompleteRolling {
+                canary: Some(r.canary.id.clone()),
+                release: r.describe(),
+            });
+            warnings.push(format!(
+                "A rolling release is active ({}): its canary {} already carries the value and serves only its share; the plan completes the release, so a rollback does not wait on a stage.",
+                r.describe(),
+                r.canary.id
+            ));
+        } else {
+            changes.push(Change::Redeploy);
+            changes.push(Change::CompleteRolling {
+                canary: None,
+                release: r.describe(),
+            });
+            warnings.push(format!(
+                "A rolling release is active ({}): production is served by both deployments. The new build joins it as its canary; the plan completes the release so the new build serves all of production (if Vercel answers otherwise, the step stops and says what serves).",
+                r.describe()
+            ));
+        }
+        return;
+    }
     let carrying = (!wrote).then(|| build_with_value(env, key)).flatten();
     match carrying {
         Some(d) => changes.push(Change::Follow {
@@ -26,11 +56,26 @@ pub(super) fn build_steps(
         }),
         None => changes.push(Change::Redeploy),
     }
-    if let Some(r) = &env.rolling {
+    // With Rolling Releases on (or not known to be off), the new build
+    // starts a release at a stage's share: the plan completes it. Should
+    // Vercel give the build all traffic at once, the step only verifies.
+    let template = match &env.rolling_config {
+        RollingConfig::Off => None,
+        RollingConfig::On => {
+            Some("the project has Rolling Releases on: the new build starts one".to_owned())
+        }
+        RollingConfig::Unknown(e) => Some(format!(
+            "whether the project has Rolling Releases on cannot be read ({e}): if the new build starts one"
+        )),
+    };
+    if let Some(release) = template {
         warnings.push(format!(
-            "A rolling release is active ({}): production is served by both deployments, so the value is live for all of production only when every one of them carries it. Complete the rolling release in Vercel (the project's Rolling Releases → Complete); until then this lever's verification reports it not live.",
-            r.describe()
+            "{release}, it would serve only a stage's share; the plan completes the release so the kill switch is live for all of production (with no release active the step only verifies)."
         ));
+        changes.push(Change::CompleteRolling {
+            canary: None,
+            release,
+        });
     }
     if let (Some(past), Some(serving)) = (&env.pinned_past, &env.serving) {
         changes.push(Change::Promote {
@@ -123,6 +168,7 @@ pub(super) fn env_plan(
             "Enable auto-send again (restore)".to_owned(),
         ),
     };
+    let builds = changes.iter().any(Change::builds);
     Ok(Plan {
         lever: req.kind,
         on,
@@ -132,11 +178,18 @@ pub(super) fn env_plan(
         changes,
         preconditions: Vec::new(),
         guard,
-        needs_redeploy: true,
-        takes_effect: format!(
-            "new jobs once the redeploy is READY (typically 1-3 min); {}",
-            super::RUNNING_JOBS
-        ),
+        needs_redeploy: builds,
+        takes_effect: if builds {
+            format!(
+                "new jobs once the redeploy is READY (typically 1-3 min); {}",
+                super::RUNNING_JOBS
+            )
+        } else {
+            format!(
+                "new jobs once the rolling release is completed (seconds); {}",
+                super::RUNNING_JOBS
+            )
+        },
         warnings,
     })
 }

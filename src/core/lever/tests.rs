@@ -527,6 +527,86 @@ fn under_a_pin_a_ready_build_since_the_change_is_promoted_not_rebuilt() {
 }
 
 #[test]
+fn under_a_rolling_release_the_plan_completes_it_as_a_step_of_its_own() {
+    use crate::core::env::{RollingConfig, RollingRelease};
+    let dep = |id: &str, h: u32| Deployment {
+        id: id.into(),
+        created_at: at(h),
+        state: ReadyState::Ready,
+        env: None,
+    };
+    // Configured ON at 3:00; the canary dpl_new (4:00) carries it, the
+    // current dpl (2:00) does not: live on 10 % only.
+    let mut e = configured_on_after_the_serving_build();
+    e.latest = Some(dep("dpl_new", 4));
+    e.rolling = Some(RollingRelease {
+        current: dep("dpl", 2),
+        canary: dep("dpl_new", 4),
+        canary_share: Some(10),
+    });
+    assert_eq!(
+        e.flag(AUTO_SEND_REVISION_DISABLED).live,
+        Live::Partial { share: Some(10) }
+    );
+    let release = "dpl_new 10 % · dpl 90 %".to_owned();
+    // Nothing to write or build: the canary is completed.
+    assert_eq!(
+        changes_of(&e, true),
+        vec![Change::CompleteRolling {
+            canary: Some("dpl_new".into()),
+            release: release.clone(),
+        }]
+    );
+    let p = plan(
+        &req(LeverKind::RevisionKillSwitch, true, None),
+        LeverState {
+            workspaces: &[],
+            env: &e,
+            schema: &schema(SchemaVariant::V2),
+            readiness: None,
+        },
+    )
+    .unwrap();
+    assert!(!p.needs_redeploy && p.needs().env);
+    assert_eq!(p.live_flags(), vec![(AUTO_SEND_REVISION_DISABLED, true)]);
+    assert!(
+        p.after_state_reached(&[], &e).is_err(),
+        "live on 10 % is not the after-state"
+    );
+    // The restore writes, builds, and completes the release the build joins.
+    assert!(matches!(
+        changes_of(&e, false).as_slice(),
+        [Change::Env { .. }, Change::Redeploy, Change::CompleteRolling { canary: None, release: r }] if *r == release
+    ));
+    // No release active, but the project starts one with each build (or
+    // whether it does is unknown): the completion is planned too.
+    let mut e = configured_on_after_the_serving_build();
+    assert_eq!(changes_of(&e, true), vec![Change::Redeploy]);
+    e.rolling_config = RollingConfig::On;
+    assert!(matches!(
+        changes_of(&e, true).as_slice(),
+        [
+            Change::Redeploy,
+            Change::CompleteRolling { canary: None, .. }
+        ]
+    ));
+    e.rolling_config = RollingConfig::Unknown("HTTP 500".into());
+    match changes_of(&e, true).as_slice() {
+        [
+            Change::Redeploy,
+            c @ Change::CompleteRolling { canary: None, .. },
+        ] => {
+            assert!(
+                c.describe().contains("cannot be read (HTTP 500)"),
+                "{}",
+                c.describe()
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn an_interrupted_canary_with_its_toggle_on_plans_only_the_kill_switch_left() {
     // The toggle was written, then the panel stopped: the kill switch is
     // still on. Enabling the canary again does only what is left.

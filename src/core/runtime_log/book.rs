@@ -103,7 +103,7 @@ fn index(kind: Kind) -> usize {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MinuteRow {
     /// The minute's start (UTC).
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::core::time::serialize_rfc3339")]
     pub minute: UtcNaive,
     /// The workspace (`clientId`); `None` when the line does not name one
     /// (the decision write's line carries only the draft).
@@ -121,10 +121,6 @@ pub struct MinuteRow {
     /// The minute ended before the reader connected: its rows are what the
     /// server replayed, which may be part of them.
     pub from_history: bool,
-}
-
-fn rfc3339<S: serde::Serializer>(t: &UtcNaive, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::core::time::rfc3339(*t))
 }
 
 /// Totals over a span, with every draft named.

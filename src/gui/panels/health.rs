@@ -5,9 +5,10 @@
 use crate::core::health::{BLIND_SPOTS, Health, Problem};
 use crate::core::time::{UtcNaive, epoch_seconds};
 use crate::gui::colors;
+use crate::ops::runtime_logs::RuntimeLogsReport;
 use crate::worker::Snapshot;
 use egui::{Color32, RichText, Ui};
-use egui_plot::{Bar, BarChart, Legend, Plot};
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
 
 /// The ids a problem's row shows before folding (the copy has them all).
 const SHOWN_IDS: usize = 20;
@@ -94,6 +95,9 @@ pub fn revision_health_ui(ui: &mut Ui, snapshot: &Snapshot, bins: &Bins<'_>) {
         ui.colored_label(colors::WARN, note);
     }
     ui.small(BLIND_SPOTS);
+    if let Some(logs) = &snapshot.runtime_logs {
+        log_series_ui(ui, logs, bins);
+    }
     runtime_logs_ui(ui, snapshot);
     match &snapshot.vercel_logs {
         Some(logs) => {
@@ -106,6 +110,66 @@ pub fn revision_health_ui(ui: &mut Ui, snapshot: &Snapshot, bins: &Bins<'_>) {
             );
         }
     }
+}
+
+/// The revision-path errors the runtime logs carry, per bin, canary against
+/// the rest. Bins before the logs cover are not drawn (not read is not zero).
+fn log_series_ui(ui: &mut Ui, logs: &RuntimeLogsReport, bins: &Bins<'_>) {
+    let title = "Revision path errors per bin (runtime logs: loop failures + failed DB writes)";
+    ui.label(RichText::new(title).strong()).on_hover_text(
+        "From the lines the app prints, each row once, in the minute it was printed. \
+         A bin before the logs were read (or beyond the reader's 3-hour memory) is left empty, never drawn as zero.",
+    );
+    let binned = logs.binned(bins.minutes, bins.bin_minutes);
+    let series = |pick: fn((u32, u32)) -> u32| {
+        super::plot_parts::pieces(
+            bins.minutes
+                .iter()
+                .zip(&binned)
+                .map(|(t, b)| (epoch_seconds(*t), b.map(|b| f64::from(pick(b))))),
+        )
+    };
+    let (canary, rest) = (series(|b| b.0), series(|b| b.1));
+    let (Some(first), Some(last)) = (bins.minutes.first(), bins.minutes.last()) else {
+        return;
+    };
+    let response = Plot::new(title)
+        .height((bins.height * 0.6).max(90.0))
+        .legend(Legend::default())
+        .include_y(0.0)
+        .include_y(1.0)
+        .include_x(epoch_seconds(*first))
+        .include_x(epoch_seconds(*last))
+        .allow_scroll(false)
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
+            super::metrics::time_steps(input.bounds.1 - input.bounds.0)
+        }))
+        .x_axis_formatter(|mark, _| super::metrics::hhmm(mark.value))
+        .show(ui, |plot_ui| {
+            for (name, pieces, color) in [
+                ("rest (logs)", rest, colors::REST),
+                ("canary (logs)", canary, colors::CANARY),
+            ] {
+                for run in pieces.lines {
+                    plot_ui.line(
+                        Line::new(name, PlotPoints::from(run))
+                            .color(color)
+                            .width(2.0),
+                    );
+                }
+                if !pieces.dots.is_empty() {
+                    plot_ui.points(
+                        Points::new(name, PlotPoints::from(pieces.dots))
+                            .color(color)
+                            .radius(3.0),
+                    );
+                }
+            }
+        });
+    let label = title.to_owned();
+    response
+        .response
+        .widget_info(move || egui::WidgetInfo::labeled(egui::Role::Figure, true, &label));
 }
 
 /// The counts read from production's runtime logs, beside the database's

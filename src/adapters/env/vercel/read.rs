@@ -4,7 +4,7 @@
 
 use super::{DeploymentInfo, EnvRecord, VercelClient, VercelError};
 use crate::adapters::env::{EnvError, EnvSource};
-use crate::core::env::{Deployment, EnvSnapshot, EnvVar, ReadyState};
+use crate::core::env::{Deployment, EnvSnapshot, EnvVar, ReadyState, RollingConfig};
 use crate::core::time::UtcNaive;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -76,6 +76,15 @@ pub async fn read_env(client: &VercelClient) -> Result<EnvSnapshot, VercelError>
     if let Err(e) = read_deployments(client, &mut env).await {
         tracing::warn!("the production deployments cannot be read: {e}");
         env.deployments_error = Some(e.to_string());
+    }
+    // Whether a new production build will start a rolling release (the
+    // project's template): a kill switch's plan then completes it.
+    if env.rolling.is_none() {
+        env.rolling_config = match client.rolling_release_configured().await {
+            Ok(true) => RollingConfig::On,
+            Ok(false) => RollingConfig::Off,
+            Err(e) => RollingConfig::Unknown(e.to_string()),
+        };
     }
     Ok(env)
 }
@@ -247,6 +256,10 @@ impl EnvSource for VercelClient {
 
     async fn promote(&self, id: &str, _now: UtcNaive) -> Result<(), EnvError> {
         Ok(VercelClient::promote(self, id).await?)
+    }
+
+    async fn complete_rolling(&self, canary: &str, _now: UtcNaive) -> Result<(), EnvError> {
+        Ok(VercelClient::complete_rolling_release(self, canary).await?)
     }
 
     async fn probe_serving(&self, env: &EnvSnapshot) -> Option<Result<u16, String>> {

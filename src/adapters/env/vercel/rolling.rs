@@ -57,4 +57,37 @@ impl VercelClient {
             canary_share: share,
         }))
     }
+
+    /// `POST /v1/projects/{id}/rolling-release/complete` with
+    /// `{canaryDeploymentId}`: the canary serves all of production. The
+    /// caller verifies by reading what serves; the answer is not trusted.
+    pub async fn complete_rolling_release(&self, canary: &str) -> Result<(), VercelError> {
+        let url = self.url(&[
+            "v1",
+            "projects",
+            &self.project,
+            "rolling-release",
+            "complete",
+        ]);
+        let body = serde_json::json!({ "canaryDeploymentId": canary });
+        let _: serde_json::Value = self
+            .call_json(url, Some(&body), "complete the rolling release")
+            .await?;
+        Ok(())
+    }
+
+    /// `GET /v1/projects/{id}/rolling-release/config`: whether the project
+    /// has Rolling Releases on, so a new production build starts a release
+    /// instead of taking all traffic (`{rollingRelease: null}` or a 404: off).
+    pub async fn rolling_release_configured(&self) -> Result<bool, VercelError> {
+        let url = self.url(&["v1", "projects", &self.project, "rolling-release", "config"]);
+        match self
+            .get_json::<serde_json::Value>(url, "rolling release config")
+            .await
+        {
+            Ok(v) => Ok(!v["rollingRelease"].is_null()),
+            Err(VercelError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }
