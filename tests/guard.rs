@@ -113,7 +113,7 @@ fn the_armed_guard_rolls_the_canary_back_on_harm_and_says_so_once() {
     arm(&mut h, false);
     wait_label(&mut h, "Guard armed by");
     // The top bar says who armed it and that it looks.
-    assert!(has_label(&h, "3 rules · last look"), "{:#?}", labels(&h));
+    assert!(has_label(&h, "4 rules · last look"), "{:#?}", labels(&h));
 
     set_faults(
         dir.path(),
@@ -368,6 +368,12 @@ fn half_the_revisions_timing_out_is_an_alarm_from_the_runtime_logs_naming_every_
         "{}",
         alarm.finding
     );
-    // The guard (not armed here) is not what acts on it: the canary stays on.
+    // The guard's reading carries it (its rule revision-path-errors), with
+    // every draft; not armed here, nothing acts: the canary stays on.
+    let reading = rollout_panel::worker::guard::reading(&snap, clock.now());
+    assert_eq!(
+        reading.log_errors,
+        Some((alarm.finding.clone(), alarm.draft_ids.clone()))
+    );
     assert_eq!(canary_on(&h).len(), 1);
 }

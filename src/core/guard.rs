@@ -27,11 +27,19 @@ pub enum Rule {
     /// Stuck claims and reviser failures in the canary above a share of
     /// its attempts.
     ReviserFailures,
+    /// Revision-path errors in the canary from production's runtime logs
+    /// (the `revision_path_errors` alarm: loop failures or failed DB writes).
+    RevisionPathErrors,
 }
 
 impl Rule {
     /// Every rule, in the order they are checked.
-    pub const ALL: [Rule; 3] = [Rule::Harm, Rule::AttemptsAboveBound, Rule::ReviserFailures];
+    pub const ALL: [Rule; 4] = [
+        Rule::Harm,
+        Rule::AttemptsAboveBound,
+        Rule::ReviserFailures,
+        Rule::RevisionPathErrors,
+    ];
 
     /// The rule's stable id (audit entries, JSON).
     pub fn id(self) -> &'static str {
@@ -39,6 +47,7 @@ impl Rule {
             Self::Harm => "harm",
             Self::AttemptsAboveBound => "attempts-above-bound",
             Self::ReviserFailures => "reviser-failures",
+            Self::RevisionPathErrors => "revision-path-errors",
         }
     }
 
@@ -56,6 +65,7 @@ impl Rule {
                 s.failure_share * 100.0,
                 s.failure_min
             ),
+            Self::RevisionPathErrors => "production's runtime logs show the canary's revision path failing (in the last hour at least 5 loop failures and at least 25 % of its attempts, or at least 3 failed DB writes; a log reader that cannot see never fires it)".to_owned(),
         }
     }
 }
@@ -250,6 +260,9 @@ pub struct Reading {
     pub canary_attempts: usize,
     /// Canary drafts with a reviser failure, a loop timeout or stuck.
     pub failed_drafts: Vec<String>,
+    /// The runtime logs' `revision_path_errors` alarm for the canary, when
+    /// it holds: its finding and every draft it names.
+    pub log_errors: Option<(String, Vec<String>)>,
 }
 
 /// A rule that holds, with its evidence.
@@ -419,6 +432,13 @@ fn holds(r: &Reading, s: &GuardSettings) -> Option<Finding> {
                 s.failure_min
             ),
             draft_ids: r.failed_drafts.clone(),
+        });
+    }
+    if let Some((finding, drafts)) = &r.log_errors {
+        return Some(Finding {
+            rule: Rule::RevisionPathErrors,
+            evidence: format!("from the runtime logs: {finding}"),
+            draft_ids: drafts.clone(),
         });
     }
     None

@@ -159,6 +159,13 @@ pub fn reading(snap: &Snapshot, now: UtcNaive) -> Reading {
         bound_drafts: bound_drafts.into_iter().collect(),
         canary_attempts: claims.len(),
         failed_drafts: failed_drafts.into_iter().collect(),
+        // Computed for the canary's workspaces only, from counted rows: a
+        // reader that cannot see holds no alarm.
+        log_errors: snap
+            .alarms
+            .iter()
+            .find(|a| a.kind == AlarmKind::RevisionPathErrors)
+            .map(|a| (a.finding.clone(), a.draft_ids.clone())),
     }
 }
 

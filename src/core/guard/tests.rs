@@ -16,6 +16,7 @@ fn quiet(at: &str) -> Reading {
         bound_drafts: Vec::new(),
         canary_attempts: 40,
         failed_drafts: Vec::new(),
+        log_errors: None,
     }
 }
 
@@ -390,4 +391,51 @@ fn re_enabling_after_the_guards_rollback_is_an_overridable_failing_precondition(
         "{}",
         p.detail
     );
+}
+
+#[test]
+fn revision_path_errors_from_the_logs_fire_on_two_readings_and_name_every_draft() {
+    let s = GuardSettings::default();
+    let mut g = GuardState::default();
+    let logged = |at: &str| Reading {
+        log_errors: Some((
+            "canary: 6 revision loops failed in the last hour".to_owned(),
+            vec!["d1".to_owned(), "d2".to_owned()],
+        )),
+        ..quiet(at)
+    };
+    assert!(matches!(
+        g.observe(&logged("2026-03-01 10:00:00"), &s),
+        Look::Holding { finding, .. } if finding.rule == Rule::RevisionPathErrors
+    ));
+    match g.observe(&logged("2026-03-01 10:00:31"), &s) {
+        Look::Fire {
+            finding,
+            workspace_ids,
+        } => {
+            assert_eq!(finding.rule, Rule::RevisionPathErrors);
+            assert_eq!(finding.draft_ids, vec!["d1".to_owned(), "d2".to_owned()]);
+            assert!(
+                finding
+                    .evidence
+                    .starts_with("from the runtime logs: canary: 6"),
+                "{}",
+                finding.evidence
+            );
+            assert_eq!(workspace_ids, vec!["c-alpha".to_owned()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The other rules come first: harm names the verdict, not the logs.
+    let both = Reading {
+        verdict: Some(VerdictState::HarmDetected),
+        ..logged("2026-03-01 10:05:00")
+    };
+    assert_eq!(holds(&both, &s).map(|f| f.rule), Some(Rule::Harm));
+    // A blind database read stays blind, whatever the logs say.
+    let blind = Reading {
+        db_error: Some("connection refused".to_owned()),
+        ..logged("2026-03-01 10:06:00")
+    };
+    assert!(matches!(g.observe(&blind, &s), Look::Blind { .. }));
 }

@@ -15,7 +15,7 @@ pub(super) fn armed(snapshot: &Snapshot) -> bool {
 }
 
 /// The top bar's line while armed: "Guard armed by alice@… since 10:02 ·
-/// 3 rules · last look 4 s ago".
+/// 4 rules · last look 4 s ago".
 pub fn guard_line(snapshot: &Snapshot, now: UtcNaive) -> Option<String> {
     let g = &snapshot.guard;
     let a = g.arming.as_ref()?;
