@@ -271,3 +271,112 @@ fn without_portal_or_zenity_no_dialog_is_offered_and_the_export_falls_back() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Contents a spreadsheet would misread, and a long one.
+fn special_contents() -> Vec<(&'static str, String)> {
+    vec![
+        ("d1", "Hi,\r\nsee you 😀 soon\r\n".to_owned()),
+        ("d3", "=SUM(A1)".to_owned()),
+        ("d4", "- item one\n+ item two\n@mention".to_owned()),
+        ("d7", "x".repeat(4_990) + "ünï😀"),
+    ]
+}
+
+#[tokio::test]
+async fn the_workbook_holds_every_content_byte_for_byte_as_string_cells_with_the_review() {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    use rollout_panel::core::review::{FailReason, Verdict};
+    let db = TestDb::create().await;
+    db.apply(&[PG_V0, PG_V1, PG_V2, DATA_BASE, DATA_REVISIONS])
+        .await;
+    let pool = db.pool().await;
+    for (id, content) in special_contents() {
+        sqlx::query(r#"UPDATE "AIDraft" SET "content" = $1 WHERE "id" = $2"#)
+            .bind(&content)
+            .bind(id)
+            .execute(&pool)
+            .await
+            .expect("content");
+    }
+    let store = PgStore::connect(&db.url).await.expect("connect");
+    let sample = draw(&store, request(25, 5)).await.expect("sample");
+    assert_eq!(sample.rows.len(), 4);
+    let mut review = rollout_panel::core::export::Review::new();
+    review.insert(
+        "d3".to_owned(),
+        Verdict {
+            draft_id: "d3".to_owned(),
+            pass: false,
+            reason: Some(FailReason::Formatting),
+            note: "=HYPERLINK(\"x\")".to_owned(),
+            reviewer: "alice@host-a".to_owned(),
+            at: ts("2026-03-01 10:00:00"),
+        },
+    );
+    let dir = common::temp_dir();
+    let path = dir.path().join("review.XLSX");
+    assert_eq!(
+        rollout_panel::core::export::Format::of_path(&path),
+        rollout_panel::core::export::Format::Xlsx
+    );
+    rollout_panel::ops::export::write_atomic_as(
+        &path,
+        &sample.rows,
+        rollout_panel::core::export::Format::Xlsx,
+        Some(&review),
+    )
+    .expect("write");
+    // Read back with an independent reader.
+    let mut book: Xlsx<_> = open_workbook(&path).expect("a workbook");
+    let range = book.worksheet_range("revised drafts").expect("the sheet");
+    let rows: Vec<&[Data]> = range.rows().collect();
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    let mut want: Vec<&str> = rollout_panel::core::export::COLUMNS.to_vec();
+    want.extend(rollout_panel::core::export::REVIEW_COLUMNS);
+    assert_eq!(header, want, "the CSV's columns, the review's at the end");
+    let expected: std::collections::BTreeMap<&str, String> =
+        special_contents().into_iter().collect();
+    for (row, r) in rows[1..].iter().zip(&sample.rows) {
+        assert_eq!(row[0], Data::String(r.draft_id.clone()));
+        // The content exactly as the database holds it, as a string cell.
+        assert_eq!(
+            row[15],
+            Data::String(expected[r.draft_id.as_str()].clone()),
+            "{}",
+            r.draft_id
+        );
+        // Every text cell is a string cell (never a formula, never a number).
+        for c in [0, 1, 2, 3, 4, 5, 6, 12, 15] {
+            assert!(
+                matches!(row[c], Data::String(_)),
+                "{} col {c}: {:?}",
+                r.draft_id,
+                row[c]
+            );
+        }
+        let reviewed = r.draft_id == "d3";
+        assert_eq!(
+            row.get(16).cloned().unwrap_or(Data::Empty),
+            if reviewed {
+                Data::String("fail".into())
+            } else {
+                Data::Empty
+            }
+        );
+        if reviewed {
+            assert_eq!(row[17], Data::String("formatting".into()));
+            assert_eq!(
+                row[18],
+                Data::String("=HYPERLINK(\"x\")".into()),
+                "the note as written"
+            );
+            assert_eq!(row[19], Data::String("alice@host-a".into()));
+        }
+    }
+    // No formula anywhere in the sheet.
+    let formulas = book.worksheet_formula("revised drafts").expect("formulas");
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no cell is a formula"
+    );
+}

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod heartbeat;
 pub mod identity;
 pub mod live;
+pub mod review;
 mod shared;
 
 pub use shared::{SHARED_SCHEMA, SharedAudit, SharedInit, SharedRow, decode as decode_shared};

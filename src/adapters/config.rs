@@ -235,6 +235,18 @@ impl ConfigStore {
                         crate::core::text::printable(&why)
                     ));
                 }
+                let bad_target = profile
+                    .get("quality_target")
+                    .is_some_and(|v| !matches!(v, toml::Value::Float(_) | toml::Value::Integer(_)));
+                if bad_target && let Some(value) = profile.remove("quality_target") {
+                    let line = line_of_key(text, name, "quality_target")
+                        .map_or_else(String::new, |l| format!(":{l}"));
+                    warnings.push(format!(
+                        "{}{line}: [profiles.{name}] quality_target = {} is not a number (a pass rate such as 0.95); ignored, the default is used",
+                        self.path.display(),
+                        crate::core::text::printable(&value.to_string())
+                    ));
+                }
                 for key in crate::core::profile::SWITCH_KEYS {
                     let bad = profile
                         .get(key)
@@ -336,7 +348,7 @@ mod tests {
         // Wrong types: ignored the same way; a syntax error still is the parser's.
         std::fs::write(
             store.path(),
-            "[profiles.production]\nvercel_project = \"zrg\"\nrefresh_secs = -1\ngrace_minutes = \"15\"\nnotifications = \"no\"\n",
+            "[profiles.production]\nvercel_project = \"zrg\"\nrefresh_secs = -1\ngrace_minutes = \"15\"\nnotifications = \"no\"\nquality_target = \"high\"\n",
         )
         .unwrap();
         let loaded = store.load().unwrap();
@@ -352,6 +364,16 @@ mod tests {
         );
         assert!(w.contains("profiles.toml:3: [profiles.production] refresh_secs = -1 is not a number of seconds"), "{w}");
         assert!(w.contains("profiles.toml:4: [profiles.production] grace_minutes = \"15\" is not a number of minutes"), "{w}");
+        assert!(
+            w.contains(
+                "profiles.toml:6: [profiles.production] quality_target = \"high\" is not a number"
+            ),
+            "{w}"
+        );
+        assert_eq!(
+            p.quality_target(),
+            crate::core::profile::DEFAULT_QUALITY_TARGET
+        );
         // A guard table this version cannot read: dropped whole, said, the
         // rest of the profile kept.
         std::fs::write(

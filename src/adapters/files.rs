@@ -2,7 +2,7 @@
 //! the native save dialog (behind a trait, so tests answer it), the fallback
 //! folder, and opening a folder in the file manager.
 
-use crate::core::export::{DraftRow, write_csv};
+use crate::core::export::{DraftRow, Format, Review, write_csv_reviewed, xlsx_bytes};
 use std::path::{Path, PathBuf};
 
 /// A file that could not be written; the target is as it was.
@@ -21,6 +21,16 @@ pub struct FileError {
 /// directory, flushed and synced, then renamed over the target. A failure
 /// leaves the target as it was (absent, or the old file).
 pub fn write_atomic(path: &Path, rows: &[DraftRow]) -> Result<(), FileError> {
+    write_atomic_as(path, rows, Format::Csv, None)
+}
+
+/// [`write_atomic`] in `format`, with the review's columns when given.
+pub fn write_atomic_as(
+    path: &Path,
+    rows: &[DraftRow],
+    format: Format,
+    review: Option<&Review>,
+) -> Result<(), FileError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -34,11 +44,18 @@ pub fn write_atomic(path: &Path, rows: &[DraftRow]) -> Result<(), FileError> {
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".revised-drafts-")
-        .suffix(".csv.part")
+        .suffix(&format!(".{}.part", format.extension()))
         .tempfile_in(&dir)
         .map_err(fail("cannot create a file in its folder"))?;
-    write_csv(std::io::BufWriter::new(tmp.as_file_mut()), rows)
-        .map_err(|e| fail("writing failed")(std::io::Error::other(e)))?;
+    match format {
+        Format::Csv => write_csv_reviewed(std::io::BufWriter::new(tmp.as_file_mut()), rows, review)
+            .map_err(|e| fail("writing failed")(std::io::Error::other(e)))?,
+        Format::Xlsx => {
+            let bytes = xlsx_bytes(rows, review)
+                .map_err(|e| fail("the workbook could not be made")(std::io::Error::other(e)))?;
+            std::io::Write::write_all(tmp.as_file_mut(), &bytes).map_err(fail("writing failed"))?;
+        }
+    }
     tmp.as_file().sync_all().map_err(fail("syncing failed"))?;
     // Revised drafts are customer messages: the file stays private (0600)
     // whatever the umask, in whatever folder it goes; the reviewer gets it

@@ -79,7 +79,7 @@ pub struct ExportArgs {
     /// The profile (`demo` reads the rehearsal world).
     #[arg(long, value_name = "NAME")]
     pub profile: String,
-    /// Where to write the CSV (`-` = standard output). Written atomically.
+    /// Where to write the CSV or workbook (`-` = standard output). Written atomically.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// How many drafts.
@@ -98,6 +98,19 @@ pub struct ExportArgs {
     /// One workspace (id or exact name).
     #[arg(long, value_name = "W")]
     pub workspace: Option<String>,
+    /// The file format (default: from the file name — `.xlsx` is a workbook,
+    /// anything else CSV).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+}
+
+/// `export --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// RFC 4180 CSV (formula triggers neutralised).
+    Csv,
+    /// An Excel workbook: every text cell a string cell, byte for byte.
+    Xlsx,
 }
 
 /// `logs`.

@@ -231,11 +231,39 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
                 },
             )
             .await?;
+        let format = match args.format {
+            Some(super::args::ExportFormat::Csv) => crate::core::export::Format::Csv,
+            Some(super::args::ExportFormat::Xlsx) => crate::core::export::Format::Xlsx,
+            None => crate::core::export::Format::of_path(&args.out),
+        };
+        // The review's columns when any sampled draft has a verdict.
+        let verdicts = crate::adapters::audit::review::verdicts(&entries);
+        let review: crate::core::export::Review = crate::core::review::latest(&verdicts)
+            .into_iter()
+            .filter(|(id, _)| sample.rows.iter().any(|r| r.draft_id == *id))
+            .map(|(id, v)| (id.to_owned(), v.clone()))
+            .collect();
+        let review = (!review.is_empty()).then_some(&review);
         let written = if to_stdout {
-            crate::core::export::write_csv(std::io::stdout().lock(), &sample.rows)
-                .map_err(|e| e.to_string())
+            match format {
+                crate::core::export::Format::Csv => crate::core::export::write_csv_reviewed(
+                    std::io::stdout().lock(),
+                    &sample.rows,
+                    review,
+                )
+                .map_err(|e| e.to_string()),
+                crate::core::export::Format::Xlsx => {
+                    crate::core::export::xlsx_bytes(&sample.rows, review)
+                        .map_err(|e| e.to_string())
+                        .and_then(|b| {
+                            std::io::Write::write_all(&mut std::io::stdout().lock(), &b)
+                                .map_err(|e| e.to_string())
+                        })
+                }
+            }
         } else {
-            crate::ops::export::write_atomic(&args.out, &sample.rows).map_err(|e| e.to_string())
+            crate::ops::export::write_atomic_as(&args.out, &sample.rows, format, review)
+                .map_err(|e| e.to_string())
         };
         let (status, summary) = match &written {
             Ok(()) => (

@@ -184,18 +184,149 @@ pub fn cells(r: &DraftRow) -> [String; 16] {
 /// Writes the header and the rows as RFC 4180 CSV (UTF-8, CRLF, every text
 /// cell quoted) into `out`.
 pub fn write_csv<W: std::io::Write>(out: W, rows: &[DraftRow]) -> Result<(), csv::Error> {
+    write_csv_reviewed(out, rows, None)
+}
+
+/// The columns a review adds at the end of both exports (the others unchanged).
+pub const REVIEW_COLUMNS: [&str; 4] = ["verdict", "fail_reason", "note", "reviewer"];
+
+/// The latest verdict per draft id (see [`crate::core::review::latest`]).
+pub type Review = std::collections::BTreeMap<String, crate::core::review::Verdict>;
+
+/// The review's cells of one draft: `pass`/`fail`, the reason, the note,
+/// the reviewer; empty when it was not judged.
+fn review_cells(v: Option<&crate::core::review::Verdict>) -> [String; 4] {
+    match v {
+        None => Default::default(),
+        Some(v) => [
+            if v.pass { "pass" } else { "fail" }.to_owned(),
+            v.reason.map(|r| r.id().to_owned()).unwrap_or_default(),
+            v.note.clone(),
+            v.reviewer.clone(),
+        ],
+    }
+}
+
+/// [`write_csv`], with the review's columns at the end when `review` is given.
+pub fn write_csv_reviewed<W: std::io::Write>(
+    out: W,
+    rows: &[DraftRow],
+    review: Option<&Review>,
+) -> Result<(), csv::Error> {
     // Every text cell quoted: a reader that splits at another delimiter
     // (`;`, a tab) still sees one cell.
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::NonNumeric)
         .from_writer(out);
-    w.write_record(COLUMNS)?;
+    let mut header: Vec<&str> = COLUMNS.to_vec();
+    if review.is_some() {
+        header.extend(REVIEW_COLUMNS);
+    }
+    w.write_record(header)?;
     for r in rows {
-        w.write_record(cells(r))?;
+        let mut line: Vec<String> = cells(r).to_vec();
+        if let Some(review) = review {
+            let text = |s: String| neutralise(&s).into_owned();
+            line.extend(review_cells(review.get(&r.draft_id)).map(text));
+        }
+        w.write_record(line)?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// The export's file format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// RFC 4180 CSV, formula triggers neutralised (`'- item`).
+    #[default]
+    Csv,
+    /// An Excel workbook where every text cell is a string cell holding the
+    /// content byte for byte: nothing can run as a formula, whatever the locale.
+    Xlsx,
+}
+
+impl Format {
+    /// The format a file name asks for (`.xlsx`, any case; else CSV).
+    pub fn of_path(path: &std::path::Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("xlsx") => Self::Xlsx,
+            _ => Self::Csv,
+        }
+    }
+
+    /// The file name's extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// The workbook of `rows` (one sheet, "revised drafts"): text cells are
+/// string cells with the content as it is (no neutralising: a string cell
+/// is never a formula), confidences are number cells, times RFC 3339 text.
+pub fn xlsx_bytes(
+    rows: &[DraftRow],
+    review: Option<&Review>,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("revised drafts")?;
+    let mut header: Vec<&str> = COLUMNS.to_vec();
+    if review.is_some() {
+        header.extend(REVIEW_COLUMNS);
+    }
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        let mut text = |c: u16, s: &str| -> Result<(), rust_xlsxwriter::XlsxError> {
+            if !s.is_empty() {
+                sheet.write_string(row, c, s)?;
+            }
+            Ok(())
+        };
+        let texts: [(u16, String); 10] = [
+            (0, r.draft_id.clone()),
+            (1, r.workspace_id.clone()),
+            (2, r.workspace_name.clone()),
+            (3, r.lead_id.clone()),
+            (4, r.channel.clone()),
+            (5, rfc3339(r.created_at)),
+            (6, rfc3339(r.attempted_at)),
+            (11, r.action.clone().unwrap_or_default()),
+            (12, r.status.clone()),
+            (15, r.content.clone()),
+        ];
+        for (c, s) in &texts {
+            text(*c, s)?;
+        }
+        text(
+            14,
+            &r.selector_used.map(|b| b.to_string()).unwrap_or_default(),
+        )?;
+        if let Some(review) = review {
+            for (k, s) in review_cells(review.get(&r.draft_id)).iter().enumerate() {
+                text(16 + k as u16, s)?;
+            }
+        }
+        for (c, v) in [
+            (7, r.original_confidence),
+            (8, r.revised_confidence),
+            (9, r.uplift()),
+            (10, r.threshold),
+            (13, r.iterations.map(|i| i as f64)),
+        ] {
+            if let Some(v) = v.filter(|v| v.is_finite()) {
+                sheet.write_number(row, c, v)?;
+            }
+        }
+    }
+    book.save_to_buffer()
 }
 
 /// `revised-drafts-<profile>-<UTC date>-seed<seed>.csv`.

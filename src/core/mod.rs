@@ -14,6 +14,7 @@ pub mod outside;
 pub mod profile;
 pub mod readiness;
 pub mod redact;
+pub mod review;
 pub mod runbook;
 pub mod runtime_log;
 pub mod schema;

@@ -26,6 +26,9 @@ pub const MAX_GRACE_MINUTES: u32 = 120;
 /// functions up to 800 s).
 pub const DEFAULT_GRACE_MINUTES: u32 = 15;
 
+/// The quality review's default policy target (a pass rate).
+pub const DEFAULT_QUALITY_TARGET: f64 = 0.95;
+
 /// One profile's settings (secrets live in the keyring, never here).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -65,6 +68,10 @@ pub struct Profile {
     /// format (commit it to the team's repo, review it like code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_file: Option<String>,
+    /// The quality review's policy target: the pass rate the sampled
+    /// revisions must meet (0.5–0.999; default 0.95).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_target: Option<f64>,
     /// The guarded canary's settings (`[profiles.NAME.guard]`, issue 29):
     /// its thresholds and whether arming is a dry run by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +119,13 @@ impl Profile {
     /// The guard's thresholds (the defaults for keys not set).
     pub fn guard_settings(&self) -> crate::core::guard::GuardSettings {
         self.guard.clone().unwrap_or_default().settings()
+    }
+
+    /// The quality review's policy target (0.5–0.999, whatever the file says).
+    pub fn quality_target(&self) -> f64 {
+        self.quality_target
+            .filter(|t| t.is_finite())
+            .map_or(DEFAULT_QUALITY_TARGET, |t| t.clamp(0.5, 0.999))
     }
 
     /// The grace after a change, in minutes (see [`Profile::grace_minutes`]; 1–120).

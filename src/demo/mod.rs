@@ -7,6 +7,7 @@
 
 mod env;
 mod log_rows;
+mod pipeline;
 mod rolling;
 mod seed;
 mod simulator;

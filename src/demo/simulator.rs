@@ -8,6 +8,7 @@
 //! with an AI error.
 
 use super::log_rows::{node_object, print_cut, print_log};
+use super::pipeline::{artifact, pipeline_run, revised_artifacts};
 use super::{DemoError, DemoWorld, advance_deployments, env_snapshot, meta_get, meta_set};
 use crate::core::env::{AUTO_SEND_DISABLED, AUTO_SEND_REVISION_DISABLED, Live};
 use crate::core::time::{UtcNaive, to_millis};
@@ -429,13 +430,19 @@ impl Simulator {
             if improved {
                 let iteration = if email { rng.random_range(1..=3) } else { 0 };
                 let content = draft_text(&mut rng, &first_name, true);
+                let before: Option<(String, UtcNaive)> = sqlx::query_as(
+                    r#"SELECT "content", "createdAt" FROM "AIDraft" WHERE "id" = ?"#,
+                )
+                .bind(&id)
+                .fetch_optional(&mut *conn)
+                .await?;
                 let changed = sqlx::query(
                     r#"UPDATE "AIDraft"
                        SET "content" = ?, "autoSendRevisionApplied" = true, "autoSendRevisionConfidence" = ?,
                            "autoSendRevisionSelectorUsed" = ?, "autoSendRevisionIterations" = ?, "updatedAt" = ?
                        WHERE "id" = ? AND "status" = 'pending'"#,
                 )
-                .bind(content)
+                .bind(&content)
                 .bind(revised)
                 .bind(selector_used)
                 .bind(iteration)
@@ -445,6 +452,25 @@ impl Simulator {
                 .await?
                 .rows_affected();
                 applied += changed;
+                if let (1, Some((original_text, created))) = (changed, before) {
+                    revised_artifacts(
+                        conn,
+                        &super::pipeline::Revised {
+                            client_id: &client_id,
+                            lead_id: &lead_id,
+                            draft_id: &id,
+                            channel: &channel,
+                            before: &original_text,
+                            created,
+                            after: &content,
+                            iteration,
+                            original,
+                            revised,
+                            at: done,
+                        },
+                    )
+                    .await?;
+                }
             } else {
                 sqlx::query(
                     r#"UPDATE "AIDraft"
@@ -573,60 +599,6 @@ async fn loop_summary(
     .bind(client_id)
     .bind(lead_id)
     .bind(metadata.to_string())
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// The draft's pipeline run (one per draft: `DraftPipelineRun.draftId` is
-/// unique), created on first use; returns its id.
-async fn pipeline_run(
-    conn: &mut SqliteConnection,
-    client_id: &str,
-    lead_id: &str,
-    draft_id: &str,
-    channel: &str,
-    at: UtcNaive,
-) -> Result<String, DemoError> {
-    let run = format!("run-{draft_id}");
-    sqlx::query(
-        r#"INSERT INTO "DraftPipelineRun" ("id", "clientId", "leadId", "triggerMessageId", "draftId", "channel", "status", "createdAt", "updatedAt")
-           VALUES (?, ?, ?, ?, ?, ?, 'COMPLETED', ?, ?)
-           ON CONFLICT DO NOTHING"#,
-    )
-    .bind(&run)
-    .bind(client_id)
-    .bind(lead_id)
-    .bind(format!("msg-{draft_id}"))
-    .bind(draft_id)
-    .bind(channel)
-    .bind(at)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(run)
-}
-
-/// One `DraftPipelineArtifact` of a run.
-async fn artifact(
-    conn: &mut SqliteConnection,
-    run: &str,
-    stage: &str,
-    iteration: i64,
-    payload: &str,
-    at: UtcNaive,
-) -> Result<(), DemoError> {
-    sqlx::query(
-        r#"INSERT INTO "DraftPipelineArtifact" ("id", "runId", "stage", "iteration", "payload", "createdAt")
-           VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT DO NOTHING"#,
-    )
-    .bind(format!("{run}-{stage}-{iteration}"))
-    .bind(run)
-    .bind(stage)
-    .bind(iteration)
-    .bind(payload)
     .bind(at)
     .execute(&mut *conn)
     .await?;
@@ -763,7 +735,7 @@ fn draft_text(rng: &mut StdRng, first_name: &str, revised: bool) -> String {
 }
 
 /// FNV-1a, for per-draft reproducible randomness.
-fn fnv1a(s: &str) -> u64 {
+pub(crate) fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

@@ -535,6 +535,7 @@ impl App {
                 sample,
             }),
             AppCommand::OpenFolder(dir) => self.jobs.send(Job::OpenFolder(dir)),
+            AppCommand::RecordVerdict(ask) => self.worker.send(Request::Verdict(ask)),
         }
     }
 
@@ -643,6 +644,7 @@ impl eframe::App for App {
                 }
                 Event::LeverStep { run, step } => self.levers.step(run, step),
                 Event::Sample(result) => self.drafts.sample_done(result),
+                Event::VerdictDone(result) => self.drafts.review.verdict_done(result),
                 Event::ApprovalDone(result) => self.levers.approval_done(result),
                 Event::GuardSet(result) => self.levers.approval_done(result),
                 Event::Guard { title, body } => self.alerts.guard(title, body),

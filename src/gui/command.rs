@@ -154,6 +154,8 @@ pub enum AppCommand {
     },
     /// Open a folder in the desktop's file manager.
     OpenFolder(PathBuf),
+    /// Record a quality-review verdict on a sampled draft (audited).
+    RecordVerdict(crate::worker::protocol::VerdictAsk),
 }
 
 impl AppCommand {
@@ -185,6 +187,8 @@ impl AppCommand {
             Self::DrawSample(_) => "Resample".to_owned(),
             Self::Export { .. } => "Export CSV…".to_owned(),
             Self::OpenFolder(_) => "Open folder".to_owned(),
+            Self::RecordVerdict(v) if v.pass => "Pass".to_owned(),
+            Self::RecordVerdict(_) => "Fail".to_owned(),
         }
     }
 
@@ -231,6 +235,9 @@ impl AppCommand {
             Self::DrawSample(_) => "Draw a new sample of revised drafts",
             Self::Export { .. } => "Save the sample as CSV through the native save dialog",
             Self::OpenFolder(_) => "Open the folder in the file manager",
+            Self::RecordVerdict(_) => {
+                "Record your verdict on this draft (audited; other reviewers on this database see it)"
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 
 pub use crate::adapters::files::{
     DialogOutcome, FileError, NativeDialog, SaveDialog, dialog_unavailable, dialog_unavailable_in,
-    fallback_dir, write_atomic,
+    fallback_dir, write_atomic, write_atomic_as,
 };
 use crate::adapters::store::{Store, StoreError};
 use crate::core::export::{DraftRow, sample_ids};
@@ -35,6 +35,10 @@ pub struct Sample {
     pub population: usize,
     /// The sampled drafts, by revision stamp.
     pub rows: Vec<DraftRow>,
+    /// Their texts for the review (before, after, the reviser's account),
+    /// in the rows' order; their own read, so a failure leaves the sample
+    /// standing and says why.
+    pub texts: Result<Vec<crate::core::review::ReviewText>, String>,
 }
 
 impl Sample {
@@ -72,10 +76,16 @@ pub async fn draw(store: &dyn Store, request: SampleRequest) -> Result<Sample, S
     let population = ids.len();
     let chosen = sample_ids(ids, request.n, request.seed);
     let rows = store.drafts_by_ids(&chosen).await?;
+    let ordered: Vec<String> = rows.iter().map(|r| r.draft_id.clone()).collect();
+    let texts = store
+        .review_texts(&ordered)
+        .await
+        .map_err(|e| e.to_string());
     Ok(Sample {
         request,
         population,
         rows,
+        texts,
     })
 }
 
@@ -124,7 +134,9 @@ pub fn export_with(
             (fallback_dir.join(name), Some(why))
         }
     };
-    match write_atomic(&path, rows) {
+    // The format the chosen name asks for (a `.xlsx` workbook, else CSV).
+    let format = crate::core::export::Format::of_path(&path);
+    match crate::adapters::files::write_atomic_as(&path, rows, format, None) {
         Ok(()) => ExportOutcome::Written {
             path,
             rows: rows.len(),

@@ -229,7 +229,7 @@ impl ProfileManager {
                 name,
                 profile,
                 create,
-            } => Some(self.save(&name, profile, create).map(|became_default| {
+            } => Some(self.save(&name, *profile, create).map(|became_default| {
                 saved = Some(name.clone());
                 if became_default {
                     format!("profile {name} saved; it is the default profile")
@@ -316,8 +316,8 @@ pub enum ProfileJob {
     Save {
         /// Its name.
         name: String,
-        /// Its settings.
-        profile: Profile,
+        /// Its settings (boxed: the other jobs are small).
+        profile: Box<Profile>,
         /// Whether it must be new.
         create: bool,
     },

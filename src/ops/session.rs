@@ -251,6 +251,15 @@ impl Session {
         self.target.grace()
     }
 
+    /// The quality review's policy target (the profile's `quality_target`;
+    /// the demo uses the default).
+    pub fn quality_target(&self) -> f64 {
+        match &self.target {
+            Target::Demo { .. } => crate::core::profile::DEFAULT_QUALITY_TARGET,
+            Target::Profile { profile, .. } => profile.quality_target(),
+        }
+    }
+
     /// Whether the canary and an expansion need a second operator's approval.
     pub fn approvals(&self) -> bool {
         self.target.approvals()

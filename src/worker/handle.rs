@@ -159,6 +159,13 @@ impl WorkerHandle {
                                     worker.refresh(&emit).await;
                                     mark_done(seq);
                                 }
+                                Some(Request::Verdict(ask)) => {
+                                    seq += 1;
+                                    let result = worker.record_verdict(ask).await;
+                                    emit(Event::VerdictDone(result));
+                                    worker.refresh(&emit).await;
+                                    mark_done(seq);
+                                }
                                 Some(Request::CloseUnfinished(c)) => {
                                     seq += 1;
                                     worker.close_unfinished(&c.action_id, c.status, &c.note).await;

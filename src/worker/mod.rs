@@ -19,6 +19,7 @@ pub mod jobs;
 mod live;
 pub mod protocol;
 mod refresh;
+mod review;
 pub mod snapshot;
 
 pub use crate::ops::session::Target;

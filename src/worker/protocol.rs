@@ -31,6 +31,8 @@ pub enum Request {
         /// Why (the audit log's reason).
         reason: String,
     },
+    /// Record a quality-review verdict on a sampled draft (an audited action).
+    Verdict(VerdictAsk),
     /// Record a finished export in the audit log (who, what, how many, where;
     /// never the content).
     RecordExport {
@@ -41,6 +43,21 @@ pub enum Request {
         /// Whether it was written.
         ok: bool,
     },
+}
+
+/// A reviewer's verdict on one sampled draft.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerdictAsk {
+    /// `AIDraft.id`.
+    pub draft_id: String,
+    /// Pass or fail.
+    pub pass: bool,
+    /// Why it fails (required on a fail).
+    pub reason: Option<crate::core::review::FailReason>,
+    /// The reviewer's note (may be empty).
+    pub note: String,
+    /// The sample's seed.
+    pub seed: u64,
 }
 
 /// An approval asked for or given from this panel.
@@ -114,6 +131,8 @@ pub enum Event {
     ApprovalDone(Result<String, String>),
     /// The guard was armed or disarmed (`Ok` says what), or not (`Err` says why).
     GuardSet(Result<String, String>),
+    /// A verdict was recorded (what was written), or why not.
+    VerdictDone(Result<String, String>),
     /// The guard acted, would have acted (dry run), or is blind: one
     /// desktop notification.
     Guard {

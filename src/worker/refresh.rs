@@ -234,6 +234,7 @@ impl Worker {
         let store = self.session.store().await?;
         self.snapshot.source = self.session.source().to_owned();
         self.snapshot.vercel_logs = self.session.vercel_logs();
+        self.snapshot.quality_target = self.session.quality_target();
         Ok(store)
     }
 

@@ -55,6 +55,8 @@ pub struct Snapshot {
     /// The profile's Vercel logs for what the database cannot show (none
     /// in the demo).
     pub vercel_logs: Option<crate::core::health::VercelLogs>,
+    /// The quality review's policy target (the profile's `quality_target`).
+    pub quality_target: f64,
     /// The revision path's errors counted from production's runtime logs
     /// (`None`: the demo, or nothing serves yet).
     pub runtime_logs: Option<crate::ops::runtime_logs::RuntimeLogsReport>,

@@ -117,6 +117,14 @@ pub trait Store: Send + Sync {
         ids: &[String],
     ) -> Result<Vec<crate::core::export::DraftRow>, StoreError>;
 
+    /// The review's texts of these drafts (in this order): before the
+    /// revision from the pipeline run, the reviser's text and account, the
+    /// content now. A draft the store does not have is left out.
+    async fn review_texts(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<crate::core::review::ReviewText>, StoreError>;
+
     /// Every claim stamped at or after `since` (for the alarms): draft,
     /// workspace, stamp, channel, and on V2 the iteration of the last apply
     /// and the workspace's iteration bound.

@@ -385,6 +385,58 @@ pub const SQLITE_DRAFTS_BY_IDS: [&str; 2] = [
     ),
 ];
 
+macro_rules! review_sql {
+    ($ids:literal, $iterations:literal) => {
+        concat!(
+            r#"SELECT d."id", d."content", r."id" AS run, fd."text" AS before_text,
+       rv."text" AS after_text, CAST(rv."payload" AS TEXT) AS payload
+FROM "AIDraft" d
+LEFT JOIN "DraftPipelineRun" r ON r."draftId" = d."id"
+LEFT JOIN "DraftPipelineArtifact" fd
+       ON fd."runId" = r."id" AND fd."stage" = 'final_draft' AND fd."iteration" = 0
+LEFT JOIN "DraftPipelineArtifact" rv
+       ON rv."runId" = r."id" AND rv."stage" = 'auto_send_revision_reviser'
+      AND rv."iteration" = "#,
+            $iterations,
+            r#" AND rv."iteration" > 0
+WHERE d."id" IN ("#,
+            $ids,
+            r#")"#
+        )
+    };
+}
+
+/// The review's texts of drafts by id (a JSON array of ids), with the
+/// pipeline tables: (without iterations, V2). The `final_draft` artifact
+/// (iteration 0) holds the text the draft was created with and the
+/// evaluator scored (`lib/ai-drafts.ts:6612`); the reviser artifact of the
+/// applied iteration holds the revised text and the reviser's account
+/// (`lib/auto-send/revision-agent.ts:848`, iterations ≥ 1 only).
+pub const PG_REVIEW: [&str; 2] = [
+    review_sql!(
+        "SELECT jsonb_array_elements_text(CAST($1 AS JSONB))",
+        "CAST(NULL AS INTEGER)"
+    ),
+    review_sql!(
+        "SELECT jsonb_array_elements_text(CAST($1 AS JSONB))",
+        r#"d."autoSendRevisionIterations""#
+    ),
+];
+/// The review's texts, SQLite.
+pub const SQLITE_REVIEW: [&str; 2] = [
+    review_sql!("SELECT value FROM json_each(?1)", "CAST(NULL AS INTEGER)"),
+    review_sql!(
+        "SELECT value FROM json_each(?1)",
+        r#"d."autoSendRevisionIterations""#
+    ),
+];
+/// The drafts' content alone (a database without the pipeline tables).
+pub const PG_CONTENT: &str = r#"SELECT d."id", d."content" FROM "AIDraft" d
+WHERE d."id" IN (SELECT jsonb_array_elements_text(CAST($1 AS JSONB)))"#;
+/// The drafts' content alone, SQLite.
+pub const SQLITE_CONTENT: &str = r#"SELECT d."id", d."content" FROM "AIDraft" d
+WHERE d."id" IN (SELECT value FROM json_each(?1))"#;
+
 /// Implements [`Store`](super::Store) for a pool-backed store. The row-reading
 /// code is written once; the stores differ only in the SQL constants, the
 /// version query and how the catalogue is read (each module's `read_catalog`).
@@ -698,6 +750,60 @@ macro_rules! impl_store {
                     out.extend(rows.into_iter().map($crate::core::export::DraftRow::from));
                 }
                 out.sort_by(|a, b| a.attempted_at.cmp(&b.attempted_at).then_with(|| a.draft_id.cmp(&b.draft_id)));
+                Ok(out)
+            }
+
+            async fn review_texts(
+                &self,
+                ids: &[String],
+            ) -> Result<Vec<$crate::core::review::ReviewText>, $crate::adapters::store::StoreError> {
+                use $crate::adapters::store::StoreError;
+                use $crate::adapters::store::poll::Dialect;
+                use $crate::core::review::{Account, NoBefore, ReviewText};
+                let postgres = matches!($dialect, Dialect::Postgres);
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(1000) {
+                    let json = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".to_owned());
+                    if !self.report.pipeline_artifacts {
+                        let q = if postgres { $crate::adapters::store::sql::PG_CONTENT } else { $crate::adapters::store::sql::SQLITE_CONTENT };
+                        let rows: Vec<(String, String)> = sqlx::query_as(q)
+                            .bind(json)
+                            .fetch_all(&self.pool)
+                            .await
+                            .map_err(|e| StoreError::query("the sampled drafts' texts", e))?;
+                        out.extend(rows.into_iter().map(|(draft_id, content_now)| ReviewText {
+                            draft_id,
+                            before: Err(NoBefore::NoPipelineTables),
+                            after: None,
+                            account: None,
+                            content_now,
+                        }));
+                        continue;
+                    }
+                    let [v1, v2] = if postgres { $crate::adapters::store::sql::PG_REVIEW } else { $crate::adapters::store::sql::SQLITE_REVIEW };
+                    let q = if self.report.variant.has_iterations() { v2 } else { v1 };
+                    type Row = (String, String, Option<String>, Option<String>, Option<String>, Option<String>);
+                    let rows: Vec<Row> = sqlx::query_as(q)
+                        .bind(json)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| StoreError::query("the sampled drafts' pipeline texts", e))?;
+                    out.extend(rows.into_iter().map(|(draft_id, content_now, run, before, after, payload)| {
+                        let before = match (run, before) {
+                            (None, _) => Err(NoBefore::NoRun),
+                            (Some(_), Some(t)) if !t.is_empty() => Ok(t),
+                            (Some(_), _) => Err(NoBefore::NoFinalDraft),
+                        };
+                        let account = payload
+                            .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+                            .map(|p| Account::from_payload(&p));
+                        ReviewText { draft_id, before, after: after.filter(|a| !a.is_empty()), account, content_now }
+                    }));
+                }
+                // The caller's order (the sample's).
+                let order: std::collections::HashMap<&str, usize> =
+                    ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+                out.sort_by_key(|t| order.get(t.draft_id.as_str()).copied().unwrap_or(usize::MAX));
                 Ok(out)
             }
 

@@ -205,3 +205,43 @@ fn no_cell_starts_a_formula_whatever_the_delimiter_a_spreadsheet_reads_with() {
     assert!(starts_formula("  =1+1") && starts_formula("\u{FF1D}1"));
     assert!(!starts_formula("-0.3"));
 }
+
+#[test]
+fn a_review_adds_its_columns_at_the_end_and_leaves_the_others_unchanged() {
+    use crate::core::review::{FailReason, Verdict};
+    let rows = [row("a", "hello"), row("b", "bye")];
+    let mut plain = Vec::new();
+    write_csv(&mut plain, &rows).unwrap();
+    let mut review = Review::new();
+    review.insert(
+        "b".to_owned(),
+        Verdict {
+            draft_id: "b".to_owned(),
+            pass: false,
+            reason: Some(FailReason::MeaningChanged),
+            note: "=cmd".to_owned(),
+            reviewer: "bob@h".to_owned(),
+            at: at(1),
+        },
+    );
+    let mut reviewed = Vec::new();
+    write_csv_reviewed(&mut reviewed, &rows, Some(&review)).unwrap();
+    let (plain, reviewed) = (read(&plain), read(&reviewed));
+    assert_eq!(reviewed[0][..COLUMNS.len()], plain[0][..]);
+    assert_eq!(
+        reviewed[0][COLUMNS.len()..],
+        REVIEW_COLUMNS.map(String::from)
+    );
+    for (p, r) in plain.iter().zip(&reviewed).skip(1) {
+        assert_eq!(r[..COLUMNS.len()], p[..], "the existing columns unchanged");
+    }
+    assert_eq!(
+        reviewed[1][COLUMNS.len()..],
+        ["", "", "", ""].map(String::from)
+    );
+    assert_eq!(
+        reviewed[2][COLUMNS.len()..],
+        ["fail", "meaning_changed", "'=cmd", "bob@h"].map(String::from),
+        "the note neutralised like every CSV text cell"
+    );
+}

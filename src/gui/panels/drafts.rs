@@ -68,6 +68,10 @@ pub struct DraftsPanel {
     /// The sample's rows in the table's order (indices), sorted when the
     /// sample or the sort changes, not on every frame.
     order: Vec<usize>,
+    /// Review mode (the sample one draft at a time, with verdicts).
+    reviewing: bool,
+    /// The review's state.
+    pub review: super::review::ReviewState,
 }
 
 impl Default for DraftsPanel {
@@ -86,6 +90,8 @@ impl Default for DraftsPanel {
             sort: SortKey::default(),
             descending: false,
             order: Vec::new(),
+            reviewing: false,
+            review: super::review::ReviewState::default(),
         }
     }
 }
@@ -98,6 +104,7 @@ impl DraftsPanel {
             Ok(s) => {
                 self.sample = Some(s);
                 self.error = None;
+                self.review.at = 0;
                 self.resort();
             }
             Err(e) => self.error = Some(e),
@@ -249,8 +256,34 @@ impl DraftsPanel {
             if sample.population == 0 {
                 draw |= self.empty_ui(ui, snapshot, now, &sample);
             } else {
-                ui.label(RichText::new(sample.describe()).strong());
-                self.table_ui(ui, &sample.rows);
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(sample.describe()).strong());
+                    ui.separator();
+                    if ui
+                        .selectable_label(!self.reviewing, "Table")
+                        .on_hover_text("Every sampled draft in a sortable table")
+                        .clicked()
+                    {
+                        self.reviewing = false;
+                    }
+                    if ui
+                        .selectable_label(self.reviewing, "Review")
+                        .on_hover_text("One draft at a time, before and after, with your pass/fail (P, F, ← →)")
+                        .clicked()
+                    {
+                        self.reviewing = true;
+                    }
+                });
+                if self.reviewing {
+                    actions.extend(super::review::review_ui(
+                        ui,
+                        &mut self.review,
+                        &sample,
+                        snapshot,
+                    ));
+                } else {
+                    self.table_ui(ui, &sample.rows);
+                }
             }
         }
         if draw && !self.drawing {

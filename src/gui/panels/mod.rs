@@ -10,4 +10,5 @@ pub mod metrics_tables;
 pub mod plot_parts;
 pub mod profiles;
 pub mod readiness;
+pub mod review;
 pub mod top_bar;

@@ -333,7 +333,7 @@ impl ProfilesWindow {
                 match self.form.to_profile(base) {
                     Ok(profile) => actions.push(AppCommand::ProfileJob(ProfileJob::Save {
                         name: self.form.name.trim().to_owned(),
-                        profile,
+                        profile: Box::new(profile),
                         create: is_new,
                     })),
                     Err(e) => self.say(Err(e)),
