@@ -250,7 +250,7 @@ fn without_portal_or_zenity_no_dialog_is_offered_and_the_export_falls_back() {
     }
     let out = common::temp_dir();
     let fallback = out.path().join("Downloads");
-    match export_with(&NoDialog(why), &fallback, "x.csv", &[]) {
+    match export_with(&NoDialog(why), &fallback, "x.csv", &[], None) {
         ExportOutcome::Written {
             path,
             rows,

@@ -238,12 +238,8 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
         };
         // The review's columns when any sampled draft has a verdict.
         let verdicts = crate::adapters::audit::review::verdicts(&entries);
-        let review: crate::core::export::Review = crate::core::review::latest(&verdicts)
-            .into_iter()
-            .filter(|(id, _)| sample.rows.iter().any(|r| r.draft_id == *id))
-            .map(|(id, v)| (id.to_owned(), v.clone()))
-            .collect();
-        let review = (!review.is_empty()).then_some(&review);
+        let review = crate::core::export::review_of(&sample.rows, &verdicts);
+        let review = review.as_ref();
         let written = if to_stdout {
             match format {
                 crate::core::export::Format::Csv => crate::core::export::write_csv_reviewed(

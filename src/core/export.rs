@@ -193,6 +193,18 @@ pub const REVIEW_COLUMNS: [&str; 4] = ["verdict", "fail_reason", "note", "review
 /// The latest verdict per draft id (see [`crate::core::review::latest`]).
 pub type Review = std::collections::BTreeMap<String, crate::core::review::Verdict>;
 
+/// The review of `rows`: the latest verdict of each sampled draft (from
+/// every reviewer), `None` when none of them was judged (the export then
+/// has no review columns).
+pub fn review_of(rows: &[DraftRow], verdicts: &[crate::core::review::Verdict]) -> Option<Review> {
+    let review: Review = crate::core::review::latest(verdicts)
+        .into_iter()
+        .filter(|(id, _)| rows.iter().any(|r| r.draft_id == *id))
+        .map(|(id, v)| (id.to_owned(), v.clone()))
+        .collect();
+    (!review.is_empty()).then_some(review)
+}
+
 /// The review's cells of one draft: `pass`/`fail`, the reason, the note,
 /// the reviewer; empty when it was not judged.
 fn review_cells(v: Option<&crate::core::review::Verdict>) -> [String; 4] {

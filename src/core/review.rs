@@ -290,22 +290,44 @@ pub enum Piece {
 pub fn word_diff(before: &str, after: &str) -> Vec<Piece> {
     use similar::{ChangeTag, TextDiff};
     let diff = TextDiff::from_words(before, after);
+    // A changed stretch reads as all that was removed, then all that was
+    // added: the blanks between changed words go with both sides.
     let mut out: Vec<Piece> = Vec::new();
-    for change in diff.iter_all_changes() {
+    let (mut removed, mut added) = (String::new(), String::new());
+    let flush = |out: &mut Vec<Piece>, removed: &mut String, added: &mut String| {
+        if !removed.is_empty() {
+            out.push(Piece::Removed(std::mem::take(removed)));
+        }
+        if !added.is_empty() {
+            out.push(Piece::Added(std::mem::take(added)));
+        }
+    };
+    let changes: Vec<_> = diff.iter_all_changes().collect();
+    for (i, change) in changes.iter().enumerate() {
         let text = change.value();
-        let piece = match change.tag() {
-            ChangeTag::Equal => Piece::Same(text.to_owned()),
-            ChangeTag::Delete => Piece::Removed(text.to_owned()),
-            ChangeTag::Insert => Piece::Added(text.to_owned()),
-        };
-        // Runs of one kind are one piece.
-        match (out.last_mut(), &piece) {
-            (Some(Piece::Same(a)), Piece::Same(b))
-            | (Some(Piece::Removed(a)), Piece::Removed(b))
-            | (Some(Piece::Added(a)), Piece::Added(b)) => a.push_str(b),
-            _ => out.push(piece),
+        match change.tag() {
+            ChangeTag::Delete => removed.push_str(text),
+            ChangeTag::Insert => added.push_str(text),
+            ChangeTag::Equal => {
+                let between = (!removed.is_empty() || !added.is_empty())
+                    && text.trim().is_empty()
+                    && changes[i + 1..]
+                        .first()
+                        .is_some_and(|c| c.tag() != ChangeTag::Equal);
+                if between {
+                    removed.push_str(text);
+                    added.push_str(text);
+                } else {
+                    flush(&mut out, &mut removed, &mut added);
+                    match out.last_mut() {
+                        Some(Piece::Same(a)) => a.push_str(text),
+                        _ => out.push(Piece::Same(text.to_owned())),
+                    }
+                }
+            }
         }
     }
+    flush(&mut out, &mut removed, &mut added);
     out
 }
 

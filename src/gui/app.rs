@@ -528,11 +528,16 @@ impl App {
                 self.worker.send(Request::CloseUnfinished(closing));
             }
             AppCommand::DrawSample(req) => self.worker.send(Request::DrawSample(req)),
-            AppCommand::Export { sample, name } => self.jobs.send(Job::Export {
+            AppCommand::Export {
+                sample,
+                name,
+                review,
+            } => self.jobs.send(Job::Export {
                 dialog: Arc::clone(&self.dialog),
                 fallback_dir: self.export_dir.clone(),
                 name,
                 sample,
+                review,
             }),
             AppCommand::OpenFolder(dir) => self.jobs.send(Job::OpenFolder(dir)),
             AppCommand::RecordVerdict(ask) => self.worker.send(Request::Verdict(ask)),

@@ -151,6 +151,8 @@ pub enum AppCommand {
         sample: Arc<Sample>,
         /// The default file name.
         name: String,
+        /// The review's verdicts on the sample (their columns are added).
+        review: Option<crate::core::export::Review>,
     },
     /// Open a folder in the desktop's file manager.
     OpenFolder(PathBuf),

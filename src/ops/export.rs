@@ -114,6 +114,7 @@ pub fn export_with(
     fallback_dir: &Path,
     name: &str,
     rows: &[DraftRow],
+    review: Option<&crate::core::export::Review>,
 ) -> ExportOutcome {
     let (path, fallback) = match dialog.ask(fallback_dir, name) {
         DialogOutcome::Chosen(p) => (p, None),
@@ -136,7 +137,7 @@ pub fn export_with(
     };
     // The format the chosen name asks for (a `.xlsx` workbook, else CSV).
     let format = crate::core::export::Format::of_path(&path);
-    match crate::adapters::files::write_atomic_as(&path, rows, format, None) {
+    match crate::adapters::files::write_atomic_as(&path, rows, format, review) {
         Ok(()) => ExportOutcome::Written {
             path,
             rows: rows.len(),

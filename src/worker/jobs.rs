@@ -262,6 +262,8 @@ pub enum Job {
         name: String,
         /// What to write.
         sample: Arc<Sample>,
+        /// The review's verdicts on it (their columns are added), if any.
+        review: Option<crate::core::export::Review>,
     },
     /// Open a folder in the desktop's file manager (best effort).
     OpenFolder(PathBuf),
@@ -337,6 +339,7 @@ impl Jobs {
                                 fallback_dir,
                                 name,
                                 sample,
+                                review,
                             } => {
                                 let done = done_tx.clone();
                                 let wake = Arc::clone(&repaint);
@@ -346,6 +349,7 @@ impl Jobs {
                                         &fallback_dir,
                                         &name,
                                         &sample.rows,
+                                        review.as_ref(),
                                     );
                                     let _ = done.send(JobDone::Export(outcome, sample));
                                     wake();

@@ -120,7 +120,19 @@ fn the_word_diff_gives_both_texts_back() {
         }
     }
     assert_eq!((b.as_str(), a.as_str()), (before, after));
-    assert!(d.contains(&Piece::Removed("thanks".to_owned())), "{d:?}");
+    assert!(d.contains(&Piece::Removed("thanks ".to_owned())), "{d:?}");
+    assert!(d.contains(&Piece::Added("thank you ".to_owned())), "{d:?}");
+    // A changed stretch: all removed, then all added.
+    let stretch = word_diff("a b c d", "a x y d");
+    assert_eq!(
+        stretch,
+        vec![
+            Piece::Same("a ".into()),
+            Piece::Removed("b c".into()),
+            Piece::Added("x y".into()),
+            Piece::Same(" d".into()),
+        ]
+    );
     assert!(
         d.contains(&Piece::Removed("See you 😀".to_owned())),
         "{d:?}"

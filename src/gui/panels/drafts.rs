@@ -227,7 +227,9 @@ impl DraftsPanel {
                 self.exporting = true;
                 self.status = None;
                 let name = crate::core::export::file_name(&snapshot.profile, now, sample.request.seed);
+                let verdicts = crate::adapters::audit::review::verdicts(&snapshot.audit);
                 actions.push(AppCommand::Export {
+                    review: crate::core::export::review_of(&sample.rows, &verdicts),
                     sample: Arc::clone(sample),
                     name,
                 });
