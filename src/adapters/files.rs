@@ -25,12 +25,40 @@ pub fn write_atomic(path: &Path, rows: &[DraftRow]) -> Result<(), FileError> {
 }
 
 /// [`write_atomic`] in `format`, with the review's columns when given.
+/// Revised drafts are customer messages: the file stays private (0600)
+/// whatever the umask, in whatever folder it goes; the reviewer gets it
+/// from the operator, not from the file system.
 pub fn write_atomic_as(
     path: &Path,
     rows: &[DraftRow],
     format: Format,
     review: Option<&Review>,
 ) -> Result<(), FileError> {
+    let fail = |step: &'static str| {
+        move |source: std::io::Error| FileError {
+            path: path.to_path_buf(),
+            step,
+            source,
+        }
+    };
+    let bytes = match format {
+        Format::Csv => {
+            let mut out = Vec::new();
+            write_csv_reviewed(&mut out, rows, review)
+                .map_err(|e| fail("writing failed")(std::io::Error::other(e)))?;
+            out
+        }
+        Format::Xlsx => xlsx_bytes(rows, review)
+            .map_err(|e| fail("the workbook could not be made")(std::io::Error::other(e)))?,
+    };
+    write_bytes_atomic(path, &bytes, crate::platform::private::FILE_MODE)
+}
+
+/// Writes `bytes` to `path` atomically with the permissions `mode`: a
+/// temporary file in the same directory, flushed and synced, then renamed
+/// over the target. A failure leaves the target as it was (absent, or the
+/// old file).
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -42,25 +70,18 @@ pub fn write_atomic_as(
             source,
         }
     };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
-        .prefix(".revised-drafts-")
-        .suffix(&format!(".{}.part", format.extension()))
+        .prefix(&format!(".{name}-"))
+        .suffix(".part")
         .tempfile_in(&dir)
         .map_err(fail("cannot create a file in its folder"))?;
-    match format {
-        Format::Csv => write_csv_reviewed(std::io::BufWriter::new(tmp.as_file_mut()), rows, review)
-            .map_err(|e| fail("writing failed")(std::io::Error::other(e)))?,
-        Format::Xlsx => {
-            let bytes = xlsx_bytes(rows, review)
-                .map_err(|e| fail("the workbook could not be made")(std::io::Error::other(e)))?;
-            std::io::Write::write_all(tmp.as_file_mut(), &bytes).map_err(fail("writing failed"))?;
-        }
-    }
+    std::io::Write::write_all(tmp.as_file_mut(), bytes).map_err(fail("writing failed"))?;
     tmp.as_file().sync_all().map_err(fail("syncing failed"))?;
-    // Revised drafts are customer messages: the file stays private (0600)
-    // whatever the umask, in whatever folder it goes; the reviewer gets it
-    // from the operator, not from the file system.
-    crate::platform::private::set_mode(tmp.path(), crate::platform::private::FILE_MODE)
+    crate::platform::private::set_mode(tmp.path(), mode)
         .map_err(fail("setting its permissions failed"))?;
     tmp.persist(path)
         .map_err(|e| fail("moving it into place failed")(e.error))?;

@@ -6,5 +6,6 @@ pub mod config;
 pub mod deadline;
 pub mod env;
 pub mod files;
+pub mod plots;
 pub mod secrets;
 pub mod store;

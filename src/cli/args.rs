@@ -68,6 +68,9 @@ pub enum Cmd {
     Logs(LogsArgs),
     /// Export a reproducible sample of revised drafts as CSV (runbook step 6).
     Export(ExportArgs),
+    /// Write the rollout record: `DIR/rollout-record.md` under the runbook's
+    /// headings, with its plots as SVG and PNG (no draft content, no secret).
+    Record(RecordArgs),
     /// Panics on purpose (tests the crash report).
     #[command(hide = true)]
     DebugPanic,
@@ -102,6 +105,28 @@ pub struct ExportArgs {
     /// anything else CSV).
     #[arg(long, value_enum)]
     pub format: Option<ExportFormat>,
+}
+
+/// `record`.
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// The profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+    /// From this audited action on (its id, or at least its first 8 characters).
+    #[arg(long, value_name = "ACTION_ID", conflicts_with = "since")]
+    pub from: Option<String>,
+    /// How far back (m, h or d; default 48h).
+    #[arg(long, value_name = "WINDOW")]
+    pub since: Option<String>,
+    /// The directory to write into (created if missing; files in it with the
+    /// record's names are replaced, each atomically).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The record's time, RFC 3339 (default: now): the same time and data
+    /// give the same bytes.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
 }
 
 /// `export --format`.

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// The store of a session, with the demo's simulated app run up to now.
-async fn store_now(
+pub(super) async fn store_now(
     session: &mut Session,
     now: UtcNaive,
 ) -> anyhow::Result<std::sync::Arc<dyn crate::adapters::store::Store>> {

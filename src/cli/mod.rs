@@ -26,6 +26,7 @@ mod logs;
 mod metrics;
 mod print;
 mod profile;
+mod record;
 mod watch;
 
 pub use args::*;
@@ -60,6 +61,7 @@ pub fn run(paths: &Paths, command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Metrics(args) => metrics::run_metrics(paths, &args),
         Cmd::Logs(args) => logs::run_logs(paths, &args),
         Cmd::Export(args) => metrics::run_export(paths, &args),
+        Cmd::Record(args) => record::run_record(paths, &args),
         Cmd::DebugPanic => {
             tracing::info!("about to panic on purpose");
             panic!("a panic on purpose (rollout-panel debug-panic)")

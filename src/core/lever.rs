@@ -276,6 +276,36 @@ pub struct Plan {
     pub takes_effect: String,
     /// Things the operator must know.
     pub warnings: Vec<String>,
+    /// The readiness checklist as the operator saw it when the plan was
+    /// made (none when no check had run): recorded with the lever's intent,
+    /// so the rollout record shows the prerequisites the lever went on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readiness: Vec<ReadinessMark>,
+}
+
+/// One readiness item as a lever's intent records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadinessMark {
+    /// The item's id (`env.<KEY>`, `db.<…>`, …).
+    pub id: String,
+    /// `pass`, `warn`, `fail` or `unknown`.
+    pub status: String,
+    /// What was found (never a secret value).
+    pub finding: String,
+}
+
+impl ReadinessMark {
+    /// The marks of a checklist.
+    pub fn of(items: &[Item]) -> Vec<Self> {
+        items
+            .iter()
+            .map(|i| Self {
+                id: i.id.clone(),
+                status: i.status.as_str().to_owned(),
+                finding: i.finding.clone(),
+            })
+            .collect()
+    }
 }
 
 impl Plan {
@@ -454,11 +484,13 @@ impl PlanSource {
 
 /// The plan of `source` from the parts that could be read.
 pub fn plan_source(source: &PlanSource, state: Parts<'_>) -> Result<Plan, PlanError> {
-    match source {
+    let mut plan = match source {
         PlanSource::Lever(req) => plan_from_parts(req, state),
         PlanSource::Complement => complement_from_parts(state),
         PlanSource::Expansion { on, workspaces } => expansion_plan(workspaces, *on, state),
-    }
+    }?;
+    plan.readiness = state.readiness.map(ReadinessMark::of).unwrap_or_default();
+    Ok(plan)
 }
 
 impl Plan {

@@ -13,6 +13,7 @@ pub mod notice;
 pub mod outside;
 pub mod profile;
 pub mod readiness;
+pub mod record;
 pub mod redact;
 pub mod review;
 pub mod runbook;

@@ -7,6 +7,7 @@ pub mod levers;
 pub mod metrics;
 pub mod profiles;
 pub mod readiness;
+pub mod record;
 pub mod recorded;
 pub mod runtime_logs;
 pub mod session;

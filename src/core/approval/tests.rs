@@ -11,6 +11,7 @@ fn at(min: i64) -> UtcNaive {
 
 fn plan(lever: LeverKind, on: bool, workspace: Option<&str>, targets: &[&str]) -> Plan {
     Plan {
+        readiness: Vec::new(),
         lever,
         on,
         workspace: workspace.map(str::to_owned),

@@ -25,6 +25,7 @@ pub fn complement_from_parts(state: Parts<'_>) -> Result<Plan, PlanError> {
     }
     let names: Vec<&str> = enabled.iter().map(|w| w.name.as_str()).collect();
     Ok(Plan {
+        readiness: Vec::new(),
         lever: LeverKind::WorkspaceRollback,
         on: true,
         workspace: None,

@@ -170,6 +170,7 @@ pub(super) fn env_plan(
     };
     let builds = changes.iter().any(Change::builds);
     Ok(Plan {
+        readiness: Vec::new(),
         lever: req.kind,
         on,
         workspace: None,

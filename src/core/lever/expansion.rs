@@ -162,6 +162,7 @@ pub fn expansion_plan(wanted: &[String], on: bool, state: Parts<'_>) -> Result<P
         })
         .collect();
     Ok(Plan {
+        readiness: Vec::new(),
         lever: LeverKind::Expansion,
         on,
         workspace: None,

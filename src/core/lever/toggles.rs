@@ -64,6 +64,7 @@ pub(super) fn canary_enable(req: &LeverRequest, state: Parts<'_>) -> Result<Plan
     }
     let needs_redeploy = changes.iter().any(Change::builds);
     Ok(Plan {
+        readiness: Vec::new(),
         lever: LeverKind::CanaryEnable,
         on: true,
         workspace: Some(w.id.clone()),
@@ -106,6 +107,7 @@ pub(super) fn toggle_plan(
         preconditions.push(readiness_precondition(state.readiness));
     }
     Ok(Plan {
+        readiness: Vec::new(),
         lever: req.kind,
         on: req.on,
         workspace: Some(w.id.clone()),
