@@ -155,19 +155,7 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
         .map(crate::core::time::parse_window)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|t| {
-            chrono::DateTime::parse_from_rfc3339(t.trim())
-                .map(|t| t.naive_utc())
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "--until {t:?} is not an RFC 3339 time ({e}), e.g. 2026-12-01T13:00:00Z"
-                    )
-                })
-        })
-        .transpose()?;
+    let until = super::rfc3339_flag("--until", args.until.as_deref())?;
     let seed = args.seed.unwrap_or_else(rand::random::<u64>);
     let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {

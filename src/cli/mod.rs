@@ -98,3 +98,20 @@ fn session(paths: &Paths, profile: &str) -> anyhow::Result<Session> {
         SessionOptions::new(paths, Arc::new(SystemClock), CONNECT_TIMEOUT),
     ))
 }
+
+/// A flag's RFC 3339 time (`--until`, `--at`) as UTC, or a clear error.
+pub(crate) fn rfc3339_flag(
+    flag: &str,
+    text: Option<&str>,
+) -> anyhow::Result<Option<crate::core::time::UtcNaive>> {
+    text.map(|t| {
+        chrono::DateTime::parse_from_rfc3339(t.trim())
+            .map(|t| t.naive_utc())
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{flag} {t:?} is not an RFC 3339 time ({e}), e.g. 2026-12-01T13:00:00Z"
+                )
+            })
+    })
+    .transpose()
+}

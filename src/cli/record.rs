@@ -18,19 +18,7 @@ pub(super) fn run_record(paths: &Paths, args: &RecordArgs) -> anyhow::Result<Exi
         }
         (None, None) => Period::Since(DEFAULT_SINCE),
     };
-    let at = args
-        .at
-        .as_deref()
-        .map(|t| {
-            chrono::DateTime::parse_from_rfc3339(t.trim())
-                .map(|t| t.naive_utc())
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "--at {t:?} is not an RFC 3339 time ({e}), e.g. 2026-12-01T13:00:00Z"
-                    )
-                })
-        })
-        .transpose()?;
+    let at = super::rfc3339_flag("--at", args.at.as_deref())?;
     let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {
         let clock_now = SystemClock.now();

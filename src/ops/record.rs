@@ -179,6 +179,14 @@ fn step_of(lever: &str, plan: Option<&serde_json::Value>) -> (Step, Option<bool>
     (step, on)
 }
 
+/// A workspace as the record names it: "Name (id)", or the id alone.
+fn named(names: &BTreeMap<String, String>, id: &str) -> String {
+    match names.get(id) {
+        Some(n) => format!("{n} ({id})"),
+        None => id.to_owned(),
+    }
+}
+
 /// The period's actions (not the review's verdicts), oldest first, numbered.
 fn actions(entries: &[&AuditEntry], names: &BTreeMap<String, String>) -> Vec<Action> {
     let mut intents: Vec<&AuditEntry> = entries
@@ -187,10 +195,6 @@ fn actions(entries: &[&AuditEntry], names: &BTreeMap<String, String>) -> Vec<Act
         .filter(|e| e.kind == EntryKind::Intent && e.lever != REVIEW_LEVER)
         .collect();
     intents.sort_by_key(|e| (e.at, e.id));
-    let name = |id: &str| match names.get(id) {
-        Some(n) => format!("{n} ({id})"),
-        None => id.to_owned(),
-    };
     intents
         .iter()
         .enumerate()
@@ -212,7 +216,7 @@ fn actions(entries: &[&AuditEntry], names: &BTreeMap<String, String>) -> Vec<Act
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|c| c.get("workspace_id").and_then(|w| w.as_str()))
-                .map(name)
+                .map(|id| named(names, id))
                 .collect();
             workspaces.dedup();
             let approved_by = e.detail.get("approval").and_then(|a| a.as_str()).map(|id| {
@@ -313,10 +317,7 @@ pub async fn gather(
         .iter()
         .map(|w| (w.id.clone(), w.name.clone()))
         .collect();
-    let name = |id: &str| match names.get(id) {
-        Some(n) => format!("{n} ({id})"),
-        None => id.to_owned(),
-    };
+    let name = |id: &str| named(&names, id);
     let actions = actions(&counted, &names);
 
     // The canary: the workspaces the period's canary enables and expansions
