@@ -113,6 +113,13 @@ pub trait SaveDialog: Send + Sync {
     /// Asks where to save, starting in `dir` with `name`. Blocks: call it off
     /// the UI thread.
     fn ask(&self, dir: &Path, name: &str) -> DialogOutcome;
+
+    /// Asks for a folder, starting in `dir`. Blocks like [`Self::ask`]. A
+    /// dialog that cannot choose folders says so (the caller falls back).
+    fn pick_folder(&self, dir: &Path) -> DialogOutcome {
+        let _ = dir;
+        DialogOutcome::Unavailable("this dialog cannot choose a folder".to_owned())
+    }
 }
 
 /// The OS dialog through `rfd`: the desktop portal, or `zenity` when no
@@ -168,6 +175,20 @@ impl SaveDialog for NativeDialog {
             .set_file_name(name)
             .add_filter("CSV", &["csv"])
             .save_file()
+        {
+            Some(path) => DialogOutcome::Chosen(path),
+            None => DialogOutcome::Cancelled,
+        }
+    }
+
+    fn pick_folder(&self, dir: &Path) -> DialogOutcome {
+        if let Some(why) = dialog_unavailable() {
+            return DialogOutcome::Unavailable(why);
+        }
+        match rfd::FileDialog::new()
+            .set_title("Write the rollout record into a folder")
+            .set_directory(dir)
+            .pick_folder()
         {
             Some(path) => DialogOutcome::Chosen(path),
             None => DialogOutcome::Cancelled,

@@ -4,7 +4,7 @@
 use crate::adapters::clock::Clock;
 use crate::core::profile::{DEMO_PROFILE, Profile};
 use crate::core::secret::SecretKey;
-use crate::gui::panels::audit::audit_ui;
+use crate::gui::panels::audit::AuditPanel;
 use crate::gui::panels::drafts::DraftsPanel;
 use crate::gui::panels::levers::LeversPanel;
 use crate::gui::panels::metrics::{MetricsPanel, VerdictPrefs, metrics_ui};
@@ -30,6 +30,8 @@ const SLOW_AUTO_READ: Duration = Duration::from_secs(3);
 /// The longest the window goes without drawing: minute-level texts (watch
 /// time, "3 min ago") stay right.
 const IDLE_WAKE: Duration = Duration::from_secs(60);
+
+mod dialogs;
 
 /// What survives a restart of the window.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -146,6 +148,8 @@ pub struct App {
     metrics: MetricsPanel,
     /// The Drafts tab.
     drafts: DraftsPanel,
+    /// The Audit tab (its rollout record).
+    audit: AuditPanel,
     /// The save dialog (native; tests answer it themselves).
     dialog: Arc<dyn SaveDialog>,
     /// Where exports go when no dialog can be shown.
@@ -216,6 +220,7 @@ impl App {
             levers: LeversPanel::default(),
             metrics: MetricsPanel::default(),
             drafts: DraftsPanel::default(),
+            audit: AuditPanel::default(),
             dialog: Arc::new(NativeDialog),
             about: false,
             quit_asked: false,
@@ -263,101 +268,6 @@ impl App {
         self.dialog = dialog;
         self.export_dir = export_dir;
         self
-    }
-
-    /// Asked when the window is closed while a lever runs: quitting stops
-    /// the run mid-way (it then shows as interrupted on the next start).
-    fn quit_ui(&mut self, ctx: &egui::Context) {
-        let running = self.levers.running_titles();
-        let mut stay = false;
-        let mut quit = false;
-        egui::Modal::new(egui::Id::unique("quit-while-running")).show(ctx, |ui| {
-            ui.set_max_width(560.0);
-            if running.is_empty() {
-                ui.heading("The lever run has ended");
-                ui.label("Nothing is running any more; the panel can close.");
-            } else {
-                ui.heading("A lever is still running");
-                for title in &running {
-                    ui.label(format!("· {title}"));
-                }
-                ui.label(
-                    "Quitting now stops it mid-way: the steps done so far stay done, the rest \
-                     does not happen, and the action shows as interrupted on the next start \
-                     (Finish… or Abandon). Waiting for it to end is safer.",
-                );
-            }
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                // The safe choice first, and the one Esc takes.
-                if ui.button("Keep the panel open").clicked() {
-                    stay = true;
-                }
-                let label = if running.is_empty() {
-                    "Quit"
-                } else {
-                    "Quit anyway"
-                };
-                if ui.button(label).clicked() {
-                    quit = true;
-                }
-            });
-            if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-                stay = true;
-            }
-        });
-        if quit {
-            if !running.is_empty() {
-                tracing::warn!("quitting while a lever runs: {}", running.join("; "));
-            }
-            self.quit_asked = false;
-            self.quit_confirmed = true;
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        } else if stay {
-            self.quit_asked = false;
-        }
-    }
-
-    /// The About dialog: version, commit, the panel's folders, the keyring.
-    fn about_ui(&mut self, ctx: &egui::Context) {
-        let mut open = self.about;
-        let data_dir = self.launcher.as_ref().map(|l| l.paths.clone());
-        egui::Window::new("About rollout-panel")
-            .open(&mut open)
-            .collapsible(false)
-            .resizable(false)
-            .show(ctx, |ui| {
-                ui.label(format!(
-                    "rollout-panel {} (git {})",
-                    env!("CARGO_PKG_VERSION"),
-                    env!("ROLLOUT_PANEL_GIT_HASH")
-                ));
-                egui::Grid::new("about").num_columns(2).show(ui, |ui| {
-                    let mut row = |k: &str, v: String| {
-                        ui.label(k);
-                        ui.monospace(v);
-                        ui.end_row();
-                    };
-                    match &data_dir {
-                        Some(p) => {
-                            row("Data", p.data_dir.display().to_string());
-                            row("Config", p.config_dir.display().to_string());
-                            row("Logs", p.log_dir().display().to_string());
-                            row("Crash reports", p.crash_dir().display().to_string());
-                        }
-                        None => row("Data", self.export_dir.display().to_string()),
-                    }
-                    row(
-                        "Exports without a dialog",
-                        self.export_dir.display().to_string(),
-                    );
-                    row(
-                        "Keyring",
-                        crate::adapters::secrets::backend_name().to_owned(),
-                    );
-                });
-            });
-        self.about = open;
     }
 
     /// The background jobs' runner (tests wait on it).
@@ -541,6 +451,16 @@ impl App {
             }),
             AppCommand::OpenFolder(dir) => self.jobs.send(Job::OpenFolder(dir)),
             AppCommand::RecordVerdict(ask) => self.worker.send(Request::Verdict(ask)),
+            AppCommand::WriteRecord(period) => self.jobs.send(Job::PickRecordFolder {
+                dialog: Arc::clone(&self.dialog),
+                fallback_dir: self.export_dir.clone(),
+                name: format!(
+                    "rollout-record-{}-{}",
+                    self.snapshot.profile,
+                    self.clock.now().format("%Y%m%d-%H%M%S")
+                ),
+                period,
+            }),
         }
     }
 
@@ -568,6 +488,8 @@ impl App {
                     ok,
                 });
             }
+            JobDone::RecordFolder(Some(ask)) => self.worker.send(Request::WriteRecord(ask)),
+            JobDone::RecordFolder(None) => self.audit.record_cancelled(),
             JobDone::Profile(done) => {
                 let done = *done;
                 self.profiles_window.job_done(&done);
@@ -652,6 +574,7 @@ impl eframe::App for App {
                 Event::VerdictDone(result) => self.drafts.review.verdict_done(result),
                 Event::ApprovalDone(result) => self.levers.approval_done(result),
                 Event::GuardSet(result) => self.levers.approval_done(result),
+                Event::RecordWritten(result) => self.audit.record_done(result),
                 Event::Guard { title, body } => self.alerts.guard(title, body),
                 Event::LeverDone { run, result } => {
                     // The guard's own runs are told by the guard (once,
@@ -765,7 +688,7 @@ impl eframe::App for App {
                         now,
                     )),
                     Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
-                    Tab::Audit => audit_ui(ui, &snapshot),
+                    Tab::Audit => commands.extend(self.audit.audit_ui(ui, &snapshot)),
                     Tab::Levers => commands.extend(self.levers.levers_ui(
                         ui,
                         &snapshot,

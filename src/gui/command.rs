@@ -158,6 +158,9 @@ pub enum AppCommand {
     OpenFolder(PathBuf),
     /// Record a quality-review verdict on a sampled draft (audited).
     RecordVerdict(crate::worker::protocol::VerdictAsk),
+    /// Write the rollout record of this period (the folder dialog, then the
+    /// files).
+    WriteRecord(crate::ops::record::Period),
 }
 
 impl AppCommand {
@@ -191,6 +194,7 @@ impl AppCommand {
             Self::OpenFolder(_) => "Open folder".to_owned(),
             Self::RecordVerdict(v) if v.pass => "Pass".to_owned(),
             Self::RecordVerdict(_) => "Fail".to_owned(),
+            Self::WriteRecord(_) => "Write the rollout record…".to_owned(),
         }
     }
 
@@ -239,6 +243,9 @@ impl AppCommand {
             Self::OpenFolder(_) => "Open the folder in the file manager",
             Self::RecordVerdict(_) => {
                 "Record your verdict on this draft (audited; other reviewers on this database see it)"
+            }
+            Self::WriteRecord(_) => {
+                "Write rollout-record.md and its plots (SVG and PNG) into a folder you choose: the runbook's headings, who did what when, the canary's numbers; never a draft's content or a secret"
             }
         }
     }

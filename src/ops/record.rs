@@ -19,6 +19,9 @@ use crate::core::verdict::{VerdictSettings, verdict};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod from_session;
+pub use from_session::{AUDIT_LIMIT, Ask, Written, write_from};
+
 /// How the record's period is chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Period {
@@ -51,6 +54,9 @@ pub enum RecordError {
     /// A plot could not be drawn.
     #[error(transparent)]
     Plot(#[from] crate::adapters::plots::PlotError),
+    /// The audit log (or another source the record needs) cannot be read.
+    #[error("{0}")]
+    Source(String),
     /// A file could not be written (nothing half-written is left under its name).
     #[error("cannot write {path}: {detail}")]
     Write {

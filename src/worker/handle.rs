@@ -139,6 +139,18 @@ impl WorkerHandle {
                                     emit(Event::Sample(result.map_err(|e| e.to_string())));
                                     mark_done(seq);
                                 }
+                                Some(Request::WriteRecord(ask)) => {
+                                    // Its own task and connections: a long
+                                    // record never holds up a refresh. Its
+                                    // answer is the event.
+                                    seq += 1;
+                                    tokio::spawn(super::record::write(
+                                        config.clone(),
+                                        ask,
+                                        Arc::clone(&emit),
+                                    ));
+                                    mark_done(seq);
+                                }
                                 Some(Request::RecordExport { summary, detail, ok }) => {
                                     seq += 1;
                                     worker.record_export(&summary, detail, ok).await;

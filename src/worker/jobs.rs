@@ -265,6 +265,18 @@ pub enum Job {
         /// The review's verdicts on it (their columns are added), if any.
         review: Option<crate::core::export::Review>,
     },
+    /// Ask where the rollout record goes: the folder dialog, else a new
+    /// folder `name` under `fallback_dir`.
+    PickRecordFolder {
+        /// The dialog to ask (native, or the tests').
+        dialog: Arc<dyn SaveDialog>,
+        /// Where the dialog starts, and the fallback folder's parent.
+        fallback_dir: PathBuf,
+        /// The fallback folder's name.
+        name: String,
+        /// The record's period.
+        period: crate::ops::record::Period,
+    },
     /// Open a folder in the desktop's file manager (best effort).
     OpenFolder(PathBuf),
 }
@@ -275,6 +287,8 @@ pub enum JobDone {
     Profile(Box<ProfileJobDone>),
     /// An export, with what it exported.
     Export(ExportOutcome, Arc<Sample>),
+    /// The rollout record's folder (`None`: the person cancelled).
+    RecordFolder(Option<crate::worker::protocol::RecordAsk>),
 }
 
 /// Runs the window's jobs on one background thread with one runtime.
@@ -352,6 +366,36 @@ impl Jobs {
                                         review.as_ref(),
                                     );
                                     let _ = done.send(JobDone::Export(outcome, sample));
+                                    wake();
+                                });
+                            }
+                            Job::PickRecordFolder {
+                                dialog,
+                                fallback_dir,
+                                name,
+                                period,
+                            } => {
+                                let done = done_tx.clone();
+                                let wake = Arc::clone(&repaint);
+                                tokio::task::spawn_blocking(move || {
+                                    use crate::adapters::files::DialogOutcome;
+                                    let (dir, fallback) = match dialog.pick_folder(&fallback_dir) {
+                                        DialogOutcome::Chosen(dir) => (dir, None),
+                                        DialogOutcome::Cancelled => {
+                                            let _ = done.send(JobDone::RecordFolder(None));
+                                            wake();
+                                            return;
+                                        }
+                                        DialogOutcome::Unavailable(why) => {
+                                            (fallback_dir.join(name), Some(why))
+                                        }
+                                    };
+                                    let ask = crate::worker::protocol::RecordAsk {
+                                        period,
+                                        dir,
+                                        fallback,
+                                    };
+                                    let _ = done.send(JobDone::RecordFolder(Some(ask)));
                                     wake();
                                 });
                             }

@@ -18,13 +18,14 @@ pub mod handle;
 pub mod jobs;
 mod live;
 pub mod protocol;
+mod record;
 mod refresh;
 mod review;
 pub mod snapshot;
 
 pub use crate::ops::session::Target;
 pub use handle::{WorkerHandle, WorkerStopped};
-pub use protocol::{ApprovalAsk, Closing, Event, LeverRun, Request};
+pub use protocol::{ApprovalAsk, Closing, Event, LeverRun, RecordAsk, RecordDone, Request};
 pub use refresh::{CHECK_TIMEOUT, COUNTS_EVERY, RECHECK_EVERY, read_db_once, read_history_piece};
 pub use snapshot::{CanaryArms, Health, Snapshot};
 

@@ -33,6 +33,9 @@ pub enum Request {
     },
     /// Record a quality-review verdict on a sampled draft (an audited action).
     Verdict(VerdictAsk),
+    /// Write the rollout record into a folder (on a task of its own, with
+    /// its own connections: refreshes go on meanwhile).
+    WriteRecord(RecordAsk),
     /// Record a finished export in the audit log (who, what, how many, where;
     /// never the content).
     RecordExport {
@@ -43,6 +46,28 @@ pub enum Request {
         /// Whether it was written.
         ok: bool,
     },
+}
+
+/// A rollout record to write (the Audit tab).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordAsk {
+    /// Its period.
+    pub period: crate::ops::record::Period,
+    /// The folder (chosen in the dialog, or the fallback).
+    pub dir: std::path::PathBuf,
+    /// Why the folder is the fallback one, if it is (no dialog could be shown).
+    pub fallback: Option<String>,
+}
+
+/// A rollout record written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordDone {
+    /// The folder.
+    pub dir: std::path::PathBuf,
+    /// What was written, and what it did without.
+    pub written: crate::ops::record::Written,
+    /// Why the folder is the fallback one, if it is.
+    pub fallback: Option<String>,
 }
 
 /// A reviewer's verdict on one sampled draft.
@@ -133,6 +158,8 @@ pub enum Event {
     GuardSet(Result<String, String>),
     /// A verdict was recorded (what was written), or why not.
     VerdictDone(Result<String, String>),
+    /// The rollout record was written, or why not.
+    RecordWritten(Result<RecordDone, String>),
     /// The guard acted, would have acted (dry run), or is blind: one
     /// desktop notification.
     Guard {
