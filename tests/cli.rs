@@ -369,3 +369,44 @@ fn data_from_outside_prints_without_its_control_characters() {
         "shown escaped"
     );
 }
+
+#[test]
+fn record_writes_the_folder_on_the_demo_and_bad_periods_are_clear_errors() {
+    let dir = common::temp_dir();
+    let out = dir.path().join("rollout");
+    let o = panel(
+        dir.path(),
+        &["record", "--profile", "demo", "--since", "6h", "--out"],
+    );
+    assert_eq!(o.status.code(), Some(2), "--out needs a folder");
+    let out_arg = out.to_str().unwrap();
+    let o = panel(
+        dir.path(),
+        &["record", "--profile", "demo", "--since", "6h", "--out", out_arg],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = stdout(&o);
+    let wrote: Vec<&str> = printed
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .collect();
+    assert_eq!(wrote.len(), 7, "the Markdown and three plots twice: {wrote:?}");
+    for f in &wrote {
+        let len = std::fs::metadata(f).expect("written").len();
+        assert!(len > 0, "{f} is empty");
+    }
+    assert!(wrote[0].ends_with("rollout-record.md"), "{wrote:?}");
+
+    for (args, says) in [
+        (vec!["--since", "48x"], "48x"),
+        (vec!["--from", "nonexistent-action"], "nonexistent-action"),
+        (vec!["--at", "2999-01-01T00:00:00Z"], "--at is in the future"),
+        (vec!["--at", "yesterday"], "--at"),
+    ] {
+        let mut a = vec!["record", "--profile", "demo", "--out", out_arg];
+        a.extend(args);
+        let o = panel(dir.path(), &a);
+        assert_eq!(o.status.code(), Some(1), "{a:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{a:?}: {}", stderr(&o));
+    }
+}
