@@ -43,9 +43,27 @@ fn plan(lever: &str, on: bool, workspaces: &[&str]) -> serde_json::Value {
 /// 30 h ago, c5 rolled back 10 h ago, then 200 verdicts.
 async fn history(audit: &AuditLog, now: rollout_panel::core::time::UtcNaive) {
     for (ago, lever, on, ws, summary) in [
-        (46, "canary-enable", true, vec!["c1"], "Enable revision for Workspace 001"),
-        (30, "expansion", true, vec!["c3", "c5"], "Expand to 2 workspaces"),
-        (10, "workspace-rollback", false, vec!["c5"], "Turn revision off for Workspace 005"),
+        (
+            46,
+            "canary-enable",
+            true,
+            vec!["c1"],
+            "Enable revision for Workspace 001",
+        ),
+        (
+            30,
+            "expansion",
+            true,
+            vec!["c3", "c5"],
+            "Expand to 2 workspaces",
+        ),
+        (
+            10,
+            "workspace-rollback",
+            false,
+            vec!["c5"],
+            "Turn revision off for Workspace 005",
+        ),
     ] {
         let at = now - Duration::hours(ago);
         let id = audit

@@ -382,7 +382,15 @@ fn record_writes_the_folder_on_the_demo_and_bad_periods_are_clear_errors() {
     let out_arg = out.to_str().unwrap();
     let o = panel(
         dir.path(),
-        &["record", "--profile", "demo", "--since", "6h", "--out", out_arg],
+        &[
+            "record",
+            "--profile",
+            "demo",
+            "--since",
+            "6h",
+            "--out",
+            out_arg,
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let printed = stdout(&o);
@@ -390,7 +398,11 @@ fn record_writes_the_folder_on_the_demo_and_bad_periods_are_clear_errors() {
         .lines()
         .filter_map(|l| l.strip_prefix("wrote "))
         .collect();
-    assert_eq!(wrote.len(), 7, "the Markdown and three plots twice: {wrote:?}");
+    assert_eq!(
+        wrote.len(),
+        7,
+        "the Markdown and three plots twice: {wrote:?}"
+    );
     for f in &wrote {
         let len = std::fs::metadata(f).expect("written").len();
         assert!(len > 0, "{f} is empty");
@@ -400,7 +412,10 @@ fn record_writes_the_folder_on_the_demo_and_bad_periods_are_clear_errors() {
     for (args, says) in [
         (vec!["--since", "48x"], "48x"),
         (vec!["--from", "nonexistent-action"], "nonexistent-action"),
-        (vec!["--at", "2999-01-01T00:00:00Z"], "--at is in the future"),
+        (
+            vec!["--at", "2999-01-01T00:00:00Z"],
+            "--at is in the future",
+        ),
         (vec!["--at", "yesterday"], "--at"),
     ] {
         let mut a = vec!["record", "--profile", "demo", "--out", out_arg];

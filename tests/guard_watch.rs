@@ -351,3 +351,114 @@ async fn black_holed_postgres_makes_the_guard_blind_never_a_writer_and_it_resume
     }
     assert_eq!(toggles(db.url.clone()).await, before);
 }
+
+/// The guard on a real Postgres: stuck claims in the canary (10 of its 10
+/// attempts), two reads 30 s apart, and the canary's toggle goes off on the
+/// lever lane — compare-and-set, read back, intent and result in the shared
+/// table by "guard (armed by …)". Prints the confirm → verified figures for
+/// the note (not asserted: a noisy machine would make that flaky).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_rolls_a_failing_canary_back_on_postgres_compare_and_set_and_audited() {
+    use rollout_panel::worker::{Request, WorkerHandle};
+    common::require_secret_service();
+    let db = common::TestDb::create().await;
+    db.apply(&[
+        common::PG_V0,
+        common::PG_V1,
+        common::PG_V2,
+        common::DATA_BASE,
+        common::DATA_REVISIONS,
+    ])
+    .await;
+    let _shared = common::shared_audit(&db).await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(
+        r#"UPDATE "WorkspaceSettings" SET "autoSendRevisionEnabled" = true WHERE "clientId" = 'c-alpha';
+           INSERT INTO "AIDraft" ("id", "leadId", "content", "channel", "status", "createdAt", "updatedAt",
+               "autoSendEvaluatedAt", "autoSendAction", "autoSendRevisionAttemptedAt", "autoSendOriginalConfidence")
+             SELECT 'stuck' || i, 'l-a1', 'body', 'email', 'pending', t, t, t, 'needs_review', t, 0.5
+             FROM (SELECT i, (now() AT TIME ZONE 'utc') - interval '10 minutes' + i * interval '1 second' AS t
+                   FROM generate_series(1, 10) i) g;"#,
+    )
+    .execute(&pool)
+    .await
+    .expect("a failing canary");
+    let dir = common::temp_dir();
+    let config = common::db_only_profile(
+        "gpg",
+        &db.url,
+        rollout_panel::core::profile::Profile::default(),
+        rollout_panel::adapters::audit::AuditLog::path_in(dir.path()),
+    );
+    let mut h = tokio::task::block_in_place(|| WorkerHandle::spawn(config, || {}));
+    let refresh = |h: &mut WorkerHandle| {
+        tokio::task::block_in_place(|| {
+            h.send(Request::Refresh);
+            assert!(h.wait_idle(Duration::from_secs(120)), "refresh");
+        });
+    };
+    tokio::task::block_in_place(|| {
+        assert!(h.wait_idle(Duration::from_secs(60)), "first read");
+        h.send(Request::Guard {
+            armed: true,
+            dry_run: false,
+            reason: "stuck claims drill on Postgres".to_owned(),
+        });
+        assert!(h.wait_idle(Duration::from_secs(60)), "armed");
+    });
+    let toggle = || async {
+        let (on,): (bool,) = sqlx::query_as(
+            r#"SELECT "autoSendRevisionEnabled" FROM "WorkspaceSettings" WHERE "clientId" = 'c-alpha'"#,
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        on
+    };
+    // The first reading: the rule holds once — never enough.
+    refresh(&mut h);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(toggle().await, "one reading never acts");
+    tokio::time::sleep(Duration::from_secs(27)).await;
+    // The confirming read, 30 s after the first.
+    let confirm = Instant::now();
+    refresh(&mut h);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while toggle().await {
+        assert!(Instant::now() < deadline, "the guard never rolled back");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let off_after = confirm.elapsed();
+    // Its intent and result in the shared table, by the guard.
+    let rows = loop {
+        let rows: Vec<(String, String, String, chrono::NaiveDateTime, String)> = sqlx::query_as(
+            r#"SELECT kind, status, operator, at, reason FROM rollout_panel.audit_entry
+               WHERE lever = 'workspace-rollback' ORDER BY id"#,
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        if rows.iter().any(|r| r.0 == "result") {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "no result: {rows:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let verified_after = confirm.elapsed();
+    let intent = rows.iter().find(|r| r.0 == "intent").expect("an intent");
+    let result = rows.iter().find(|r| r.0 == "result").expect("a result");
+    assert_eq!(result.1, "ok", "{rows:#?}");
+    assert!(intent.2.starts_with("guard (armed by "), "{rows:#?}");
+    assert!(
+        intent.4.contains("reviser-failures") || intent.4.contains("stuck"),
+        "the reason names the rule: {rows:#?}"
+    );
+    eprintln!(
+        "guard on Postgres: confirming read sent → toggle off {} ms, → result in the shared table {} ms; intent → result (audit clock) {} ms",
+        off_after.as_millis(),
+        verified_after.as_millis(),
+        (result.3 - intent.3).num_milliseconds()
+    );
+    drop(h);
+    pool.close().await;
+}

@@ -139,4 +139,3 @@ pub async fn database(admin_url: &str, drafts: usize) -> (sqlx::PgPool, UtcNaive
     );
     (pool, now)
 }
-

@@ -6,6 +6,7 @@
 //! [`redact_urls`](crate::adapters::store::redact_urls) first.
 
 pub mod approvals;
+mod drill;
 pub mod guard;
 pub mod heartbeat;
 pub mod identity;

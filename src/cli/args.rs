@@ -71,6 +71,10 @@ pub enum Cmd {
     /// Write the rollout record: `DIR/rollout-record.md` under the runbook's
     /// headings, with its plots as SVG and PNG (no draft content, no secret).
     Record(RecordArgs),
+    /// Incident drills on the demo world: list them, or run one and print
+    /// its score when it ends (act in the window meanwhile).
+    #[command(subcommand)]
+    Drill(DrillCmd),
     /// Panics on purpose (tests the crash report).
     #[command(hide = true)]
     DebugPanic,
@@ -348,6 +352,35 @@ pub struct GuardArgs {
     /// status: print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `drill`.
+#[derive(Debug, Subcommand)]
+pub enum DrillCmd {
+    /// Every drill: its number, what it injects, the lever it expects and
+    /// the levels too small and too big.
+    List {
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run drill N on the demo world: its fault starts at a random minute
+    /// within the window; the score is printed when the drill ends (the
+    /// expected lever verified, or its time out) or is abandoned (Ctrl-C,
+    /// SIGTERM).
+    Run {
+        /// The drill's number (`drill list`).
+        number: u8,
+        /// The window its fault falls in (m or h).
+        #[arg(long, default_value = "10m")]
+        within: String,
+        /// The profile: drills run on `demo` only.
+        #[arg(long, value_name = "NAME", default_value = "demo")]
+        profile: String,
+        /// Print the score as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `watch`.

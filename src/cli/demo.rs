@@ -10,7 +10,7 @@ use crate::core::env::{
 use crate::core::runbook::Stage;
 use crate::core::schema::SchemaReport;
 use crate::core::workspace::{RevisionCounts, RevisionToggle};
-use crate::demo::{DemoStage, DemoWorld, Faults};
+use crate::demo::{DemoStage, DemoWorld, FaultSwitch, Faults};
 use crate::platform::paths::Paths;
 use anyhow::bail;
 use serde::Serialize;
@@ -65,16 +65,17 @@ pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode
             Some(DemoAction::Fault { fault, state }) => {
                 let mut f = world.faults().await?;
                 let on = state == OnOff::On;
-                match fault {
-                    FaultName::NeedsReviewSpike => f.needs_review_spike = on,
-                    FaultName::Timeouts => f.timeouts = on,
-                    FaultName::AiErrors => f.ai_errors = on,
-                    FaultName::CancelRedeploy => f.cancel_next_redeploy = on,
-                    FaultName::RepeatedAttempts => f.repeated_attempts = on,
-                    FaultName::SlowJobs => f.slow_jobs = on,
-                    FaultName::RollingRelease => f.rolling_release = on,
-                    FaultName::LogLimit => f.log_limit = on,
-                }
+                let switch = match fault {
+                    FaultName::NeedsReviewSpike => FaultSwitch::NeedsReviewSpike,
+                    FaultName::Timeouts => FaultSwitch::Timeouts,
+                    FaultName::AiErrors => FaultSwitch::AiErrors,
+                    FaultName::CancelRedeploy => FaultSwitch::CancelRedeploy,
+                    FaultName::RepeatedAttempts => FaultSwitch::RepeatedAttempts,
+                    FaultName::SlowJobs => FaultSwitch::SlowJobs,
+                    FaultName::RollingRelease => FaultSwitch::RollingRelease,
+                    FaultName::LogLimit => FaultSwitch::LogLimit,
+                };
+                switch.set(&mut f, on);
                 world.set_faults(&f).await?;
             }
         }

@@ -21,6 +21,7 @@ pub mod args;
 mod audit;
 mod check;
 mod demo;
+mod drill;
 mod lever;
 mod logs;
 mod metrics;
@@ -62,6 +63,7 @@ pub fn run(paths: &Paths, command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Logs(args) => logs::run_logs(paths, &args),
         Cmd::Export(args) => metrics::run_export(paths, &args),
         Cmd::Record(args) => record::run_record(paths, &args),
+        Cmd::Drill(cmd) => drill::run_drill(paths, &cmd),
         Cmd::DebugPanic => {
             tracing::info!("about to panic on purpose");
             panic!("a panic on purpose (rollout-panel debug-panic)")

@@ -51,7 +51,7 @@ pub(super) fn run_watch(paths: &Paths, args: &WatchArgs) -> anyhow::Result<ExitC
         waits: crate::ops::levers::Waits::default(),
     };
     let (wake_tx, wake_rx) = mpsc::channel::<Wake>();
-    listen_for_stop(wake_tx.clone())?;
+    listen_for_stop(wake_tx.clone(), Wake::Stop)?;
     let worker_wake = wake_tx.clone();
     let worker = WorkerHandle::spawn(config, move || {
         let _ = worker_wake.send(Wake::Worker);
@@ -116,8 +116,12 @@ pub(super) fn run_watch(paths: &Paths, args: &WatchArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGTERM and SIGINT become a [`Wake::Stop`], on a thread of their own.
-fn listen_for_stop(tx: mpsc::Sender<Wake>) -> anyhow::Result<()> {
+/// SIGTERM and SIGINT become `stop(signal)` on `tx` (the watcher's
+/// [`Wake::Stop`]), on a thread of their own.
+pub(super) fn listen_for_stop<T: Send + 'static>(
+    tx: mpsc::Sender<T>,
+    stop: fn(&'static str) -> T,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -139,7 +143,7 @@ fn listen_for_stop(tx: mpsc::Sender<Wake>) -> anyhow::Result<()> {
                 let signal = match tokio::signal::ctrl_c().await {
                     _ => "Ctrl-C",
                 };
-                let _ = tx.send(Wake::Stop(signal));
+                let _ = tx.send(stop(signal));
             });
         })?;
     Ok(())

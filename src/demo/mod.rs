@@ -15,7 +15,7 @@ mod simulator;
 pub use log_rows::LOG_LIMIT_MESSAGE;
 pub use rolling::CANARY_SHARE;
 pub use seed::{DemoStage, SEED_WORKSPACES};
-pub use simulator::{Faults, Simulator, TickSummary};
+pub use simulator::{FaultSwitch, Faults, Simulator, TickSummary};
 
 use crate::adapters::store::{SqliteStore, StoreError, describe};
 use crate::core::env::{Deployment, EnvSnapshot, EnvVar, ReadyState};

@@ -54,6 +54,106 @@ pub struct Faults {
     /// The runtime-log stream is cut ("log limit reached"): the orchestrator's
     /// lines are dropped and a delimiter row is printed each minute.
     pub log_limit: bool,
+    /// One noisy minute from this time ([`BURST`]): four times the traffic,
+    /// and the canary's drafts as under the needs_review spike (a drill's
+    /// harmless burst, which the verdict does not call harm).
+    pub burst: Option<UtcNaive>,
+}
+
+/// One switch of [`Faults`] (the Rehearsal panel's, and `demo fault …`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultSwitch {
+    /// [`Faults::needs_review_spike`].
+    NeedsReviewSpike,
+    /// [`Faults::timeouts`].
+    Timeouts,
+    /// [`Faults::ai_errors`].
+    AiErrors,
+    /// [`Faults::cancel_next_redeploy`].
+    CancelRedeploy,
+    /// [`Faults::repeated_attempts`].
+    RepeatedAttempts,
+    /// [`Faults::slow_jobs`].
+    SlowJobs,
+    /// [`Faults::rolling_release`].
+    RollingRelease,
+    /// [`Faults::log_limit`].
+    LogLimit,
+}
+
+impl FaultSwitch {
+    /// Every switch, in `demo fault`'s order.
+    pub const ALL: [Self; 8] = [
+        Self::NeedsReviewSpike,
+        Self::Timeouts,
+        Self::AiErrors,
+        Self::CancelRedeploy,
+        Self::RepeatedAttempts,
+        Self::SlowJobs,
+        Self::RollingRelease,
+        Self::LogLimit,
+    ];
+
+    /// Its `demo fault` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NeedsReviewSpike => "needs-review-spike",
+            Self::Timeouts => "timeouts",
+            Self::AiErrors => "ai-errors",
+            Self::CancelRedeploy => "cancel-redeploy",
+            Self::RepeatedAttempts => "repeated-attempts",
+            Self::SlowJobs => "slow-jobs",
+            Self::RollingRelease => "rolling-release",
+            Self::LogLimit => "log-limit",
+        }
+    }
+
+    /// What it does, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NeedsReviewSpike => "the canary's revisions get worse; needs_review spikes",
+            Self::Timeouts => "half the revisions time out (deadline_exceeded)",
+            Self::AiErrors => "a third of the revisions fail with an AI error",
+            Self::CancelRedeploy => "the next redeploy ends CANCELED",
+            Self::RepeatedAttempts => "some revision loops run more iterations than the clamp",
+            Self::SlowJobs => "claims keep coming for minutes after a toggle-off",
+            Self::RollingRelease => "a new production build serves 10 % until completed",
+            Self::LogLimit => "the runtime-log stream is cut (log limit reached)",
+        }
+    }
+
+    fn flag(self, f: &mut Faults) -> &mut bool {
+        match self {
+            Self::NeedsReviewSpike => &mut f.needs_review_spike,
+            Self::Timeouts => &mut f.timeouts,
+            Self::AiErrors => &mut f.ai_errors,
+            Self::CancelRedeploy => &mut f.cancel_next_redeploy,
+            Self::RepeatedAttempts => &mut f.repeated_attempts,
+            Self::SlowJobs => &mut f.slow_jobs,
+            Self::RollingRelease => &mut f.rolling_release,
+            Self::LogLimit => &mut f.log_limit,
+        }
+    }
+
+    /// Throws it.
+    pub fn set(self, f: &mut Faults, on: bool) {
+        *self.flag(f) = on;
+    }
+
+    /// Whether it is on.
+    pub fn is_on(self, f: &Faults) -> bool {
+        let mut copy = f.clone();
+        *self.flag(&mut copy)
+    }
+}
+
+/// How long a [`Faults::burst`] lasts.
+pub const BURST: Duration = Duration::minutes(1);
+
+impl Faults {
+    fn bursting(&self, at: UtcNaive) -> bool {
+        self.burst.is_some_and(|b| at >= b && at < b + BURST)
+    }
 }
 
 /// How long jobs started before a toggle-off go on claiming under `slow_jobs`.
@@ -131,7 +231,15 @@ impl Simulator {
             self.leads = Some(load_leads(&mut tx).await?);
         }
         while from < now {
-            let to = (from + STEP).min(now);
+            let mut to = (from + STEP).min(now);
+            // A burst's edges are step edges: its minute is played as one.
+            if let Some(b) = faults.burst {
+                for edge in [b, b + BURST] {
+                    if from < edge && edge < to {
+                        to = edge;
+                    }
+                }
+            }
             self.step(&mut tx, from, to, &rates, &faults, &mut summary)
                 .await?;
             from = to;
@@ -170,7 +278,8 @@ impl Simulator {
                 continue;
             };
             // Poisson arrivals: exponential gaps at `rate` per minute.
-            let per_second = rate / 60.0;
+            let burst = if faults.bursting(from) { 4.0 } else { 1.0 };
+            let per_second = rate * burst / 60.0;
             let mut t = 0.0;
             loop {
                 let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
@@ -239,7 +348,8 @@ impl Simulator {
             insert.execute(&mut *conn).await?;
             return Ok(false);
         }
-        let spike = faults.needs_review_spike && gates.enabled.contains(client_id);
+        let spike =
+            (faults.needs_review_spike || faults.bursting(at)) && gates.enabled.contains(client_id);
         let hard_block = rng.random_bool(0.03);
         let confidence = if hard_block {
             0.0

@@ -10,6 +10,7 @@ use crate::gui::panels::levers::LeversPanel;
 use crate::gui::panels::metrics::{MetricsPanel, VerdictPrefs, metrics_ui};
 use crate::gui::panels::profiles::ProfilesWindow;
 use crate::gui::panels::readiness::readiness_ui;
+use crate::gui::panels::rehearsal::RehearsalPanel;
 use crate::gui::panels::top_bar::{tabs_ui, top_bar_ui};
 use crate::gui::{AppCommand, MetricsWindow, Tab};
 use crate::ops::export::{ExportOutcome, NativeDialog, SaveDialog};
@@ -150,6 +151,10 @@ pub struct App {
     drafts: DraftsPanel,
     /// The Audit tab (its rollout record).
     audit: AuditPanel,
+    /// The Rehearsal tab (drills on the demo).
+    rehearsal: RehearsalPanel,
+    /// The tab last told to a running drill (its first look).
+    drill_tab: Option<Tab>,
     /// The save dialog (native; tests answer it themselves).
     dialog: Arc<dyn SaveDialog>,
     /// Where exports go when no dialog can be shown.
@@ -221,6 +226,8 @@ impl App {
             metrics: MetricsPanel::default(),
             drafts: DraftsPanel::default(),
             audit: AuditPanel::default(),
+            rehearsal: RehearsalPanel::default(),
+            drill_tab: None,
             dialog: Arc::new(NativeDialog),
             about: false,
             quit_asked: false,
@@ -451,6 +458,13 @@ impl App {
             }),
             AppCommand::OpenFolder(dir) => self.jobs.send(Job::OpenFolder(dir)),
             AppCommand::RecordVerdict(ask) => self.worker.send(Request::Verdict(ask)),
+            AppCommand::Drill(ask) => {
+                if matches!(ask, crate::worker::protocol::DrillAsk::Start { .. }) {
+                    // The new drill hears which tab is open.
+                    self.drill_tab = None;
+                }
+                self.worker.send(Request::Drill(ask));
+            }
             AppCommand::WriteRecord(period) => self.jobs.send(Job::PickRecordFolder {
                 dialog: Arc::clone(&self.dialog),
                 fallback_dir: self.export_dir.clone(),
@@ -575,6 +589,7 @@ impl eframe::App for App {
                 Event::ApprovalDone(result) => self.levers.approval_done(result),
                 Event::GuardSet(result) => self.levers.approval_done(result),
                 Event::RecordWritten(result) => self.audit.record_done(result),
+                Event::DrillAnswer(answer) => self.rehearsal.answer(answer),
                 Event::Guard { title, body } => self.alerts.guard(title, body),
                 Event::LeverDone { run, result } => {
                     // The guard's own runs are told by the guard (once,
@@ -611,6 +626,19 @@ impl eframe::App for App {
             let current = self.snapshot.profile.clone();
             tracing::info!("profile {current} changed; reconnecting");
             self.open_profile(&current);
+        }
+        // A running drill hears which tab is open (its score's first look).
+        let drilling = self
+            .snapshot
+            .drill
+            .as_ref()
+            .is_some_and(|d| d.score.is_none());
+        if drilling && self.drill_tab != Some(self.state.tab) {
+            self.drill_tab = Some(self.state.tab);
+            self.worker
+                .send(Request::Drill(crate::worker::protocol::DrillAsk::Look(
+                    self.state.tab.label().to_owned(),
+                )));
         }
         let shortcuts: Vec<AppCommand> = AppCommand::with_shortcuts()
             .into_iter()
@@ -689,6 +717,9 @@ impl eframe::App for App {
                     )),
                     Tab::Readiness => commands.extend(readiness_ui(ui, &snapshot, now)),
                     Tab::Audit => commands.extend(self.audit.audit_ui(ui, &snapshot)),
+                    Tab::Rehearsal => {
+                        commands.extend(self.rehearsal.rehearsal_ui(ui, &snapshot));
+                    }
                     Tab::Levers => commands.extend(self.levers.levers_ui(
                         ui,
                         &snapshot,

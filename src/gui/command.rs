@@ -25,16 +25,19 @@ pub enum Tab {
     Drafts,
     /// The audit log.
     Audit,
+    /// Drills and fault switches on the demo world.
+    Rehearsal,
 }
 
 impl Tab {
     /// All tabs in display order.
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Readiness,
         Tab::Levers,
         Tab::Metrics,
         Tab::Drafts,
         Tab::Audit,
+        Tab::Rehearsal,
     ];
 
     /// The tab's name.
@@ -45,6 +48,7 @@ impl Tab {
             Tab::Metrics => "Metrics",
             Tab::Drafts => "Drafts",
             Tab::Audit => "Audit",
+            Tab::Rehearsal => "Rehearsal",
         }
     }
 
@@ -55,6 +59,7 @@ impl Tab {
             Tab::Metrics => Key::Num3,
             Tab::Drafts => Key::Num4,
             Tab::Audit => Key::Num5,
+            Tab::Rehearsal => Key::Num6,
         }
     }
 }
@@ -158,6 +163,8 @@ pub enum AppCommand {
     OpenFolder(PathBuf),
     /// Record a quality-review verdict on a sampled draft (audited).
     RecordVerdict(crate::worker::protocol::VerdictAsk),
+    /// A drill or a fault switch on the demo world (the Rehearsal tab).
+    Drill(crate::worker::protocol::DrillAsk),
     /// Write the rollout record of this period (the folder dialog, then the
     /// files).
     WriteRecord(crate::ops::record::Period),
@@ -195,6 +202,7 @@ impl AppCommand {
             Self::RecordVerdict(v) if v.pass => "Pass".to_owned(),
             Self::RecordVerdict(_) => "Fail".to_owned(),
             Self::WriteRecord(_) => "Write the rollout record…".to_owned(),
+            Self::Drill(_) => "Drill".to_owned(),
         }
     }
 
@@ -214,6 +222,10 @@ impl AppCommand {
             }
             Self::ShowTab(Tab::Drafts) => "Sampled revised drafts and the CSV export",
             Self::ShowTab(Tab::Audit) => "Every action taken from this panel",
+            Self::ShowTab(Tab::Rehearsal) => {
+                "Rehearse on the demo world: fault switches and scored incident drills"
+            }
+            Self::Drill(_) => "Start or end a drill, or throw a fault switch, on the demo world",
             Self::SetWindow(_) => "How far back the plots reach",
             Self::ShowAbout => {
                 "Version, git commit, where the panel keeps its files, the keyring in use"

@@ -139,6 +139,17 @@ impl WorkerHandle {
                                     emit(Event::Sample(result.map_err(|e| e.to_string())));
                                     mark_done(seq);
                                 }
+                                Some(Request::Drill(ask)) => {
+                                    seq += 1;
+                                    let look = matches!(ask, crate::worker::protocol::DrillAsk::Look(_));
+                                    let answer = worker.drill_request(ask).await;
+                                    // A look is not worth an answer or a read.
+                                    if !look {
+                                        emit(Event::DrillAnswer(answer));
+                                        worker.refresh(&emit).await;
+                                    }
+                                    mark_done(seq);
+                                }
                                 Some(Request::WriteRecord(ask)) => {
                                     // Its own task and connections: a long
                                     // record never holds up a refresh. Its

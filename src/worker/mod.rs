@@ -13,6 +13,7 @@
 //! - `jobs`: lever runs on their own tasks.
 
 mod approvals;
+pub mod drill;
 pub mod guard;
 pub mod handle;
 pub mod jobs;

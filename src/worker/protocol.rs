@@ -36,6 +36,9 @@ pub enum Request {
     /// Write the rollout record into a folder (on a task of its own, with
     /// its own connections: refreshes go on meanwhile).
     WriteRecord(RecordAsk),
+    /// A drill on the demo: start, abandon, what the window shows, a fault
+    /// switch (each answered by [`Event::DrillAnswer`]).
+    Drill(DrillAsk),
     /// Record a finished export in the audit log (who, what, how many, where;
     /// never the content).
     RecordExport {
@@ -45,6 +48,31 @@ pub enum Request {
         detail: serde_json::Value,
         /// Whether it was written.
         ok: bool,
+    },
+}
+
+/// What the Rehearsal panel (or `drill run`) asks of the demo world.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DrillAsk {
+    /// Start drill `number`, its fault at a random minute within `within`.
+    Start {
+        /// The drill's number.
+        number: u8,
+        /// The window of its fault.
+        within: chrono::Duration,
+        /// The random number that places the fault (`None`: drawn now).
+        pick: Option<u64>,
+    },
+    /// Give the running drill up: scored as abandoned.
+    Abandon,
+    /// The window shows this tab from now on (the score's first look).
+    Look(String),
+    /// Throw a fault switch of the demo world, as `demo fault …` does.
+    Fault {
+        /// Which.
+        fault: crate::demo::FaultSwitch,
+        /// On or off.
+        on: bool,
     },
 }
 
@@ -158,6 +186,8 @@ pub enum Event {
     GuardSet(Result<String, String>),
     /// A verdict was recorded (what was written), or why not.
     VerdictDone(Result<String, String>),
+    /// A drill request was done (what), or refused (why).
+    DrillAnswer(Result<String, String>),
     /// The rollout record was written, or why not.
     RecordWritten(Result<RecordDone, String>),
     /// The guard acted, would have acted (dry run), or is blind: one

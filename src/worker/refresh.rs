@@ -152,6 +152,8 @@ pub(crate) struct Worker {
     pub(crate) logs: Option<crate::adapters::env::vercel::logs::Reader>,
     /// The demo's runtime log, counted, and the last row read.
     pub(crate) demo_logs: Option<(crate::core::runtime_log::Book, i64)>,
+    /// The drill that runs on the demo (issue 31).
+    pub(crate) drill: Option<crate::worker::drill::ActiveDrill>,
 }
 
 /// What the snapshot shows of a book: the canary (toggle on) against the
@@ -200,6 +202,7 @@ impl Worker {
             guard: crate::worker::guard::WorkerGuard::new(config_guard_settings, config_dry_run),
             logs: None,
             demo_logs: None,
+            drill: None,
         }
     }
 
@@ -259,6 +262,7 @@ impl Worker {
             self.demo_logs = None;
         }
         self.snapshot.made_at = Some(now);
+        self.drill_inject(now).await;
         // A database that is down fails only what needs it: the env, the
         // checklist and the audit log are still read.
         match self.store().await {
@@ -292,6 +296,7 @@ impl Worker {
             _ => None,
         };
         self.guard_step(now, emit).await;
+        self.drill_observe(now).await;
         emit(Event::Snapshot(Arc::new(self.snapshot.clone())));
         self.read_history(emit, now).await;
     }

@@ -110,6 +110,11 @@ pub struct Snapshot {
     pub readiness_error: Option<String>,
     /// The profile's audit log, newest first.
     pub audit: Vec<crate::adapters::audit::AuditEntry>,
+    /// The drill that runs on the demo, or the last one with its score.
+    pub drill: Option<crate::worker::drill::DrillView>,
+    /// The demo world's fault switches as read now (`None`: not the demo,
+    /// or not read).
+    pub demo_faults: Option<crate::demo::Faults>,
     /// Why the audit log could not be read, if it could not.
     pub audit_error: Option<String>,
     /// Intents without a result that no lever of this panel is running: an
@@ -149,6 +154,12 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// An empty snapshot of a profile, before any read.
+    /// Whether this is the demo profile (its rehearsal world).
+    pub fn is_demo(&self) -> bool {
+        self.profile == crate::core::profile::DEMO_PROFILE
+    }
+
+    /// A snapshot of `profile` before any read.
     pub fn for_profile(profile: &str) -> Self {
         Self {
             profile: profile.to_owned(),

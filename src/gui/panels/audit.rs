@@ -65,9 +65,7 @@ fn latest_canary(snapshot: &Snapshot) -> Option<String> {
         .audit
         .iter()
         .find(|e| {
-            e.counts()
-                && e.kind == EntryKind::Intent
-                && e.lever == LeverKind::CanaryEnable.as_str()
+            e.counts() && e.kind == EntryKind::Intent && e.lever == LeverKind::CanaryEnable.as_str()
         })
         .map(|e| e.action_id.clone())
 }

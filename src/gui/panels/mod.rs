@@ -10,5 +10,6 @@ pub mod metrics_tables;
 pub mod plot_parts;
 pub mod profiles;
 pub mod readiness;
+pub mod rehearsal;
 pub mod review;
 pub mod top_bar;

@@ -1,0 +1,172 @@
+//! `drill list` and `drill run N [--within 10m] [--json]` (issue 31): the
+//! window's worker on the demo world runs the drill; the operator acts in
+//! the window (or with `rollout-panel lever …`); the score is printed when
+//! the drill ends or is abandoned (SIGINT, SIGTERM).
+
+use super::args::DrillCmd;
+use crate::adapters::clock::SystemClock;
+use crate::core::drill::{DRILLS, Drill, Level, Score};
+use crate::platform::paths::Paths;
+use crate::worker::protocol::DrillAsk;
+use crate::worker::{Event, Request, Target, WorkerConfig, WorkerHandle};
+use anyhow::bail;
+use std::process::ExitCode;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+/// How often the drill's world is read (the window's demo default).
+const EVERY: Duration = Duration::from_secs(2);
+
+fn levels(levels: &[Level]) -> String {
+    if levels.is_empty() {
+        return "no lever".to_owned();
+    }
+    levels
+        .iter()
+        .map(|l| l.label())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+pub(super) fn run_drill(paths: &Paths, cmd: &DrillCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        DrillCmd::List { json } => {
+            if *json {
+                super::print::json(&serde_json::to_value(DRILLS)?)?;
+            } else {
+                for d in &DRILLS {
+                    say!("{}. {}", d.number, d.title);
+                    say!("   expected: {}", levels(d.expected));
+                    if !d.too_small.is_empty() {
+                        say!("   too small: {}", d.too_small);
+                    }
+                    say!("   too big: {}", d.too_big);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DrillCmd::Run {
+            number,
+            within,
+            profile,
+            json,
+        } => run(paths, *number, within, profile, *json),
+    }
+}
+
+fn run(
+    paths: &Paths,
+    number: u8,
+    within: &str,
+    profile: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if profile != crate::core::profile::DEMO_PROFILE {
+        bail!("{}", crate::worker::drill::DrillError::NotDemo);
+    }
+    let within = crate::core::time::parse_window(within).map_err(anyhow::Error::msg)?;
+    let Some(drill) = crate::core::drill::drill(number) else {
+        bail!("{}", crate::worker::drill::DrillError::Unknown(number));
+    };
+    let config = WorkerConfig {
+        target: Target::demo(paths),
+        clock: Arc::new(SystemClock),
+        auto_refresh: Some(EVERY),
+        read_timeout: Duration::from_secs(15),
+        audit_path: Some(crate::adapters::audit::AuditLog::path_in(&paths.data_dir)),
+        waits: crate::ops::levers::Waits::default(),
+    };
+    let (wake_tx, wake_rx) = mpsc::channel::<Option<&'static str>>();
+    super::watch::listen_for_stop(wake_tx.clone(), Some)?;
+    let worker_wake = wake_tx.clone();
+    let mut worker = WorkerHandle::spawn(config, move || {
+        let _ = worker_wake.send(None);
+    });
+    worker.send(Request::Drill(DrillAsk::Start {
+        number,
+        within,
+        pick: None,
+    }));
+    let mut abandoned = false;
+    loop {
+        match wake_rx.recv_timeout(EVERY) {
+            Ok(Some(signal)) if !abandoned => {
+                esay!("{signal}: abandoning the drill");
+                abandoned = true;
+                worker.send(Request::Drill(DrillAsk::Abandon));
+            }
+            Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => bail!("the worker stopped"),
+        }
+        loop {
+            match worker.try_recv() {
+                Ok(Some(Event::DrillAnswer(Err(e)))) => bail!("{e}"),
+                Ok(Some(Event::DrillAnswer(Ok(said)))) if !said.is_empty() => esay!("{said}"),
+                Ok(Some(Event::Snapshot(s))) => {
+                    if let Some(view) = &s.drill
+                        && let Some(score) = &view.score
+                        && view.drill.number == number
+                    {
+                        print_score(drill, score, view.report.as_ref(), json)?;
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => bail!("{e}"),
+            }
+        }
+    }
+}
+
+fn print_score(
+    d: &Drill,
+    s: &Score,
+    report: Option<&Result<std::path::PathBuf, String>>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let report_path = report.and_then(|r| r.as_ref().ok());
+    if json {
+        let mut v = serde_json::to_value(s)?;
+        v["passed"] = serde_json::Value::Bool(s.passed());
+        v["report"] = report_path.map_or(serde_json::Value::Null, |p| {
+            serde_json::Value::String(p.display().to_string())
+        });
+        super::print::json(&v)?;
+        return Ok(());
+    }
+    let t = |x: Option<i64>| x.map_or_else(|| "—".to_owned(), |s| format!("{s} s"));
+    say!(
+        "drill {} {}: {} — {}",
+        d.number,
+        if s.abandoned { "abandoned" } else { "over" },
+        if s.passed() { "passed" } else { "not passed" },
+        s.judgement.label()
+    );
+    if !s.note.is_empty() {
+        say!("  {}", s.note);
+    }
+    say!("  fault → first sign: {}", t(s.to_signal_secs));
+    say!(
+        "  fault → first look at {}: {}",
+        d.shows_on,
+        t(s.to_look_secs)
+    );
+    say!("  fault → lever confirmed: {}", t(s.to_confirm_secs));
+    say!("  fault → verified: {}", t(s.to_verified_secs));
+    say!(
+        "  expected: {}; chosen: {}",
+        levels(&s.expected),
+        s.chosen.map_or("none", Level::label)
+    );
+    say!("  failed levers: {}", s.failed_levers);
+    if s.expected.is_empty() {
+        say!("  unnecessary rollbacks: {}", s.unnecessary);
+    }
+    match report {
+        Some(Ok(p)) => say!("  report: {}", p.display()),
+        Some(Err(e)) => esay!("warning: the report was not written: {e}"),
+        None => {}
+    }
+    Ok(())
+}
