@@ -373,7 +373,16 @@ async fn the_guard_rolls_a_failing_canary_back_on_postgres_compare_and_set_and_a
     let _shared = common::shared_audit(&db).await;
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     sqlx::raw_sql(
-        r#"UPDATE "WorkspaceSettings" SET "autoSendRevisionEnabled" = true WHERE "clientId" = 'c-alpha';
+        r#"UPDATE "WorkspaceSettings" SET "autoSendRevisionEnabled" = true,
+               "updatedAt" = (now() AT TIME ZONE 'utc') - interval '90 minutes' WHERE "clientId" = 'c-alpha';
+           -- Enough evaluated drafts for a verdict (the guard is blind without one):
+           -- the canary before and after its start, and another workspace.
+           INSERT INTO "AIDraft" ("id", "leadId", "content", "channel", "status", "createdAt", "updatedAt",
+               "autoSendEvaluatedAt", "autoSendAction")
+             SELECT 'eval-' || lead || i, lead, 'body', 'email', 'pending', t, t, t,
+                    CASE WHEN i % 5 = 0 THEN 'needs_review' ELSE 'send_immediate' END
+             FROM (SELECT i, lead, (now() AT TIME ZONE 'utc') - i * interval '15 seconds' AS t
+                   FROM generate_series(1, 400) i, unnest(ARRAY['l-a1', 'l-b1']) lead) g;
            INSERT INTO "AIDraft" ("id", "leadId", "content", "channel", "status", "createdAt", "updatedAt",
                "autoSendEvaluatedAt", "autoSendAction", "autoSendRevisionAttemptedAt", "autoSendOriginalConfidence")
              SELECT 'stuck' || i, 'l-a1', 'body', 'email', 'pending', t, t, t, 'needs_review', t, 0.5
@@ -424,8 +433,18 @@ async fn the_guard_rolls_a_failing_canary_back_on_postgres_compare_and_set_and_a
     let confirm = Instant::now();
     refresh(&mut h);
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut snap = None;
     while toggle().await {
-        assert!(Instant::now() < deadline, "the guard never rolled back");
+        if Instant::now() >= deadline {
+            latest(&h, &mut snap);
+            let s = snap.expect("a snapshot");
+            panic!(
+                "the guard never rolled back: {:#?}\n{:#?}\nproblems {:#?}",
+                s.guard,
+                rollout_panel::worker::guard::reading(&s, s.made_at.unwrap()),
+                s.revision_health.problems
+            );
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let off_after = confirm.elapsed();
@@ -448,7 +467,7 @@ async fn the_guard_rolls_a_failing_canary_back_on_postgres_compare_and_set_and_a
     let intent = rows.iter().find(|r| r.0 == "intent").expect("an intent");
     let result = rows.iter().find(|r| r.0 == "result").expect("a result");
     assert_eq!(result.1, "ok", "{rows:#?}");
-    assert!(intent.2.starts_with("guard (armed by "), "{rows:#?}");
+    assert!(intent.4.starts_with("guard (armed by "), "{rows:#?}");
     assert!(
         intent.4.contains("reviser-failures") || intent.4.contains("stuck"),
         "the reason names the rule: {rows:#?}"

@@ -36,6 +36,8 @@ enum Wake {
 /// Runs until SIGTERM/SIGINT; exit 0 on a clean stop, 1 when the worker
 /// died.
 pub(super) fn run_watch(paths: &Paths, args: &WatchArgs) -> anyhow::Result<ExitCode> {
+    // Before its threads start: a long-running watcher keeps a small footprint.
+    crate::platform::memory::one_malloc_arena();
     let target = Target::resolve(paths, &super::manager(paths), &args.profile)?;
     let every = args
         .refresh_secs

@@ -4,6 +4,7 @@
 pub mod desktop;
 pub mod diagnostics;
 pub mod instance;
+pub mod memory;
 pub mod notify;
 pub mod paths;
 pub mod private;

@@ -199,7 +199,7 @@ impl ActiveDrill {
             } else {
                 self.looks
                     .iter()
-                    .find(|(t, at)| *at > signal && t == self.drill.shows_on)
+                    .find(|(t, at)| *at >= signal && t == self.drill.shows_on)
                     .map(|(_, at)| *at)
             };
         }
@@ -282,7 +282,11 @@ fn levers(audit: &[AuditEntry], since: UtcNaive) -> Vec<LeverTaken> {
             Some(LeverTaken {
                 action_id: e.action_id.clone(),
                 level,
-                by: e.operator.clone(),
+                // The guard's runs say so in their reason: "guard (armed by …): …".
+                by: match e.reason.find(')') {
+                    Some(end) if e.reason.starts_with("guard (") => e.reason[..=end].to_owned(),
+                    _ => e.operator.clone(),
+                },
                 confirmed_at: e.at,
                 ended_at: result.map(|r| r.at),
                 verified: result.is_some_and(|r| r.status == EntryStatus::Ok),
@@ -398,22 +402,22 @@ impl crate::worker::refresh::Worker {
     /// Takes in this read for the running drill; ends it once it is over.
     /// On the demo, reads its fault switches too.
     pub(crate) async fn drill_observe(&mut self, now: UtcNaive) {
+        if let Some(d) = &mut self.drill {
+            d.observe(&self.snapshot, now);
+            if d.over(now) {
+                if let Some(d) = self.drill.take() {
+                    let view = self.end_drill(d, now, false).await;
+                    self.snapshot.drill = Some(view);
+                }
+            } else {
+                self.snapshot.drill = Some(d.view());
+            }
+        }
+        // After a drill's end, which clears its faults.
         if self.session.is_demo()
             && let Ok(Some(world)) = self.session.demo_world().await
         {
             self.snapshot.demo_faults = world.faults().await.ok();
-        }
-        let Some(d) = &mut self.drill else {
-            return;
-        };
-        d.observe(&self.snapshot, now);
-        if d.over(now) {
-            if let Some(d) = self.drill.take() {
-                let view = self.end_drill(d, now, false).await;
-                self.snapshot.drill = Some(view);
-            }
-        } else {
-            self.snapshot.drill = Some(d.view());
         }
     }
 
