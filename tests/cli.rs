@@ -425,3 +425,34 @@ fn record_writes_the_folder_on_the_demo_and_bad_periods_are_clear_errors() {
         assert!(stderr(&o).contains(says), "{a:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn drill_list_names_every_drill_with_its_levels_and_run_refuses_an_unbuilt_or_unknown_one() {
+    let dir = common::temp_dir();
+    let o = panel(dir.path(), &["drill", "list", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let drills = v.as_array().expect("an array");
+    assert_eq!(drills.len(), 7);
+    assert_eq!(drills[0]["number"], 1);
+    assert_eq!(drills[0]["expected"], serde_json::json!(["workspace"]));
+    assert_eq!(
+        drills[2]["expected"],
+        serde_json::json!(["revision-kill-switch"])
+    );
+    assert_eq!(drills[6]["expected"], serde_json::json!([]));
+    let o = panel(dir.path(), &["drill", "list"]);
+    assert!(
+        stdout(&o).contains("7. a harmless noisy minute"),
+        "{}",
+        stdout(&o)
+    );
+    for (n, says) in [
+        ("9", "there is no drill 9"),
+        ("5", "drill 5 is not built yet"),
+    ] {
+        let o = panel(dir.path(), &["drill", "run", n, "--within", "1m"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+    }
+}

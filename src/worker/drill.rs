@@ -85,7 +85,7 @@ impl ActiveDrill {
         reports: PathBuf,
     ) -> Result<Self, DrillError> {
         let drill = drill::drill(n).ok_or(DrillError::Unknown(n))?;
-        if drill.inject == Inject::RepeatedAttemptsDatabaseDown {
+        if !drill.built() {
             return Err(DrillError::NotBuilt(n));
         }
         let fault_at = drill::fault_minute(now, within, pick);

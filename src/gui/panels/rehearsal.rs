@@ -82,7 +82,10 @@ impl RehearsalPanel {
             return commands;
         }
         ui.label("The demo world, broken on purpose: throw a fault by hand, or run a drill — an incident at a random minute inside the window you choose, scored when it ends.");
+        let scored = snapshot.drill.as_ref().is_some_and(|d| d.score.is_some());
         match &self.answer {
+            // "Started …" is old news once the drill is scored.
+            Some(Ok(_)) if scored => {}
             Some(Ok(a)) => {
                 ui.colored_label(colors::OK, a);
             }
@@ -162,7 +165,12 @@ impl RehearsalPanel {
             .show(ui, |ui| {
                 for d in &DRILLS {
                     ui.label(format!("{}.", d.number));
-                    ui.label(d.title).on_hover_text(expects(d));
+                    if d.built() {
+                        ui.label(d.title).on_hover_text(expects(d));
+                    } else {
+                        ui.label(RichText::new(format!("{} — not built yet", d.title)).weak())
+                            .on_hover_text("The demo world cannot take its database down yet");
+                    }
                     let start = AppCommand::Drill(DrillAsk::Start {
                         number: d.number,
                         within: chrono::Duration::minutes(self.within),
@@ -170,7 +178,7 @@ impl RehearsalPanel {
                     });
                     if ui
                         .add_enabled(
-                            running.is_none(),
+                            running.is_none() && d.built(),
                             egui::Button::new(format!("Start drill {}", d.number)),
                         )
                         .on_hover_text(expects(d))
