@@ -84,7 +84,7 @@ fn attempted(summary: &str) -> u64 {
 }
 
 #[test]
-fn the_five_tabs_are_reachable_by_role_and_label() {
+fn the_six_tabs_are_reachable_by_role_and_label() {
     let dir = common::temp_dir();
     let clock = ManualClock::new(ts(T0));
     let mut h = harness(&dir, &clock);

@@ -128,14 +128,16 @@ impl AuditPanel {
                 self.outcome = None;
                 commands.push(c);
             }
-            ui.label("covering");
+            let l = ui.label("covering");
             egui::ComboBox::from_id_salt("record-period")
                 .selected_text(self.period.label())
                 .show_ui(ui, |ui| {
                     for p in RecordPeriod::ALL {
                         ui.selectable_value(&mut self.period, p, p.label());
                     }
-                });
+                })
+                .response
+                .labelled_by(l.id);
             if self.writing {
                 ui.spinner();
                 ui.label("writing the record…");

@@ -150,14 +150,16 @@ impl RehearsalPanel {
         ui.add_space(6.0);
         ui.horizontal(|ui| {
             ui.strong("Drills");
-            ui.label("— the fault falls within");
+            let l = ui.label("— the fault falls within");
             egui::ComboBox::from_id_salt("drill-within")
                 .selected_text(format!("{} min", self.within))
                 .show_ui(ui, |ui| {
                     for m in WITHIN {
                         ui.selectable_value(&mut self.within, m, format!("{m} min"));
                     }
-                });
+                })
+                .response
+                .labelled_by(l.id);
         });
         egui::Grid::new("drills")
             .num_columns(3)
