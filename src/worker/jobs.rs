@@ -14,7 +14,7 @@ use crate::core::lever::{RunReport, StepReport};
 use crate::ops::export::{ExportOutcome, Sample, SaveDialog};
 use crate::ops::levers::{RunContext, Targets, Waits, check_again, run_plan_with};
 use crate::ops::profiles::{JobDone as ProfileJobDone, ProfileJob, ProfileManager};
-use crate::ops::session::{Session, SessionOptions};
+use crate::ops::session::Session;
 use crate::worker::WorkerConfig;
 use crate::worker::handle::Emit;
 use crate::worker::protocol::{Event, LeverRun};
@@ -39,14 +39,7 @@ impl LeverLane {
         running: Arc<Mutex<HashSet<String>>>,
         levers_done: Arc<(Mutex<u64>, Condvar)>,
     ) -> Self {
-        let session = Session::open(
-            config.target.clone(),
-            SessionOptions {
-                clock: Arc::clone(&config.clock),
-                connect_timeout: config.read_timeout,
-                audit_path: config.audit_path.clone(),
-            },
-        );
+        let session = config.session();
         Self {
             profile: config.target.profile_name().to_owned(),
             config,

@@ -36,6 +36,22 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+impl WorkerConfig {
+    /// A session on the target with this config's clock, deadline and
+    /// audit log (the refresh's, the lever lane's, the record's: each its
+    /// own connections).
+    pub(crate) fn session(&self) -> crate::ops::session::Session {
+        crate::ops::session::Session::open(
+            self.target.clone(),
+            crate::ops::session::SessionOptions {
+                clock: Arc::clone(&self.clock),
+                connect_timeout: self.read_timeout,
+                audit_path: self.audit_path.clone(),
+            },
+        )
+    }
+}
+
 /// How the worker runs.
 #[derive(Clone)]
 pub struct WorkerConfig {

@@ -1,11 +1,9 @@
 //! The Audit tab's "Write the rollout record…": the record written on a
 //! task of its own, with its own session, bounded, answered as one event.
 
-use crate::ops::session::{Session, SessionOptions};
 use crate::worker::WorkerConfig;
 use crate::worker::handle::Emit;
 use crate::worker::protocol::{Event, RecordAsk, RecordDone};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a record may take at most (a 2 M-draft database and 48 hours
@@ -15,14 +13,7 @@ pub(crate) const RECORD_TIMEOUT: Duration = Duration::from_secs(300);
 /// Writes the record `ask` asks for and emits [`Event::RecordWritten`].
 /// The demo world is not moved on here: the window's refreshes do that.
 pub(crate) async fn write(config: WorkerConfig, ask: RecordAsk, emit: Emit) {
-    let mut session = Session::open(
-        config.target.clone(),
-        SessionOptions {
-            clock: Arc::clone(&config.clock),
-            connect_timeout: config.read_timeout,
-            audit_path: config.audit_path.clone(),
-        },
-    );
+    let mut session = config.session();
     let now = config.clock.now();
     let writer = crate::adapters::audit::operator();
     let work = async {

@@ -179,14 +179,7 @@ impl Worker {
         config: WorkerConfig,
         running: Arc<Mutex<std::collections::HashSet<String>>>,
     ) -> Self {
-        let session = crate::ops::session::Session::open(
-            config.target.clone(),
-            crate::ops::session::SessionOptions {
-                clock: Arc::clone(&config.clock),
-                connect_timeout: config.read_timeout,
-                audit_path: config.audit_path.clone(),
-            },
-        );
+        let session = config.session();
         let snapshot = Snapshot::for_profile(config.target.profile_name());
         let config_guard_settings = config.target.guard_settings();
         let config_dry_run = config.target.guard_dry_run();
