@@ -5,7 +5,7 @@
 
 use super::args::DrillCmd;
 use crate::adapters::clock::SystemClock;
-use crate::core::drill::{DRILLS, Drill, Level, Score};
+use crate::core::drill::{DRILLS, Drill, Level, Score, levels_text, secs_text};
 use crate::platform::paths::Paths;
 use crate::worker::protocol::DrillAsk;
 use crate::worker::{Event, Request, Target, WorkerConfig, WorkerHandle};
@@ -17,17 +17,6 @@ use std::time::Duration;
 /// How often the drill's world is read (the window's demo default).
 const EVERY: Duration = Duration::from_secs(2);
 
-fn levels(levels: &[Level]) -> String {
-    if levels.is_empty() {
-        return "no lever".to_owned();
-    }
-    levels
-        .iter()
-        .map(|l| l.label())
-        .collect::<Vec<_>>()
-        .join(" or ")
-}
-
 pub(super) fn run_drill(paths: &Paths, cmd: &DrillCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         DrillCmd::List { json } => {
@@ -36,7 +25,7 @@ pub(super) fn run_drill(paths: &Paths, cmd: &DrillCmd) -> anyhow::Result<ExitCod
             } else {
                 for d in &DRILLS {
                     say!("{}. {}", d.number, d.title);
-                    say!("   expected: {}", levels(d.expected));
+                    say!("   expected: {}", levels_text(d.expected));
                     if !d.too_small.is_empty() {
                         say!("   too small: {}", d.too_small);
                     }
@@ -138,7 +127,6 @@ fn print_score(
         super::print::json(&v)?;
         return Ok(());
     }
-    let t = |x: Option<i64>| x.map_or_else(|| "—".to_owned(), |s| format!("{s} s"));
     say!(
         "drill {} {}: {} — {}",
         d.number,
@@ -149,17 +137,17 @@ fn print_score(
     if !s.note.is_empty() {
         say!("  {}", s.note);
     }
-    say!("  fault → first sign: {}", t(s.to_signal_secs));
+    say!("  fault → first sign: {}", secs_text(s.to_signal_secs));
     say!(
         "  fault → first look at {}: {}",
         d.shows_on,
-        t(s.to_look_secs)
+        secs_text(s.to_look_secs)
     );
-    say!("  fault → lever confirmed: {}", t(s.to_confirm_secs));
-    say!("  fault → verified: {}", t(s.to_verified_secs));
+    say!("  fault → lever confirmed: {}", secs_text(s.to_confirm_secs));
+    say!("  fault → verified: {}", secs_text(s.to_verified_secs));
     say!(
         "  expected: {}; chosen: {}",
-        levels(&s.expected),
+        levels_text(&s.expected),
         s.chosen.map_or("none", Level::label)
     );
     say!("  failed levers: {}", s.failed_levers);

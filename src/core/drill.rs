@@ -11,7 +11,7 @@ mod report;
 #[cfg(test)]
 mod tests;
 
-pub use report::markdown;
+pub use report::{levels_text, markdown, secs_text};
 
 /// The lever name of drill entries in the local audit log.
 pub const DRILL_LEVER: &str = "drill";

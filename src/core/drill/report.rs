@@ -1,15 +1,29 @@
 //! A finished drill's short Markdown report.
 
-use super::{Drill, Score, Timeline};
+use super::{Drill, Level, Score, Timeline};
 use crate::core::record::inline;
 use std::fmt::Write as _;
 
-fn secs_text(s: Option<i64>) -> String {
+/// A score's time from the fault ("45 s", "2 min 13 s", "—" when none).
+pub fn secs_text(s: Option<i64>) -> String {
     match s {
         None => "—".to_owned(),
         Some(s) if s < 60 => format!("{s} s"),
         Some(s) => format!("{} min {:02} s", s / 60, s % 60),
     }
+}
+
+/// Levels for people: "workspace rollback or revision kill switch", or
+/// "no lever".
+pub fn levels_text(levels: &[Level]) -> String {
+    if levels.is_empty() {
+        return "no lever".to_owned();
+    }
+    levels
+        .iter()
+        .map(|l| l.label())
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 /// The drill report: what was injected, when, each time against the fault,
@@ -41,15 +55,7 @@ pub fn markdown(d: &Drill, t: &Timeline, s: &Score, operator: &str) -> String {
             format!(" ({})", inline(&s.note))
         }
     );
-    let expected = if d.expected.is_empty() {
-        "no lever".to_owned()
-    } else {
-        d.expected
-            .iter()
-            .map(|l| l.label())
-            .collect::<Vec<_>>()
-            .join(" or ")
-    };
+    let expected = levels_text(d.expected);
     let _ = writeln!(o, "| | |\n|---|---|");
     let _ = writeln!(o, "| Fault injected | {} |", when(t.fault_at));
     let _ = writeln!(

@@ -2,7 +2,7 @@
 //! drills — scripted incidents at a random minute inside a window the
 //! operator chooses, scored when they end. Refused on any other profile.
 
-use crate::core::drill::{DRILLS, Drill, Level, Score};
+use crate::core::drill::{DRILLS, Drill, Score, levels_text, secs_text};
 use crate::demo::FaultSwitch;
 use crate::gui::colors;
 use crate::gui::command::AppCommand;
@@ -29,28 +29,9 @@ impl Default for RehearsalPanel {
     }
 }
 
-fn levels(levels: &[Level]) -> String {
-    if levels.is_empty() {
-        return "no lever".to_owned();
-    }
-    levels
-        .iter()
-        .map(|l| l.label())
-        .collect::<Vec<_>>()
-        .join(" or ")
-}
-
-fn secs(s: Option<i64>) -> String {
-    match s {
-        None => "—".to_owned(),
-        Some(s) if s < 60 => format!("{s} s"),
-        Some(s) => format!("{} min {:02} s", s / 60, s % 60),
-    }
-}
-
 /// What a drill expects, and what would be too small or too big.
 fn expects(d: &Drill) -> String {
-    let mut t = format!("Expected: {}.", levels(d.expected));
+    let mut t = format!("Expected: {}.", levels_text(d.expected));
     if !d.too_small.is_empty() {
         t.push_str(&format!(" Too small: {}.", d.too_small));
     }
@@ -231,14 +212,14 @@ fn score_ui(
                     ui.label(v);
                     ui.end_row();
                 };
-                row("Fault → first sign", secs(s.to_signal_secs));
+                row("Fault → first sign", secs_text(s.to_signal_secs));
                 row(
                     &format!("Fault → first look at {}", d.shows_on),
-                    secs(s.to_look_secs),
+                    secs_text(s.to_look_secs),
                 );
-                row("Fault → lever confirmed", secs(s.to_confirm_secs));
-                row("Fault → verified", secs(s.to_verified_secs));
-                row("Expected", levels(&s.expected));
+                row("Fault → lever confirmed", secs_text(s.to_confirm_secs));
+                row("Fault → verified", secs_text(s.to_verified_secs));
+                row("Expected", levels_text(&s.expected));
                 row(
                     "Chosen",
                     s.chosen.map_or("none".to_owned(), |l| l.label().to_owned()),
