@@ -621,23 +621,5 @@ pub enum OnOff {
     Off,
 }
 
-/// The faults a rehearsal can inject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FaultName {
-    /// The canary's revisions get worse; needs_review spikes.
-    NeedsReviewSpike,
-    /// Half the revisions time out.
-    Timeouts,
-    /// A third of the revisions fail with an AI error.
-    AiErrors,
-    /// The next redeploy ends CANCELED.
-    CancelRedeploy,
-    /// Some revision loops run more iterations than the clamp allows.
-    RepeatedAttempts,
-    /// Jobs run long: claims keep coming for minutes after a toggle-off.
-    SlowJobs,
-    /// Rolling Releases on: a new production build serves 10 % until completed.
-    RollingRelease,
-    /// The runtime-log stream is cut ("log limit reached").
-    LogLimit,
-}
+/// The faults a rehearsal can inject (`demo fault NAME`).
+pub use crate::demo::FaultSwitch as FaultName;

@@ -1,6 +1,6 @@
 //! `demo`: inspect or steer the embedded rehearsal world by hand.
 
-use super::args::{DEFAULT_DEMO_SEED, DemoAction, DemoArgs, FaultName, OnOff};
+use super::args::{DEFAULT_DEMO_SEED, DemoAction, DemoArgs, OnOff};
 use super::print;
 use crate::adapters::clock::{Clock, SystemClock};
 use crate::core::env::{
@@ -10,7 +10,7 @@ use crate::core::env::{
 use crate::core::runbook::Stage;
 use crate::core::schema::SchemaReport;
 use crate::core::workspace::{RevisionCounts, RevisionToggle};
-use crate::demo::{DemoStage, DemoWorld, FaultSwitch, Faults};
+use crate::demo::{DemoStage, DemoWorld, Faults};
 use crate::platform::paths::Paths;
 use anyhow::bail;
 use serde::Serialize;
@@ -65,17 +65,7 @@ pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode
             Some(DemoAction::Fault { fault, state }) => {
                 let mut f = world.faults().await?;
                 let on = state == OnOff::On;
-                let switch = match fault {
-                    FaultName::NeedsReviewSpike => FaultSwitch::NeedsReviewSpike,
-                    FaultName::Timeouts => FaultSwitch::Timeouts,
-                    FaultName::AiErrors => FaultSwitch::AiErrors,
-                    FaultName::CancelRedeploy => FaultSwitch::CancelRedeploy,
-                    FaultName::RepeatedAttempts => FaultSwitch::RepeatedAttempts,
-                    FaultName::SlowJobs => FaultSwitch::SlowJobs,
-                    FaultName::RollingRelease => FaultSwitch::RollingRelease,
-                    FaultName::LogLimit => FaultSwitch::LogLimit,
-                };
-                switch.set(&mut f, on);
+                fault.set(&mut f, on);
                 world.set_faults(&f).await?;
             }
         }

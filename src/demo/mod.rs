@@ -6,6 +6,7 @@
 //! runs with the env of the deployment that serves production.
 
 mod env;
+mod faults;
 mod log_rows;
 mod pipeline;
 mod rolling;
@@ -15,7 +16,8 @@ mod simulator;
 pub use log_rows::LOG_LIMIT_MESSAGE;
 pub use rolling::CANARY_SHARE;
 pub use seed::{DemoStage, SEED_WORKSPACES};
-pub use simulator::{FaultSwitch, Faults, Simulator, TickSummary};
+pub use faults::{FaultSwitch, Faults};
+pub use simulator::{Simulator, TickSummary};
 
 use crate::adapters::store::{SqliteStore, StoreError, describe};
 use crate::core::env::{Deployment, EnvSnapshot, EnvVar, ReadyState};

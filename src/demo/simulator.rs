@@ -7,6 +7,7 @@
 //! minute later; some time out (stamp without a revised confidence) or fail
 //! with an AI error.
 
+use super::faults::{BURST, Faults};
 use super::log_rows::{node_object, print_cut, print_log};
 use super::pipeline::{artifact, pipeline_run, revised_artifacts};
 use super::{DemoError, DemoWorld, advance_deployments, env_snapshot, meta_get, meta_set};
@@ -15,7 +16,6 @@ use crate::core::time::{UtcNaive, to_millis};
 use chrono::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,134 +27,6 @@ const STEP: Duration = Duration::minutes(5);
 pub const LOOP_BUDGET: Duration = Duration::seconds(60);
 /// How far back a world that was closed is caught up when reopened.
 const MAX_CATCH_UP: Duration = Duration::hours(24);
-
-/// Faults to inject for a rehearsal.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Faults {
-    /// Revisions get worse and low-confidence drafts become common: needs_review spikes.
-    pub needs_review_spike: bool,
-    /// Half the revisions run past the loop budget (`deadline_exceeded`).
-    pub timeouts: bool,
-    /// A third of the revisions fail with an AI error (AIInteraction status 'error').
-    pub ai_errors: bool,
-    /// The next redeploy ends CANCELED, as with an Ignored Build Step.
-    pub cancel_next_redeploy: bool,
-    /// Some revision loops run more iterations than the clamp allows (email:
-    /// 4 on a clamp of 3; sms: 2 passes), as their loop summaries show.
-    pub repeated_attempts: bool,
-    /// Background jobs run long: a workspace whose toggle went off keeps
-    /// being claimed for [`SLOW_JOBS`] (jobs started before the change finish
-    /// with the old value, contract §9).
-    pub slow_jobs: bool,
-    /// The project has Rolling Releases on: a new production build becomes
-    /// the canary of a rolling release at 10 % of traffic until someone
-    /// completes it (turned off, an active release is aborted).
-    pub rolling_release: bool,
-    /// The runtime-log stream is cut ("log limit reached"): the orchestrator's
-    /// lines are dropped and a delimiter row is printed each minute.
-    pub log_limit: bool,
-    /// One noisy minute from this time ([`BURST`]): four times the traffic,
-    /// and the canary's drafts as under the needs_review spike (a drill's
-    /// harmless burst, which the verdict does not call harm).
-    pub burst: Option<UtcNaive>,
-}
-
-/// One switch of [`Faults`] (the Rehearsal panel's, and `demo fault …`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultSwitch {
-    /// [`Faults::needs_review_spike`].
-    NeedsReviewSpike,
-    /// [`Faults::timeouts`].
-    Timeouts,
-    /// [`Faults::ai_errors`].
-    AiErrors,
-    /// [`Faults::cancel_next_redeploy`].
-    CancelRedeploy,
-    /// [`Faults::repeated_attempts`].
-    RepeatedAttempts,
-    /// [`Faults::slow_jobs`].
-    SlowJobs,
-    /// [`Faults::rolling_release`].
-    RollingRelease,
-    /// [`Faults::log_limit`].
-    LogLimit,
-}
-
-impl FaultSwitch {
-    /// Every switch, in `demo fault`'s order.
-    pub const ALL: [Self; 8] = [
-        Self::NeedsReviewSpike,
-        Self::Timeouts,
-        Self::AiErrors,
-        Self::CancelRedeploy,
-        Self::RepeatedAttempts,
-        Self::SlowJobs,
-        Self::RollingRelease,
-        Self::LogLimit,
-    ];
-
-    /// Its `demo fault` name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::NeedsReviewSpike => "needs-review-spike",
-            Self::Timeouts => "timeouts",
-            Self::AiErrors => "ai-errors",
-            Self::CancelRedeploy => "cancel-redeploy",
-            Self::RepeatedAttempts => "repeated-attempts",
-            Self::SlowJobs => "slow-jobs",
-            Self::RollingRelease => "rolling-release",
-            Self::LogLimit => "log-limit",
-        }
-    }
-
-    /// What it does, for people.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::NeedsReviewSpike => "the canary's revisions get worse; needs_review spikes",
-            Self::Timeouts => "half the revisions time out (deadline_exceeded)",
-            Self::AiErrors => "a third of the revisions fail with an AI error",
-            Self::CancelRedeploy => "the next redeploy ends CANCELED",
-            Self::RepeatedAttempts => "some revision loops run more iterations than the clamp",
-            Self::SlowJobs => "claims keep coming for minutes after a toggle-off",
-            Self::RollingRelease => "a new production build serves 10 % until completed",
-            Self::LogLimit => "the runtime-log stream is cut (log limit reached)",
-        }
-    }
-
-    fn flag(self, f: &mut Faults) -> &mut bool {
-        match self {
-            Self::NeedsReviewSpike => &mut f.needs_review_spike,
-            Self::Timeouts => &mut f.timeouts,
-            Self::AiErrors => &mut f.ai_errors,
-            Self::CancelRedeploy => &mut f.cancel_next_redeploy,
-            Self::RepeatedAttempts => &mut f.repeated_attempts,
-            Self::SlowJobs => &mut f.slow_jobs,
-            Self::RollingRelease => &mut f.rolling_release,
-            Self::LogLimit => &mut f.log_limit,
-        }
-    }
-
-    /// Throws it.
-    pub fn set(self, f: &mut Faults, on: bool) {
-        *self.flag(f) = on;
-    }
-
-    /// Whether it is on.
-    pub fn is_on(self, f: &Faults) -> bool {
-        let mut copy = f.clone();
-        *self.flag(&mut copy)
-    }
-}
-
-/// How long a [`Faults::burst`] lasts.
-pub const BURST: Duration = Duration::minutes(1);
-
-impl Faults {
-    fn bursting(&self, at: UtcNaive) -> bool {
-        self.burst.is_some_and(|b| at >= b && at < b + BURST)
-    }
-}
 
 /// How long jobs started before a toggle-off go on claiming under `slow_jobs`.
 pub const SLOW_JOBS: Duration = Duration::minutes(10);
