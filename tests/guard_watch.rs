@@ -220,6 +220,27 @@ async fn two_watchers_one_guard_a_silent_guard_is_down_and_killing_it_moves_the_
     b.wait_for(0, "watch stopped (SIGTERM)", Duration::from_secs(10));
 }
 
+/// A refresh of a worker, waited for (from a multi-thread tokio test).
+fn refresh_worker(h: &mut rollout_panel::worker::WorkerHandle) {
+    tokio::task::block_in_place(|| {
+        h.send(rollout_panel::worker::Request::Refresh);
+        assert!(h.wait_idle(Duration::from_secs(120)), "refresh");
+    });
+}
+
+/// After a worker's first read, arms the guard (not a dry run).
+fn arm_worker(h: &mut rollout_panel::worker::WorkerHandle, reason: &str) {
+    tokio::task::block_in_place(|| {
+        assert!(h.wait_idle(Duration::from_secs(60)), "first read");
+        h.send(rollout_panel::worker::Request::Guard {
+            armed: true,
+            dry_run: false,
+            reason: reason.to_owned(),
+        });
+        assert!(h.wait_idle(Duration::from_secs(60)), "armed");
+    });
+}
+
 /// The newest snapshot among the worker's waiting events.
 fn latest(
     h: &rollout_panel::worker::WorkerHandle,
@@ -236,7 +257,7 @@ fn latest(
 async fn black_holed_postgres_makes_the_guard_blind_never_a_writer_and_it_resumes() {
     use common::proxy::{Fault, FaultProxy};
     use rollout_panel::core::guard::{Duty, Look};
-    use rollout_panel::worker::{Request, WorkerHandle};
+    use rollout_panel::worker::WorkerHandle;
     common::require_secret_service();
     let db = common::TestDb::create().await;
     db.apply(&[
@@ -265,22 +286,8 @@ async fn black_holed_postgres_makes_the_guard_blind_never_a_writer_and_it_resume
     config.read_timeout = Duration::from_secs(3);
     let mut h = tokio::task::block_in_place(|| WorkerHandle::spawn(config, || {}));
     let mut snap = None;
-    let refresh = |h: &mut WorkerHandle| {
-        tokio::task::block_in_place(|| {
-            h.send(Request::Refresh);
-            assert!(h.wait_idle(Duration::from_secs(120)), "refresh");
-        });
-    };
-    tokio::task::block_in_place(|| {
-        assert!(h.wait_idle(Duration::from_secs(60)), "first read");
-        h.send(Request::Guard {
-            armed: true,
-            dry_run: false,
-            reason: "black hole drill".to_owned(),
-        });
-        assert!(h.wait_idle(Duration::from_secs(60)), "armed");
-    });
-    refresh(&mut h);
+    arm_worker(&mut h, "black hole drill");
+    refresh_worker(&mut h);
     latest(&h, &mut snap);
     let s = snap.clone().expect("a snapshot");
     assert!(s.guard.arming.is_some(), "{:#?}", s.guard);
@@ -309,7 +316,7 @@ async fn black_holed_postgres_makes_the_guard_blind_never_a_writer_and_it_resume
     let started = Instant::now();
     for _ in 0..2 {
         std::thread::sleep(Duration::from_secs(3));
-        refresh(&mut h);
+        refresh_worker(&mut h);
     }
     eprintln!("two refreshes black-holed: {:?}", started.elapsed());
     latest(&h, &mut snap);
@@ -336,7 +343,7 @@ async fn black_holed_postgres_makes_the_guard_blind_never_a_writer_and_it_resume
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         std::thread::sleep(Duration::from_secs(2));
-        refresh(&mut h);
+        refresh_worker(&mut h);
         latest(&h, &mut snap);
         let g = &snap.as_ref().expect("a snapshot").guard;
         let seeing = !matches!(&g.look, Some(Look::Blind { why, .. }) if why.contains("database read failed"));
@@ -359,7 +366,7 @@ async fn black_holed_postgres_makes_the_guard_blind_never_a_writer_and_it_resume
 /// the note (not asserted: a noisy machine would make that flaky).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guard_rolls_a_failing_canary_back_on_postgres_compare_and_set_and_audited() {
-    use rollout_panel::worker::{Request, WorkerHandle};
+    use rollout_panel::worker::WorkerHandle;
     common::require_secret_service();
     let db = common::TestDb::create().await;
     db.apply(&[
@@ -400,21 +407,7 @@ async fn the_guard_rolls_a_failing_canary_back_on_postgres_compare_and_set_and_a
         rollout_panel::adapters::audit::AuditLog::path_in(dir.path()),
     );
     let mut h = tokio::task::block_in_place(|| WorkerHandle::spawn(config, || {}));
-    let refresh = |h: &mut WorkerHandle| {
-        tokio::task::block_in_place(|| {
-            h.send(Request::Refresh);
-            assert!(h.wait_idle(Duration::from_secs(120)), "refresh");
-        });
-    };
-    tokio::task::block_in_place(|| {
-        assert!(h.wait_idle(Duration::from_secs(60)), "first read");
-        h.send(Request::Guard {
-            armed: true,
-            dry_run: false,
-            reason: "stuck claims drill on Postgres".to_owned(),
-        });
-        assert!(h.wait_idle(Duration::from_secs(60)), "armed");
-    });
+    arm_worker(&mut h, "stuck claims drill on Postgres");
     let toggle = || async {
         let (on,): (bool,) = sqlx::query_as(
             r#"SELECT "autoSendRevisionEnabled" FROM "WorkspaceSettings" WHERE "clientId" = 'c-alpha'"#,
@@ -425,13 +418,13 @@ async fn the_guard_rolls_a_failing_canary_back_on_postgres_compare_and_set_and_a
         on
     };
     // The first reading: the rule holds once — never enough.
-    refresh(&mut h);
+    refresh_worker(&mut h);
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(toggle().await, "one reading never acts");
     tokio::time::sleep(Duration::from_secs(27)).await;
     // The confirming read, 30 s after the first.
     let confirm = Instant::now();
-    refresh(&mut h);
+    refresh_worker(&mut h);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut snap = None;
     while toggle().await {

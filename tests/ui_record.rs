@@ -7,16 +7,14 @@
 
 mod common;
 
+use common::ui::labels;
 use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
-use rollout_panel::adapters::audit::AuditLog;
 use rollout_panel::adapters::clock::{Clock, ManualClock, SystemClock};
-use rollout_panel::demo::DemoStage;
 use rollout_panel::gui::app::App;
 use rollout_panel::ops::export::{DialogOutcome, SaveDialog};
-use rollout_panel::worker::{Target, WorkerConfig};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,31 +39,13 @@ impl SaveDialog for Scripted {
 }
 
 fn harness(dir: &Path, dialog: Arc<Scripted>, fallback: PathBuf) -> Harness<'static, App> {
-    let clock = ManualClock::new(SystemClock.now());
-    let config = WorkerConfig {
-        target: Target::Demo {
-            db_path: dir.join("demo").join("demo.sqlite"),
-            stage: DemoStage::Canary,
-            seed: rollout_panel::cli::DEFAULT_DEMO_SEED,
-        },
-        clock: Arc::new(clock),
-        auto_refresh: None,
-        read_timeout: Duration::from_secs(60),
-        audit_path: Some(AuditLog::path_in(dir)),
-        waits: rollout_panel::ops::levers::Waits::default(),
-    };
+    let config = common::ui::demo_config(dir, &ManualClock::new(SystemClock.now()));
     let mut h = Harness::builder()
         .with_size([1280.0, 900.0])
         .build_eframe(move |cc| App::new(cc, config, None).with_dialog(dialog, fallback));
     assert!(h.state().worker().wait_idle(DEADLINE));
     h.run_steps(4);
     h
-}
-
-fn labels(h: &Harness<'static, App>) -> Vec<String> {
-    h.query_all_by_role(Role::Label)
-        .filter_map(|n| n.value())
-        .collect()
 }
 
 /// Steps until a label contains `needle` (the dialog's job and the worker answer).

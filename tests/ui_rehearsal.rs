@@ -63,6 +63,17 @@ fn past_the_window(h: &mut Window, clock: &ManualClock) {
     refresh(h);
 }
 
+/// A demo window with drill `n` started from its Rehearsal tab, the clock
+/// moved past the drill's window (its fault injected).
+fn drill_started(n: u8) -> (tempfile::TempDir, ManualClock, Window) {
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
+    let mut h = window(dir.path(), &clock);
+    start(&mut h, n);
+    past_the_window(&mut h, &clock);
+    (dir, clock, h)
+}
+
 /// Reads every `step` until `done` holds on the snapshot (at most `reads`).
 fn read_until(
     h: &mut Window,
@@ -136,11 +147,7 @@ fn drill_entries(dir: &std::path::Path) -> Vec<serde_json::Value> {
 
 #[test]
 fn drill_1_the_workspace_rollback_closes_it_at_the_right_level_with_every_time() {
-    let dir = common::temp_dir();
-    let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
-    let mut h = window(dir.path(), &clock);
-    start(&mut h, 1);
-    past_the_window(&mut h, &clock);
+    let (dir, clock, mut h) = drill_started(1);
     // The spike needs data before the verdict calls it.
     read_until(&mut h, &clock, chrono::Duration::minutes(10), 30, harm);
     // On call notices 30 s later on the Metrics tab, then rolls back.
@@ -196,11 +203,7 @@ fn drill_1_the_workspace_rollback_closes_it_at_the_right_level_with_every_time()
 
 #[test]
 fn drill_1_the_kill_switch_is_scored_too_big() {
-    let dir = common::temp_dir();
-    let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
-    let mut h = window(dir.path(), &clock);
-    start(&mut h, 1);
-    past_the_window(&mut h, &clock);
+    let (dir, clock, mut h) = drill_started(1);
     read_until(&mut h, &clock, chrono::Duration::minutes(10), 30, harm);
     pull(
         &mut h,
@@ -220,11 +223,7 @@ fn drill_1_the_kill_switch_is_scored_too_big() {
 
 #[test]
 fn drill_4_a_canceled_flip_then_the_workspace_level_closes_it() {
-    let dir = common::temp_dir();
-    let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
-    let mut h = window(dir.path(), &clock);
-    start(&mut h, 4);
-    past_the_window(&mut h, &clock);
+    let (dir, clock, mut h) = drill_started(4);
     read_until(&mut h, &clock, chrono::Duration::minutes(5), 30, |s, _| {
         !s.alarms.is_empty()
     });
@@ -257,11 +256,7 @@ fn drill_4_a_canceled_flip_then_the_workspace_level_closes_it() {
 
 #[test]
 fn drill_7_any_rollback_in_the_harmless_minute_is_unnecessary() {
-    let dir = common::temp_dir();
-    let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
-    let mut h = window(dir.path(), &clock);
-    start(&mut h, 7);
-    past_the_window(&mut h, &clock);
+    let (dir, clock, mut h) = drill_started(7);
     // The noisy minute comes and goes; the verdict never calls it harm.
     for _ in 0..3 {
         clock.advance(chrono::Duration::minutes(2));

@@ -143,7 +143,10 @@ fn print_score(
         d.shows_on,
         secs_text(s.to_look_secs)
     );
-    say!("  fault → lever confirmed: {}", secs_text(s.to_confirm_secs));
+    say!(
+        "  fault → lever confirmed: {}",
+        secs_text(s.to_confirm_secs)
+    );
     say!("  fault → verified: {}", secs_text(s.to_verified_secs));
     say!(
         "  expected: {}; chosen: {}",

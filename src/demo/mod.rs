@@ -13,10 +13,10 @@ mod rolling;
 mod seed;
 mod simulator;
 
+pub use faults::{FaultSwitch, Faults};
 pub use log_rows::LOG_LIMIT_MESSAGE;
 pub use rolling::CANARY_SHARE;
 pub use seed::{DemoStage, SEED_WORKSPACES};
-pub use faults::{FaultSwitch, Faults};
 pub use simulator::{Simulator, TickSummary};
 
 use crate::adapters::store::{SqliteStore, StoreError, describe};
