@@ -516,3 +516,71 @@ async fn with_the_log_limit_fault_the_stream_is_cut_and_the_reader_says_limited(
     // The orchestrator's lines are dropped while cut: a zero, said limited.
     assert_eq!(book.counted, 0, "the cut stream carries none of them");
 }
+
+#[tokio::test]
+async fn with_the_database_down_the_panel_cannot_read_or_write_it_the_app_stops_and_vercel_goes_on()
+{
+    use rollout_panel::adapters::store::StoreError;
+    let (_dir, w) = world(DemoStage::Canary).await;
+    let t0 = ts(T0);
+    let mut sim = Simulator::new(SEED);
+    let store = w.app_store().await.unwrap();
+    let before = store.workspaces().await.expect("up: it reads");
+    let pilot = before
+        .iter()
+        .find(|x| x.toggle.is_on())
+        .expect("a canary")
+        .clone();
+    w.set_faults(&Faults {
+        database_down: true,
+        ..Faults::default()
+    })
+    .await
+    .unwrap();
+
+    // Every read and the toggle write fail as a database that went away does.
+    let down = |e: StoreError| {
+        assert!(matches!(e, StoreError::Connect(_)), "{e}");
+        assert!(e.to_string().contains("database-down"), "{e}");
+    };
+    down(store.workspaces().await.unwrap_err());
+    down(store.poll(t0, t0).await.unwrap_err());
+    down(
+        store
+            .set_revision_toggle(&pilot.id, pilot.toggle, false, t0)
+            .await
+            .unwrap_err(),
+    );
+    // Vercel still answers: a kill switch is written and redeployed.
+    w.set_env(AUTO_SEND_REVISION_DISABLED, Some("1"), t0)
+        .await
+        .unwrap();
+    w.redeploy(t0).await.unwrap();
+    let t1 = t0 + Duration::minutes(3);
+    let from = w.runtime_log_from(t0).await.unwrap();
+    sim.advance_to(&w, t1).await.unwrap();
+    let env = w.env_snapshot().await.unwrap();
+    assert_eq!(env.latest.as_ref().unwrap().state, ReadyState::Ready);
+    assert_eq!(
+        env.flag(AUTO_SEND_REVISION_DISABLED).live,
+        Live::Known(true)
+    );
+    // The app wrote nothing while its database was down, and said so in its logs.
+    assert_eq!(drafts_between(&w, t0, t1, true).await, 0);
+    assert_eq!(drafts_between(&w, t0, t1, false).await, 0);
+    let lines = w.runtime_log(from - 1, 100).await.unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|(_, _, l)| l.contains("Can't reach database server")),
+        "{lines:#?}"
+    );
+
+    // Back up: the toggle was never written, and the app runs again.
+    w.set_faults(&Faults::default()).await.unwrap();
+    let after = store.workspaces().await.expect("up again");
+    assert_eq!(after, before, "nothing was written while down");
+    let t2 = t1 + Duration::minutes(10);
+    sim.advance_to(&w, t2).await.unwrap();
+    assert!(drafts_between(&w, t1, t2, true).await > 0);
+}

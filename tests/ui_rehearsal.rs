@@ -255,6 +255,76 @@ fn drill_4_a_canceled_flip_then_the_workspace_level_closes_it() {
 }
 
 #[test]
+fn drill_5_the_database_goes_down_mid_incident_and_the_kill_switch_through_vercel_closes_it() {
+    let (dir, clock, mut h) = drill_started(5);
+    read_until(&mut h, &clock, chrono::Duration::minutes(5), 30, |s, _| {
+        !s.alarms.is_empty()
+    });
+    assert!(has_label_starting(&h, "DB ok"), "{:#?}", labels(&h));
+    // Half a minute after the first sign the database stops answering.
+    clock.advance(chrono::Duration::minutes(1));
+    refresh(&mut h);
+    assert!(
+        has_label_starting(&h, "DB error"),
+        "the top bar says the database is down: {:#?}",
+        labels(&h)
+    );
+    assert!(
+        h.state()
+            .snapshot()
+            .demo_faults
+            .as_ref()
+            .is_some_and(|f| f.database_down && f.repeated_attempts),
+        "{:?}",
+        h.state().snapshot().demo_faults
+    );
+    // The workspace level needs the database: the Levers tab does not
+    // offer it, and says why.
+    tab(&mut h, "Levers");
+    let button = format!("Roll back {PILOT}…");
+    assert!(
+        h.get_by_role_and_label(Role::Button, &button)
+            .accesskit_node()
+            .is_disabled(),
+        "no workspace lever without its database"
+    );
+    assert!(
+        has_label(&h, rollout_panel::demo::DOWN_MESSAGE),
+        "{:#?}",
+        labels(&h)
+    );
+    tab(&mut h, "Rehearsal");
+    assert!(has_label(&h, "Drill 5 running"), "{:#?}", labels(&h));
+    // The revision kill switch goes through Vercel, which still answers.
+    pull(
+        &mut h,
+        "Kill switch ON (fast rollback)…",
+        "drill: loops everywhere, database down",
+    );
+    run_to_end(&mut h, &clock);
+    tab(&mut h, "Rehearsal");
+    wait_label(&mut h, "Drill 5 over: Passed — right level");
+    let score = &drill_entries(dir.path())[0]["score"];
+    assert_eq!(score["judgement"], "right", "{score:#}");
+    assert_eq!(score["chosen"], "revision-kill-switch", "{score:#}");
+    assert_eq!(
+        score["failed_levers"], 0,
+        "a refused plan changed nothing: {score:#}"
+    );
+    // Its end brings the database back.
+    refresh(&mut h);
+    assert!(
+        has_label_starting(&h, "DB ok"),
+        "the database is back: {:#?}",
+        labels(&h)
+    );
+}
+
+fn has_label_starting(h: &Window, prefix: &str) -> bool {
+    labels(h).iter().any(|l| l.starts_with(prefix))
+}
+
+#[test]
 fn drill_7_any_rollback_in_the_harmless_minute_is_unnecessary() {
     let (dir, clock, mut h) = drill_started(7);
     // The noisy minute comes and goes; the verdict never calls it harm.

@@ -57,9 +57,6 @@ fn run(
     let Some(drill) = crate::core::drill::drill(number) else {
         bail!("{}", crate::worker::drill::DrillError::Unknown(number));
     };
-    if !drill.built() {
-        bail!("{}", crate::worker::drill::DrillError::NotBuilt(number));
-    }
     let config = WorkerConfig {
         target: Target::demo(paths),
         clock: Arc::new(SystemClock),

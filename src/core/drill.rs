@@ -148,7 +148,7 @@ pub const DRILLS: [Drill; 7] = [
         title: "the database goes down in the middle of the incident",
         inject: Inject::RepeatedAttemptsDatabaseDown,
         expected: &[Level::RevisionKillSwitch],
-        too_small: "a workspace rollback needs the database, which is down",
+        too_small: "a workspace rollback needs the database, which is down: the loops go on",
         too_big: "the auto-send kill switch stops every auto-send, not only the revision",
         shows_on: "Metrics",
         lasts: Duration::hours(1),
@@ -175,12 +175,27 @@ pub const DRILLS: [Drill; 7] = [
     },
 ];
 
-impl Drill {
-    /// Whether the demo world can run it (drill 5 needs a database that
-    /// goes down, which the demo does not have yet).
-    pub fn built(&self) -> bool {
-        self.inject != Inject::RepeatedAttemptsDatabaseDown
+/// How long after the first sign the database goes down in drill 5 (the
+/// operator has seen the incident; the panel then loses its database).
+pub const DATABASE_DOWN_AFTER_SIGN: Duration = Duration::seconds(30);
+
+/// The latest the database goes down in drill 5 when the panel showed no
+/// sign by then.
+pub const DATABASE_DOWN_AT_LATEST: Duration = Duration::minutes(10);
+
+/// When drill `d`'s database goes down ("in the middle of the incident"):
+/// 30 s after the panel's first sign, or 10 minutes after the fault without
+/// one. `None` for the drills that keep it, or before the fault.
+pub fn database_down_at(d: &Drill, t: &Timeline) -> Option<UtcNaive> {
+    if d.inject != Inject::RepeatedAttemptsDatabaseDown {
+        return None;
     }
+    let fault = t.fault_at?;
+    let latest = fault + DATABASE_DOWN_AT_LATEST;
+    Some(
+        t.first_signal
+            .map_or(latest, |s| (s + DATABASE_DOWN_AFTER_SIGN).min(latest)),
+    )
 }
 
 /// The drill numbered `n`.

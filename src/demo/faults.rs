@@ -31,6 +31,10 @@ pub struct Faults {
     /// The runtime-log stream is cut ("log limit reached"): the orchestrator's
     /// lines are dropped and a delimiter row is printed each minute.
     pub log_limit: bool,
+    /// The production database stops answering (the panel's reads and a
+    /// workspace toggle fail; the app writes nothing), while Vercel — the
+    /// env, the deployments, the runtime logs — still does.
+    pub database_down: bool,
     /// One noisy minute from this time ([`BURST`]): four times the traffic,
     /// and the canary's drafts as under the needs_review spike (a drill's
     /// harmless burst, which the verdict does not call harm).
@@ -57,11 +61,13 @@ pub enum FaultSwitch {
     RollingRelease,
     /// The runtime-log stream is cut ("log limit reached").
     LogLimit,
+    /// The database stops answering; Vercel still does.
+    DatabaseDown,
 }
 
 impl FaultSwitch {
     /// Every switch, in `demo fault`'s order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::NeedsReviewSpike,
         Self::Timeouts,
         Self::AiErrors,
@@ -70,6 +76,7 @@ impl FaultSwitch {
         Self::SlowJobs,
         Self::RollingRelease,
         Self::LogLimit,
+        Self::DatabaseDown,
     ];
 
     /// Its `demo fault` name.
@@ -98,6 +105,7 @@ impl FaultSwitch {
             Self::SlowJobs => &mut f.slow_jobs,
             Self::RollingRelease => &mut f.rolling_release,
             Self::LogLimit => &mut f.log_limit,
+            Self::DatabaseDown => &mut f.database_down,
         }
     }
 

@@ -12,12 +12,14 @@ mod pipeline;
 mod rolling;
 mod seed;
 mod simulator;
+mod store;
 
 pub use faults::{FaultSwitch, Faults};
 pub use log_rows::LOG_LIMIT_MESSAGE;
 pub use rolling::CANARY_SHARE;
 pub use seed::{DemoStage, SEED_WORKSPACES};
 pub use simulator::{Simulator, TickSummary};
+pub use store::{AppStore, DOWN_MESSAGE};
 
 use crate::adapters::store::{SqliteStore, StoreError, describe};
 use crate::core::env::{Deployment, EnvSnapshot, EnvVar, ReadyState};
@@ -187,6 +189,12 @@ impl DemoWorld {
     /// A store reading this world like production.
     pub async fn store(&self) -> Result<SqliteStore, StoreError> {
         SqliteStore::from_pool(self.pool.clone()).await
+    }
+
+    /// The store the panel reads this world through, as production's
+    /// database: down while the `database-down` fault is on.
+    pub async fn app_store(&self) -> Result<AppStore, StoreError> {
+        AppStore::open(self).await
     }
 
     /// Closes the pool (lets the file be removed).

@@ -31,6 +31,9 @@ const MAX_CATCH_UP: Duration = Duration::hours(24);
 /// How long jobs started before a toggle-off go on claiming under `slow_jobs`.
 pub const SLOW_JOBS: Duration = Duration::minutes(10);
 
+/// What the app's cron prints while its database is down (Prisma's P1001).
+const DB_DOWN_LOG: &str = "prisma:error Can't reach database server at `db.zrg-demo.internal:5432` (P1001). Please make sure your database server is running at `db.zrg-demo.internal:5432`.";
+
 /// What a call to [`Simulator::advance_to`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TickSummary {
@@ -131,6 +134,16 @@ impl Simulator {
         summary: &mut TickSummary,
     ) -> Result<(), DemoError> {
         advance_deployments(conn, from).await?;
+        if faults.database_down {
+            // The app cannot reach its database: nothing is evaluated,
+            // claimed or written, and its cron prints Prisma's error once a
+            // minute. Vercel's side (the deployments) goes on.
+            if to.and_utc().timestamp() / 60 != from.and_utc().timestamp() / 60 {
+                print_log(conn, &mut self.rng, to, "error", DB_DOWN_LOG).await?;
+            }
+            advance_deployments(conn, to).await?;
+            return Ok(());
+        }
         let mut gates = read_gates(conn).await?;
         if faults.slow_jobs {
             // Jobs that started before a toggle-off still see it on.

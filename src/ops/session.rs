@@ -353,7 +353,7 @@ impl Session {
         let timeout = self.options.connect_timeout;
         let store: Arc<dyn Store> = match self.world().await? {
             Some((world, _)) => Arc::new(
-                within(timeout, "the demo database", world.store())
+                within(timeout, "the demo database", world.app_store())
                     .await
                     .map_err(|e| SessionError::Database(e.to_string()))?,
             ),

@@ -38,6 +38,8 @@ pub(crate) struct ActiveDrill {
     fault_at: UtcNaive,
     window_end: UtcNaive,
     injected: bool,
+    /// Whether its database went down (drill 5).
+    database_down: bool,
     /// The faults before the drill (restored at its end).
     faults_before: Option<Faults>,
     /// Alarms firing when it started (not its signs).
@@ -61,9 +63,6 @@ pub enum DrillError {
     /// No such drill.
     #[error("there is no drill {0}: `rollout-panel drill list` lists them")]
     Unknown(u8),
-    /// Its fault is not built into the demo world yet.
-    #[error("drill {0} is not built yet: the demo world cannot take its database down")]
-    NotBuilt(u8),
     /// One runs already.
     #[error("drill {0} is running: end or abandon it first")]
     Running(u8),
@@ -85,15 +84,13 @@ impl ActiveDrill {
         reports: PathBuf,
     ) -> Result<Self, DrillError> {
         let drill = drill::drill(n).ok_or(DrillError::Unknown(n))?;
-        if !drill.built() {
-            return Err(DrillError::NotBuilt(n));
-        }
         let fault_at = drill::fault_minute(now, within, pick);
         Ok(Self {
             drill,
             fault_at,
             window_end: now + within.max(Duration::minutes(1)),
             injected: false,
+            database_down: false,
             faults_before: None,
             alarms_before: snap.alarms.iter().map(|a| a.id.clone()).collect(),
             harm_before: harm(snap, now),
@@ -139,6 +136,23 @@ impl ActiveDrill {
         (!self.injected && now >= self.fault_at).then_some(self.fault_at)
     }
 
+    /// When its database goes down, once that is due at `now` (drill 5).
+    pub(crate) fn database_down_due(&self, now: UtcNaive) -> Option<UtcNaive> {
+        drill::database_down_at(self.drill, &self.timeline)
+            .filter(|at| !self.database_down && self.injected && now >= *at)
+    }
+
+    /// Takes the demo world's database down (the simulator has played up
+    /// to that moment); the drill's end brings it back.
+    pub(crate) async fn take_database_down(&mut self, world: &DemoWorld) -> Result<(), DrillError> {
+        let demo = |e: crate::demo::DemoError| DrillError::Demo(e.to_string());
+        let mut f = world.faults().await.map_err(demo)?;
+        f.database_down = true;
+        world.set_faults(&f).await.map_err(demo)?;
+        self.database_down = true;
+        Ok(())
+    }
+
     /// Injects the fault into the demo world (the simulator has played up
     /// to its minute).
     pub(crate) async fn inject(&mut self, world: &DemoWorld) -> Result<(), DrillError> {
@@ -154,12 +168,9 @@ impl ActiveDrill {
                 f.repeated_attempts = true;
                 f.cancel_next_redeploy = true;
             }
-            Inject::RepeatedAttemptsDatabaseDown => {
-                return Err(DrillError::Demo(
-                    "the demo world cannot take its database down yet (drill 5 is not built)"
-                        .to_owned(),
-                ));
-            }
+            // The database goes down later, once the incident shows
+            // (`database_down_due`).
+            Inject::RepeatedAttemptsDatabaseDown => f.repeated_attempts = true,
             Inject::RepeatedAttemptsInstantRollback => {
                 f.repeated_attempts = true;
                 world.instant_rollback(at).await.map_err(demo)?;
@@ -375,10 +386,15 @@ impl crate::worker::refresh::Worker {
         }
     }
 
-    /// Injects the running drill's fault once its minute has come: the
-    /// world is played up to that minute first, so the fault starts on it.
+    /// Injects the running drill's fault once its minute has come, and
+    /// (drill 5) takes its database down once that is due: the world is
+    /// played up to that moment first, so the fault starts on it.
     pub(crate) async fn drill_inject(&mut self, now: UtcNaive) {
-        let Some(at) = self.drill.as_ref().and_then(|d| d.due(now)) else {
+        let Some(d) = self.drill.as_ref() else {
+            return;
+        };
+        let (fault, down) = (d.due(now), d.database_down_due(now));
+        let Some(at) = fault.or(down) else {
             return;
         };
         if let Err(e) = self.session.advance(at, self.config.read_timeout).await {
@@ -392,9 +408,15 @@ impl crate::worker::refresh::Worker {
                 return;
             }
         };
-        if let Some(d) = &mut self.drill
-            && let Err(e) = d.inject(&world).await
-        {
+        let Some(d) = &mut self.drill else {
+            return;
+        };
+        let done = if fault.is_some() {
+            d.inject(&world).await
+        } else {
+            d.take_database_down(&world).await
+        };
+        if let Err(e) = done {
             tracing::warn!("the drill's fault could not be injected: {e}");
         }
     }

@@ -234,3 +234,40 @@ fn levels_come_from_the_plans_lever_and_direction() {
     assert!(Level::Workspace < Level::RevisionKillSwitch);
     assert!(Level::RevisionKillSwitch < Level::AutoSendKillSwitch);
 }
+
+#[test]
+fn drill_5s_database_goes_down_half_a_minute_after_the_first_sign_or_at_ten_minutes() {
+    let five = drill(5).unwrap();
+    let mut t = timeline(vec![]);
+    // Sign at 45 s → down at 75 s.
+    assert_eq!(database_down_at(five, &t), Some(at(75)));
+    // No sign yet: at the latest 10 minutes after the fault.
+    t.first_signal = None;
+    assert_eq!(database_down_at(five, &t), Some(at(600)));
+    // A late sign does not push it past that.
+    t.first_signal = Some(at(590));
+    assert_eq!(database_down_at(five, &t), Some(at(600)));
+    // Nothing before the fault, and the other drills keep their database.
+    t.fault_at = None;
+    assert_eq!(database_down_at(five, &t), None);
+    for d in DRILLS.iter().filter(|d| d.number != 5) {
+        assert_eq!(database_down_at(d, &timeline(vec![])), None, "{d:?}");
+    }
+}
+
+#[test]
+fn in_drill_5_a_verified_workspace_rollback_before_the_outage_is_too_small() {
+    let five = drill(5).unwrap();
+    let t = timeline(vec![lever(Level::Workspace, 60, Some(70), true)]);
+    assert!(!over(five, &t, at(120)), "the loops go on elsewhere");
+    let s = score(five, &t, false);
+    assert_eq!(s.judgement, Judgement::TooSmall);
+    let t = timeline(vec![
+        lever(Level::Workspace, 60, Some(70), true),
+        lever(Level::RevisionKillSwitch, 200, Some(215), true),
+    ]);
+    assert!(over(five, &t, at(220)));
+    let s = score(five, &t, false);
+    assert_eq!(s.judgement, Judgement::Right);
+    assert_eq!(s.to_verified_secs, Some(215));
+}
