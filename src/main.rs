@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             &gui::Options {
                 refresh_secs: args.refresh_secs,
                 profile: args.profile,
+                speed: args.speed,
             },
         ),
         Some(command) => cli::run(&paths, command),

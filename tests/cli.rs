@@ -427,7 +427,7 @@ fn record_writes_the_folder_on_the_demo_and_bad_periods_are_clear_errors() {
 }
 
 #[test]
-fn drill_list_names_every_drill_with_its_levels_and_run_refuses_an_unbuilt_or_unknown_one() {
+fn drill_list_names_every_drill_with_its_levels_and_run_refuses_an_unknown_one() {
     let dir = common::temp_dir();
     let o = panel(dir.path(), &["drill", "list", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -447,9 +447,79 @@ fn drill_list_names_every_drill_with_its_levels_and_run_refuses_an_unbuilt_or_un
         "{}",
         stdout(&o)
     );
-    for (n, says) in [("9", "there is no drill 9")] {
-        let o = panel(dir.path(), &["drill", "run", n, "--within", "1m"]);
-        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+    let o = panel(dir.path(), &["drill", "run", "9", "--within", "1m"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("there is no drill 9"), "{}", stderr(&o));
+}
+
+#[test]
+fn drill_run_at_speed_60_plays_the_harmless_drill_in_half_a_minute_and_leaves_the_clock_at_1_ahead()
+{
+    let dir = common::temp_dir();
+    let started = chrono::Utc::now().naive_utc();
+    for bad in ["0", "61", "fast"] {
+        let o = panel(dir.path(), &["drill", "run", "7", "--speed", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--speed"), "{}", stderr(&o));
     }
+    // Drill 7 runs 30 demo minutes after its fault: half a wall minute at 60x.
+    let o = panel(
+        dir.path(),
+        &[
+            "drill", "run", "7", "--within", "1m", "--speed", "60", "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let score: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(score["judgement"], "held", "{score:#}");
+    assert_eq!(score["passed"], true, "{score:#}");
+    assert!(
+        stderr(&o).contains("wall clock's pace again"),
+        "{}",
+        stderr(&o)
+    );
+    let wall = chrono::Utc::now().naive_utc();
+    assert!(
+        wall - started < chrono::Duration::minutes(10),
+        "30 demo minutes took {} wall seconds",
+        (wall - started).num_seconds()
+    );
+    // The world's clock is back at 1, ahead of the wall clock by what the
+    // drill skipped; the other commands read that time too.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let anchor = rt.block_on(async {
+        let w = rollout_panel::demo::DemoWorld::open(&dir.path().join("demo").join("demo.sqlite"))
+            .await
+            .unwrap();
+        let a = w.clock(wall).await.unwrap();
+        w.close().await;
+        a
+    });
+    assert_eq!(anchor.speed, 1.0);
+    assert!(
+        anchor.at(wall) - wall >= chrono::Duration::minutes(25),
+        "{anchor:?} at {wall}"
+    );
+    let o = panel(dir.path(), &["metrics", "--profile", "demo", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn gui_speed_is_refused_on_a_production_profile_before_any_window_opens() {
+    let dir = common::temp_dir();
+    let o = panel(
+        dir.path(),
+        &["profile", "add", "production", "--vercel-project", "zrg"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = panel(
+        dir.path(),
+        &["gui", "--speed", "4", "--profile", "production"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--speed runs the demo world's clock faster"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -584,3 +584,62 @@ async fn with_the_database_down_the_panel_cannot_read_or_write_it_the_app_stops_
     sim.advance_to(&w, t2).await.unwrap();
     assert!(drafts_between(&w, t1, t2, true).await > 0);
 }
+
+/// A session on the demo world at `path` whose clock is the world's over
+/// `base` (`speed`: set it; `None`: follow it).
+fn demo_session(
+    path: &std::path::Path,
+    base: &rollout_panel::adapters::clock::ManualClock,
+    speed: Option<f64>,
+) -> rollout_panel::ops::session::Session {
+    use rollout_panel::ops::session::{Session, SessionOptions, Target};
+    let target = Target::Demo {
+        db_path: path.to_owned(),
+        stage: DemoStage::Canary,
+        seed: SEED,
+    };
+    let clock = target.clock(std::sync::Arc::new(base.clone()), speed);
+    Session::open(
+        target,
+        SessionOptions {
+            clock,
+            connect_timeout: std::time::Duration::from_secs(30),
+            audit_path: None,
+        },
+    )
+}
+
+#[tokio::test]
+async fn a_fast_demo_clock_is_the_worlds_every_process_reads_the_same_time_and_it_never_goes_back()
+{
+    use rollout_panel::adapters::clock::{Clock, ManualClock};
+    let (dir, w) = world(DemoStage::Canary).await;
+    let path = dir.path().join("demo.sqlite");
+    let wall = ManualClock::new(ts(T0));
+    // The window (or `drill run`) sets speed 4; a `lever` from a terminal follows.
+    let mut fast = demo_session(&path, &wall, Some(4.0));
+    assert_eq!(fast.now().await.unwrap(), ts(T0));
+    let mut follower = demo_session(&path, &wall, None);
+    wall.advance(Duration::minutes(15));
+    let an_hour_on = ts(T0) + Duration::hours(1);
+    assert_eq!(fast.now().await.unwrap(), an_hour_on);
+    assert_eq!(follower.now().await.unwrap(), an_hour_on);
+    assert_eq!(w.now(wall.now()).await.unwrap(), an_hour_on);
+    // The world is played to the demo's time, not the wall clock's.
+    fast.advance(an_hour_on, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(drafts_between(&w, ts(T0) + Duration::minutes(45), an_hour_on, true).await > 0);
+    // Back to speed 1 (the drill ended): the clock goes on from an hour on,
+    // ahead of the wall clock, and a follower that syncs reads the same.
+    w.set_speed(wall.now(), 1.0).await.unwrap();
+    wall.advance(Duration::minutes(1));
+    follower.sync_clock().await.unwrap();
+    fast.sync_clock().await.unwrap();
+    let later = an_hour_on + Duration::minutes(1);
+    assert_eq!(follower.now().await.unwrap(), later);
+    assert_eq!(fast.now().await.unwrap(), later);
+    // A new window at speed 1 goes on from there too: never back to the wall clock.
+    let mut next = demo_session(&path, &wall, Some(1.0));
+    assert_eq!(next.now().await.unwrap(), later);
+}

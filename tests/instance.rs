@@ -76,6 +76,7 @@ async fn switching_profiles_in_the_window_moves_the_lock_and_refuses_a_held_prof
         read_timeout: Duration::from_secs(60),
         auto_refresh: false,
         refresh_override: None,
+        demo_speed: 1.0,
     };
     let config = launcher.config_for("demo", None);
     let demo_lock =

@@ -366,7 +366,7 @@ fn a_pinned_build_is_named_with_its_live_values_and_the_plan_promotes() {
         .with_size([1100.0, 900.0])
         .build_ui_state(
             |ui, s: &mut State| {
-                top_bar_ui(ui, &s.snapshot, at(10, 30), &[], false);
+                top_bar_ui(ui, &s.snapshot, at(10, 30), &[], false, None);
                 let cmds = s.panel.levers_ui(ui, &s.snapshot, Watch::default());
                 s.commands.extend(cmds);
                 let cmds =

@@ -75,6 +75,7 @@ async fn add_a_profile_and_its_secret_through_the_window_then_open_it() {
         read_timeout: Duration::from_secs(60),
         auto_refresh: false,
         refresh_override: None,
+        demo_speed: 1.0,
     };
     let config = launcher.config_for("demo", None);
     let mut h = Harness::builder()

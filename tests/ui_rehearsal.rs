@@ -421,3 +421,55 @@ fn a_drill_refuses_a_production_profile_and_writes_nothing_there() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn at_speed_4_every_time_the_window_shows_is_the_demo_worlds_and_production_keeps_the_wall_clock() {
+    use rollout_panel::adapters::config::ConfigStore;
+    use rollout_panel::adapters::secrets::Keyring;
+    use rollout_panel::gui::app::Launcher;
+    use rollout_panel::ops::profiles::ProfileManager;
+    use rollout_panel::ops::session::Target;
+    use std::sync::Arc;
+    keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
+    let dir = common::temp_dir();
+    let clock = ManualClock::new(common::ts("2026-03-04 10:00:00"));
+    let paths = rollout_panel::platform::paths::Paths::resolve(Some(dir.path())).expect("paths");
+    let launcher = Launcher {
+        paths,
+        manager: ProfileManager {
+            config: ConfigStore::new(&dir.path().join("config")),
+            keyring: Keyring::default_store(),
+        },
+        clock: Arc::new(clock.clone()),
+        read_timeout: DEADLINE,
+        auto_refresh: false,
+        refresh_override: None,
+        demo_speed: 4.0,
+    };
+    // A production profile's worker runs on the wall clock, whatever the speed.
+    let production = launcher.config_for(
+        "production",
+        Some(&rollout_panel::core::profile::Profile::default()),
+    );
+    assert!(matches!(production.target, Target::Profile { .. }));
+    assert!(production.clock.demo().is_none());
+    let config = launcher.config_for("demo", None);
+    assert_eq!(config.clock.demo().and_then(|c| c.asked_speed()), Some(4.0));
+    let mut h = egui_kittest::Harness::builder()
+        .with_size([1280.0, 1000.0])
+        .build_eframe(move |cc| App::new(cc, config, Some(launcher)));
+    assert!(h.state().worker().wait_idle(DEADLINE), "first read");
+    frames(&mut h);
+    assert!(has_label(&h, "Demo clock ×4"), "{:#?}", labels(&h));
+    let first = h.state().snapshot().made_at.expect("read");
+    // Five wall seconds are twenty demo seconds, in the top bar's age…
+    clock.advance(chrono::Duration::seconds(5));
+    frames(&mut h);
+    assert!(has_label(&h, "DB ok · 20 s ago"), "{:#?}", labels(&h));
+    // …and in the next read's stamp.
+    refresh(&mut h);
+    assert_eq!(
+        h.state().snapshot().made_at,
+        Some(first + chrono::Duration::seconds(20))
+    );
+}

@@ -51,7 +51,7 @@ fn another_panels_running_lever_is_named_in_the_top_bar() {
     let mut h = Harness::builder()
         .with_size([1800.0, 80.0])
         .build_ui(move |ui| {
-            top_bar_ui(ui, &s, now, &["production".to_owned()], false);
+            top_bar_ui(ui, &s, now, &["production".to_owned()], false, None);
         });
     h.run();
     h.get_by_label("Lever running by alice@ops-host: revision kill switch ON");
@@ -61,7 +61,7 @@ fn another_panels_running_lever_is_named_in_the_top_bar() {
     let mut h = Harness::builder()
         .with_size([1800.0, 80.0])
         .build_ui(move |ui| {
-            top_bar_ui(ui, &quiet, now, &["production".to_owned()], false);
+            top_bar_ui(ui, &quiet, now, &["production".to_owned()], false, None);
         });
     h.run();
     assert!(
@@ -129,7 +129,7 @@ fn the_kill_switch_states_stay_inside_the_window_at_1024_and_1280_pixels() {
             })
             .build_ui(move |ui| {
                 egui::Panel::top("top_bar").show(ui, |ui| {
-                    top_bar_ui(ui, &s, now, &["production-eu-west".to_owned()], true);
+                    top_bar_ui(ui, &s, now, &["production-eu-west".to_owned()], true, None);
                 });
             });
         h.run();

@@ -377,6 +377,10 @@ pub enum DrillCmd {
         /// The profile: drills run on `demo` only.
         #[arg(long, value_name = "NAME", default_value = "demo")]
         profile: String,
+        /// Run the demo world's clock this many times as fast (1 to 60, e.g.
+        /// 4); back to 1 when the drill ends.
+        #[arg(long, value_name = "N", value_parser = crate::core::demo_clock::parse_speed)]
+        speed: Option<f64>,
         /// Print the score as JSON.
         #[arg(long)]
         json: bool,
@@ -559,6 +563,10 @@ pub struct GuiArgs {
     /// Open this profile (default: the one chosen last, else the demo).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Run the demo world's clock this many times as fast (1 to 60, e.g. 4),
+    /// to rehearse a long watch in a short time; on the demo profile only.
+    #[arg(long, value_name = "N", value_parser = crate::core::demo_clock::parse_speed)]
+    pub speed: Option<f64>,
 }
 
 /// `demo`: with no action, prints the world's state.

@@ -34,6 +34,8 @@ pub(super) fn run_demo(paths: &Paths, args: DemoArgs) -> anyhow::Result<ExitCode
         } else {
             DemoWorld::open_or_create(&db, now, DemoStage::Canary, DEFAULT_DEMO_SEED).await?
         };
+        // The world's time (ahead of the wall clock after a fast drill).
+        let now = world.now(now).await?;
         match args.action {
             None => {}
             Some(DemoAction::SetEnv { key, value }) => {
@@ -139,7 +141,7 @@ pub(super) struct DemoStatus {
 
 async fn status(world: &DemoWorld) -> anyhow::Result<DemoStatus> {
     use crate::adapters::store::Store;
-    let now = SystemClock.now();
+    let now = world.now(SystemClock.now()).await?;
     world.advance_deployments(now).await?;
     let env = world.env_snapshot().await?;
     let store = world.store().await?;

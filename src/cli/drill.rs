@@ -4,7 +4,7 @@
 //! the drill ends or is abandoned (SIGINT, SIGTERM).
 
 use super::args::DrillCmd;
-use crate::adapters::clock::SystemClock;
+use crate::adapters::clock::{Clock as _, SystemClock};
 use crate::core::drill::{DRILLS, Drill, Level, Score, levels_text, secs_text};
 use crate::platform::paths::Paths;
 use crate::worker::protocol::DrillAsk;
@@ -38,8 +38,9 @@ pub(super) fn run_drill(paths: &Paths, cmd: &DrillCmd) -> anyhow::Result<ExitCod
             number,
             within,
             profile,
+            speed,
             json,
-        } => run(paths, *number, within, profile, *json),
+        } => run(paths, *number, within, profile, *speed, *json),
     }
 }
 
@@ -48,6 +49,7 @@ fn run(
     number: u8,
     within: &str,
     profile: &str,
+    speed: Option<f64>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     if profile != crate::core::profile::DEMO_PROFILE {
@@ -57,9 +59,10 @@ fn run(
     let Some(drill) = crate::core::drill::drill(number) else {
         bail!("{}", crate::worker::drill::DrillError::Unknown(number));
     };
+    let target = Target::demo(paths);
     let config = WorkerConfig {
-        target: Target::demo(paths),
-        clock: Arc::new(SystemClock),
+        clock: target.clock(Arc::new(SystemClock), speed),
+        target,
         auto_refresh: Some(EVERY),
         read_timeout: Duration::from_secs(15),
         audit_path: Some(crate::adapters::audit::AuditLog::path_in(&paths.data_dir)),
@@ -76,6 +79,39 @@ fn run(
         within,
         pick: None,
     }));
+    let result = until_scored(&mut worker, &wake_rx, drill, json);
+    drop(worker);
+    // The speed was this drill's: the world's clock goes on at 1 from the
+    // time it reached (it never goes back).
+    if speed.is_some() {
+        let slowed = super::runtime().and_then(|rt| {
+            rt.block_on(async {
+                let world = crate::demo::DemoWorld::open(&paths.demo_db()).await?;
+                let anchor = world.set_speed(SystemClock.now(), 1.0).await;
+                world.close().await;
+                anchor.map_err(anyhow::Error::from)
+            })
+        });
+        match slowed {
+            Ok(a) => esay!(
+                "the demo's clock runs at the wall clock's pace again, from {}",
+                a.virt.format("%Y-%m-%d %H:%M:%S")
+            ),
+            Err(e) => esay!("the demo's clock could not be slowed back down: {e:#}"),
+        }
+    }
+    result
+}
+
+/// Waits for the drill's score (or a stop signal, which abandons it), then
+/// prints it.
+fn until_scored(
+    worker: &mut WorkerHandle,
+    wake_rx: &mpsc::Receiver<Option<&'static str>>,
+    drill: &Drill,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let number = drill.number;
     let mut abandoned = false;
     loop {
         match wake_rx.recv_timeout(EVERY) {

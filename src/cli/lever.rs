@@ -3,7 +3,6 @@
 use super::args::{LeverArgs, OnOff};
 use super::print;
 use crate::adapters::audit::{AuditEntry, EntryStatus, short_id};
-use crate::adapters::clock::{Clock, SystemClock};
 use crate::core::lever::{
     Finish, Guard, LeverKind, LeverRequest, Parts, Plan, PlanSource, StepReport, Watch, finish,
     plan_source,
@@ -190,7 +189,9 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
     .map_err(anyhow::Error::msg)?;
     let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {
-        let now = SystemClock.now();
+        // On the demo, the world's time (a drill may run its clock faster).
+        let now = session.now().await?;
+        let clock = session.clock();
         // Only what this lever changes is connected: a kill switch does not
         // wait for the database, a workspace lever not for Vercel.
         let store = match needs.database {
@@ -261,7 +262,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
                 Finish::Done(why) => {
                     let note = format!("found done on finishing: {why}");
                     audit
-                        .close_unfinished(&old.action_id, SystemClock.now(), EntryStatus::Ok, &note, &serde_json::json!({"finished_from": "cli"}))
+                        .close_unfinished(&old.action_id, clock.now(), EntryStatus::Ok, &note, &serde_json::json!({"finished_from": "cli"}))
                         .await?;
                     say!("nothing left to do ({why}); interrupted action {} closed as done", short_id(&old.action_id));
                     return Ok(ExitCode::SUCCESS);
@@ -291,7 +292,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
                 return Ok(ExitCode::from(1));
             }
             let id = audit
-                .request_approval(SystemClock.now(), &args.profile, &plan, &args.reason)
+                .request_approval(clock.now(), &args.profile, &plan, &args.reason)
                 .await?;
             say!(
                 "approval asked (request {}): a second operator approves it in their panel's Levers tab; then run this command again without --request-approval (an approval counts {} min)",
@@ -306,7 +307,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
                 return Ok(ExitCode::from(1));
             }
             let id = audit
-                .set_guard(SystemClock.now(), &args.profile, true, false, &format!("with the canary: {}", args.reason))
+                .set_guard(clock.now(), &args.profile, true, false, &format!("with the canary: {}", args.reason))
                 .await?;
             say!(
                 "guard armed (action {}): a panel open on this profile rolls the canary back itself when a rule holds (rollout-panel guard status)",
@@ -318,7 +319,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             store: store.as_deref(),
             env: env.as_deref(),
         };
-        if let Err(moved) = check_again(&plan, targets, SystemClock.now()).await {
+        if let Err(moved) = check_again(&plan, targets, clock.now()).await {
             esay!("refused: {moved}");
             return Ok(ExitCode::from(1));
         }
@@ -326,7 +327,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
             audit: &audit,
             profile: &args.profile,
             reason: &args.reason,
-            clock: &SystemClock,
+            clock: clock.as_ref(),
             waits: Waits::default(),
             action_id: None,
             approvals: session.approvals(),
@@ -334,7 +335,7 @@ pub(super) fn run_lever(paths: &Paths, args: &LeverArgs) -> anyhow::Result<ExitC
         let progress = |s: &StepReport| print::step(s);
         let r = run_plan_with(&plan, targets, &ctx, &progress).await?;
         if let Some((old, _)) = &finishing {
-            match close_finished(&audit, &old.action_id, &r, SystemClock.now()).await {
+            match close_finished(&audit, &old.action_id, &r, clock.now()).await {
                 Ok(()) => say!(
                     "interrupted action {} closed: {}",
                     short_id(&old.action_id),

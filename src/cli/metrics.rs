@@ -4,7 +4,7 @@
 use super::args::{ExportArgs, MetricsArgs};
 use super::print;
 use crate::adapters::audit::{EntryStatus, Intent};
-use crate::adapters::clock::{Clock, SystemClock};
+use crate::adapters::clock::SystemClock;
 use crate::core::time::UtcNaive;
 use crate::ops::session::Session;
 use crate::platform::paths::Paths;
@@ -38,7 +38,7 @@ pub(super) fn run_metrics(paths: &Paths, args: &MetricsArgs) -> anyhow::Result<E
     };
     let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {
-        let now = SystemClock.now();
+        let now = session.now().await?;
         let audit = session.local_audit().await?;
         let store = store_now(&mut session, now).await?;
         let env = match session.env().await {
@@ -159,7 +159,7 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
     let seed = args.seed.unwrap_or_else(rand::random::<u64>);
     let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {
-        let now = SystemClock.now();
+        let now = session.now().await?;
         if until.is_some_and(|u| u > now) {
             bail!("--until is in the future: drafts after now do not exist yet");
         }
@@ -259,7 +259,7 @@ pub(super) fn run_export(paths: &Paths, args: &ExportArgs) -> anyhow::Result<Exi
         audit
             .result(
                 &action,
-                SystemClock.now(),
+                session.clock().now(),
                 status,
                 &summary,
                 &serde_json::json!({}),

@@ -1,7 +1,6 @@
 //! `record`: the rollout record of a profile (issue 30).
 
 use super::args::RecordArgs;
-use crate::adapters::clock::{Clock, SystemClock};
 use crate::ops::record::{DEFAULT_SINCE, Period};
 use crate::platform::paths::Paths;
 use anyhow::bail;
@@ -18,7 +17,7 @@ pub(super) fn run_record(paths: &Paths, args: &RecordArgs) -> anyhow::Result<Exi
     let at = super::rfc3339_flag("--at", args.at.as_deref())?;
     let mut session = super::session(paths, &args.profile)?;
     super::runtime()?.block_on(async {
-        let clock_now = SystemClock.now();
+        let clock_now = session.now().await?;
         if at.is_some_and(|a| a > clock_now) {
             bail!("--at is in the future");
         }

@@ -45,8 +45,9 @@ pub(super) fn run_watch(paths: &Paths, args: &WatchArgs) -> anyhow::Result<ExitC
         .clamp(1, crate::core::profile::MAX_REFRESH_SECS);
     let notifications = target.notifications() && !args.no_notifications;
     let config = WorkerConfig {
+        // On the demo, the world's clock, followed.
+        clock: target.clock(Arc::new(SystemClock), None),
         target,
-        clock: Arc::new(SystemClock),
         auto_refresh: Some(Duration::from_secs(every)),
         read_timeout: READ_TIMEOUT,
         audit_path: Some(crate::adapters::audit::AuditLog::path_in(&paths.data_dir)),
@@ -55,6 +56,7 @@ pub(super) fn run_watch(paths: &Paths, args: &WatchArgs) -> anyhow::Result<ExitC
     let (wake_tx, wake_rx) = mpsc::channel::<Wake>();
     listen_for_stop(wake_tx.clone(), Wake::Stop)?;
     let worker_wake = wake_tx.clone();
+    let clock = Arc::clone(&config.clock);
     let worker = WorkerHandle::spawn(config, move || {
         let _ = worker_wake.send(Wake::Worker);
     });
@@ -68,6 +70,7 @@ pub(super) fn run_watch(paths: &Paths, args: &WatchArgs) -> anyhow::Result<ExitC
         args.line_secs
     );
     let mut watch = Watch {
+        clock,
         profile: args.profile.clone(),
         alerts,
         snapshot: None,
@@ -153,6 +156,8 @@ pub(super) fn listen_for_stop<T: Send + 'static>(
 
 /// The watcher's view of the worker.
 struct Watch {
+    /// The worker's clock (the demo world's on the demo).
+    clock: Arc<dyn Clock>,
     profile: String,
     alerts: Alerts,
     snapshot: Option<Arc<Snapshot>>,
@@ -173,7 +178,7 @@ impl Watch {
     }
 
     fn event(&mut self, event: Event) {
-        let now = SystemClock.now();
+        let now = self.clock.now();
         match event {
             Event::Snapshot(snap) => {
                 self.alerts.snapshot(&snap, VerdictPrefs::default(), now);
@@ -215,7 +220,7 @@ impl Watch {
     /// The status line.
     fn line(&self) {
         let Some(s) = &self.snapshot else { return };
-        let now = SystemClock.now();
+        let now = self.clock.now();
         say!("{} {}", stamp(now), status_line(&self.profile, s, now));
     }
 }

@@ -3,6 +3,7 @@
 pub mod alarms;
 pub mod approval;
 pub mod dburl;
+pub mod demo_clock;
 pub mod drill;
 pub mod env;
 pub mod export;

@@ -22,6 +22,7 @@ pub use simulator::{Simulator, TickSummary};
 pub use store::{AppStore, DOWN_MESSAGE};
 
 use crate::adapters::store::{SqliteStore, StoreError, describe};
+use crate::core::demo_clock::Anchor;
 use crate::core::env::{Deployment, EnvSnapshot, EnvVar, ReadyState};
 use crate::core::time::UtcNaive;
 use chrono::Duration;
@@ -212,6 +213,28 @@ impl DemoWorld {
     pub async fn set_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), DemoError> {
         let mut conn = self.pool.acquire().await?;
         meta_set(&mut conn, key, value).await
+    }
+
+    /// The world's clock (the wall clock until a process set a speed).
+    pub async fn clock(&self, wall: UtcNaive) -> Result<Anchor, DemoError> {
+        Ok(self
+            .meta::<Anchor>("clock")
+            .await?
+            .unwrap_or_else(|| Anchor::wall(wall)))
+    }
+
+    /// The world's time at wall-clock time `wall` (its clock may run ahead
+    /// after a fast drill).
+    pub async fn now(&self, wall: UtcNaive) -> Result<UtcNaive, DemoError> {
+        Ok(self.clock(wall).await?.at(wall))
+    }
+
+    /// Sets the world's clock to run at `speed` from `wall` on, going on
+    /// from the time it reads then (it never goes back).
+    pub async fn set_speed(&self, wall: UtcNaive, speed: f64) -> Result<Anchor, DemoError> {
+        let anchor = self.clock(wall).await?.rebased(wall, speed);
+        self.set_meta("clock", &anchor).await?;
+        Ok(anchor)
     }
 
     /// The faults currently injected.

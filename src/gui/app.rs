@@ -62,6 +62,9 @@ pub struct Launcher {
     pub auto_refresh: bool,
     /// Seconds between refreshes given on the command line (wins over the profile's).
     pub refresh_override: Option<u64>,
+    /// How fast the demo's clock runs (`gui --speed`; 1 when not given).
+    /// Only the demo's: a production profile always runs on `clock`.
+    pub demo_speed: f64,
 }
 
 impl Launcher {
@@ -75,8 +78,8 @@ impl Launcher {
             .unwrap_or(refresh)
             .clamp(1, crate::core::profile::MAX_REFRESH_SECS);
         WorkerConfig {
+            clock: target.clock(Arc::clone(&self.clock), Some(self.demo_speed)),
             target,
-            clock: Arc::clone(&self.clock),
             auto_refresh: self.auto_refresh.then(|| Duration::from_secs(every)),
             read_timeout: self.read_timeout,
             audit_path: Some(crate::adapters::audit::AuditLog::path_in(
@@ -331,6 +334,7 @@ impl App {
         self.metrics = MetricsPanel::default();
         self.drafts = DraftsPanel::default();
         let config = launcher.config_for(name, profile.as_ref());
+        self.clock = Arc::clone(&config.clock);
         self.alerts.reset(config.target.notifications());
         self.worker = spawn_worker(&self.ctx, config);
         self.snapshot = Arc::new(Snapshot::for_profile(name));
@@ -664,6 +668,10 @@ impl eframe::App for App {
             .and_then(|v| v.file.as_ref().ok())
             .map(|f| f.names_with_demo())
             .unwrap_or_else(|| vec![snapshot.profile.clone()]);
+        let demo_clock = self.clock.demo().and_then(|c| {
+            c.anchor()
+                .and_then(|a| crate::core::demo_clock::note(&a, c.wall()))
+        });
         egui::Panel::top("top_bar").show(ui, |ui| {
             commands.extend(top_bar_ui(
                 ui,
@@ -671,6 +679,7 @@ impl eframe::App for App {
                 now,
                 &names,
                 self.launcher.is_some(),
+                demo_clock.as_deref(),
             ));
         });
         egui::Panel::top("tabs").show(ui, |ui| {

@@ -25,6 +25,8 @@ pub struct Options {
     pub refresh_secs: Option<u64>,
     /// Open this profile (default: the one chosen last, else the demo).
     pub profile: Option<String>,
+    /// How fast the demo's clock runs (`--speed`; the demo profile only).
+    pub speed: Option<f64>,
 }
 
 /// Opens the window and runs it until it is closed.
@@ -39,6 +41,7 @@ pub fn run(paths: &Paths, args: &Options) -> anyhow::Result<ExitCode> {
         read_timeout: Duration::from_secs(15),
         auto_refresh: true,
         refresh_override: args.refresh_secs,
+        demo_speed: args.speed.unwrap_or(1.0),
     };
     // A malformed profiles file must not keep the panel from opening: the
     // demo opens and the window says what is wrong with the file.
@@ -81,6 +84,11 @@ pub fn run(paths: &Paths, args: &Options) -> anyhow::Result<ExitCode> {
             Some(n) => format!("{n}; {crash}"),
             None => crash.clone(),
         });
+    }
+    if args.speed.is_some_and(|s| s != 1.0) && name != DEMO_PROFILE {
+        anyhow::bail!(
+            "--speed runs the demo world's clock faster; profile {name} is not the demo and always runs on the wall clock (open it without --speed, or add --profile demo)"
+        );
     }
     // One window per profile: a second one is refused before it opens.
     let instance = crate::platform::instance::lock(paths, &name).map_err(anyhow::Error::msg)?;

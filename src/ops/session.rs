@@ -6,7 +6,7 @@
 //! needs it: a kill switch needs the env source, not the database.
 
 use crate::adapters::audit::{AuditError, AuditLog, SharedAudit};
-use crate::adapters::clock::Clock;
+use crate::adapters::clock::{Clock, DemoClock};
 use crate::adapters::deadline::{Bounded, within};
 use crate::adapters::env::EnvSource;
 use crate::adapters::env::vercel::VercelClient;
@@ -59,6 +59,17 @@ pub enum Target {
 }
 
 impl Target {
+    /// The clock of a session on this target: on the demo, the world's
+    /// ([`DemoClock`]: its speed set by this process when `speed` is given,
+    /// else followed); elsewhere `base`, the wall clock — a production
+    /// profile never runs on a demo's time.
+    pub fn clock(&self, base: Arc<dyn Clock>, speed: Option<f64>) -> Arc<dyn Clock> {
+        match self {
+            Self::Demo { .. } => Arc::new(DemoClock::new(base, speed)),
+            Self::Profile { .. } => base,
+        }
+    }
+
     /// The profile name.
     pub fn profile_name(&self) -> &str {
         match self {
@@ -335,9 +346,51 @@ impl Session {
             .await
             .map_err(|e| SessionError::Database(e.to_string()))?;
             self.source = format!("demo world {}", db_path.display());
+            // The demo's time is the world's: set its speed (the window,
+            // `drill run`) or follow it (the other commands).
+            if let Some(clock) = self.options.clock.demo() {
+                let wall = clock.wall();
+                let anchor = match clock.asked_speed() {
+                    Some(speed) => world.set_speed(wall, speed).await,
+                    None => world.clock(wall).await,
+                }
+                .map_err(|e| SessionError::Database(e.to_string()))?;
+                clock.follow(anchor);
+            }
             self.demo = Some((world, Simulator::new(*seed)));
         }
         Ok(self.demo.as_ref())
+    }
+
+    /// The session's clock (on the demo, the world's once it is open).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.options.clock)
+    }
+
+    /// The time now: on the demo, the world's (opened first, so its clock is
+    /// followed); elsewhere the wall clock.
+    pub async fn now(&mut self) -> Result<UtcNaive, SessionError> {
+        self.world().await?;
+        Ok(self.options.clock.now())
+    }
+
+    /// Follows the demo world's clock as it is now (another process on the
+    /// world may have changed its speed since: the last one set wins, so
+    /// every process on one world reads the same time). Opens the world
+    /// first; nothing on a production profile.
+    pub async fn sync_clock(&mut self) -> Result<(), SessionError> {
+        let Some((world, _)) = self.world().await? else {
+            return Ok(());
+        };
+        let world = world.clone();
+        if let Some(clock) = self.options.clock.demo() {
+            let anchor = world
+                .clock(clock.wall())
+                .await
+                .map_err(|e| SessionError::Database(e.to_string()))?;
+            clock.follow(anchor);
+        }
+        Ok(())
     }
 
     /// The demo world (opened on first use); `None` for a production profile.

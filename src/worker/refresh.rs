@@ -247,13 +247,17 @@ impl Worker {
 
     pub(crate) async fn refresh(&mut self, emit: &Emit) {
         emit(Event::RefreshStarted);
-        let now = self.config.clock.now();
         if self.session.replaced() {
             tracing::info!("the demo world was reset or removed on disk; reopening it");
             self.session.reopen().await;
             self.snapshot = Snapshot::for_profile(&self.snapshot.profile);
             self.demo_logs = None;
         }
+        // The demo's time is its world's: follow it before reading the clock.
+        if let Err(e) = self.session.sync_clock().await {
+            tracing::warn!("the demo world's clock cannot be read: {e}");
+        }
+        let now = self.config.clock.now();
         self.snapshot.made_at = Some(now);
         self.drill_inject(now).await;
         // A database that is down fails only what needs it: the env, the

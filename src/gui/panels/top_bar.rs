@@ -15,6 +15,7 @@ pub fn top_bar_ui(
     now: UtcNaive,
     profiles: &[String],
     can_switch: bool,
+    demo_clock: Option<&str>,
 ) -> Option<AppCommand> {
     let mut action = None;
     ui.horizontal_wrapped(|ui| {
@@ -48,6 +49,12 @@ pub fn top_bar_ui(
         } else {
             ui.label(format!("Profile: {}", snapshot.profile))
                 .on_hover_text(&snapshot.source);
+        }
+        if let Some(note) = demo_clock {
+            ui.label(egui::RichText::new(note).color(colors::WARN))
+                .on_hover_text(
+                    "The demo world's clock is not the wall clock (gui --speed, drill run --speed): every time on screen — ages, plots, the audit, a drill's score — is the demo's",
+                );
         }
         ui.separator();
         health_ui(
